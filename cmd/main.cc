@@ -1,16 +1,15 @@
+// moshx: entry point. Parses the command line and dispatches; all logic lives
+// in the cmd/ libraries.
 #include <cstdio>
-#include "CLI/CLI.hpp"
-#include "absl/strings/str_cat.h"
-#include "openssl/rand.h"
-#include "vterm.h"
-#include "zstd.h"
-#include "zlib.h"
+#include <string>
+#include <vector>
+
+#include "cmd/flags.h"
+
 int main(int argc, char** argv) {
-  CLI::App app("moshx");
-  CLI11_PARSE(app, argc, argv);
-  unsigned char b[4]; RAND_bytes(b, 4);
-  VTerm* vt = vterm_new(24, 80); vterm_free(vt);
-  std::puts(absl::StrCat("zstd ", ZSTD_versionString(), " zlib ", zlibVersion()).c_str());
+  std::vector<std::string> args(argv, argv + argc);
+  moshx::cmd::ParsedCommandLine parsed = moshx::cmd::ParseCommandLine(args);
+  std::fputs(parsed.out.c_str(), stdout);
+  std::fputs(parsed.err.c_str(), stderr);
+  return parsed.exit_code;
 }
-// x
-// y
