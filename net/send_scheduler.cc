@@ -1,0 +1,139 @@
+#include "net/send_scheduler.h"
+
+#include <algorithm>
+
+namespace moshx::net {
+
+SendScheduler::SendScheduler(MonoTime now, absl::Duration send_mindelay)
+    : send_mindelay_(send_mindelay), next_ack_time_(now), next_send_time_(now) {
+  sent_.push_back({now, 0});
+}
+
+void SendScheduler::UpdateAssumed(MonoTime now, absl::Duration rto) {
+  assumed_ = 0;
+  for (size_t i = 1; i < sent_.size(); ++i) {
+    if (now - sent_[i].send_time >= rto + kAckDelay) break;
+    assumed_ = i;
+  }
+}
+
+bool SendScheduler::HeardRecently(MonoTime now) const {
+  return last_heard_.has_value() && *last_heard_ + kActiveRetryTimeout > now;
+}
+
+void SendScheduler::CalculateTimers(MonoTime now, const Comparison& c,
+                                    absl::Duration rto,
+                                    absl::Duration send_interval) {
+  if (pending_data_ack_ && next_ack_time_ > now + kAckDelay) {
+    next_ack_time_ = now + kAckDelay;
+  }
+  MonoTime frame_time = back().send_time + send_interval;
+  if (c.differs_from_back) {
+    if (!mindelay_clock_) mindelay_clock_ = now;
+    next_send_time_ = std::max(*mindelay_clock_ + send_mindelay_, frame_time);
+  } else if (c.differs_from_assumed && HeardRecently(now)) {
+    next_send_time_ = frame_time;
+    if (mindelay_clock_) {
+      next_send_time_ = std::max(next_send_time_, *mindelay_clock_ + send_mindelay_);
+    }
+  } else if (c.differs_from_front && HeardRecently(now)) {
+    next_send_time_ = back().send_time + rto + kAckDelay;
+  } else {
+    next_send_time_ = MonoTime::Infinite();
+  }
+  if (shutdown_in_progress_ || ack_num_ == kShutdownNum) {
+    next_ack_time_ = frame_time;
+  }
+}
+
+SendScheduler::Action SendScheduler::Decide(MonoTime now, bool diff_empty) const {
+  if (!Due(now)) return Action::kNothing;
+  if (!diff_empty) return Action::kData;
+  return now >= next_ack_time_ ? Action::kEmptyAck : Action::kNothing;
+}
+
+bool SendScheduler::PreferFront(size_t front_size, size_t assumed_size) {
+  if (assumed_ == 0) return false;
+  // Resending from the acknowledged state costs little and survives the
+  // loss of any unacknowledged intermediate state.
+  bool prefer = front_size <= assumed_size ||
+                (front_size < 1000 && front_size - assumed_size < 100);
+  if (prefer) assumed_ = 0;
+  return prefer;
+}
+
+void SendScheduler::AddSent(MonoTime now, uint64_t num) {
+  if (num == back().num) {  // repeated shutdown state: refresh, no duplicate
+    sent_.back().send_time = now;
+    return;
+  }
+  sent_.push_back({now, num});
+  if (sent_.size() > kMaxSentStates) {
+    size_t victim = sent_.size() - 16;
+    sent_.erase(sent_.begin() + victim);
+    if (assumed_ >= victim && assumed_ > 0) --assumed_;
+  }
+}
+
+uint64_t SendScheduler::RecordEmptyAck(MonoTime now) {
+  uint64_t num = shutdown_in_progress_ ? kShutdownNum : back().num + 1;
+  AddSent(now, num);
+  next_ack_time_ = now + kAckInterval;
+  next_send_time_ = MonoTime::Infinite();
+  mindelay_clock_.reset();
+  return num;
+}
+
+void SendScheduler::ClearSendTimer() {
+  next_send_time_ = MonoTime::Infinite();
+  mindelay_clock_.reset();
+}
+
+uint64_t SendScheduler::RecordDataSend(MonoTime now, bool same_as_back) {
+  uint64_t num = same_as_back ? back().num : back().num + 1;
+  if (shutdown_in_progress_) num = kShutdownNum;
+  if (num == back().num) {
+    sent_.back().send_time = now;
+  } else {
+    AddSent(now, num);
+  }
+  next_ack_time_ = now + kAckInterval;
+  next_send_time_ = MonoTime::Infinite();
+  mindelay_clock_.reset();
+  return num;
+}
+
+void SendScheduler::OnInstructionSent(uint64_t new_num) {
+  if (new_num == kShutdownNum) ++shutdown_tries_;
+  pending_data_ack_ = false;
+  last_sent_ack_num_ = ack_num_;
+}
+
+void SendScheduler::ProcessAck(uint64_t ack_num) {
+  auto it = std::find_if(sent_.begin(), sent_.end(),
+                         [&](const SentRecord& r) { return r.num == ack_num; });
+  if (it == sent_.end()) return;
+  size_t removed = static_cast<size_t>(it - sent_.begin());
+  sent_.erase(sent_.begin(), it);
+  assumed_ = assumed_ >= removed ? assumed_ - removed : 0;
+}
+
+void SendScheduler::OnNewRemoteState(MonoTime now, uint64_t num, bool carried_data) {
+  ack_num_ = num;
+  last_heard_ = now;
+  if (carried_data) pending_data_ack_ = true;
+}
+
+void SendScheduler::StartShutdown(MonoTime now) {
+  if (shutdown_in_progress_) return;
+  shutdown_in_progress_ = true;
+  shutdown_start_ = now;
+}
+
+bool SendScheduler::ShutdownAckTimedOut(MonoTime now) const {
+  return shutdown_in_progress_ &&
+         (shutdown_tries_ >= kShutdownRetries ||
+          now - shutdown_start_ >= kActiveRetryTimeout);
+}
+
+}  // namespace moshx::net

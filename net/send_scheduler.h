@@ -1,0 +1,152 @@
+// SendScheduler: the sender half of SSP (spec §6.3) without the states.
+//
+// It keeps the log of sent state numbers and send times, decides which sent
+// state the receiver is assumed to hold, and computes when the next data
+// frame, retransmission or heartbeat is due. The states themselves live in
+// the Transport<> template, which answers three questions before each timer
+// computation (does the current state differ from the front, assumed and back
+// states of the log?) and mirrors removals from the log (see sent()).
+//
+// Sent-state log: sent()[0] is the "front", the newest state the receiver
+// acknowledged (initially state 0); sent().back() is the last state sent;
+// assumed() is the state we guess the receiver already has: the newest one
+// sent less than RTO + kAckDelay ago (benefit of the doubt), else the front.
+// Log numbers are strictly increasing; kShutdownNum is the largest.
+//
+// Pure: never reads a clock, all methods take `now`. Not thread-safe.
+#ifndef MOSHX_NET_SEND_SCHEDULER_H_
+#define MOSHX_NET_SEND_SCHEDULER_H_
+
+#include <cstddef>
+#include <cstdint>
+#include <deque>
+#include <optional>
+
+#include "absl/time/time.h"
+#include "net/clock.h"
+
+namespace moshx::net {
+
+// The state number reserved for "this side is shutting down" (U64MAX).
+inline constexpr uint64_t kShutdownNum = ~uint64_t{0};
+
+class SendScheduler {
+ public:
+  // How long a receiver may wait before acknowledging a state that carried
+  // data: long enough to piggyback the ack on its own reply, short enough
+  // that the sender's RTO (>= 50 ms + this) does not fire spuriously.
+  static constexpr absl::Duration kAckDelay = absl::Milliseconds(100);
+  // Heartbeat: an idle side sends a new (empty) state this often, so each
+  // side knows within seconds that the other is alive ("Last contact") and
+  // NAT bindings stay open.
+  static constexpr absl::Duration kAckInterval = absl::Milliseconds(3000);
+  // Retransmit at the frame rate only while the peer was heard this
+  // recently; beyond that it is probably gone and heartbeats suffice. Also
+  // the shutdown give-up time.
+  static constexpr absl::Duration kActiveRetryTimeout = absl::Milliseconds(10000);
+  // Shutdown packets sent before giving up (mosh's SHUTDOWN_RETRIES).
+  static constexpr int kShutdownRetries = 16;
+  // Collect further changes this long before sending a new state, so a burst
+  // of output becomes one frame. mosh: 8 ms on the server, 1 ms on the
+  // client (keystrokes should leave at once).
+  static constexpr absl::Duration kServerSendMindelay = absl::Milliseconds(8);
+  static constexpr absl::Duration kClientSendMindelay = absl::Milliseconds(1);
+  // Sent-state log limit: beyond 32 entries the 16th from the end is
+  // dropped, bounding memory while keeping both recent and acked states.
+  static constexpr size_t kMaxSentStates = 32;
+
+  struct SentRecord {
+    MonoTime send_time;
+    uint64_t num;
+  };
+
+  // How the current local state compares with states of the log.
+  struct Comparison {
+    bool differs_from_front;
+    bool differs_from_assumed;
+    bool differs_from_back;
+  };
+
+  // What Tick() should send now.
+  enum class Action { kNothing, kEmptyAck, kData };
+
+  SendScheduler(MonoTime now, absl::Duration send_mindelay);
+
+  // --- Sent-state log ---------------------------------------------------
+  const std::deque<SentRecord>& sent() const { return sent_; }
+  const SentRecord& front() const { return sent_.front(); }
+  const SentRecord& back() const { return sent_.back(); }
+  const SentRecord& assumed() const { return sent_[assumed_]; }
+  bool assumed_is_front() const { return assumed_ == 0; }
+
+  // Recomputes assumed() from send times (call before Comparison is built).
+  void UpdateAssumed(MonoTime now, absl::Duration rto);
+  // Recomputes the ack and send deadlines (spec calculate_timers()).
+  void CalculateTimers(MonoTime now, const Comparison& c, absl::Duration rto,
+                       absl::Duration send_interval);
+  // Earliest of the two deadlines (MonoTime::Infinite() when idle).
+  MonoTime NextWakeup() const { return std::min(next_ack_time_, next_send_time_); }
+  MonoTime next_ack_time() const { return next_ack_time_; }
+  MonoTime next_send_time() const { return next_send_time_; }
+  bool Due(MonoTime now) const { return now >= next_ack_time_ || now >= next_send_time_; }
+
+  // Decides what to send given whether the diff against assumed() is empty.
+  Action Decide(MonoTime now, bool diff_empty) const;
+  // Prospective resend optimisation: true if the diff from the front state
+  // (size `front_size`) is about as small as the diff from assumed()
+  // (`assumed_size`); then the caller should send the front diff and this
+  // object switches assumed() to the front.
+  bool PreferFront(size_t front_size, size_t assumed_size);
+
+  // Records an empty-diff send (heartbeat / pure ack): a NEW state number
+  // (or kShutdownNum while shutting down). Returns the new number.
+  uint64_t RecordEmptyAck(MonoTime now);
+  // An empty diff that was only due on the send timer: nothing to send.
+  void ClearSendTimer();
+  // Records a data send. `same_as_back`: current state equals back().
+  // Returns the new number (back().num for a resend of the same state).
+  uint64_t RecordDataSend(MonoTime now, bool same_as_back);
+
+  // Receiver feedback: the peer holds our state `ack_num`. Drops all older
+  // records if `ack_num` is in the log; ignored otherwise.
+  void ProcessAck(uint64_t ack_num);
+
+  // --- What we tell the peer --------------------------------------------
+  uint64_t ack_num() const { return ack_num_; }
+  // A new newest remote state arrived at `now`.
+  void OnNewRemoteState(MonoTime now, uint64_t num, bool carried_data);
+  std::optional<MonoTime> last_heard() const { return last_heard_; }
+  bool pending_data_ack() const { return pending_data_ack_; }
+  // Called after every Instruction sent (its ack_num went out).
+  void OnInstructionSent(uint64_t new_num);
+  uint64_t last_sent_ack_num() const { return last_sent_ack_num_; }
+
+  // --- Shutdown (spec §6.6) ---------------------------------------------
+  void StartShutdown(MonoTime now);
+  bool shutdown_in_progress() const { return shutdown_in_progress_; }
+  bool shutdown_acknowledged() const { return front().num == kShutdownNum; }
+  bool ShutdownAckTimedOut(MonoTime now) const;
+  int shutdown_tries() const { return shutdown_tries_; }
+
+ private:
+  bool HeardRecently(MonoTime now) const;
+  void AddSent(MonoTime now, uint64_t num);
+
+  std::deque<SentRecord> sent_;
+  size_t assumed_ = 0;
+  absl::Duration send_mindelay_;
+  MonoTime next_ack_time_;
+  MonoTime next_send_time_;
+  std::optional<MonoTime> mindelay_clock_;
+  uint64_t ack_num_ = 0;
+  uint64_t last_sent_ack_num_ = 0;
+  bool pending_data_ack_ = false;
+  std::optional<MonoTime> last_heard_;
+  bool shutdown_in_progress_ = false;
+  int shutdown_tries_ = 0;
+  MonoTime shutdown_start_;
+};
+
+}  // namespace moshx::net
+
+#endif  // MOSHX_NET_SEND_SCHEDULER_H_

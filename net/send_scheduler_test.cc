@@ -1,0 +1,177 @@
+#include "net/send_scheduler.h"
+
+#include "gtest/gtest.h"
+
+namespace moshx::net {
+namespace {
+
+constexpr absl::Duration kRto = absl::Milliseconds(300);
+constexpr absl::Duration kInterval = absl::Milliseconds(50);
+
+MonoTime AtMs(int64_t ms) { return MonoTime::FromEpoch(absl::Milliseconds(ms)); }
+
+SendScheduler::Comparison Same() { return {false, false, false}; }
+SendScheduler::Comparison Changed() { return {true, true, true}; }
+
+TEST(SendSchedulerTest, StartsWithStateZeroAndImmediateAck) {
+  SendScheduler s(AtMs(0), SendScheduler::kServerSendMindelay);
+  ASSERT_EQ(s.sent().size(), 1u);
+  EXPECT_EQ(s.front().num, 0u);
+  s.UpdateAssumed(AtMs(0), kRto);
+  s.CalculateTimers(AtMs(0), Same(), kRto, kInterval);
+  EXPECT_TRUE(s.Due(AtMs(0)));
+  EXPECT_EQ(s.Decide(AtMs(0), /*diff_empty=*/true), SendScheduler::Action::kEmptyAck);
+}
+
+TEST(SendSchedulerTest, HeartbeatsUseNewStateNumbersEveryAckInterval) {
+  SendScheduler s(AtMs(0), SendScheduler::kServerSendMindelay);
+  EXPECT_EQ(s.RecordEmptyAck(AtMs(0)), 1u);
+  s.CalculateTimers(AtMs(1), Same(), kRto, kInterval);
+  EXPECT_EQ(s.NextWakeup(), AtMs(3000));
+  EXPECT_EQ(s.RecordEmptyAck(AtMs(3000)), 2u);
+  EXPECT_EQ(s.back().num, 2u);
+}
+
+TEST(SendSchedulerTest, NewDataWaitsForMindelayAndFrameInterval) {
+  SendScheduler s(AtMs(0), SendScheduler::kServerSendMindelay);
+  s.RecordDataSend(AtMs(0), false);  // state 1 at t=0
+  s.UpdateAssumed(AtMs(10), kRto);
+  s.CalculateTimers(AtMs(10), Changed(), kRto, kInterval);
+  // max(mindelay 10+8, back.send_time 0 + 50).
+  EXPECT_EQ(s.next_send_time(), AtMs(50));
+  s.CalculateTimers(AtMs(60), Changed(), kRto, kInterval);
+  // The mindelay clock started at 10 ms and is kept.
+  EXPECT_EQ(s.next_send_time(), AtMs(50));
+  EXPECT_EQ(s.Decide(AtMs(60), false), SendScheduler::Action::kData);
+}
+
+TEST(SendSchedulerTest, MindelayCollectsABurst) {
+  SendScheduler s(AtMs(0), SendScheduler::kServerSendMindelay);
+  s.CalculateTimers(AtMs(1000), Changed(), kRto, kInterval);
+  EXPECT_EQ(s.next_send_time(), AtMs(1008));
+}
+
+TEST(SendSchedulerTest, AssumedFallsBackToFrontAfterRtoPlusAckDelay) {
+  SendScheduler s(AtMs(0), SendScheduler::kServerSendMindelay);
+  s.RecordDataSend(AtMs(0), false);
+  s.UpdateAssumed(AtMs(399), kRto);
+  EXPECT_EQ(s.assumed().num, 1u);
+  s.UpdateAssumed(AtMs(400), kRto);
+  EXPECT_EQ(s.assumed().num, 0u);
+}
+
+TEST(SendSchedulerTest, RetransmitsAtFrameRateOnlyWhilePeerHeardRecently) {
+  SendScheduler s(AtMs(0), SendScheduler::kServerSendMindelay);
+  s.RecordDataSend(AtMs(0), false);
+  SendScheduler::Comparison unacked{true, true, false};
+  s.UpdateAssumed(AtMs(500), kRto);
+  s.CalculateTimers(AtMs(500), unacked, kRto, kInterval);
+  EXPECT_EQ(s.next_send_time(), MonoTime::Infinite());  // never heard
+  s.OnNewRemoteState(AtMs(500), 1, false);
+  s.CalculateTimers(AtMs(500), unacked, kRto, kInterval);
+  EXPECT_EQ(s.next_send_time(), AtMs(50));
+  s.CalculateTimers(AtMs(10500), unacked, kRto, kInterval);
+  EXPECT_EQ(s.next_send_time(), MonoTime::Infinite());
+}
+
+TEST(SendSchedulerTest, WaitsRtoPlusAckDelayForAckOfAssumedState) {
+  SendScheduler s(AtMs(0), SendScheduler::kServerSendMindelay);
+  s.OnNewRemoteState(AtMs(0), 1, false);
+  s.RecordDataSend(AtMs(0), false);
+  s.CalculateTimers(AtMs(10), {true, false, false}, kRto, kInterval);
+  EXPECT_EQ(s.next_send_time(), AtMs(400));
+}
+
+TEST(SendSchedulerTest, DataAckDueWithinAckDelay) {
+  SendScheduler s(AtMs(0), SendScheduler::kServerSendMindelay);
+  s.RecordEmptyAck(AtMs(0));
+  s.OnNewRemoteState(AtMs(1000), 5, /*carried_data=*/true);
+  s.CalculateTimers(AtMs(1000), Same(), kRto, kInterval);
+  EXPECT_EQ(s.next_ack_time(), AtMs(1100));
+  EXPECT_EQ(s.ack_num(), 5u);
+  s.RecordEmptyAck(AtMs(1100));
+  s.OnInstructionSent(7);
+  EXPECT_FALSE(s.pending_data_ack());
+}
+
+TEST(SendSchedulerTest, EmptyStatesAreNotAckedEarly) {
+  SendScheduler s(AtMs(0), SendScheduler::kServerSendMindelay);
+  s.RecordEmptyAck(AtMs(0));
+  s.OnNewRemoteState(AtMs(1000), 5, /*carried_data=*/false);
+  s.CalculateTimers(AtMs(1000), Same(), kRto, kInterval);
+  EXPECT_EQ(s.next_ack_time(), AtMs(3000));
+}
+
+TEST(SendSchedulerTest, AckRemovesOlderStatesAndUnknownAcksAreIgnored) {
+  SendScheduler s(AtMs(0), SendScheduler::kServerSendMindelay);
+  for (int i = 1; i <= 4; ++i) s.RecordDataSend(AtMs(i), false);
+  s.ProcessAck(99);
+  EXPECT_EQ(s.sent().size(), 5u);
+  s.ProcessAck(3);
+  ASSERT_EQ(s.sent().size(), 2u);
+  EXPECT_EQ(s.front().num, 3u);
+  EXPECT_EQ(s.back().num, 4u);
+}
+
+TEST(SendSchedulerTest, ResendOfSameStateKeepsNumber) {
+  SendScheduler s(AtMs(0), SendScheduler::kServerSendMindelay);
+  EXPECT_EQ(s.RecordDataSend(AtMs(0), false), 1u);
+  EXPECT_EQ(s.RecordDataSend(AtMs(50), true), 1u);
+  EXPECT_EQ(s.back().send_time, AtMs(50));
+  EXPECT_EQ(s.sent().size(), 2u);
+}
+
+TEST(SendSchedulerTest, LogIsBoundedByDroppingSixteenthFromEnd) {
+  SendScheduler s(AtMs(0), SendScheduler::kServerSendMindelay);
+  for (int i = 1; i <= 32; ++i) s.RecordDataSend(AtMs(i), false);
+  ASSERT_EQ(s.sent().size(), 32u);  // 33 entries -> one dropped
+  EXPECT_EQ(s.front().num, 0u);
+  EXPECT_EQ(s.back().num, 32u);
+  // Entry 33-16 = index 17 (state 17) was dropped.
+  for (const auto& r : s.sent()) EXPECT_NE(r.num, 17u);
+}
+
+TEST(SendSchedulerTest, PreferFrontWhenDiffsAreSimilar) {
+  SendScheduler s(AtMs(0), SendScheduler::kServerSendMindelay);
+  s.RecordDataSend(AtMs(0), false);
+  s.UpdateAssumed(AtMs(1), kRto);
+  EXPECT_FALSE(s.PreferFront(2000, 100));
+  EXPECT_FALSE(s.assumed_is_front());
+  EXPECT_TRUE(s.PreferFront(150, 100));
+  EXPECT_TRUE(s.assumed_is_front());
+}
+
+TEST(SendSchedulerTest, ShutdownUsesMaxNumberAndGivesUpAfterSixteenTries) {
+  SendScheduler s(AtMs(0), SendScheduler::kClientSendMindelay);
+  s.StartShutdown(AtMs(100));
+  s.CalculateTimers(AtMs(100), Same(), kRto, kInterval);
+  EXPECT_EQ(s.next_ack_time(), AtMs(50));  // back.send_time + interval
+  for (int i = 0; i < 16; ++i) {
+    EXPECT_FALSE(s.ShutdownAckTimedOut(AtMs(100 + i)));
+    EXPECT_EQ(s.RecordEmptyAck(AtMs(100 + i)), kShutdownNum);
+    s.OnInstructionSent(kShutdownNum);
+  }
+  EXPECT_TRUE(s.ShutdownAckTimedOut(AtMs(200)));
+  EXPECT_FALSE(s.shutdown_acknowledged());
+  s.ProcessAck(kShutdownNum);
+  EXPECT_TRUE(s.shutdown_acknowledged());
+}
+
+TEST(SendSchedulerTest, ShutdownGivesUpAfterTenSeconds) {
+  SendScheduler s(AtMs(0), SendScheduler::kClientSendMindelay);
+  s.StartShutdown(AtMs(0));
+  EXPECT_FALSE(s.ShutdownAckTimedOut(AtMs(9999)));
+  EXPECT_TRUE(s.ShutdownAckTimedOut(AtMs(10000)));
+}
+
+TEST(SendSchedulerTest, ReceivedShutdownHurriesTheAck) {
+  SendScheduler s(AtMs(0), SendScheduler::kClientSendMindelay);
+  s.RecordEmptyAck(AtMs(0));
+  s.OnNewRemoteState(AtMs(1000), kShutdownNum, false);
+  s.CalculateTimers(AtMs(1000), Same(), kRto, kInterval);
+  EXPECT_TRUE(s.Due(AtMs(1000)));
+  EXPECT_EQ(s.Decide(AtMs(1000), true), SendScheduler::Action::kEmptyAck);
+}
+
+}  // namespace
+}  // namespace moshx::net
