@@ -91,7 +91,8 @@ absl::StatusOr<std::string> ZlibCompressor::Decompress(absl::string_view input,
       z->next_out = reinterpret_cast<Bytef*>(&probe);
       z->avail_out = 1;
       int rc = inflate(z, Z_NO_FLUSH);
-      if (rc != Z_STREAM_END) return z->avail_out == 0 ? Bomb() : Corrupt("corrupt zlib stream");
+      if (z->avail_out == 0) return Bomb();
+      if (rc != Z_STREAM_END) return Corrupt("corrupt zlib stream");
       break;
     }
     int rc = InflateInto(z, &out, &produced);

@@ -1,0 +1,177 @@
+// Hand-written protobuf codec against the encodings in spec §5.2–§5.6, plus
+// malformed-input rejection.
+#include "net/instruction.h"
+
+#include <string>
+
+#include "gtest/gtest.h"
+#include "net/vector_file.h"
+#include "net/wire_format.h"
+
+namespace moshx::net {
+namespace {
+
+using testing::Hex;
+using testing::ToHex;
+
+constexpr uint64_t kU64Max = ~uint64_t{0};
+
+TEST(InstructionTest, SerializesAllSevenFieldsInOrderLikeMosh) {
+  Instruction in;
+  in.old_num = 2;
+  in.new_num = kU64Max;
+  in.ack_num = 2;
+  in.throwaway_num = 2;
+  in.chaff = Hex("08b39b71a0f0");
+  EXPECT_EQ(ToHex(in.Serialize()),
+            "0802100218ffffffffffffffffff012002280232003a0608b39b71a0f0");
+}
+
+TEST(InstructionTest, ParsesCapturedInstructionAndRoundTrips) {
+  std::string bytes = Hex(
+      "08021000180220012800321b0a043a0240010a131211220f1b5b3f32356c0a68691b5b3f3235683a06"
+      "a0fcee4c864d");
+  auto in = Instruction::Parse(bytes);
+  ASSERT_TRUE(in.ok()) << in.status();
+  EXPECT_EQ(in->protocol_version, 2u);
+  EXPECT_EQ(in->old_num, 0u);
+  EXPECT_EQ(in->new_num, 2u);
+  EXPECT_EQ(in->ack_num, 1u);
+  EXPECT_EQ(in->throwaway_num, 0u);
+  EXPECT_EQ(ToHex(in->chaff), "a0fcee4c864d");
+  EXPECT_TRUE(in->CheckProtocolVersion().ok());
+  EXPECT_EQ(in->Serialize(), bytes);
+}
+
+TEST(InstructionTest, AbsentFieldsReadAsDefaultsAndMissingVersionIsRejected) {
+  auto in = Instruction::Parse("");
+  ASSERT_TRUE(in.ok());
+  EXPECT_EQ(in->protocol_version, 0u);
+  EXPECT_EQ(in->new_num, 0u);
+  EXPECT_FALSE(in->CheckProtocolVersion().ok());
+  auto v3 = Instruction::Parse(Hex("0803"));
+  ASSERT_TRUE(v3.ok());
+  EXPECT_FALSE(v3->CheckProtocolVersion().ok());
+}
+
+TEST(InstructionTest, PreservesUnknownFieldsOfEveryWireType) {
+  // field 9 varint, field 10 fixed64, field 11 bytes, field 12 fixed32, field 100 bytes.
+  std::string unknown = Hex("4805" "510102030405060708" "5a026869" "650a0b0c0d" "a2060100");
+  auto in = Instruction::Parse(Hex("0802") + unknown + Hex("1805"));
+  ASSERT_TRUE(in.ok()) << in.status();
+  EXPECT_EQ(in->new_num, 5u);
+  EXPECT_EQ(ToHex(in->unknown_fields), ToHex(unknown));
+  auto again = Instruction::Parse(in->Serialize());
+  ASSERT_TRUE(again.ok());
+  EXPECT_EQ(*again, *in);
+}
+
+TEST(InstructionTest, RejectsMalformedInput) {
+  const char* bad[] = {
+      "08",                            // key without value
+      "0880",                          // truncated varint
+      "08ffffffffffffffffffff01",      // 11-byte varint
+      "08ffffffffffffffffff02",        // 10th byte overflows 64 bits
+      "3205616263",                    // length past the end
+      "32ffffffffffffffffff01",        // absurd length
+      "0a0101",                        // field 1 (varint) sent length-delimited
+      "1001" "3001",                   // diff (bytes) sent as varint
+      "0b",                            // start group
+      "0c",                            // end group
+      "0e00",                          // wire type 6
+      "0f00",                          // wire type 7
+      "0001",                          // field number 0
+      "51010203",                      // truncated fixed64
+      "650102",                        // truncated fixed32
+  };
+  for (const char* hex : bad) {
+    EXPECT_EQ(Instruction::Parse(Hex(hex)).status().code(), absl::StatusCode::kInvalidArgument)
+        << hex;
+  }
+}
+
+TEST(UserMessageTest, EncodesResizeAndKeystrokesLikeMosh) {
+  UserMessage resize;
+  resize.instructions.push_back({std::nullopt, Resize{80, 24}, ""});
+  EXPECT_EQ(ToHex(resize.Serialize()), "0a061a0428503018");
+  UserMessage keys;
+  keys.instructions.push_back({std::string("abc\r"), std::nullopt, ""});
+  EXPECT_EQ(ToHex(keys.Serialize()), "0a0812062204616263" "0d");
+}
+
+TEST(UserMessageTest, ParsesSpecExamples) {
+  auto m = UserMessage::Parse(Hex("0a061a0428503018" "0a0812062204616263" "0d"));
+  ASSERT_TRUE(m.ok()) << m.status();
+  ASSERT_EQ(m->instructions.size(), 2u);
+  EXPECT_EQ(m->instructions[0].resize, (Resize{80, 24}));
+  EXPECT_FALSE(m->instructions[0].keystroke.has_value());
+  EXPECT_EQ(m->instructions[1].keystroke, std::string("abc\r"));
+  EXPECT_FALSE(m->instructions[1].resize.has_value());
+}
+
+TEST(UserMessageTest, RejectsWrongWireTypeAndBadNestedLengths) {
+  EXPECT_FALSE(UserMessage::Parse(Hex("0801")).ok());          // instruction as varint
+  EXPECT_FALSE(UserMessage::Parse(Hex("0a021001")).ok());      // keystroke as varint
+  EXPECT_FALSE(UserMessage::Parse(Hex("0a0412022205")).ok());  // keys length past end
+  EXPECT_FALSE(UserMessage::Parse(Hex("0a041a022a00")).ok());  // width as bytes
+  EXPECT_FALSE(HostMessage::Parse(Hex("0a023801")).ok());      // echoack as varint
+  EXPECT_FALSE(HostMessage::Parse(Hex("0a053a03420101")).ok());  // echo_ack_num as bytes
+  // An empty Keystroke is valid and reads as empty keys.
+  auto empty = UserMessage::Parse(Hex("0a0412022200"));
+  ASSERT_TRUE(empty.ok());
+  EXPECT_EQ(empty->instructions.at(0).keystroke, std::string());
+}
+
+TEST(UserMessageTest, NegativeResizeRoundTripsAsTenByteVarint) {
+  UserMessage m;
+  m.instructions.push_back({std::nullopt, Resize{-1, 5}, ""});
+  std::string bytes = m.Serialize();
+  auto back = UserMessage::Parse(bytes);
+  ASSERT_TRUE(back.ok());
+  EXPECT_EQ(*back, m);
+}
+
+TEST(HostMessageTest, ParsesEchoAckAndHostBytesExample) {
+  auto m = HostMessage::Parse(
+      Hex("0a043a024001" "0a131211220f1b5b3f32356c0a68691b5b3f323568"));
+  ASSERT_TRUE(m.ok()) << m.status();
+  ASSERT_EQ(m->instructions.size(), 2u);
+  EXPECT_EQ(m->instructions[0].echo_ack, 1u);
+  EXPECT_FALSE(m->instructions[0].hostbytes.has_value());
+  EXPECT_EQ(m->instructions[1].hostbytes, std::string("\x1b[?25l\nhi\x1b[?25h"));
+  EXPECT_EQ(ToHex(m->Serialize()),
+            "0a043a024001" "0a131211220f1b5b3f32356c0a68691b5b3f323568");
+}
+
+TEST(HostMessageTest, RoundTripsLongHostBytesWithMultiByteLengths) {
+  HostMessage m;
+  HostInstruction resize;
+  resize.resize = Resize{132, 50};
+  HostInstruction bytes;
+  bytes.hostbytes = std::string(70000, 'q');
+  HostInstruction ext;
+  ext.unknown_fields = Hex("a2060100");  // moshx extension field 100, preserved
+  m.instructions = {resize, bytes, ext};
+  auto back = HostMessage::Parse(m.Serialize());
+  ASSERT_TRUE(back.ok()) << back.status();
+  EXPECT_EQ(*back, m);
+}
+
+TEST(WireFormatTest, VarintEdgeCases) {
+  std::string out;
+  AppendVarint(&out, kU64Max);
+  EXPECT_EQ(ToHex(out), "ffffffffffffffffff01");
+  for (uint64_t v : {uint64_t{0}, uint64_t{127}, uint64_t{128}, uint64_t{1} << 35, kU64Max}) {
+    std::string enc;
+    AppendVarint(&enc, v);
+    CBS cbs;
+    CBS_init(&cbs, reinterpret_cast<const uint8_t*>(enc.data()), enc.size());
+    uint64_t back = 0;
+    ASSERT_TRUE(ReadVarint(&cbs, &back));
+    EXPECT_EQ(back, v);
+    EXPECT_EQ(CBS_len(&cbs), 0u);
+  }
+}
+
+}  // namespace
+}  // namespace moshx::net
