@@ -1,0 +1,78 @@
+// The framebuffer diff engine: the escape sequences that turn a terminal
+// showing one Framebuffer into one showing another, and a small applier for
+// exactly those sequences.
+//
+// Diff(from, to) writes only this subset (mosh's HostBytes repertoire,
+// spec mosh-prediction-display.md §C.8, plus moshx's extensions marked *):
+//   BEL; BS; LF; CR; UTF-8 text (each cell's grapheme; a space for a blank);
+//   ESC ] 0|1|2 ; text BEL (icon/title); ESC ] 52 ; selection ; data BEL*
+//   (any selection string); ESC ] 8 ; [id=ID] ; URI ESC \ and ESC ] 8 ; ; ESC \;
+//   CSI r and CSI 1 ; b r; CSI H and CSI y ; x H; CSI 2 J; CSI K; CSI n X;
+//   CSI 0 ... m (absolute SGR; 2 faint* and 9 strikethrough* included);
+//   CSI ? n h / l for n in 1* (cursor keys), 5, 6* (origin), 7* (autowrap),
+//   9, 1000, 1002, 1003, 1004, 1005, 1006, 1015, 25, 1049* (alternate
+//   screen), 2004; CSI n SP q* (cursor shape); ESC = and ESC >* (keypad).
+//
+// Conventions at diff boundaries, which every diff establishes at its end
+// and assumes at its start: the receiver's SGR is SGR 0, no OSC 8 link is
+// open, the scroll region is the whole screen, and its cursor is where the
+// framebuffer says (possibly in the pending-wrap state at the last column,
+// so the engine never prints there nor moves relatively before an absolute
+// move or CR).
+//
+// Shape of the output:
+//   * bell: one BEL per bell rung (to.bell_count - from.bell_count, at most
+//     kMaxBells); titles, clipboard and reverse video when changed;
+//   * a size change or an alternate-screen switch repaints everything (CSI H,
+//     CSI 2 J, then the non-blank cells), assuming the receiver has already
+//     been resized to `to`'s size (mosh sends a Resize instruction first);
+//   * otherwise, an upward scroll of rows [0, b] by k lines is detected from
+//     row contents and sent as k LFs (inside CSI 1 ; b+1 r when b is not the
+//     last row) when that is shorter than repainting;
+//   * rows are painted left to right, skipping unchanged cells; runs of
+//     blanks use ECH or EL when shorter than spaces; every SGR is absolute;
+//     each cursor move is the shortest of CUP, CR, LFs and BSs; wide
+//     characters are always written whole and a cell left over from a broken
+//     wide character is rewritten; wrapped rows are printed to their last
+//     column and continued through the receiver's pending autowrap;
+//   * the final cursor position, visibility and shape, and changed modes.
+// Diff(f, f) is the empty string.
+//
+// Guarantee (tested): for framebuffers a, b of the same size that pass
+// Validate(), whose cell widths agree with core::CharWidth, whose titles and
+// OSC strings contain no control characters, and with b reachable from a
+// (b.bell_count >= a.bell_count, b has a clipboard write if a does):
+//   Apply(a, Diff(a, b)) == b.
+// For different sizes, the same holds with `a` first resized to b's size.
+//
+// Thread-safety: pure functions of their arguments; thread-compatible.
+#ifndef MOSHX_CORE_DIFF_H_
+#define MOSHX_CORE_DIFF_H_
+
+#include <string>
+
+#include "absl/status/statusor.h"
+#include "absl/strings/string_view.h"
+#include "core/framebuffer.h"
+
+namespace moshx::core {
+
+// A diff sends at most this many BELs; further bells in the same frame are
+// dropped (the receiver's bell count then lags behind).
+inline constexpr int kMaxBells = 64;
+
+// The escape-sequence string that turns a terminal showing `from` into one
+// showing `to` (see the file comment). Never fails.
+std::string Diff(const Framebuffer& from, const Framebuffer& to);
+
+// Applies `diff` to a copy of `from`, interpreting exactly the subset Diff()
+// emits with a VT/xterm terminal's semantics (deferred autowrap, BCE erase,
+// scroll regions, widths from core::CharWidth). Returns InvalidArgument for
+// any byte sequence outside the subset (other controls, unknown CSI/OSC,
+// malformed UTF-8, a combining mark with no character to attach to).
+absl::StatusOr<Framebuffer> Apply(const Framebuffer& from,
+                                  absl::string_view diff);
+
+}  // namespace moshx::core
+
+#endif  // MOSHX_CORE_DIFF_H_

@@ -1,0 +1,268 @@
+#include "core/diff.h"
+
+#include <string>
+
+#include "absl/strings/str_cat.h"
+#include "core/test_screens.h"
+#include "gtest/gtest.h"
+
+namespace moshx::core {
+namespace {
+
+using testing::Describe;
+using testing::EscapeDiff;
+using testing::RandomScreen;
+using testing::RandomSuccessor;
+using testing::Rng;
+using testing::WriteText;
+
+// Checks Apply(a, Diff(a, b)) == b (after resizing a when sizes differ).
+::testing::AssertionResult RoundTrips(const Framebuffer& a,
+                                      const Framebuffer& b) {
+  const std::string diff = Diff(a, b);
+  Framebuffer start = a;
+  start.Resize(b.width(), b.height());
+  absl::StatusOr<Framebuffer> applied = Apply(start, diff);
+  if (!applied.ok()) {
+    return ::testing::AssertionFailure()
+           << applied.status() << "\ndiff: " << EscapeDiff(diff);
+  }
+  if (*applied != b) {
+    return ::testing::AssertionFailure()
+           << "diff: " << EscapeDiff(diff) << "\nfrom:\n" << Describe(a)
+           << "want:\n" << Describe(b) << "got:\n" << Describe(*applied);
+  }
+  return ::testing::AssertionSuccess();
+}
+
+TEST(DiffTest, IdenticalFramebuffersGiveEmptyDiff) {
+  Rng rng(1);
+  for (int i = 0; i < 50; ++i) {
+    Framebuffer f = RandomScreen(rng, 30, 10, 0.5);
+    EXPECT_EQ(Diff(f, f), "");
+    Framebuffer copy = f;
+    EXPECT_EQ(Diff(f, copy), "");
+  }
+}
+
+TEST(DiffTest, RandomPairsRoundTripExactly) {
+  for (uint64_t seed = 0; seed < 3000; ++seed) {
+    Rng rng(seed);
+    const int w = 1 + static_cast<int>(rng() % 40);
+    const int h = 1 + static_cast<int>(rng() % 12);
+    const Framebuffer a = RandomScreen(rng, w, h, (rng() % 100) / 100.0);
+    const Framebuffer b = RandomSuccessor(rng, a);
+    ASSERT_TRUE(a.Validate().ok()) << a.Validate();
+    ASSERT_TRUE(b.Validate().ok()) << b.Validate();
+    ASSERT_TRUE(RoundTrips(a, b)) << "seed " << seed;
+  }
+}
+
+TEST(DiffTest, ChainsOfSuccessorsRoundTrip) {
+  // Like a session: each frame is diffed against the previous one.
+  for (uint64_t seed = 0; seed < 200; ++seed) {
+    Rng rng(1000000 + seed);
+    Framebuffer a = RandomScreen(rng, 80, 24, 0.3);
+    for (int frame = 0; frame < 10; ++frame) {
+      Framebuffer b = RandomSuccessor(rng, a);
+      ASSERT_TRUE(RoundTrips(a, b)) << "seed " << seed << " frame " << frame;
+      a = std::move(b);
+    }
+  }
+}
+
+TEST(DiffTest, OneCharacterChangeIsCheap) {
+  Rng rng(7);
+  size_t worst = 0;
+  for (int i = 0; i < 2000; ++i) {
+    Framebuffer a(80, 24);
+    for (int y = 0; y < 24; ++y) WriteText(&a, y, "some text on a line $ ls -l");
+    a.mutable_cursor()->row = static_cast<int>(rng() % 24);
+    a.mutable_cursor()->col = static_cast<int>(rng() % 80);
+    Framebuffer b = a;
+    Cell cell;
+    cell.text = "x";
+    b.MutableRow(static_cast<int>(rng() % 24))->Set(static_cast<int>(rng() % 80), cell);
+    const std::string diff = Diff(a, b);
+    worst = std::max(worst, diff.size());
+    ASSERT_TRUE(RoundTrips(a, b));
+  }
+  // Worst case: CUP there (8 bytes), the character, CUP back (8 bytes).
+  EXPECT_LE(worst, 17u);
+}
+
+TEST(DiffTest, TypingAtTheCursorCostsOneByte) {
+  Framebuffer a(80, 24);
+  WriteText(&a, 5, "$ ech");
+  a.mutable_cursor()->row = 5;
+  a.mutable_cursor()->col = 5;
+  Framebuffer b = a;
+  WriteText(&b, 5, "$ echo");
+  b.mutable_cursor()->col = 6;
+  EXPECT_EQ(Diff(a, b), "o");
+}
+
+TEST(DiffTest, FullScreenScrollCostsAboutOneLine) {
+  Rng rng(11);
+  for (int i = 0; i < 100; ++i) {
+    Framebuffer a(80, 24);
+    for (int y = 0; y < 24; ++y) {
+      WriteText(&a, y, absl::StrCat("line ", rng() % 100000, " of some output text"));
+    }
+    a.mutable_cursor()->row = static_cast<int>(rng() % 24);
+    Framebuffer b = testing::ScrolledWithText(a, 1, rng);
+    const std::string diff = Diff(a, b);
+    EXPECT_LE(diff.size(), 80u + 32u) << EscapeDiff(diff);
+    ASSERT_TRUE(RoundTrips(a, b));
+  }
+}
+
+TEST(DiffTest, ScrollIsSentAsLineFeeds) {
+  Framebuffer a(20, 4);
+  for (int y = 0; y < 4; ++y) WriteText(&a, y, absl::StrCat("row ", y));
+  a.mutable_cursor()->row = 3;
+  Framebuffer b = a;
+  b.ScrollUp(0, 3, 2, Renditions());
+  b.mutable_cursor()->row = 3;
+  EXPECT_EQ(Diff(a, b), "\n\n");
+  EXPECT_TRUE(RoundTrips(a, b));
+}
+
+TEST(DiffTest, ScrollAboveAStatusLineUsesARegion) {
+  Framebuffer a(20, 6);
+  for (int y = 0; y < 5; ++y) WriteText(&a, y, absl::StrCat("text line ", y));
+  WriteText(&a, 5, "[status]");
+  Framebuffer b = a;
+  b.ScrollUp(0, 4, 1, Renditions());
+  WriteText(&b, 4, "new");
+  const std::string diff = Diff(a, b);
+  EXPECT_NE(diff.find("\x1b[1;5r"), std::string::npos) << EscapeDiff(diff);
+  EXPECT_TRUE(RoundTrips(a, b));
+}
+
+TEST(DiffTest, BottomRightCornerDoesNotScroll) {
+  Framebuffer a(10, 3);
+  WriteText(&a, 2, "abcdefghi");
+  Framebuffer b = a;
+  WriteText(&b, 2, "abcdefghij");
+  WriteText(&b, 0, "top");
+  b.mutable_cursor()->row = 2;
+  b.mutable_cursor()->col = 9;
+  ASSERT_TRUE(RoundTrips(a, b));
+  // And again from the pending-wrap position: the engine must not rely on it.
+  Framebuffer c = b;
+  WriteText(&c, 2, "abcdefghiX");
+  WriteText(&c, 1, "mid");
+  ASSERT_TRUE(RoundTrips(b, c));
+  EXPECT_EQ(Diff(b, c).find('\b'), std::string::npos) << EscapeDiff(Diff(b, c));
+}
+
+TEST(DiffTest, OverwritingHalfAWideCharacter) {
+  Framebuffer a(10, 2);
+  WriteText(&a, 0, "a中文b");
+  Framebuffer b = a;
+  Cell x;
+  x.text = "x";
+  b.MutableRow(0)->Set(2, x);  // right half of 中: the left half goes blank
+  ASSERT_TRUE(RoundTrips(a, b));
+  Framebuffer c = a;
+  c.MutableRow(0)->Set(3, x);  // left half of 文
+  ASSERT_TRUE(RoundTrips(a, c));
+  Framebuffer d = a;
+  Cell wide;
+  wide.text = "字";
+  wide.width = 2;
+  d.MutableRow(0)->Set(2, wide);  // straddles 中 and 文
+  ASSERT_TRUE(RoundTrips(a, d));
+}
+
+TEST(DiffTest, WrappedRowsAreContinuedThroughAutowrap) {
+  Framebuffer a(5, 3);
+  Framebuffer b = a;
+  WriteText(&b, 0, "hello");
+  WriteText(&b, 1, "world");
+  b.MutableRow(0)->set_wrapped(true);
+  ASSERT_TRUE(RoundTrips(a, b));
+  // Unwrapping needs the last column erased.
+  Framebuffer c = b;
+  c.MutableRow(0)->set_wrapped(false);
+  ASSERT_TRUE(RoundTrips(b, c));
+}
+
+TEST(DiffTest, TitleModesCursorAndBell) {
+  Framebuffer a(10, 2);
+  Framebuffer b = a;
+  b.set_title("t");
+  b.set_icon_name("t");
+  b.RingBell();
+  b.mutable_modes()->bracketed_paste = true;
+  b.mutable_modes()->mouse_tracking = MouseTracking::kButton;
+  b.mutable_modes()->mouse_encoding = MouseEncoding::kSgr;
+  b.mutable_cursor()->visible = false;
+  b.mutable_cursor()->shape = CursorShape::kBar;
+  b.set_clipboard({"p", "aGk="});
+  EXPECT_EQ(Diff(a, b),
+            "\x07\x1b]0;t\x07\x1b]52;p;aGk=\x07\x1b[?25l\x1b[5 q\x1b[?2004h"
+            "\x1b[?1002h\x1b[?1006h");
+  ASSERT_TRUE(RoundTrips(a, b));
+  Framebuffer back = a;  // titles differ now, bells and clipboard stay
+  back.set_title("t");
+  back.set_icon_name("u");
+  back.set_bell_count(1);
+  back.set_clipboard(*b.clipboard());
+  ASSERT_TRUE(RoundTrips(b, back));
+}
+
+TEST(DiffTest, SgrIsAlwaysAbsolute) {
+  Framebuffer a(10, 1);
+  Framebuffer b = a;
+  Cell cell;
+  cell.text = "R";
+  cell.renditions.set(kBold, true);
+  cell.renditions.fg = Color::Indexed(7);
+  cell.renditions.bg = Color::Indexed(4);
+  b.MutableRow(0)->Set(0, cell);
+  cell.text = "G";
+  cell.renditions.set(kBold, false);
+  cell.renditions.fg = Color::Rgb(1, 2, 3);
+  cell.renditions.bg = Color::Indexed(200);
+  b.MutableRow(0)->Set(1, cell);
+  b.mutable_cursor()->col = 2;
+  EXPECT_EQ(Diff(a, b),
+            "\x1b[0;1;37;44mR\x1b[0;38;2;1;2;3;48;5;200mG\x1b[0m");
+}
+
+TEST(DiffTest, BlankRunsUseEraseWhenShorter) {
+  Framebuffer a(40, 2);
+  WriteText(&a, 0, "0123456789012345678901234567890123456789");
+  Framebuffer b = a;
+  WriteText(&b, 0, "0123");
+  b.mutable_cursor()->col = 4;
+  EXPECT_EQ(Diff(a, b), "\x1b[1;5H\x1b[K");
+  ASSERT_TRUE(RoundTrips(a, b));
+}
+
+TEST(ApplyTest, RejectsSequencesOutsideTheSubset) {
+  Framebuffer f(10, 3);
+  for (const char* bad : {"\x1b[c", "\x1b[5n", "\x1b[6n", "\x1b[>c", "\x1b[1J",
+                          "\x1b[2K", "\x1b[L", "\x1bM", "\x1b[?47h", "\t",
+                          "\x1b]52;c", "\xff", "\xc3", "\x1b", "\x1b[", "\xcc\x81"}) {
+    EXPECT_FALSE(Apply(f, bad).ok()) << EscapeDiff(bad);
+  }
+}
+
+TEST(ApplyTest, PendingWrapAndEarlyWrap) {
+  Framebuffer f(3, 2);
+  absl::StatusOr<Framebuffer> r = Apply(f, "abcd");
+  ASSERT_TRUE(r.ok());
+  EXPECT_TRUE(r->row(0).wrapped());
+  EXPECT_EQ(r->cell(1, 0).text, "d");
+  r = Apply(f, "ab\xe4\xb8\xad");  // 中 does not fit in the last column
+  ASSERT_TRUE(r.ok());
+  EXPECT_TRUE(r->cell(0, 2).is_blank());
+  EXPECT_FALSE(r->row(0).wrapped());
+  EXPECT_EQ(r->cell(1, 0).width, 2);
+}
+
+}  // namespace
+}  // namespace moshx::core

@@ -1,0 +1,319 @@
+#include "core/painter.h"
+
+#include <cassert>
+#include <utility>
+
+#include "absl/strings/str_cat.h"
+#include "core/escape.h"
+
+namespace moshx::core {
+namespace {
+
+bool Erasable(const Cell& cell) {
+  return cell.text.empty() && cell.width == 1 && cell.link == nullptr &&
+         cell.renditions.attributes == 0 && cell.renditions.fg.is_default();
+}
+
+// Start column of the cell covering the last column.
+int LastCellStart(const Row& row) {
+  const int last = row.width() - 1;
+  return row.cell(last).width == 0 ? last - 1 : last;
+}
+
+void AppendDecMode(int mode, bool on, std::string* out) {
+  absl::StrAppend(out, "\x1b[?", mode, on ? "h" : "l");
+}
+
+int MouseModeNumber(MouseTracking m) {
+  switch (m) {
+    case MouseTracking::kX10: return 9;
+    case MouseTracking::kNormal: return 1000;
+    case MouseTracking::kButton: return 1002;
+    case MouseTracking::kAnyEvent: return 1003;
+    case MouseTracking::kNone: break;
+  }
+  return 0;
+}
+
+int MouseEncodingNumber(MouseEncoding e) {
+  switch (e) {
+    case MouseEncoding::kUtf8: return 1005;
+    case MouseEncoding::kSgr: return 1006;
+    case MouseEncoding::kUrxvt: return 1015;
+    case MouseEncoding::kDefault: break;
+  }
+  return 0;
+}
+
+// Switching between two non-off values needs only the new "h"; switching
+// off resets the old one ("l" of any of them turns the feature off).
+void AppendMultiMode(int old_mode, int new_mode, std::string* out) {
+  if (old_mode == new_mode) return;
+  if (new_mode != 0) {
+    AppendDecMode(new_mode, true, out);
+  } else {
+    AppendDecMode(old_mode, false, out);
+  }
+}
+
+int CursorStyleNumber(const Cursor& c) {
+  const int base = c.shape == CursorShape::kBlock       ? 1
+                   : c.shape == CursorShape::kUnderline ? 3
+                                                        : 5;
+  return c.blinking ? base : base + 1;
+}
+
+}  // namespace
+
+Painter::Painter(const Framebuffer& start)
+    : screen_(start),
+      y_(start.cursor().row),
+      x_(start.cursor().col),
+      pending_(start.cursor().col == start.width() - 1),
+      visible_(start.cursor().visible),
+      autowrap_(start.modes().autowrap) {}
+
+void Painter::EraseScreen() {
+  SetPen(Renditions(), nullptr);
+  out_.append("\x1b[H\x1b[2J");
+  y_ = x_ = 0;
+  known_ = true;
+  pending_ = false;
+  screen_.EraseAll(Renditions());
+}
+
+void Painter::ScrollUp(int bottom, int lines) {
+  const int last = screen_.height() - 1;
+  BeginPaint(bottom);
+  SetPen(Renditions(), nullptr);
+  if (bottom == last) {
+    MoveTo(last, pending_ || !known_ ? 0 : x_);
+    out_.append(lines, '\n');
+  } else {
+    absl::StrAppend(&out_, "\x1b[1;", bottom + 1, "r");
+    y_ = x_ = 0;  // DECSTBM homes the cursor (origin mode: region top = 0)
+    known_ = true;
+    pending_ = false;
+    MoveTo(bottom, 0);
+    out_.append(lines, '\n');
+    out_.append("\x1b[r");
+    y_ = x_ = 0;
+  }
+  screen_.ScrollUp(0, bottom, lines, Renditions());
+}
+
+void Painter::PaintRows(const Framebuffer& to) {
+  for (int y = 0; y < to.height(); ++y) PaintRow(y, to);
+}
+
+void Painter::PaintRow(int y, const Framebuffer& to) {
+  const Row& want = to.row(y);
+  if (force_row_ != y) force_x_ = -1;
+  if (force_x_ < 0 && (screen_.shared_row(y) == to.shared_row(y) ||
+                       screen_.row(y) == want)) {
+    return;
+  }
+  if (screen_.row(y).wrapped() && !want.wrapped()) ClearWrap(y);
+  const int width = want.width();
+  const bool start_wrap = want.wrapped() && !screen_.row(y).wrapped();
+  const int last_start = LastCellStart(want);
+  int run_begin = -1, run_end = -1;
+  Renditions run_renditions;
+  for (int x = 0; x < width; ++x) {
+    const Cell& cell = want.cell(x);
+    if (cell.is_continuation()) continue;
+    const bool forced = x == force_x_ || (start_wrap && x == last_start);
+    const bool changed = forced || cell != screen_.row(y).cell(x);
+    const bool erasable = Erasable(cell);
+    if (run_begin >= 0) {
+      if (erasable && cell.renditions == run_renditions) {
+        if (changed) run_end = x + 1;
+        continue;
+      }
+      FlushRun(y, run_begin, run_end, run_renditions, want.wrapped());
+      run_begin = -1;
+    }
+    if (!changed) continue;
+    if (erasable) {
+      run_begin = x, run_end = x + 1, run_renditions = cell.renditions;
+      continue;
+    }
+    DrawCell(y, x, cell);
+  }
+  if (run_begin >= 0) {
+    FlushRun(y, run_begin, run_end, run_renditions, want.wrapped());
+  }
+  if (start_wrap) {
+    // The last column was just printed: the receiver is in pending wrap, so
+    // printing row y+1's first cell wraps and marks row y as wrapped.
+    assert(pending_ && y_ == y);
+    const Cell& next = to.cell(y + 1, 0);
+    SetPen(next.renditions, next.link);
+    screen_.MutableRow(y)->set_wrapped(true);
+    y_ = y + 1, x_ = 0, pending_ = false;
+    PrintHere(y + 1, 0, next);
+  }
+}
+
+void Painter::ClearWrap(int y) {
+  const int begin = LastCellStart(screen_.row(y));
+  BeginPaint(y);
+  MoveTo(y, begin);
+  SetPen(Renditions(), nullptr);
+  out_.append("\x1b[K");
+  Row* row = screen_.MutableRow(y);
+  row->Erase(begin, row->width(), Renditions());
+  row->set_wrapped(false);
+}
+
+void Painter::FlushRun(int y, int begin, int end, const Renditions& r,
+                       bool wrapped) {
+  const int width = screen_.width();
+  const int n = end - begin;
+  const bool to_edge = end == width;
+  const int ech_length = 3 + DecimalLength(n);
+  bool erase = false;
+  if (to_edge && !wrapped) {
+    erase = n > 3;
+  } else if (!to_edge) {
+    erase = n > 4 && ech_length + CupLength(y, end) < n;
+  }
+  if (!erase) {
+    Cell blank;
+    blank.renditions = r;
+    for (int x = begin; x < end; ++x) DrawCell(y, x, blank);
+    return;
+  }
+  BeginPaint(y);
+  MoveTo(y, begin);
+  SetPen(r, nullptr);
+  NoteCut(y, end);
+  if (to_edge) {
+    out_.append("\x1b[K");
+  } else {
+    absl::StrAppend(&out_, "\x1b[", n, "X");
+  }
+  Row* row = screen_.MutableRow(y);
+  row->Erase(begin, end, r);
+  if (to_edge) row->set_wrapped(false);
+}
+
+void Painter::DrawCell(int y, int x, const Cell& cell) {
+  BeginPaint(y);
+  EnsureAutowrap();
+  MoveTo(y, x);
+  SetPen(cell.renditions, cell.link);
+  PrintHere(y, x, cell);
+}
+
+void Painter::PrintHere(int y, int x, const Cell& cell) {
+  NoteCut(y, x + cell.width);
+  if (cell.text.empty()) {
+    out_.push_back(' ');
+  } else {
+    out_.append(cell.text);
+  }
+  screen_.MutableRow(y)->Set(x, cell);
+  x_ = x + cell.width;
+  if (x_ >= screen_.width()) {
+    x_ = screen_.width() - 1;
+    pending_ = true;
+  }
+}
+
+void Painter::NoteCut(int y, int end) {
+  if (end < screen_.width() && screen_.cell(y, end).is_continuation()) {
+    force_row_ = y;
+    force_x_ = end;
+  }
+}
+
+void Painter::BeginPaint(int y) {
+  if (first_painted_row_ < 0) first_painted_row_ = y;
+  if (y != first_painted_row_ && visible_) {
+    // Painting several rows: hide the cursor so it does not flicker.
+    out_.append("\x1b[?25l");
+    visible_ = false;
+  }
+}
+
+void Painter::EnsureAutowrap() {
+  if (autowrap_) return;
+  AppendDecMode(7, true, &out_);
+  autowrap_ = true;
+}
+
+void Painter::MoveTo(int y, int x) {
+  if (known_ && !pending_ && y == y_ && x == x_) return;
+  int best = CupLength(y, x);
+  int relative = -1;  // length of the relative motion, -1 if impossible
+  if (known_ && y >= y_) {
+    const int down = y - y_;
+    if (x == 0) {
+      relative = (pending_ || x_ != 0 ? 1 : 0) + down;
+    } else if (!pending_ && x <= x_) {
+      relative = down + (x_ - x);
+    }
+  }
+  if (relative >= 0 && relative <= best) {
+    if (x == 0 && (pending_ || x_ != 0)) out_.push_back('\r');
+    out_.append(y - y_, '\n');
+    if (x != 0) out_.append(x_ - x, '\b');
+  } else {
+    AppendCup(y, x, &out_);
+  }
+  y_ = y, x_ = x;
+  known_ = true;
+  pending_ = false;
+}
+
+void Painter::SetPen(const Renditions& r,
+                     const std::shared_ptr<const Hyperlink>& l) {
+  if (r != pen_) {
+    AppendSgr(r, &out_);
+    pen_ = r;
+  }
+  if (!SameLink(l, link_)) {
+    AppendHyperlink(l, &out_);
+    link_ = l;
+  }
+}
+
+void Painter::Finish(const Framebuffer& from, const Framebuffer& to) {
+  const Modes& was = from.modes();
+  const Modes& want = to.modes();
+  if (was.origin_mode != want.origin_mode) {
+    AppendDecMode(6, want.origin_mode, &out_);
+    y_ = x_ = 0;  // DECOM homes the cursor
+    known_ = true;
+    pending_ = false;
+  }
+  if (autowrap_ != want.autowrap) AppendDecMode(7, want.autowrap, &out_);
+  const Cursor& cursor = to.cursor();
+  if (!known_ || cursor.row != y_ || cursor.col != x_) {
+    MoveTo(cursor.row, cursor.col);
+  }
+  SetPen(Renditions(), nullptr);
+  if (visible_ != cursor.visible) AppendDecMode(25, cursor.visible, &out_);
+  if (CursorStyleNumber(from.cursor()) != CursorStyleNumber(cursor)) {
+    absl::StrAppend(&out_, "\x1b[", CursorStyleNumber(cursor), " q");
+  }
+  if (was.application_cursor_keys != want.application_cursor_keys) {
+    AppendDecMode(1, want.application_cursor_keys, &out_);
+  }
+  if (was.application_keypad != want.application_keypad) {
+    out_.append(want.application_keypad ? "\x1b=" : "\x1b>");
+  }
+  if (was.bracketed_paste != want.bracketed_paste) {
+    AppendDecMode(2004, want.bracketed_paste, &out_);
+  }
+  AppendMultiMode(MouseModeNumber(was.mouse_tracking),
+                  MouseModeNumber(want.mouse_tracking), &out_);
+  AppendMultiMode(MouseEncodingNumber(was.mouse_encoding),
+                  MouseEncodingNumber(want.mouse_encoding), &out_);
+  if (was.focus_events != want.focus_events) {
+    AppendDecMode(1004, want.focus_events, &out_);
+  }
+}
+
+}  // namespace moshx::core
