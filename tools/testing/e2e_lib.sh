@@ -1,0 +1,97 @@
+# e2e_lib.sh — helpers for real-process end-to-end tests (sourced by sh_tests).
+#
+# Everything a test starts is tracked and torn down by e2e_cleanup (installed
+# as an EXIT trap by e2e_init): its own tmux server (private socket), its own
+# processes (by PID), its own sshd. Nothing outside loopback is ever contacted.
+#
+#   e2e_init                      temp dir, traps, PATH
+#   tmux_start NAME COLS ROWS CMD start CMD in a detached tmux window
+#   tmux_keys NAME KEYS...        tmux send-keys (literal text with -l via tmux_type)
+#   tmux_type NAME TEXT           type TEXT literally
+#   tmux_screen NAME              print the visible pane
+#   wait_for_screen NAME REGEX [SECONDS]   poll until the pane matches (default 15 s)
+#   wait_for_exit PID [SECONDS]   wait for a process to end; prints its status
+#   fail MESSAGE                  print, dump state, exit 1
+
+set -u
+
+e2e_init() {
+  # Under /tmp: unix socket paths (tmux) must stay short.
+  E2E_DIR=$(mktemp -d /tmp/moshx-e2e.XXXXXX)
+  E2E_WORLD_DIRS=()
+  E2E_TMUX_SOCKET=$E2E_DIR/tmux.sock
+  E2E_PIDS=()
+  export PATH=$PATH:/usr/local/sbin:/usr/sbin:/sbin
+  export TERM=${TERM:-xterm-256color}
+  [ "$TERM" = dumb ] && export TERM=xterm-256color
+  export LANG=C.UTF-8
+  trap e2e_cleanup EXIT
+}
+
+e2e_track_pid() { E2E_PIDS+=("$1"); }
+
+e2e_cleanup() {
+  local pid
+  for pid in "${E2E_PIDS[@]:-}"; do
+    [ -n "$pid" ] && kill "$pid" 2>/dev/null
+  done
+  tmux -S "$E2E_TMUX_SOCKET" kill-server 2>/dev/null
+  for pid in "${E2E_PIDS[@]:-}"; do
+    [ -n "$pid" ] && kill -9 "$pid" 2>/dev/null
+  done
+  rm -rf "$E2E_DIR" "${E2E_WORLD_DIRS[@]:-}"
+}
+
+tmux_cmd() { tmux -S "$E2E_TMUX_SOCKET" "$@"; }
+
+tmux_start() {
+  local name=$1 cols=$2 rows=$3; shift 3
+  tmux_cmd -f /dev/null new-session -d -s "$name" -x "$cols" -y "$rows" "$@" ||
+    fail "tmux could not start $*"
+  tmux_cmd set-option -t "$name" remain-on-exit on >/dev/null
+}
+
+tmux_keys() { local name=$1; shift; tmux_cmd send-keys -t "$name" "$@"; }
+tmux_type() { tmux_cmd send-keys -t "$1" -l "$2"; }
+tmux_screen() { tmux_cmd capture-pane -p -t "$1"; }
+tmux_pane_dead() { [ "$(tmux_cmd display-message -p -t "$1" '#{pane_dead}')" = 1 ]; }
+# The exit status of a dead pane (tmux may report death a moment before it).
+tmux_pane_status() {
+  local i status
+  for ((i = 0; i < 20; i++)); do
+    status=$(tmux_cmd display-message -p -t "$1" '#{pane_dead_status}')
+    [ -n "$status" ] && { echo "$status"; return; }
+    sleep 0.05
+  done
+}
+tmux_pane_pid() { tmux_cmd display-message -p -t "$1" '#{pane_pid}'; }
+
+wait_for_screen() {
+  local name=$1 regex=$2 seconds=${3:-15} i
+  for ((i = 0; i < seconds * 10; i++)); do
+    tmux_screen "$name" | grep -Eq -- "$regex" && return 0
+    sleep 0.1
+  done
+  fail "screen of '$name' never matched /$regex/ within ${seconds}s"
+}
+
+wait_for_dead_pane() {
+  local name=$1 seconds=${2:-15} i
+  for ((i = 0; i < seconds * 10; i++)); do
+    tmux_pane_dead "$name" && return 0
+    sleep 0.1
+  done
+  fail "pane '$name' still running after ${seconds}s"
+}
+
+fail() {
+  echo "FAIL: $*" >&2
+  if [ -S "${E2E_TMUX_SOCKET:-/nonexistent}" ]; then
+    local s
+    for s in $(tmux_cmd list-sessions -F '#S' 2>/dev/null); do
+      echo "--- screen of $s ---" >&2
+      tmux_screen "$s" >&2
+    done
+  fi
+  exit 1
+}

@@ -1,0 +1,24 @@
+#!/usr/bin/env bash
+# Checks the e2e helpers: tmux is driven and read back, and (as root) a private
+# sshd accepts the generated key and runs a remote command.
+source tools/testing/e2e_lib.sh
+source tools/testing/sshd_fixture.sh
+e2e_init
+
+tmux_start t 40 10 /bin/sh
+tmux_type t 'echo hello-$((6*7))'
+tmux_keys t Enter
+wait_for_screen t 'hello-42' 10
+tmux_type t 'exit 3'
+tmux_keys t Enter
+wait_for_dead_pane t 10
+[ "$(tmux_pane_status t)" = 3 ] || fail "exit status not seen: $(tmux_pane_status t)"
+
+if [ "$(id -u)" -eq 0 ]; then
+  sshd_start
+  out=$($E2E_SSH "$E2E_SSH_DEST" -- 'echo remote:$(id -un)')
+  [ "$out" = "remote:$E2E_SSH_USER" ] || fail "remote command printed '$out'"
+else
+  echo "not root: sshd fixture not exercised"
+fi
+echo PASS

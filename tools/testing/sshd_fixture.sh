@@ -1,0 +1,75 @@
+# sshd_fixture.sh — a private sshd on loopback for end-to-end tests (sourced
+# after e2e_lib.sh; needs root, openssh-server and e2e_init first).
+#
+#   sshd_start [USER]   create USER (default moshx-e2e) if missing, start sshd
+#                       on a free 127.0.0.1 port with key-only authentication;
+#                       sets E2E_SSH (an ssh command line for --ssh),
+#                       E2E_SSH_DEST (USER@127.0.0.1), E2E_SSH_USER, E2E_SSH_HOME.
+#   sshd_world_dir      prints a fresh directory every user can read (the test
+#                       user cannot see Bazel's runfiles under /root)
+#
+# sshd and the directory are removed by e2e_cleanup / the EXIT trap.
+
+sshd_free_port() {
+  local port
+  for port in $(seq 22220 22299); do
+    if ! (exec 3<>"/dev/tcp/127.0.0.1/$port") 2>/dev/null; then
+      echo "$port"
+      return 0
+    fi
+  done
+  return 1
+}
+
+sshd_world_dir() {
+  local d
+  d=$(mktemp -d /tmp/moshx-e2e-world.XXXXXX)
+  chmod 755 "$d"
+  E2E_WORLD_DIRS+=("$d")
+  echo "$d"
+}
+
+sshd_start() {
+  E2E_SSH_USER=${1:-moshx-e2e}
+  [ "$(id -u)" -eq 0 ] || fail "sshd_start needs root"
+  [ -x /usr/sbin/sshd ] || fail "openssh-server is not installed (tools/setup --test)"
+  if ! getent passwd "$E2E_SSH_USER" >/dev/null; then
+    useradd -m -s /bin/bash "$E2E_SSH_USER" || fail "cannot create user $E2E_SSH_USER"
+  fi
+  # A fresh account's password is "!" (locked), which sshd refuses even for
+  # key logins; "*" means "no password" without the lock.
+  usermod -p '*' "$E2E_SSH_USER" || fail "cannot unlock $E2E_SSH_USER"
+  E2E_SSH_HOME=$(getent passwd "$E2E_SSH_USER" | cut -d: -f6)
+  local dir=$E2E_DIR/sshd port
+  mkdir -p "$dir" /run/sshd
+  chmod 755 /run/sshd
+  ssh-keygen -q -t ed25519 -N '' -f "$dir/host_key" || fail "ssh-keygen (host)"
+  ssh-keygen -q -t ed25519 -N '' -f "$dir/client_key" || fail "ssh-keygen (client)"
+  install -d -m 700 -o "$E2E_SSH_USER" "$E2E_SSH_HOME/.ssh"
+  install -m 600 -o "$E2E_SSH_USER" "$dir/client_key.pub" "$E2E_SSH_HOME/.ssh/authorized_keys"
+  port=$(sshd_free_port) || fail "no free port for sshd"
+  cat >"$dir/sshd_config" <<CFG
+Port $port
+ListenAddress 127.0.0.1
+HostKey $dir/host_key
+PidFile $dir/sshd.pid
+AuthorizedKeysFile .ssh/authorized_keys
+PasswordAuthentication no
+KbdInteractiveAuthentication no
+UsePAM no
+StrictModes no
+PrintMotd no
+AcceptEnv LANG LC_*
+CFG
+  /usr/sbin/sshd -D -e -f "$dir/sshd_config" 2>"$dir/sshd.log" &
+  e2e_track_pid $!
+  E2E_SSH="ssh -F /dev/null -p $port -i $dir/client_key -o StrictHostKeyChecking=no -o UserKnownHostsFile=/dev/null -o LogLevel=ERROR -o BatchMode=yes"
+  E2E_SSH_DEST=$E2E_SSH_USER@127.0.0.1
+  local i
+  for ((i = 0; i < 50; i++)); do
+    $E2E_SSH "$E2E_SSH_DEST" true 2>/dev/null && return 0
+    sleep 0.1
+  done
+  cat "$dir/sshd.log" >&2
+  fail "sshd on port $port did not accept the test key"
+}
