@@ -1,0 +1,530 @@
+// The one file that includes <vterm.h>. libvterm calls back into the
+// trampolines below (anonymous namespace); they update Emulator::Impl, which
+// turns libvterm's screen into core::Framebuffer rows on Snapshot().
+#include "term/emulator.h"
+
+#include <vterm.h>
+
+#include <algorithm>
+#include <cstdio>
+#include <cstring>
+#include <utility>
+
+#include "absl/base/internal/raw_logging.h"
+#include "absl/strings/match.h"
+#include "absl/strings/numbers.h"
+#include "absl/strings/str_split.h"
+#include "absl/strings/strip.h"
+#include "core/char_width.h"
+#include "term/mode_tracker.h"
+
+namespace moshx::term {
+
+using core::Color;
+using Link = std::shared_ptr<const core::Hyperlink>;
+
+namespace {
+
+struct VTermDeleter {
+  void operator()(VTerm* vt) const { vterm_free(vt); }
+};
+using VTermPtr = std::unique_ptr<VTerm, VTermDeleter>;
+
+// Titles, icon names, hyperlink URIs and clipboard payloads longer than this
+// are cut (at a UTF-8 boundary for text): bounds what one OSC can cost.
+constexpr size_t kMaxTitleBytes = 1024;
+constexpr size_t kMaxUriBytes = 4096;
+constexpr size_t kMaxClipboardBytes = 1 << 20;
+
+// The column used by the mouse-encoding probe: large enough that X10 and
+// UTF-8 encodings differ (col + 33 > 127), small enough for X10 (< 223).
+constexpr int kMouseProbeCol = 199;
+
+constexpr uint32_t kContinuation = static_cast<uint32_t>(-1);
+
+int Clamp(int v) { return std::clamp(v, 1, Emulator::kMaxDimension); }
+
+// Cuts `s` to at most `max` bytes without splitting a UTF-8 sequence.
+std::string Truncated(const char* s, size_t max) {
+  size_t n = std::strlen(s);
+  if (n <= max) return std::string(s, n);
+  while (max > 0 && (static_cast<unsigned char>(s[max]) & 0xC0) == 0x80) --max;
+  return std::string(s, max);
+}
+
+Color ToColor(const VTermColor& c, bool foreground) {
+  if (foreground ? VTERM_COLOR_IS_DEFAULT_FG(&c) : VTERM_COLOR_IS_DEFAULT_BG(&c)) {
+    return Color::Default();
+  }
+  if (VTERM_COLOR_IS_INDEXED(&c)) return Color::Indexed(c.indexed.idx);
+  return Color::Rgb(c.rgb.red, c.rgb.green, c.rgb.blue);
+}
+
+core::Renditions ToRenditions(const VTermScreenCell& cell) {
+  core::Renditions r;
+  r.set(core::kBold, cell.attrs.bold);
+  r.set(core::kItalic, cell.attrs.italic);
+  r.set(core::kUnderline, cell.attrs.underline != 0);
+  r.set(core::kBlink, cell.attrs.blink);
+  r.set(core::kInverse, cell.attrs.reverse);
+  r.set(core::kStrikethrough, cell.attrs.strike);
+  r.fg = ToColor(cell.fg, /*foreground=*/true);
+  r.bg = ToColor(cell.bg, /*foreground=*/false);
+  return r;
+}
+
+// The cell's grapheme in canonical form: a base that core does not consider
+// printable becomes U+FFFD, marks it does not accept are dropped.
+std::string ToText(const uint32_t* chars) {
+  std::string text;
+  for (int i = 0; i < VTERM_MAX_CHARS_PER_CELL && chars[i] != 0; ++i) {
+    char32_t cp = chars[i];
+    const int width = core::CharWidth(cp);
+    if (i == 0 && width < 1) cp = 0xFFFD;
+    if (i > 0 && width < 0) continue;
+    core::AppendUtf8(cp, &text);
+  }
+  return text;
+}
+
+}  // namespace
+
+struct Emulator::Impl {
+  Impl(int width, int height, const Options& opts);
+
+  void MarkDirty(int begin_row, int end_row);
+  core::Row ReadRow(int y);
+  core::Row CellsToRow(int cols, const VTermScreenCell* cells);
+  core::Cell ToCell(const VTermScreenCell& cell, const Link& link);
+  void UpdateLinks(const VTermRect& rect);
+  void MoveLinks(const VTermRect& dest, const VTermRect& src);
+  void MoveRows(const VTermRect& dest, const VTermRect& src);
+  void OnOsc(absl::string_view command);
+  void OnHyperlink(absl::string_view params_and_uri);
+  void PushScrollback(core::Row row);
+  void ReadModes(core::Modes* modes);
+  std::string Probe(void (*action)(Impl*));
+  core::MouseEncoding ProbeMouseEncoding();
+  void Output(const char* bytes, size_t len);
+
+  Options options;
+  VTermPtr vt;
+  VTermScreen* screen = nullptr;
+  VTermState* state = nullptr;
+  int width;
+  int height;
+  // The last snapshot; title, icon, bell and clipboard are kept current in
+  // it directly. dirty[y]: libvterm's row y differs from fb's row y.
+  core::Framebuffer fb;
+  std::vector<bool> dirty;
+  ModeTracker tracker;
+  // Terminal properties reported by libvterm.
+  bool cursor_visible = true;
+  bool cursor_blink = true;
+  int cursor_shape = VTERM_PROP_CURSORSHAPE_BLOCK;
+  bool alternate_screen = false;
+  bool reverse_video = false;
+  int mouse = VTERM_PROP_MOUSE_NONE;
+  // OSC 8: the open link, and the link of every cell (empty until the first
+  // link is opened, so that link-free output costs nothing).
+  Link current_link;
+  std::vector<std::vector<Link>> links;
+  // libvterm's output goes to *sink: `answers`, or a probe's buffer.
+  std::string answers;
+  std::string* sink = &answers;
+  uint64_t dropped_answer_bytes = 0;
+  std::deque<core::Row> scrollback;
+};
+
+namespace {
+
+// ---------------------------------------------------------------- trampolines
+
+Emulator::Impl* Self(void* user) { return static_cast<Emulator::Impl*>(user); }
+
+void OnOutput(const char* bytes, size_t len, void* user) {
+  Self(user)->Output(bytes, len);
+}
+
+int OnDamage(VTermRect rect, void* user) {
+  Emulator::Impl* self = Self(user);
+  self->MarkDirty(rect.start_row, rect.end_row);
+  if (!self->links.empty()) self->UpdateLinks(rect);
+  return 1;
+}
+
+int OnMoveRect(VTermRect dest, VTermRect src, void* user) {
+  Emulator::Impl* self = Self(user);
+  if (!self->links.empty()) self->MoveLinks(dest, src);
+  self->MoveRows(dest, src);
+  return 1;
+}
+
+int OnSetTermProp(VTermProp prop, VTermValue* val, void* user) {
+  Emulator::Impl* self = Self(user);
+  switch (prop) {
+    case VTERM_PROP_CURSORVISIBLE: self->cursor_visible = val->boolean; break;
+    case VTERM_PROP_CURSORBLINK: self->cursor_blink = val->boolean; break;
+    case VTERM_PROP_ALTSCREEN: self->alternate_screen = val->boolean; break;
+    case VTERM_PROP_REVERSE: self->reverse_video = val->boolean; break;
+    case VTERM_PROP_CURSORSHAPE: self->cursor_shape = val->number; break;
+    case VTERM_PROP_MOUSE: self->mouse = val->number; break;
+    case VTERM_PROP_TITLE:
+      self->fb.set_title(Truncated(val->string, kMaxTitleBytes));
+      break;
+    case VTERM_PROP_ICONNAME:
+      self->fb.set_icon_name(Truncated(val->string, kMaxTitleBytes));
+      break;
+    default:
+      return 0;
+  }
+  return 1;
+}
+
+int OnBell(void* user) {
+  Self(user)->fb.RingBell();
+  return 1;
+}
+
+int OnPushLine(int cols, const VTermScreenCell* cells, void* user) {
+  Emulator::Impl* self = Self(user);
+  if (self->options.scrollback_lines == 0 || cols < 1) return 0;
+  self->PushScrollback(self->CellsToRow(cols, cells));
+  return 1;
+}
+
+int OnUnknownOsc(const char* command, size_t len, void* user) {
+  Self(user)->OnOsc(absl::string_view(command, len));
+  return 1;
+}
+
+// Unrecognised CSI: answers the xterm text-area size report, `CSI 18 t`.
+int OnUnknownCsi(const char* leader, const long args[], int argcount,
+                 const char* intermed, char command, void* user) {
+  Emulator::Impl* self = Self(user);
+  if (command != 't' || (leader && leader[0]) || (intermed && intermed[0]) ||
+      argcount < 1 || CSI_ARG(args[0]) != 18) {
+    return 0;
+  }
+  char reply[48];
+  int n = std::snprintf(reply, sizeof(reply), "\x1b[8;%d;%dt", self->height,
+                        self->width);
+  self->Output(reply, static_cast<size_t>(n));
+  return 1;
+}
+
+const VTermScreenCallbacks kScreenCallbacks = {
+    OnDamage,       // damage
+    OnMoveRect,     // moverect
+    nullptr,        // movecursor: read on Snapshot()
+    OnSetTermProp,  // settermprop
+    OnBell,         // bell
+    nullptr,        // resize
+    OnPushLine,     // sb_pushline
+    nullptr,        // sb_popline: lines do not come back on a resize
+};
+
+const VTermParserCallbacks kFallbacks = {
+    nullptr,       // text
+    nullptr,       // control
+    nullptr,       // escape
+    OnUnknownCsi,  // csi
+    OnUnknownOsc,  // osc
+    nullptr,       // dcs
+    nullptr,       // resize
+};
+
+}  // namespace
+
+// ---------------------------------------------------------------- Impl
+
+Emulator::Impl::Impl(int w, int h, const Options& opts)
+    : options(opts),
+      vt(vterm_new(Clamp(h), Clamp(w))),
+      width(Clamp(w)),
+      height(Clamp(h)),
+      fb(width, height),
+      dirty(height, true) {
+  ABSL_RAW_CHECK(vt != nullptr, "vterm_new failed");
+  vterm_set_utf8(vt.get(), 1);
+  vterm_output_set_callback(vt.get(), OnOutput, this);
+  screen = vterm_obtain_screen(vt.get());
+  state = vterm_obtain_state(vt.get());
+  vterm_screen_set_callbacks(screen, &kScreenCallbacks, this);
+  vterm_screen_set_unrecognised_fallbacks(screen, &kFallbacks, this);
+  vterm_screen_enable_altscreen(screen, 1);
+  vterm_screen_reset(screen, 1);
+}
+
+void Emulator::Impl::Output(const char* bytes, size_t len) {
+  if (sink == &answers && answers.size() + len > options.max_pending_answers) {
+    dropped_answer_bytes += len;
+    return;
+  }
+  sink->append(bytes, len);
+}
+
+void Emulator::Impl::MarkDirty(int begin_row, int end_row) {
+  begin_row = std::max(begin_row, 0);
+  end_row = std::min(end_row, height);
+  for (int y = begin_row; y < end_row; ++y) dirty[y] = true;
+}
+
+core::Cell Emulator::Impl::ToCell(const VTermScreenCell& cell,
+                                  const Link& link) {
+  core::Cell c;
+  c.text = ToText(cell.chars);
+  c.width = cell.width == 2 ? 2 : 1;
+  c.renditions = ToRenditions(cell);
+  c.link = link;
+  return c;
+}
+
+core::Row Emulator::Impl::CellsToRow(int cols, const VTermScreenCell* cells) {
+  core::Row row(cols);
+  const std::vector<Link>* row_links = links.empty() ? nullptr : &links[0];
+  for (int x = 0; x < cols; ++x) {
+    if (cells[x].chars[0] == kContinuation) continue;
+    Link link = row_links && x < width ? (*row_links)[x] : nullptr;
+    row.Set(x, ToCell(cells[x], link));
+  }
+  return row;
+}
+
+core::Row Emulator::Impl::ReadRow(int y) {
+  core::Row row(width);
+  for (int x = 0; x < width; ++x) {
+    VTermScreenCell cell;
+    if (!vterm_screen_get_cell(screen, VTermPos{y, x}, &cell)) continue;
+    if (cell.chars[0] == kContinuation) continue;  // Set() wrote it
+    Link link = links.empty() ? nullptr : links[y][x];
+    core::Cell c = ToCell(cell, link);
+    if (c.width == 1 && c.text.empty() && c.renditions.is_default() && !link) {
+      continue;  // already a default blank
+    }
+    row.Set(x, std::move(c));
+  }
+  return row;
+}
+
+// A damaged cell that holds a character was printed (it takes the open link);
+// a blank one was erased (it loses its link).
+void Emulator::Impl::UpdateLinks(const VTermRect& rect) {
+  for (int y = std::max(rect.start_row, 0); y < std::min(rect.end_row, height);
+       ++y) {
+    for (int x = std::max(rect.start_col, 0);
+         x < std::min(rect.end_col, width); ++x) {
+      VTermScreenCell cell;
+      vterm_screen_get_cell(screen, VTermPos{y, x}, &cell);
+      links[y][x] = cell.chars[0] != 0 ? current_link : nullptr;
+    }
+  }
+}
+
+void Emulator::Impl::MoveLinks(const VTermRect& dest, const VTermRect& src) {
+  const int rows = std::min(dest.end_row - dest.start_row, src.end_row - src.start_row);
+  const int cols = std::min(dest.end_col - dest.start_col, src.end_col - src.start_col);
+  auto inside = [&](int y, int x) {
+    return y >= 0 && y < height && x >= 0 && x < width;
+  };
+  std::vector<Link> moved;  // the source rectangle, read before writing
+  for (int y = 0; y < rows; ++y) {
+    for (int x = 0; x < cols; ++x) {
+      const int sy = src.start_row + y, sx = src.start_col + x;
+      moved.push_back(inside(sy, sx) ? links[sy][sx] : nullptr);
+    }
+  }
+  for (int y = 0; y < rows; ++y) {
+    for (int x = 0; x < cols; ++x) {
+      const int dy = dest.start_row + y, dx = dest.start_col + x;
+      if (inside(dy, dx)) links[dy][dx] = moved[y * cols + x];
+    }
+  }
+}
+
+// A full-width move keeps the rows (and their dirty flags) as they are, just
+// at new positions; anything narrower makes the destination rows dirty.
+void Emulator::Impl::MoveRows(const VTermRect& dest, const VTermRect& src) {
+  const int n = dest.end_row - dest.start_row;
+  const bool full_width = dest.start_col == 0 && dest.end_col == width &&
+                          src.start_col == 0 && src.end_col == width;
+  if (!full_width || n != src.end_row - src.start_row || dest.start_row < 0 ||
+      src.start_row < 0 || dest.end_row > height || src.end_row > height) {
+    MarkDirty(dest.start_row, dest.end_row);
+    return;
+  }
+  std::vector<std::shared_ptr<const core::Row>> rows;
+  std::vector<bool> flags;
+  for (int i = 0; i < n; ++i) {
+    rows.push_back(fb.shared_row(src.start_row + i));
+    flags.push_back(dirty[src.start_row + i]);
+  }
+  for (int i = 0; i < n; ++i) {
+    fb.SetRow(dest.start_row + i, rows[i]);
+    dirty[dest.start_row + i] = flags[i];
+  }
+}
+
+void Emulator::Impl::OnOsc(absl::string_view command) {
+  std::pair<absl::string_view, absl::string_view> parts =
+      absl::StrSplit(command, absl::MaxSplits(';', 1));
+  int number;
+  if (!absl::SimpleAtoi(parts.first, &number)) return;
+  if (number == 8) {
+    OnHyperlink(parts.second);
+  } else if (number == 52) {
+    std::pair<std::string, std::string> sel_data =
+        absl::StrSplit(parts.second, absl::MaxSplits(';', 1));
+    // "?" asks for the clipboard's contents: the server cannot know them.
+    if (sel_data.second == "?" || sel_data.second.size() > kMaxClipboardBytes) {
+      return;
+    }
+    fb.set_clipboard({std::move(sel_data.first), std::move(sel_data.second)});
+  }
+}
+
+// OSC 8 ; params ; uri — params is a ':'-separated list of key=value, of
+// which only id= matters. An empty uri closes the link.
+void Emulator::Impl::OnHyperlink(absl::string_view params_and_uri) {
+  std::pair<absl::string_view, absl::string_view> parts =
+      absl::StrSplit(params_and_uri, absl::MaxSplits(';', 1));
+  if (parts.second.empty() || parts.second.size() > kMaxUriBytes) {
+    current_link = nullptr;
+    return;
+  }
+  auto link = std::make_shared<core::Hyperlink>();
+  link->uri = std::string(parts.second);
+  for (absl::string_view param : absl::StrSplit(parts.first, ':')) {
+    if (absl::ConsumePrefix(&param, "id=")) link->id = std::string(param);
+  }
+  current_link = std::move(link);
+  if (links.empty()) {
+    links.assign(height, std::vector<Link>(width));
+  }
+}
+
+void Emulator::Impl::PushScrollback(core::Row row) {
+  scrollback.push_back(std::move(row));
+  while (scrollback.size() > options.scrollback_lines) scrollback.pop_front();
+}
+
+// Runs `action` with libvterm's output captured, and returns that output.
+std::string Emulator::Impl::Probe(void (*action)(Impl*)) {
+  std::string captured;
+  sink = &captured;
+  action(this);
+  sink = &answers;
+  return captured;
+}
+
+core::MouseEncoding Emulator::Impl::ProbeMouseEncoding() {
+  const std::string report = Probe([](Impl* self) {
+    vterm_mouse_move(self->vt.get(), 0, kMouseProbeCol, VTERM_MOD_NONE);
+    self->sink->clear();
+    vterm_mouse_button(self->vt.get(), 4, true, VTERM_MOD_NONE);  // wheel up
+  });
+  if (absl::StartsWith(report, "\x1b[<")) return core::MouseEncoding::kSgr;
+  if (absl::StartsWith(report, "\x1b[M")) {
+    return report.size() > 6 ? core::MouseEncoding::kUtf8
+                             : core::MouseEncoding::kDefault;
+  }
+  if (absl::StartsWith(report, "\x1b[")) return core::MouseEncoding::kUrxvt;
+  return core::MouseEncoding::kDefault;
+}
+
+void Emulator::Impl::ReadModes(core::Modes* m) {
+  m->application_cursor_keys = Probe([](Impl* self) {
+                                 vterm_keyboard_key(self->vt.get(), VTERM_KEY_UP,
+                                                    VTERM_MOD_NONE);
+                               }) == "\x1bOA";
+  m->application_keypad = Probe([](Impl* self) {
+                            vterm_keyboard_key(self->vt.get(), VTERM_KEY_KP_0,
+                                               VTERM_MOD_NONE);
+                          }) != "0";
+  m->bracketed_paste = !Probe([](Impl* self) {
+                          vterm_keyboard_start_paste(self->vt.get());
+                        }).empty();
+  m->focus_events = !Probe([](Impl* self) {
+                       vterm_state_focus_in(self->state);
+                     }).empty();
+  switch (mouse) {
+    case VTERM_PROP_MOUSE_CLICK: m->mouse_tracking = core::MouseTracking::kNormal; break;
+    case VTERM_PROP_MOUSE_DRAG: m->mouse_tracking = core::MouseTracking::kButton; break;
+    case VTERM_PROP_MOUSE_MOVE: m->mouse_tracking = core::MouseTracking::kAnyEvent; break;
+    default: m->mouse_tracking = core::MouseTracking::kNone; break;
+  }
+  m->mouse_encoding = ProbeMouseEncoding();
+  m->alternate_screen = alternate_screen;
+  m->reverse_video = reverse_video;
+  m->origin_mode = tracker.origin_mode();
+  m->autowrap = tracker.autowrap();
+}
+
+// ---------------------------------------------------------------- Emulator
+
+Emulator::Emulator(int width, int height) : Emulator(width, height, Options()) {}
+
+Emulator::Emulator(int width, int height, const Options& options)
+    : impl_(std::make_unique<Impl>(width, height, options)) {}
+
+Emulator::~Emulator() = default;
+
+int Emulator::width() const { return impl_->width; }
+int Emulator::height() const { return impl_->height; }
+
+uint64_t Emulator::dropped_answer_bytes() const {
+  return impl_->dropped_answer_bytes;
+}
+
+std::string Emulator::Feed(absl::string_view bytes) {
+  impl_->answers.clear();
+  impl_->tracker.Scan(bytes);
+  vterm_input_write(impl_->vt.get(), bytes.data(), bytes.size());
+  return std::move(impl_->answers);
+}
+
+void Emulator::Resize(int width, int height) {
+  Impl& m = *impl_;
+  width = Clamp(width);
+  height = Clamp(height);
+  if (width == m.width && height == m.height) return;
+  vterm_set_size(m.vt.get(), height, width);
+  m.width = width;
+  m.height = height;
+  m.fb.Resize(width, height);
+  m.dirty.assign(height, true);
+  // libvterm may move content while resizing; links do not follow.
+  if (!m.links.empty()) m.links.assign(height, std::vector<Link>(width));
+}
+
+core::Framebuffer Emulator::Snapshot() {
+  Impl& m = *impl_;
+  for (int y = 0; y < m.height; ++y) {
+    if (!m.dirty[y]) continue;
+    m.fb.SetRow(y, m.ReadRow(y));
+    m.dirty[y] = false;
+  }
+  VTermPos pos;
+  vterm_state_get_cursorpos(m.state, &pos);
+  core::Cursor* cursor = m.fb.mutable_cursor();
+  cursor->row = std::clamp(pos.row, 0, m.height - 1);
+  cursor->col = std::clamp(pos.col, 0, m.width - 1);
+  cursor->visible = m.cursor_visible;
+  cursor->blinking = m.cursor_blink;
+  cursor->shape = m.cursor_shape == VTERM_PROP_CURSORSHAPE_UNDERLINE
+                      ? core::CursorShape::kUnderline
+                  : m.cursor_shape == VTERM_PROP_CURSORSHAPE_BAR_LEFT
+                      ? core::CursorShape::kBar
+                      : core::CursorShape::kBlock;
+  m.ReadModes(m.fb.mutable_modes());
+  return m.fb;
+}
+
+std::vector<core::Row> Emulator::TakeScrollback() {
+  std::vector<core::Row> lines(std::make_move_iterator(impl_->scrollback.begin()),
+                               std::make_move_iterator(impl_->scrollback.end()));
+  impl_->scrollback.clear();
+  return lines;
+}
+
+}  // namespace moshx::term

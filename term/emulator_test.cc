@@ -1,0 +1,271 @@
+#include "term/emulator.h"
+
+#include <string>
+
+#include "gmock/gmock.h"
+#include "gtest/gtest.h"
+#include "term/screen_text.h"
+
+namespace moshx::term {
+namespace {
+
+using core::Color;
+
+std::string Text(const core::Framebuffer& fb, int y) {
+  std::string s;
+  for (const core::Cell& c : fb.row(y).cells()) {
+    if (c.is_continuation()) continue;
+    s += c.is_blank() ? " " : c.text;
+  }
+  return s.substr(0, s.find_last_not_of(' ') + 1);
+}
+
+TEST(EmulatorTest, PrintsTextAndMovesCursor) {
+  Emulator e(10, 3);
+  EXPECT_EQ(e.Feed("hi\r\nthere"), "");
+  core::Framebuffer fb = e.Snapshot();
+  EXPECT_EQ(Text(fb, 0), "hi");
+  EXPECT_EQ(Text(fb, 1), "there");
+  EXPECT_EQ(fb.cursor().row, 1);
+  EXPECT_EQ(fb.cursor().col, 5);
+  EXPECT_TRUE(fb.Validate().ok());
+}
+
+TEST(EmulatorTest, KeepsIndexedAndRgbColoursDistinct) {
+  Emulator e(20, 2);
+  (void)e.Feed("\x1b[31ma\x1b[38;5;1mb\x1b[38;2;205;0;0mc\x1b[92;44md\x1b[0me");
+  core::Framebuffer fb = e.Snapshot();
+  EXPECT_EQ(fb.cell(0, 0).renditions.fg, Color::Indexed(1));
+  EXPECT_EQ(fb.cell(0, 1).renditions.fg, Color::Indexed(1));
+  EXPECT_EQ(fb.cell(0, 2).renditions.fg, Color::Rgb(205, 0, 0));
+  EXPECT_EQ(fb.cell(0, 3).renditions.fg, Color::Indexed(10));
+  EXPECT_EQ(fb.cell(0, 3).renditions.bg, Color::Indexed(4));
+  EXPECT_TRUE(fb.cell(0, 4).renditions.is_default());
+}
+
+TEST(EmulatorTest, MapsAttributesOfEveryCellInARow) {
+  Emulator e(20, 2);
+  (void)e.Feed("\x1b[1mB\x1b[0;3mI\x1b[0;4mU\x1b[0;5mK\x1b[0;7mR\x1b[0;9mS\x1b[0m.");
+  core::Framebuffer fb = e.Snapshot();
+  EXPECT_EQ(fb.cell(0, 0).renditions.attributes, core::kBold);
+  EXPECT_EQ(fb.cell(0, 1).renditions.attributes, core::kItalic);
+  EXPECT_EQ(fb.cell(0, 2).renditions.attributes, core::kUnderline);
+  EXPECT_EQ(fb.cell(0, 3).renditions.attributes, core::kBlink);
+  EXPECT_EQ(fb.cell(0, 4).renditions.attributes, core::kInverse);
+  EXPECT_EQ(fb.cell(0, 5).renditions.attributes, core::kStrikethrough);
+  EXPECT_EQ(fb.cell(0, 6).renditions.attributes, 0);
+}
+
+TEST(EmulatorTest, StoresWideCharactersWithContinuation) {
+  Emulator e(10, 2);
+  (void)e.Feed("a\xe4\xb8\xad\xf0\x9f\x98\x80" "b");  // a, U+4E2D, U+1F600, b
+  core::Framebuffer fb = e.Snapshot();
+  EXPECT_EQ(fb.cell(0, 1).text, "\xe4\xb8\xad");
+  EXPECT_EQ(fb.cell(0, 1).width, 2);
+  EXPECT_TRUE(fb.cell(0, 2).is_continuation());
+  EXPECT_EQ(fb.cell(0, 3).text, "\xf0\x9f\x98\x80");
+  EXPECT_TRUE(fb.cell(0, 4).is_continuation());
+  EXPECT_EQ(fb.cell(0, 5).text, "b");
+  EXPECT_EQ(fb.cursor().col, 6);
+  EXPECT_TRUE(fb.Validate().ok());
+}
+
+TEST(EmulatorTest, AttachesCombiningMarksToTheirBase) {
+  Emulator e(10, 2);
+  (void)e.Feed("e\xcc\x81x \xcc\x81");
+  core::Framebuffer fb = e.Snapshot();
+  EXPECT_EQ(fb.cell(0, 0).text, "e\xcc\x81");
+  EXPECT_EQ(fb.cell(0, 1).text, "x");
+  EXPECT_EQ(fb.cell(0, 2).text, " \xcc\x81");  // a mark on a printed space
+  EXPECT_TRUE(fb.Validate().ok());
+}
+
+TEST(EmulatorTest, AnswersQueriesInsteadOfShowingThem) {
+  Emulator e(80, 24);
+  EXPECT_EQ(e.Feed("\x1b[c"), "\x1b[?1;2c");
+  EXPECT_EQ(e.Feed("\x1b[>c"), "\x1b[>0;100;0c");
+  EXPECT_EQ(e.Feed("\x1b[5n"), "\x1b[0n");
+  EXPECT_EQ(e.Feed("ab\x1b[6n"), "\x1b[1;3R");
+  EXPECT_EQ(e.Feed("\x1b[18t"), "\x1b[8;24;80t");
+  EXPECT_EQ(e.Feed("\x1b[?2004$p"), "\x1b[?2004;2$y");
+  EXPECT_EQ(Text(e.Snapshot(), 0), "ab");
+}
+
+TEST(EmulatorTest, BoundsPendingAnswers) {
+  Emulator::Options options;
+  options.max_pending_answers = 20;
+  Emulator e(80, 24, options);
+  std::string flood;
+  for (int i = 0; i < 10; ++i) flood += "\x1b[c";
+  EXPECT_EQ(e.Feed(flood), "\x1b[?1;2c\x1b[?1;2c");
+  EXPECT_EQ(e.dropped_answer_bytes(), 8u * 7);
+}
+
+TEST(EmulatorTest, TracksTitleIconBellAndClipboard) {
+  Emulator e(80, 24);
+  (void)e.Feed("\x1b]0;both\x07");
+  core::Framebuffer fb = e.Snapshot();
+  EXPECT_EQ(fb.title(), "both");
+  EXPECT_EQ(fb.icon_name(), "both");
+  (void)e.Feed("\x1b]2;t\xc3\xa9\x1b\\\x1b]1;i\x07\x07\x07");
+  (void)e.Feed("\x1b]52;p;aGk=\x07");
+  fb = e.Snapshot();
+  EXPECT_EQ(fb.title(), "t\xc3\xa9");
+  EXPECT_EQ(fb.icon_name(), "i");
+  EXPECT_EQ(fb.bell_count(), 2u);
+  ASSERT_TRUE(fb.clipboard().has_value());
+  EXPECT_EQ(fb.clipboard()->selection, "p");
+  EXPECT_EQ(fb.clipboard()->data, "aGk=");
+  (void)e.Feed("\x1b]52;c;?\x07");  // a query is not a write
+  EXPECT_EQ(e.Snapshot().clipboard()->selection, "p");
+}
+
+TEST(EmulatorTest, AttachesHyperlinksToPrintedCells) {
+  Emulator e(20, 3);
+  (void)e.Feed("\x1b]8;id=x:y=z;http://a/\x1b\\ln k\x1b]8;;\x1b\\ no");
+  core::Framebuffer fb = e.Snapshot();
+  ASSERT_NE(fb.cell(0, 0).link, nullptr);
+  EXPECT_EQ(fb.cell(0, 0).link->uri, "http://a/");
+  EXPECT_EQ(fb.cell(0, 0).link->id, "x");
+  EXPECT_NE(fb.cell(0, 2).link, nullptr);  // the printed space too
+  EXPECT_EQ(fb.cell(0, 4).link, nullptr);
+  (void)e.Feed("\x1b[H\x1b[L");  // insert a line: the link moves down
+  fb = e.Snapshot();
+  EXPECT_EQ(fb.cell(0, 0).link, nullptr);
+  ASSERT_NE(fb.cell(1, 0).link, nullptr);
+  (void)e.Feed("\x1b[2;1H\x1b[K");  // erased cells lose it
+  EXPECT_EQ(e.Snapshot().cell(1, 0).link, nullptr);
+}
+
+TEST(EmulatorTest, ReportsModesFromLibvterm) {
+  Emulator e(80, 24);
+  core::Framebuffer fb = e.Snapshot();
+  EXPECT_EQ(fb.modes(), core::Modes());
+  (void)e.Feed("\x1b[?1h\x1b=\x1b[?2004h\x1b[?1004h\x1b[?1002h\x1b[?1006h"
+               "\x1b[?5h\x1b[?6h\x1b[?7l\x1b[?1049h");
+  fb = e.Snapshot();
+  const core::Modes& m = fb.modes();
+  EXPECT_TRUE(m.application_cursor_keys);
+  EXPECT_TRUE(m.application_keypad);
+  EXPECT_TRUE(m.bracketed_paste);
+  EXPECT_TRUE(m.focus_events);
+  EXPECT_EQ(m.mouse_tracking, core::MouseTracking::kButton);
+  EXPECT_EQ(m.mouse_encoding, core::MouseEncoding::kSgr);
+  EXPECT_TRUE(m.reverse_video);
+  EXPECT_TRUE(m.origin_mode);
+  EXPECT_FALSE(m.autowrap);
+  EXPECT_TRUE(m.alternate_screen);
+  (void)e.Feed("\x1b[?1006l\x1b[?1015h\x1b[?1003h");
+  fb = e.Snapshot();
+  EXPECT_EQ(fb.modes().mouse_encoding, core::MouseEncoding::kUrxvt);
+  EXPECT_EQ(fb.modes().mouse_tracking, core::MouseTracking::kAnyEvent);
+  (void)e.Feed("\x1b[?1015l\x1b[?1005h\x1b[?1000h");
+  fb = e.Snapshot();
+  EXPECT_EQ(fb.modes().mouse_encoding, core::MouseEncoding::kUtf8);
+  EXPECT_EQ(fb.modes().mouse_tracking, core::MouseTracking::kNormal);
+  // RIS resets what libvterm 0.1.4 resets; it keeps the mouse modes and
+  // reverse video, and the screen layer stays on the alternate screen.
+  (void)e.Feed("\x1b" "c");
+  fb = e.Snapshot();
+  EXPECT_FALSE(fb.modes().application_cursor_keys);
+  EXPECT_FALSE(fb.modes().application_keypad);
+  EXPECT_FALSE(fb.modes().bracketed_paste);
+  EXPECT_FALSE(fb.modes().focus_events);
+  EXPECT_FALSE(fb.modes().origin_mode);
+  EXPECT_TRUE(fb.modes().autowrap);
+}
+
+TEST(EmulatorTest, ProbingModesChangesNothing) {
+  Emulator e(80, 24);
+  (void)e.Feed("\x1b[?1000h\x1b[?1h");
+  core::Framebuffer first = e.Snapshot();
+  EXPECT_EQ(e.Feed("\x1b[6n"), "\x1b[1;1R");
+  core::Framebuffer second = e.Snapshot();
+  EXPECT_EQ(first, second);
+}
+
+TEST(EmulatorTest, ReportsCursorShapeAndVisibility) {
+  Emulator e(80, 24);
+  (void)e.Feed("\x1b[4 q\x1b[?25l");
+  core::Cursor c = e.Snapshot().cursor();
+  EXPECT_EQ(c.shape, core::CursorShape::kUnderline);
+  EXPECT_FALSE(c.blinking);
+  EXPECT_FALSE(c.visible);
+  (void)e.Feed("\x1b[5 q\x1b[?25h");
+  c = e.Snapshot().cursor();
+  EXPECT_EQ(c.shape, core::CursorShape::kBar);
+  EXPECT_TRUE(c.blinking);
+  EXPECT_TRUE(c.visible);
+}
+
+TEST(EmulatorTest, SharesUnchangedRowsBetweenSnapshots) {
+  Emulator e(10, 4);
+  (void)e.Feed("a\r\nb\r\nc");
+  core::Framebuffer before = e.Snapshot();
+  (void)e.Feed("X");
+  core::Framebuffer after = e.Snapshot();
+  EXPECT_EQ(before.shared_row(0), after.shared_row(0));
+  EXPECT_EQ(before.shared_row(1), after.shared_row(1));
+  EXPECT_NE(before.shared_row(2), after.shared_row(2));
+  EXPECT_EQ(Text(after, 2), "cX");
+}
+
+TEST(EmulatorTest, MovesSharedRowsOnAScroll) {
+  Emulator e(10, 4);
+  (void)e.Feed("a\r\nb\r\nc\r\nd");
+  core::Framebuffer before = e.Snapshot();
+  (void)e.Feed("\r\ne");
+  core::Framebuffer after = e.Snapshot();
+  EXPECT_EQ(after.shared_row(0), before.shared_row(1));
+  EXPECT_EQ(after.shared_row(1), before.shared_row(2));
+  EXPECT_EQ(after.shared_row(2), before.shared_row(3));
+  EXPECT_EQ(Text(after, 3), "e");
+  // Inside a scroll region too.
+  (void)e.Feed("\x1b[2;4r\x1b[4;1H\n");
+  core::Framebuffer region = e.Snapshot();
+  EXPECT_EQ(region.shared_row(0), after.shared_row(0));
+  EXPECT_EQ(region.shared_row(1), after.shared_row(2));
+  EXPECT_EQ(Text(region, 3), "");
+}
+
+TEST(EmulatorTest, ResizeKeepsContentAndCursorInside) {
+  Emulator e(10, 4);
+  (void)e.Feed("hello\r\n\r\n\r\nbottom");
+  e.Resize(4, 2);
+  core::Framebuffer fb = e.Snapshot();
+  EXPECT_EQ(fb.width(), 4);
+  EXPECT_EQ(fb.height(), 2);
+  EXPECT_TRUE(fb.Validate().ok());
+  e.Resize(0, 100000);  // clamped
+  fb = e.Snapshot();
+  EXPECT_EQ(fb.width(), 1);
+  EXPECT_EQ(fb.height(), Emulator::kMaxDimension);
+  EXPECT_TRUE(fb.Validate().ok());
+}
+
+TEST(EmulatorTest, CollectsBoundedScrollback) {
+  Emulator::Options options;
+  options.scrollback_lines = 2;
+  Emulator e(10, 2, options);
+  (void)e.Feed("1\r\n2\r\n3\r\n4\r\n5");
+  std::vector<core::Row> lines = e.TakeScrollback();
+  ASSERT_EQ(lines.size(), 2u);
+  EXPECT_EQ(lines[0].cell(0).text, "2");
+  EXPECT_EQ(lines[1].cell(0).text, "3");
+  EXPECT_TRUE(e.TakeScrollback().empty());
+}
+
+TEST(EmulatorTest, AlternateScreenKeepsPrimaryContent) {
+  Emulator e(10, 2);
+  (void)e.Feed("primary\x1b[?1049h" "alt");
+  core::Framebuffer alt = e.Snapshot();
+  EXPECT_EQ(Text(alt, 0), "       alt");  // 1049 keeps the cursor
+  EXPECT_TRUE(alt.modes().alternate_screen);
+  (void)e.Feed("\x1b[?1049l");
+  core::Framebuffer back = e.Snapshot();
+  EXPECT_EQ(Text(back, 0), "primary");
+  EXPECT_FALSE(back.modes().alternate_screen);
+}
+
+}  // namespace
+}  // namespace moshx::term
