@@ -138,6 +138,7 @@ bool SimulatedNetwork::Lose(const LinkParams& p, bool& bad_state) {
 
 absl::Status SimulatedNetwork::Send(SimSocket* from, const Address& to,
                                     absl::string_view payload) {
+  if (tap_) tap_(now_, from->local_address(), to, payload);
   LinkState& link = Link(from->host(), HostAt(to));
   const LinkParams& p = link.params;
   if (payload.size() > p.mtu) {

@@ -113,6 +113,12 @@ class SimulatedNetwork : public EventLoop, public Clock {
   void Inject(const Address& from, const Address& to, std::string payload,
               absl::Duration delay = absl::ZeroDuration());
 
+  // Observes every datagram a simulated socket sends (before link effects):
+  // for tests that measure send times or capture datagrams to replay.
+  using Tap = std::function<void(MonoTime when, const Address& from, const Address& to,
+                                 absl::string_view payload)>;
+  void set_tap(Tap tap) { tap_ = std::move(tap); }
+
   // Clock.
   MonoTime Now() const override { return now_; }
 
@@ -184,6 +190,7 @@ class SimulatedNetwork : public EventLoop, public Clock {
   AlarmId next_alarm_id_ = 1;
   std::map<int, std::function<void()>> signal_watches_;
   std::vector<int> raised_signals_;
+  Tap tap_;
 };
 
 // A simulated machine with one IP address. Also the DatagramSocketFactory

@@ -1,0 +1,159 @@
+// TransportCore: everything of the SSP transport (spec §6) that does not
+// depend on the state types; Transport<Local, Remote> (net/transport.h) is a
+// thin template over it. Most callers want Transport, not this class.
+//
+// It owns the Connection (encryption, roaming, port hopping), the compressor,
+// Fragmenter and FragmentAssembler, the SendScheduler (timers and the log of
+// sent state numbers) and the event-loop alarm that drives sending. The
+// template supplies the state-dependent steps through StateHooks.
+//
+// Driving: the core keeps one alarm on the EventLoop at the scheduler's next
+// deadline and re-evaluates after every received datagram and after
+// NotifyLocalChange(); nothing else has to poll it. A received instruction
+// that makes something due at once (e.g. the peer's shutdown, which must be
+// acknowledged immediately) is answered from inside the receive callback.
+//
+// Ownership: `deps.loop`, `deps.clock`, `deps.socket_factory` and the
+// generator behind `deps.rng` must outlive the core; the core owns the
+// socket. Not thread-safe: loop thread only.
+#ifndef MOSHX_NET_TRANSPORT_CORE_H_
+#define MOSHX_NET_TRANSPORT_CORE_H_
+
+#include <cstdint>
+#include <deque>
+#include <functional>
+#include <memory>
+#include <optional>
+#include <string>
+
+#include "absl/random/bit_gen_ref.h"
+#include "absl/status/statusor.h"
+#include "net/clock.h"
+#include "net/compressor.h"
+#include "net/connection.h"
+#include "net/datagram_socket.h"
+#include "net/event_loop.h"
+#include "net/fragment.h"
+#include "net/instruction.h"
+#include "net/send_scheduler.h"
+#include "net/session_key.h"
+
+namespace moshx::net {
+
+// What the transport runs on. Construct the POSIX versions in cmd/
+// (PollEventLoop, SystemClock, UdpSocket, UdpSocketFactory) and the
+// simulated ones in tests.
+struct TransportDeps {
+  EventLoop* loop;
+  const Clock* clock;
+  std::unique_ptr<DatagramSocket> socket;
+  // Client port hopping; null disables it. Unused by the server.
+  DatagramSocketFactory* socket_factory;
+  // Non-cryptographic randomness (chaff lengths and bytes).
+  absl::BitGenRef rng;
+};
+
+struct TransportConfig {
+  Role role = Role::kClient;
+  // kMosh: OCB3 + zlib, no connection id (talks to real mosh programs).
+  // kMoshx: GCM + zstd + cleartext connection id (moshx peers).
+  WireMode mode = WireMode::kMosh;
+  uint64_t connection_id = 0;             // kMoshx only
+  std::optional<Address> server_address;  // required for the client
+  // SEND_MINDELAY; default 1 ms for the client, 8 ms for the server.
+  std::optional<absl::Duration> send_mindelay;
+};
+
+struct TransportStats {
+  uint64_t instructions_sent = 0;
+  uint64_t instructions_received = 0;  // complete, parsed, version 2
+  uint64_t fragment_drops = 0;         // bad fragment/compression/protobuf/version
+  uint64_t duplicate_states = 0;       // new_num already held
+  uint64_t missing_reference = 0;      // old_num not held: cannot apply
+  uint64_t bad_throwaway = 0;          // throwaway_num > old_num (hostile/buggy)
+  uint64_t apply_failures = 0;         // ApplyDiff returned an error
+  uint64_t older_states = 0;           // stored, but not newer than the newest
+  uint64_t quenched = 0;               // refused: receiver holds > 1024 states
+  uint64_t send_failures = 0;          // Connection::Send errors
+};
+
+class TransportCore {
+ public:
+  enum class ReceiveOutcome {
+    kNewest,           // new newest remote state
+    kOlder,            // stored, but older than the newest (reordered)
+    kDuplicate,
+    kMissingReference,
+    kBadThrowaway,
+    kApplyFailed,
+    kQuenched,
+  };
+
+  // Implemented by Transport<>; called only from inside the core.
+  class StateHooks {
+   public:
+    virtual ~StateHooks() = default;
+    // Subtract the acknowledged (front) sent state from all others.
+    virtual void Rationalize(uint64_t front_num) = 0;
+    virtual SendScheduler::Comparison Compare(const SendScheduler& s) = 0;
+    virtual std::string DiffCurrentFrom(uint64_t sent_num) = 0;
+    virtual void StoreCurrentAs(uint64_t num) = 0;
+    virtual void ForgetSentExcept(const std::deque<SendScheduler::SentRecord>& kept) = 0;
+    virtual ReceiveOutcome ApplyInstruction(const Instruction& inst, MonoTime now) = 0;
+  };
+
+  static absl::StatusOr<std::unique_ptr<TransportCore>> Create(
+      TransportDeps deps, const SessionKey& key, const TransportConfig& config,
+      StateHooks* hooks);
+  ~TransportCore();
+
+  // The local state may have changed: re-evaluate at the next loop turn.
+  void NotifyLocalChange();
+  // Sends whatever is due now (also run by the core's own alarm).
+  void Tick();
+  // When the core next wants to run (Infinite if idle or no peer address).
+  MonoTime NextWakeup();
+
+  void StartShutdown();
+  bool shutdown_in_progress() const { return scheduler_.shutdown_in_progress(); }
+  bool shutdown_acknowledged() const { return scheduler_.shutdown_acknowledged(); }
+  bool ShutdownAckTimedOut() const { return scheduler_.ShutdownAckTimedOut(clock_->Now()); }
+  bool counterparty_shutdown_ack_sent() const {
+    return scheduler_.last_sent_ack_num() == kShutdownNum;
+  }
+
+  void set_on_remote_state(std::function<void()> f) { on_remote_state_ = std::move(f); }
+
+  const Connection& connection() const { return *connection_; }
+  const SendScheduler& scheduler() const { return scheduler_; }
+  const TransportStats& stats() const { return stats_; }
+  MonoTime Now() const { return clock_->Now(); }
+
+ private:
+  TransportCore(TransportDeps& deps, const TransportConfig& config, StateHooks* hooks,
+                std::unique_ptr<Compressor> compressor);
+  void UpdateTimers(MonoTime now);
+  void OnPayload(std::string payload);
+  void CountOutcome(ReceiveOutcome outcome);
+  void SendInstruction(uint64_t old_num, uint64_t new_num, std::string diff);
+  std::string MakeChaff();
+  void Reschedule();
+
+  EventLoop* const loop_;
+  const Clock* const clock_;
+  absl::BitGenRef rng_;
+  StateHooks* const hooks_;
+  std::unique_ptr<Compressor> compressor_;
+  Fragmenter fragmenter_;
+  FragmentAssembler assembler_;
+  std::unique_ptr<Connection> connection_;
+  SendScheduler scheduler_;
+  EventLoop::AlarmId alarm_ = 0;
+  MonoTime alarm_time_ = MonoTime::Infinite();
+  std::function<void()> on_remote_state_;
+  TransportStats stats_;
+};
+
+}  // namespace moshx::net
+
+#endif  // MOSHX_NET_TRANSPORT_CORE_H_

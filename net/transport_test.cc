@@ -1,0 +1,399 @@
+#include "net/transport.h"
+
+#include <algorithm>
+#include <cstdio>
+#include <random>
+#include <vector>
+
+#include "gtest/gtest.h"
+#include "net/testing/counter_state.h"
+#include "net/testing/simulated_network.h"
+
+namespace moshx::net {
+namespace {
+
+using testing::CounterState;
+using testing::LinkParams;
+using testing::SimulatedNetwork;
+using CounterTransport = Transport<CounterState, CounterState>;
+
+constexpr uint16_t kServerPort = 60001;
+
+SessionKey TestKey() {
+  std::array<uint8_t, 16> bytes{};
+  for (int i = 0; i < 16; ++i) bytes[i] = static_cast<uint8_t>(i * 17 + 3);
+  return SessionKey(bytes);
+}
+
+// Records every remote state a transport reports and checks that it never
+// goes backwards.
+struct Observer {
+  std::vector<uint64_t> values;
+  std::vector<uint64_t> nums;
+  bool went_backwards = false;
+  void Watch(CounterTransport* t) {
+    t->set_on_remote_state([this, t] {
+      uint64_t v = t->remote_state().value();
+      if (!values.empty() && (v < values.back() || t->remote_state_num() <= nums.back())) {
+        went_backwards = true;
+      }
+      values.push_back(v);
+      nums.push_back(t->remote_state_num());
+    });
+  }
+};
+
+// A client and a server transport on a simulated link.
+class Session {
+ public:
+  // `link` applies from the start (the client sends its first datagram as
+  // soon as it is constructed).
+  explicit Session(uint64_t seed, WireMode mode = WireMode::kMosh,
+                   uint64_t client_conn_id = 42, uint64_t server_conn_id = 42,
+                   const LinkParams& link = LinkParams())
+      : net_(seed), client_rng_(seed * 2 + 1), server_rng_(seed * 2 + 2) {
+    client_host_ = net_.AddHost("10.0.0.1");
+    server_host_ = net_.AddHost("10.0.0.2");
+    SetLink(link);
+    net_.set_tap([this](MonoTime t, const Address& from, const Address&, absl::string_view) {
+      (from.IpString() == "10.0.0.2" ? server_sends_ : client_sends_).push_back(t);
+    });
+    TransportConfig sc{Role::kServer, mode, server_conn_id, std::nullopt, std::nullopt};
+    server_ = *CounterTransport::Create(
+        {&net_, &net_, *server_host_->Bind(kServerPort), nullptr, absl::BitGenRef(server_rng_)},
+        TestKey(), sc);
+    TransportConfig cc{Role::kClient, mode, client_conn_id,
+                       server_host_->ip().WithPort(kServerPort), std::nullopt};
+    client_ = *CounterTransport::Create(
+        {&net_, &net_, *client_host_->Open(AddressFamily::kIPv4), client_host_,
+         absl::BitGenRef(client_rng_)},
+        TestKey(), cc);
+    server_obs_.Watch(server_.get());
+    client_obs_.Watch(client_.get());
+  }
+
+  void SetLink(const LinkParams& p) { net_.SetLinks(client_host_, server_host_, p); }
+
+  bool Converged() const {
+    return server_->remote_state() == client_->local_state() &&
+           client_->remote_state() == server_->local_state();
+  }
+
+  // Both sides change their state `n` times, every `gap`.
+  void ScheduleUpdates(int n, absl::Duration gap) {
+    for (int i = 1; i <= n; ++i) {
+      net_.ScheduleAlarm(net_.Now() + gap * i, [this] {
+        client_->mutable_local_state().Add(1);
+        server_->mutable_local_state().Add(2);
+      });
+    }
+  }
+
+  SimulatedNetwork net_;
+  std::mt19937_64 client_rng_, server_rng_;
+  SimulatedNetwork::Host* client_host_;
+  SimulatedNetwork::Host* server_host_;
+  std::unique_ptr<CounterTransport> server_, client_;
+  Observer server_obs_, client_obs_;
+  std::vector<MonoTime> client_sends_, server_sends_;
+};
+
+LinkParams Lossy(double loss) {
+  LinkParams p;
+  p.delay = absl::Milliseconds(50);  // 100 ms RTT
+  p.jitter = absl::Milliseconds(10);
+  p.loss = loss;
+  p.duplicate = 0.05;
+  p.reorder = 0.1;
+  p.reorder_delay = absl::Milliseconds(40);
+  return p;
+}
+
+class ConvergenceTest : public ::testing::TestWithParam<double> {};
+
+TEST_P(ConvergenceTest, ReceiverConvergesAndNeverGoesBackwards) {
+  double loss = GetParam();
+  for (uint64_t seed : {1, 2, 3}) {
+    Session s(seed);
+    s.SetLink(Lossy(loss));
+    s.ScheduleUpdates(50, absl::Milliseconds(100));
+    s.net_.RunFor(absl::Seconds(5));  // updates end at 5 s
+    ASSERT_EQ(s.client_->local_state().value(), 50u);
+    MonoTime last_change = s.net_.Now();
+    ASSERT_TRUE(s.net_.RunUntil([&] { return s.Converged(); }, absl::Seconds(60)))
+        << "loss " << loss << " seed " << seed;
+    absl::Duration to_converge = s.net_.Now() - last_change;
+    if (loss == 0.3) {
+      std::printf("converge-after-last-change loss=%.0f%% seed=%llu: %s (virtual)\n",
+                  loss * 100, static_cast<unsigned long long>(seed),
+                  absl::FormatDuration(to_converge).c_str());
+    }
+    EXPECT_EQ(s.server_->remote_state().value(), 50u);
+    EXPECT_EQ(s.client_->remote_state().value(), 100u);
+    EXPECT_FALSE(s.server_obs_.went_backwards);
+    EXPECT_FALSE(s.client_obs_.went_backwards);
+    EXPECT_EQ(s.server_->stats().apply_failures, 0u);
+    EXPECT_EQ(s.client_->stats().apply_failures, 0u);
+    if (loss == 0) EXPECT_LT(to_converge, absl::Milliseconds(400));
+  }
+}
+
+INSTANTIATE_TEST_SUITE_P(Loss, ConvergenceTest, ::testing::Values(0.0, 0.1, 0.3, 0.5));
+
+TEST(TransportTest, ConvergesAtThirtyPercentLossWithLargeFragmentedStates) {
+  Session s(11);
+  s.SetLink(Lossy(0.3));
+  s.net_.ScheduleAlarm(s.net_.Now() + absl::Milliseconds(10), [&] {
+    s.server_->mutable_local_state().set_padding(5000);  // ~5 fragments
+    s.server_->mutable_local_state().Add(7);
+  });
+  ASSERT_TRUE(s.net_.RunUntil([&] { return s.net_.Now() > MonoTime() && s.Converged() &&
+                                           s.client_->remote_state().value() == 7; },
+                              absl::Seconds(60)));
+  EXPECT_EQ(s.client_->remote_state().padding(), 5000u);
+  EXPECT_EQ(s.client_->stats().apply_failures, 0u);
+}
+
+TEST(TransportTest, ThirtySimulatedSecondsAtThirtyPercentLossAreCheap) {
+  // A CPU-cost proxy that does not depend on the machine: the virtual
+  // minute must take a bounded number of loop steps (each a few microseconds
+  // of work); the benchmark reports the real CPU time.
+  Session s(5);
+  s.SetLink(Lossy(0.3));
+  s.ScheduleUpdates(600, absl::Milliseconds(100));
+  s.net_.RunFor(absl::Seconds(60));
+  EXPECT_TRUE(s.net_.RunUntil([&] { return s.Converged(); }, absl::Seconds(30)));
+  std::printf("60 s virtual at 30%% loss: %llu loop steps, %llu events\n",
+              static_cast<unsigned long long>(s.net_.steps()),
+              static_cast<unsigned long long>(s.net_.events_processed()));
+  EXPECT_LT(s.net_.steps(), 20000u);
+}
+
+TEST(TransportTest, ServerStaysSilentUntilFirstClientDatagram) {
+  LinkParams blocked;
+  blocked.loss = 1.0;
+  Session s(1, WireMode::kMosh, 42, 42, blocked);
+  s.net_.RunFor(absl::Seconds(10));
+  EXPECT_TRUE(s.server_sends_.empty());
+  EXPECT_FALSE(s.client_sends_.empty());
+  // Before hearing anything the client resends every 3 s, not at frame rate.
+  EXPECT_LE(s.client_sends_.size(), 5u);
+}
+
+TEST(TransportTest, IdleHeartbeatEveryThreeSecondsEachWayWithoutPingPong) {
+  Session s(2);
+  LinkParams p;
+  p.delay = absl::Milliseconds(50);
+  s.SetLink(p);
+  s.ScheduleUpdates(3, absl::Milliseconds(100));
+  s.net_.RunFor(absl::Seconds(5));
+  ASSERT_TRUE(s.Converged());
+  s.client_sends_.clear();
+  s.server_sends_.clear();
+  s.net_.RunFor(absl::Seconds(60));
+  for (const auto* sends : {&s.client_sends_, &s.server_sends_}) {
+    ASSERT_GE(sends->size(), 19u);
+    EXPECT_LE(sends->size(), 21u);  // one per 3 s, nothing in between
+    for (size_t i = 1; i < sends->size(); ++i) {
+      EXPECT_EQ((*sends)[i] - (*sends)[i - 1], absl::Seconds(3));
+    }
+  }
+  // Heartbeats are new state numbers, so "last contact" keeps moving.
+  EXPECT_GE(s.client_->remote_state_num(), 20u);
+  EXPECT_GE(s.server_->remote_state_num(), 20u);
+}
+
+TEST(TransportTest, DataIsAcknowledgedWithinAckDelay) {
+  Session s(3);
+  LinkParams p;
+  p.delay = absl::Milliseconds(50);
+  s.SetLink(p);
+  s.net_.RunFor(absl::Seconds(5));
+  s.server_sends_.clear();
+  MonoTime t0 = s.net_.Now();
+  s.client_->mutable_local_state().Add(1);
+  s.net_.RunFor(absl::Milliseconds(400));
+  ASSERT_FALSE(s.server_sends_.empty());
+  // Client sends after 1 ms mindelay... arrives at +51 ms; ack <= 100 ms later.
+  EXPECT_LE(s.server_sends_.front() - t0, absl::Milliseconds(152));
+  EXPECT_EQ(s.server_->remote_state().value(), 1u);
+}
+
+// Median gap between consecutive server datagrams while its state changes
+// every 5 ms, on a link with the given round trip.
+absl::Duration MeasuredFrameInterval(absl::Duration rtt) {
+  Session s(9);
+  LinkParams p;
+  p.delay = rtt / 2;
+  s.SetLink(p);
+  s.ScheduleUpdates(3, absl::Milliseconds(100));
+  s.net_.RunFor(absl::Seconds(10));  // SRTT settles
+  s.server_sends_.clear();
+  for (int i = 1; i <= 1000; ++i) {
+    s.net_.ScheduleAlarm(s.net_.Now() + absl::Milliseconds(5) * i,
+                         [&] { s.server_->mutable_local_state().Add(1); });
+  }
+  s.net_.RunFor(absl::Seconds(5));
+  std::vector<absl::Duration> gaps;
+  for (size_t i = 1; i < s.server_sends_.size(); ++i) {
+    gaps.push_back(s.server_sends_[i] - s.server_sends_[i - 1]);
+  }
+  std::sort(gaps.begin(), gaps.end());
+  return gaps.empty() ? absl::InfiniteDuration() : gaps[gaps.size() / 2];
+}
+
+TEST(TransportTest, FrameIntervalFollowsHalfSrttWithinClamp) {
+  struct Case {
+    absl::Duration rtt, expected;
+  } cases[] = {
+      {absl::Milliseconds(10), absl::Milliseconds(20)},    // clamped up
+      {absl::Milliseconds(100), absl::Milliseconds(50)},
+      {absl::Milliseconds(300), absl::Milliseconds(150)},
+      {absl::Milliseconds(800), absl::Milliseconds(250)},  // clamped down
+  };
+  for (const Case& c : cases) {
+    absl::Duration got = MeasuredFrameInterval(c.rtt);
+    std::printf("rtt %s -> frame interval %s\n", absl::FormatDuration(c.rtt).c_str(),
+                absl::FormatDuration(got).c_str());
+    EXPECT_GE(got, c.expected - absl::Milliseconds(2)) << absl::FormatDuration(c.rtt);
+    EXPECT_LE(got, c.expected + absl::Milliseconds(2)) << absl::FormatDuration(c.rtt);
+  }
+}
+
+TEST(TransportTest, SurvivesClientRoam) {
+  Session s(4);
+  s.SetLink(Lossy(0.1));
+  s.ScheduleUpdates(5, absl::Milliseconds(100));
+  ASSERT_TRUE(s.net_.RunUntil([&] { return s.client_->local_state().value() == 5 &&
+                                           s.Converged(); }, absl::Seconds(30)));
+  Address old_addr = *s.server_->connection().remote_address();
+  s.net_.Rebind(s.client_host_, "10.0.9.9");
+  s.ScheduleUpdates(5, absl::Milliseconds(100));
+  ASSERT_TRUE(s.net_.RunUntil([&] { return s.client_->local_state().value() == 10 &&
+                                           s.Converged(); }, absl::Seconds(30)));
+  EXPECT_EQ(s.server_->connection().remote_address()->IpString(), "10.0.9.9");
+  EXPECT_NE(*s.server_->connection().remote_address(), old_addr);
+  EXPECT_EQ(s.client_->remote_state().value(), 20u);
+}
+
+TEST(TransportTest, ForgedAndReplayedDatagramsFromElsewhereNeverMoveServer) {
+  Session s(6);
+  LinkParams p;
+  p.delay = absl::Milliseconds(20);
+  s.SetLink(p);
+  std::vector<std::string> client_datagrams;
+  s.net_.set_tap([&](MonoTime, const Address& from, const Address&, absl::string_view d) {
+    if (from.IpString() == "10.0.0.1") client_datagrams.emplace_back(d);
+  });
+  s.ScheduleUpdates(5, absl::Milliseconds(100));
+  s.net_.RunFor(absl::Seconds(2));
+  ASSERT_TRUE(s.Converged());
+  Address client_addr = *s.server_->connection().remote_address();
+  Address attacker = *Address::Parse("192.0.2.66", 6666);
+  Address server_addr = s.server_host_->ip().WithPort(kServerPort);
+  for (const std::string& d : client_datagrams) {
+    std::string forged = d;
+    forged[forged.size() - 1] ^= 1;  // tag corrupted
+    s.net_.Inject(attacker, server_addr, forged);
+    s.net_.Inject(attacker, server_addr, d);  // authentic, but old
+  }
+  s.net_.RunFor(absl::Milliseconds(10));
+  EXPECT_EQ(*s.server_->connection().remote_address(), client_addr);
+  EXPECT_EQ(s.server_->connection().stats().dropped_auth, client_datagrams.size());
+  EXPECT_GE(s.server_->connection().stats().out_of_order, client_datagrams.size());
+  // The session still works at the real address.
+  s.ScheduleUpdates(2, absl::Milliseconds(50));
+  s.net_.RunFor(absl::Seconds(2));
+  EXPECT_TRUE(s.Converged());
+  EXPECT_EQ(*s.server_->connection().remote_address(), client_addr);
+  EXPECT_EQ(s.server_->stats().apply_failures, 0u);
+}
+
+TEST(TransportTest, ClientInitiatedShutdownHandshake) {
+  Session s(7);
+  s.SetLink(Lossy(0.0));
+  s.ScheduleUpdates(3, absl::Milliseconds(100));
+  s.net_.RunFor(absl::Seconds(2));
+  s.client_->StartShutdown();
+  ASSERT_TRUE(s.net_.RunUntil([&] { return s.client_->shutdown_acknowledged(); },
+                              absl::Seconds(5)));
+  EXPECT_TRUE(s.server_->counterparty_shutting_down());
+  EXPECT_TRUE(s.server_->counterparty_shutdown_ack_sent());
+  EXPECT_FALSE(s.client_->shutdown_ack_timed_out());
+  EXPECT_EQ(s.server_->remote_state().value(), 3u);  // final state delivered
+}
+
+TEST(TransportTest, ServerShutdownGivesUpAfterSixteenTriesWhenClientIsGone) {
+  Session s(8);
+  s.SetLink(Lossy(0.0));
+  s.net_.RunFor(absl::Seconds(2));
+  LinkParams dead;
+  dead.loss = 1.0;
+  s.SetLink(dead);
+  s.server_->StartShutdown();
+  ASSERT_TRUE(s.net_.RunUntil([&] { return s.server_->shutdown_ack_timed_out(); },
+                              absl::Seconds(11)));
+  EXPECT_FALSE(s.server_->shutdown_acknowledged());
+  EXPECT_EQ(s.server_->scheduler().shutdown_tries(), 16);
+}
+
+TEST(TransportTest, MoshxModeConvergesAndRejectsOtherConnection) {
+  Session good(12, WireMode::kMoshx);
+  good.SetLink(Lossy(0.1));
+  good.ScheduleUpdates(10, absl::Milliseconds(50));
+  good.net_.RunFor(absl::Seconds(1));
+  EXPECT_TRUE(good.net_.RunUntil([&] { return good.Converged(); }, absl::Seconds(20)));
+
+  Session wrong(12, WireMode::kMoshx, /*client_conn_id=*/1, /*server_conn_id=*/2);
+  wrong.ScheduleUpdates(3, absl::Milliseconds(50));
+  wrong.net_.RunFor(absl::Seconds(10));
+  EXPECT_EQ(wrong.server_->remote_state().value(), 0u);
+  EXPECT_FALSE(wrong.server_->connection().has_remote_address());
+  EXPECT_GT(wrong.server_->connection().stats().dropped_malformed, 0u);
+}
+
+TEST(TransportTest, EmsgsizeLowersMtuAndStateStillArrives) {
+  Session s(13);
+  LinkParams p;
+  p.delay = absl::Milliseconds(20);
+  p.mtu = 600;
+  p.mtu_behavior = testing::MtuBehavior::kEmsgsize;
+  s.SetLink(p);
+  s.net_.RunFor(absl::Seconds(1));
+  s.server_->mutable_local_state().set_padding(3000);
+  s.server_->mutable_local_state().Add(1);
+  ASSERT_TRUE(s.net_.RunUntil([&] { return s.Converged(); }, absl::Seconds(10)));
+  EXPECT_EQ(s.server_->connection().mtu(), kMtuFallback);
+}
+
+TEST(TransportTest, ClientHopsPortDuringOutageAndServerFollows) {
+  Session s(14);
+  s.SetLink(Lossy(0.0));
+  s.net_.RunFor(absl::Seconds(2));
+  Address before = *s.server_->connection().remote_address();
+  LinkParams dead = Lossy(0.0);
+  dead.loss = 1.0;
+  s.net_.SetLink(s.server_host_, s.client_host_, dead);  // replies lost
+  s.net_.RunFor(absl::Seconds(15));
+  EXPECT_GE(s.client_->connection().stats().port_hops, 1u);
+  s.SetLink(Lossy(0.0));
+  s.ScheduleUpdates(2, absl::Milliseconds(50));
+  s.net_.RunFor(absl::Seconds(5));
+  EXPECT_TRUE(s.Converged());
+  EXPECT_NE(*s.server_->connection().remote_address(), before);
+  EXPECT_EQ(*s.server_->connection().remote_address(), s.client_->connection().local_address());
+}
+
+TEST(TransportTest, SameSeedReplaysExactly) {
+  auto run = [] {
+    Session s(21);
+    s.SetLink(Lossy(0.3));
+    s.ScheduleUpdates(20, absl::Milliseconds(50));
+    s.net_.RunFor(absl::Seconds(10));
+    return std::make_pair(s.client_sends_, s.server_sends_);
+  };
+  EXPECT_EQ(run(), run());
+}
+
+}  // namespace
+}  // namespace moshx::net
