@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <cstdint>
+#include <optional>
 #include <vector>
 
 #include "absl/strings/str_cat.h"
@@ -40,22 +41,6 @@ void AppendHeader(const Framebuffer& from, const Framebuffer& to,
   }
 }
 
-uint64_t HashRow(const Row& row) {
-  uint64_t h = row.wrapped() ? 0x9E3779B97F4A7C15ull : 0x2545F4914F6CDD1Dull;
-  auto mix = [&h](uint64_t v) { h = (h ^ v) * 0x100000001B3ull; };
-  for (const Cell& cell : row.cells()) {
-    for (char c : cell.text) mix(static_cast<unsigned char>(c));
-    const Renditions& r = cell.renditions;
-    mix((uint64_t{cell.width} << 8) | r.attributes);
-    mix((uint64_t{static_cast<uint8_t>(r.fg.kind)} << 24) | (r.fg.r << 16) |
-        (r.fg.g << 8) | r.fg.b);
-    mix((uint64_t{static_cast<uint8_t>(r.bg.kind)} << 24) | (r.bg.r << 16) |
-        (r.bg.g << 8) | r.bg.b);
-    if (cell.link != nullptr) mix(cell.link->uri.size() + 1);
-  }
-  return h;
-}
-
 // Roughly what repainting a row costs: its non-blank cells.
 int PaintCost(const Row& row) {
   int cost = 0;
@@ -72,26 +57,36 @@ struct ScrollPlan {
   int last_match = -1;   // the lowest old row that moved into place
 };
 
-// Finds the upward scroll of the whole screen that saves the most painting:
-// new row i == old row i + k for many costly rows that are not already in
-// place.
+// Finds the upward scroll of rows [0, ...] that saves the most painting:
+// new row i == old row i + k for costly rows that are not already in place.
+// Candidate k come from where the first two costly new rows appear in the
+// old screen, so the search is O(height) row comparisons per candidate.
 ScrollPlan FindScroll(const Framebuffer& from, const Framebuffer& to) {
   const int height = to.height();
-  std::vector<uint64_t> old_hash(height), new_hash(height);
-  std::vector<int> cost(height);
+  std::vector<int> cost(height, 0);
+  std::vector<int> costly;
   for (int y = 0; y < height; ++y) {
-    old_hash[y] = HashRow(from.row(y));
-    new_hash[y] = HashRow(to.row(y));
-    const bool in_place =
-        old_hash[y] == new_hash[y] && RowsEqual(from, y, to, y);
-    cost[y] = in_place ? 0 : PaintCost(to.row(y));
+    if (RowsEqual(from, y, to, y)) continue;
+    cost[y] = PaintCost(to.row(y));
+    if (cost[y] > 0) costly.push_back(y);
   }
   ScrollPlan best;
+  if (costly.size() < 2) return best;  // a scroll moves at least two rows
+  std::vector<int> candidates;
+  for (size_t c = 0; c < 2; ++c) {
+    const int i = costly[c];
+    for (int j = i + 1; j < height; ++j) {
+      if (RowsEqual(to, i, from, j)) candidates.push_back(j - i);
+    }
+  }
+  std::sort(candidates.begin(), candidates.end());
+  candidates.erase(std::unique(candidates.begin(), candidates.end()),
+                   candidates.end());
   int best_gain = 0;
-  for (int k = 1; k < height; ++k) {
+  for (int k : candidates) {
     int gain = 0, last_match = -1;
-    for (int i = 0; i + k < height; ++i) {
-      if (cost[i] == 0 || new_hash[i] != old_hash[i + k]) continue;
+    for (int i : costly) {
+      if (i + k >= height) break;
       if (!RowsEqual(to, i, from, i + k)) continue;
       gain += cost[i];
       last_match = i + k;
@@ -105,12 +100,16 @@ ScrollPlan FindScroll(const Framebuffer& from, const Framebuffer& to) {
   return best;
 }
 
-std::string PaintCandidate(const Framebuffer& from, const Framebuffer& to,
-                           int scroll_bottom, int scroll_lines) {
+// The diff body for one plan, or nullopt once it grows past `budget` bytes.
+std::optional<std::string> PaintCandidate(const Framebuffer& from,
+                                          const Framebuffer& to,
+                                          int scroll_bottom, int scroll_lines,
+                                          size_t budget) {
   Painter painter(from);
   if (scroll_lines > 0) painter.ScrollUp(scroll_bottom, scroll_lines);
-  painter.PaintRows(to);
+  if (!painter.PaintRows(to, budget)) return std::nullopt;
   painter.Finish(from, to);
+  if (painter.out().size() > budget) return std::nullopt;
   return painter.TakeOut();
 }
 
@@ -137,7 +136,8 @@ std::string Diff(const Framebuffer& from, const Framebuffer& to) {
     painter.Finish(from, to);
     return out + painter.out();
   }
-  std::string best = PaintCandidate(from, to, 0, 0);
+  // Scroll plans first: when one is good, it bounds the plain repaint.
+  std::optional<std::string> best;
   const ScrollPlan plan = FindScroll(from, to);
   if (plan.lines > 0) {
     const int last = to.height() - 1;
@@ -146,11 +146,16 @@ std::string Diff(const Framebuffer& from, const Framebuffer& to) {
       bottoms.push_back(plan.last_match);
     }
     for (int bottom : bottoms) {
-      std::string candidate = PaintCandidate(from, to, bottom, plan.lines);
-      if (candidate.size() < best.size()) best = std::move(candidate);
+      std::optional<std::string> candidate = PaintCandidate(
+          from, to, bottom, plan.lines, best ? best->size() - 1 : SIZE_MAX);
+      if (candidate) best = std::move(candidate);
     }
   }
-  return out + best;
+  std::optional<std::string> plain =
+      PaintCandidate(from, to, 0, 0, best ? best->size() - 1 : SIZE_MAX);
+  if (plain) best = std::move(plain);
+  out += *best;
+  return out;
 }
 
 }  // namespace moshx::core

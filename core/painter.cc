@@ -102,8 +102,12 @@ void Painter::ScrollUp(int bottom, int lines) {
   screen_.ScrollUp(0, bottom, lines, Renditions());
 }
 
-void Painter::PaintRows(const Framebuffer& to) {
-  for (int y = 0; y < to.height(); ++y) PaintRow(y, to);
+bool Painter::PaintRows(const Framebuffer& to, size_t budget) {
+  for (int y = 0; y < to.height(); ++y) {
+    PaintRow(y, to);
+    if (out_.size() > budget) return false;
+  }
+  return true;
 }
 
 void Painter::PaintRow(int y, const Framebuffer& to) {

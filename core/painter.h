@@ -11,6 +11,8 @@
 #ifndef MOSHX_CORE_PAINTER_H_
 #define MOSHX_CORE_PAINTER_H_
 
+#include <cstddef>
+#include <cstdint>
 #include <memory>
 #include <string>
 
@@ -40,8 +42,9 @@ class Painter {
   // bottom is not the last row). Blank default rows enter at the bottom.
   void ScrollUp(int bottom, int lines);
 
-  // Paints every row that differs from `to`'s.
-  void PaintRows(const Framebuffer& to);
+  // Paints every row that differs from `to`'s. Gives up (returns false,
+  // leaving a partial diff) once the output exceeds `budget` bytes.
+  bool PaintRows(const Framebuffer& to, size_t budget = SIZE_MAX);
 
   // Final state: origin mode, autowrap, cursor position, SGR 0 and no link,
   // cursor visibility and shape, then the other modes that differ between
