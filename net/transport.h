@@ -112,9 +112,14 @@ class Transport : private TransportCore::StateHooks {
     received_.emplace(0, Received{now, std::move(remote)});
   }
 
+  // Subtracting the same prefix twice is a no-op, and states stored later
+  // are copies of the already-subtracted current state, so this only needs
+  // to run when the acknowledged front changes (one copy of it per ack).
   void Rationalize(uint64_t front_num) override {
+    if (rationalized_front_ == front_num) return;
     auto front = sent_.find(front_num);
     if (front == sent_.end()) return;
+    rationalized_front_ = front_num;
     const LocalState known = front->second;
     current_.Subtract(known);
     for (auto& [num, state] : sent_) state.Subtract(known);
@@ -172,6 +177,7 @@ class Transport : private TransportCore::StateHooks {
   std::map<uint64_t, LocalState> sent_;        // num -> state, mirrors scheduler().sent()
   std::map<uint64_t, Received> received_;      // num -> state, never empty
   MonoTime quench_until_;
+  uint64_t rationalized_front_ = 0;  // state 0 is the common prefix of nothing
 };
 
 }  // namespace moshx::net

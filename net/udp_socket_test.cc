@@ -1,5 +1,8 @@
 #include "net/udp_socket.h"
 
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <sys/socket.h>
 #include <unistd.h>
 
 #include <vector>
@@ -106,6 +109,26 @@ TEST(UdpSocketTest, EphemeralFactorySocketsGetDistinctPorts) {
   ASSERT_TRUE(a.ok() && b.ok());
   EXPECT_NE((*a)->local_address().port(), (*b)->local_address().port());
   EXPECT_GE((*a)->fd(), 0);
+}
+
+TEST(UdpSocketTest, ReportsEcnCongestionExperienced) {
+  auto receiver = UdpSocket::Bind(Loopback4(), {0, 0});
+  ASSERT_TRUE(receiver.ok());
+  // A plain sender that marks its datagrams CE (TOS low bits 11), as a
+  // congested router would.
+  int fd = socket(AF_INET, SOCK_DGRAM, 0);
+  ASSERT_GE(fd, 0);
+  int tos = 0x03;
+  ASSERT_EQ(setsockopt(fd, IPPROTO_IP, IP_TOS, &tos, sizeof(tos)), 0);
+  sockaddr_in to{};
+  to.sin_family = AF_INET;
+  to.sin_port = htons((*receiver)->local_address().port());
+  to.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  ASSERT_EQ(sendto(fd, "ce", 2, 0, reinterpret_cast<sockaddr*>(&to), sizeof(to)), 2);
+  close(fd);
+  auto d = ReceiveSoon(**receiver);
+  ASSERT_TRUE(d.ok()) << d.status();
+  EXPECT_TRUE(d->congestion_experienced);
 }
 
 TEST(UdpSocketTest, OversizeSendReportsTooLarge) {
