@@ -1,0 +1,60 @@
+// TerminalState: the server -> client synchronized state (spec
+// mosh-protocol.md §5.4, §6.7, §6.8; mosh-prediction-display.md §D.2): the
+// terminal's framebuffer plus the echo ack ("every keystroke up to client
+// state N reached the application at least 50 ms ago").
+//
+// It satisfies net/sync_state.h. Diffs are serialized HostBuffers.HostMessage,
+// as mosh-server sends them: an EchoAck instruction when the ack changed, then
+// (only when the framebuffers differ) a Resize when the size changed and
+// HostBytes = core::Diff(reference, current). ApplyDiff interprets HostBytes
+// with core::Apply, so a client holds an exact copy of the server's screen.
+//
+// ApplyDiff rejects (the transport drops) a decreasing echo ack, a bad size
+// and any HostBytes outside core::Apply's repertoire. On error the state may
+// be partly updated; the transport discards such a copy.
+//
+// Value type (framebuffer rows are shared copy-on-write, so copies are
+// cheap); not thread-safe.
+#ifndef MOSHX_CMD_TERMINAL_STATE_H_
+#define MOSHX_CMD_TERMINAL_STATE_H_
+
+#include <cstdint>
+#include <string>
+
+#include "absl/status/status.h"
+#include "absl/strings/string_view.h"
+#include "core/framebuffer.h"
+
+namespace moshx::cmd {
+
+class TerminalState {
+ public:
+  static constexpr int kMaxDimension = 4096;
+
+  // A blank screen of the given size (state 0 of a session).
+  TerminalState(int width, int height) : framebuffer_(width, height) {}
+  TerminalState() : TerminalState(80, 24) {}
+
+  const core::Framebuffer& framebuffer() const { return framebuffer_; }
+  void set_framebuffer(core::Framebuffer fb) { framebuffer_ = std::move(fb); }
+  uint64_t echo_ack() const { return echo_ack_; }
+  void set_echo_ack(uint64_t n) { echo_ack_ = n; }
+
+  // net/sync_state.h contract.
+  std::string DiffFrom(const TerminalState& reference) const;
+  absl::Status ApplyDiff(absl::string_view diff);
+  std::string InitDiff() const;
+  void Subtract(const TerminalState&) {}
+  friend bool operator==(const TerminalState& a, const TerminalState& b) {
+    return a.echo_ack_ == b.echo_ack_ && a.framebuffer_ == b.framebuffer_;
+  }
+  friend bool operator!=(const TerminalState& a, const TerminalState& b) { return !(a == b); }
+
+ private:
+  core::Framebuffer framebuffer_;
+  uint64_t echo_ack_ = 0;
+};
+
+}  // namespace moshx::cmd
+
+#endif  // MOSHX_CMD_TERMINAL_STATE_H_

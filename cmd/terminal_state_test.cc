@@ -1,0 +1,82 @@
+#include "cmd/terminal_state.h"
+
+#include "absl/strings/escaping.h"
+#include "gtest/gtest.h"
+#include "net/instruction.h"
+#include "net/sync_state.h"
+
+namespace moshx::cmd {
+namespace {
+
+static_assert(net::IsSyncState<TerminalState>);
+
+core::Framebuffer WithText(int w, int h, int row, const std::string& text) {
+  core::Framebuffer fb(w, h);
+  core::Row* r = fb.MutableRow(row);
+  for (size_t i = 0; i < text.size(); ++i) {
+    r->Set(static_cast<int>(i), core::Cell{text.substr(i, 1), 1, {}, nullptr});
+  }
+  return fb;
+}
+
+TEST(TerminalStateTest, EqualStatesHaveEmptyDiff) {
+  TerminalState a(80, 24);
+  EXPECT_EQ(a.DiffFrom(TerminalState(80, 24)), "");
+}
+
+TEST(TerminalStateTest, EchoAckOnlyDiffMatchesMoshEncoding) {
+  TerminalState a(80, 24);
+  a.set_echo_ack(1);
+  EXPECT_EQ(absl::BytesToHexString(a.DiffFrom(TerminalState(80, 24))), "0a043a024001");
+}
+
+TEST(TerminalStateTest, AppliesItsOwnDiffsExactly) {
+  TerminalState server(80, 24);
+  server.set_framebuffer(WithText(80, 24, 3, "hello world"));
+  server.set_echo_ack(7);
+  TerminalState client(80, 24);
+  ASSERT_TRUE(client.ApplyDiff(server.DiffFrom(TerminalState(80, 24))).ok());
+  EXPECT_TRUE(client == server);
+}
+
+TEST(TerminalStateTest, ResizeComesBeforeHostBytesAndRepairsSizeMismatch) {
+  TerminalState server(100, 30);
+  server.set_framebuffer(WithText(100, 30, 29, "bottom"));
+  std::string diff = server.DiffFrom(TerminalState(80, 24));
+  auto parsed = net::HostMessage::Parse(diff);
+  ASSERT_TRUE(parsed.ok());
+  ASSERT_EQ(parsed->instructions.size(), 2u);
+  EXPECT_TRUE(parsed->instructions[0].resize.has_value());
+  EXPECT_TRUE(parsed->instructions[1].hostbytes.has_value());
+  TerminalState client(80, 24);
+  ASSERT_TRUE(client.ApplyDiff(diff).ok());
+  EXPECT_TRUE(client == server);
+  EXPECT_EQ(client.InitDiff(), server.InitDiff());
+}
+
+TEST(TerminalStateTest, AppliesMoshServersCapturedHostBytes) {
+  // Datagram B of spec §5.6: echoack 1 + "ESC[?25l LF hi ESC[?25h".
+  std::string diff =
+      absl::HexStringToBytes("0a043a0240010a131211220f1b5b3f32356c0a68691b5b3f323568");
+  TerminalState client(80, 24);
+  ASSERT_TRUE(client.ApplyDiff(diff).ok());
+  EXPECT_EQ(client.echo_ack(), 1u);
+  EXPECT_EQ(client.framebuffer().cell(1, 0).text, "h");
+  EXPECT_EQ(client.framebuffer().cell(1, 1).text, "i");
+  EXPECT_TRUE(client.framebuffer().cursor().visible);
+}
+
+TEST(TerminalStateTest, RejectsDecreasingEchoAckBadSizesAndGarbage) {
+  TerminalState client(80, 24);
+  client.set_echo_ack(5);
+  TerminalState older(80, 24);
+  older.set_echo_ack(3);
+  EXPECT_FALSE(client.ApplyDiff(older.DiffFrom(TerminalState(80, 24))).ok());
+  net::HostMessage zero;
+  zero.instructions.emplace_back().resize = net::Resize{0, 24};
+  EXPECT_FALSE(TerminalState().ApplyDiff(zero.Serialize()).ok());
+  EXPECT_FALSE(TerminalState().ApplyDiff("\xff\xff").ok());
+}
+
+}  // namespace
+}  // namespace moshx::cmd

@@ -1,0 +1,67 @@
+// UserStream: the client -> server synchronized state (spec mosh-protocol.md
+// §6.7, mosh-prediction-display.md §D.1): the ever-growing sequence of user
+// events, each one raw byte typed or one window resize.
+//
+// It satisfies net/sync_state.h. Diffs are serialized ClientBuffers.UserMessage
+// (net/instruction.h), byte-compatible with mosh: consecutive bytes coalesce
+// into one Keystroke instruction, each resize is its own instruction. Events
+// are numbered from the start of the session; Subtract() forgets an
+// acknowledged prefix so sent states stay small, while the numbering
+// (end_index) keeps counting.
+//
+// ApplyDiff rejects a resize with a non-positive or absurd size (a real
+// mosh-server would abort on it; moshx drops the diff instead).
+//
+// Value type; not thread-safe.
+#ifndef MOSHX_CMD_USER_STREAM_H_
+#define MOSHX_CMD_USER_STREAM_H_
+
+#include <cstdint>
+#include <deque>
+#include <string>
+#include <vector>
+
+#include "absl/status/status.h"
+#include "absl/strings/string_view.h"
+
+namespace moshx::cmd {
+
+struct UserEvent {
+  bool is_resize = false;
+  char byte = 0;    // !is_resize
+  int width = 0;    // is_resize
+  int height = 0;   // is_resize
+  friend bool operator==(const UserEvent& a, const UserEvent& b) {
+    return a.is_resize == b.is_resize && a.byte == b.byte && a.width == b.width &&
+           a.height == b.height;
+  }
+};
+
+class UserStream {
+ public:
+  // Largest window dimension a resize may carry.
+  static constexpr int kMaxDimension = 4096;
+
+  void PushBytes(absl::string_view bytes);
+  void PushResize(int width, int height);
+
+  // Number of events since the session started (including subtracted ones).
+  uint64_t end_index() const { return base_ + events_.size(); }
+  // The retained events with index >= `index` (index >= the subtracted prefix).
+  std::vector<UserEvent> EventsSince(uint64_t index) const;
+
+  // net/sync_state.h contract.
+  std::string DiffFrom(const UserStream& reference) const;
+  absl::Status ApplyDiff(absl::string_view diff);
+  std::string InitDiff() const;
+  void Subtract(const UserStream& prefix);
+  friend bool operator==(const UserStream& a, const UserStream& b);
+
+ private:
+  uint64_t base_ = 0;               // events dropped by Subtract
+  std::deque<UserEvent> events_;    // events base_, base_ + 1, ...
+};
+
+}  // namespace moshx::cmd
+
+#endif  // MOSHX_CMD_USER_STREAM_H_

@@ -1,0 +1,85 @@
+#include "cmd/user_stream.h"
+
+#include "absl/strings/escaping.h"
+#include "gtest/gtest.h"
+#include "net/sync_state.h"
+
+namespace moshx::cmd {
+namespace {
+
+static_assert(net::IsSyncState<UserStream>);
+
+std::string Hex(const std::string& s) { return absl::BytesToHexString(s); }
+
+TEST(UserStreamTest, ResizeDiffMatchesMoshCapture) {
+  UserStream s;
+  s.PushResize(80, 24);
+  EXPECT_EQ(Hex(s.DiffFrom(UserStream())), "0a061a0428503018");  // spec §5.3
+}
+
+TEST(UserStreamTest, KeystrokesCoalesceLikeMosh) {
+  UserStream s;
+  s.PushBytes("abc\r");
+  EXPECT_EQ(Hex(s.DiffFrom(UserStream())), "0a08120622046162630d");  // spec §5.3
+}
+
+TEST(UserStreamTest, ResizeSplitsKeystrokeRuns) {
+  UserStream s;
+  s.PushBytes("ab");
+  s.PushResize(100, 30);
+  s.PushBytes("c");
+  UserStream r;
+  ASSERT_TRUE(r.ApplyDiff(s.DiffFrom(UserStream())).ok());
+  EXPECT_TRUE(r == s);
+  std::vector<UserEvent> events = r.EventsSince(0);
+  ASSERT_EQ(events.size(), 4u);
+  EXPECT_TRUE(events[2].is_resize);
+  EXPECT_EQ(events[2].width, 100);
+}
+
+TEST(UserStreamTest, DiffOfEqualStatesIsEmpty) {
+  UserStream s;
+  s.PushBytes("x");
+  UserStream copy = s;
+  EXPECT_EQ(s.DiffFrom(copy), "");
+  EXPECT_TRUE(s == copy);
+}
+
+TEST(UserStreamTest, DiffFromOlderStateCarriesOnlyNewEvents) {
+  UserStream s;
+  s.PushBytes("ls");
+  UserStream older = s;
+  s.PushBytes("\r");
+  UserStream receiver = older;
+  ASSERT_TRUE(receiver.ApplyDiff(s.DiffFrom(older)).ok());
+  EXPECT_TRUE(receiver == s);
+  ASSERT_EQ(receiver.EventsSince(2).size(), 1u);
+  EXPECT_EQ(receiver.EventsSince(2)[0].byte, '\r');
+}
+
+TEST(UserStreamTest, SubtractKeepsNumberingAndDiffs) {
+  UserStream s;
+  s.PushBytes("hello");
+  UserStream acked = s;
+  s.PushBytes(" world");
+  std::string before = s.DiffFrom(acked);
+  s.Subtract(acked);
+  acked.Subtract(acked);
+  EXPECT_EQ(s.end_index(), 11u);
+  EXPECT_EQ(s.DiffFrom(acked), before);
+  EXPECT_EQ(s.EventsSince(0).size(), 6u);
+}
+
+TEST(UserStreamTest, RejectsBadResizeAndGarbage) {
+  for (auto [w, h] : {std::pair{0, 24}, {80, 0}, {-1, 5}, {5000, 10}}) {
+    UserStream bad;
+    bad.PushResize(w, h);
+    UserStream r;
+    EXPECT_FALSE(r.ApplyDiff(bad.DiffFrom(UserStream())).ok()) << w << "x" << h;
+  }
+  UserStream r;
+  EXPECT_FALSE(r.ApplyDiff("\x0a\x05\x12").ok());
+}
+
+}  // namespace
+}  // namespace moshx::cmd
