@@ -1,6 +1,7 @@
 #include "net/gcm_aes128.h"
 
 #include "absl/base/internal/raw_logging.h"
+#include "openssl/crypto.h"
 #include "openssl/err.h"
 
 namespace moshx::net {
@@ -14,6 +15,12 @@ GcmAes128::GcmAes128(const SessionKey& key) {
   int ok = EVP_AEAD_CTX_init(ctx_.get(), EVP_aead_aes_128_gcm(), key.bytes().data(),
                              key.bytes().size(), kTagSize, nullptr);
   ABSL_RAW_CHECK(ok == 1, "EVP_AEAD_CTX_init(AES-128-GCM) failed");
+}
+
+GcmAes128::~GcmAes128() {
+  EVP_AEAD_CTX_cleanup(ctx_.get());
+  OPENSSL_cleanse(ctx_.get(), sizeof(EVP_AEAD_CTX));
+  EVP_AEAD_CTX_zero(ctx_.get());  // the scoped owner's cleanup is then a no-op
 }
 
 void GcmAes128::Seal(const AeadNonce& nonce, absl::string_view associated_data,

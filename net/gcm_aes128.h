@@ -1,8 +1,9 @@
 // AES-128-GCM through BoringSSL's EVP_AEAD (EVP_aead_aes_128_gcm), 12-byte
 // nonce, 16-byte tag: the cipher of moshx-mode datagrams.
 //
-// Ownership: owns a bssl::ScopedEVP_AEAD_CTX (RAII); EVP_AEAD_CTX_cleanup
-// wipes the expanded key. Not copyable.
+// Ownership: owns a bssl::ScopedEVP_AEAD_CTX (RAII). BoringSSL's GCM cleanup
+// does not wipe the expanded key held inside the context, so the destructor
+// cleanses the whole context itself. Not copyable.
 // Thread-safety: see net/aead.h (EVP_AEAD_CTX seal/open are safe to call
 // concurrently on one context).
 #ifndef MOSHX_NET_GCM_AES128_H_
@@ -20,7 +21,7 @@ namespace moshx::net {
 class GcmAes128 final : public Aead {
  public:
   explicit GcmAes128(const SessionKey& key);
-  ~GcmAes128() override = default;
+  ~GcmAes128() override;
   GcmAes128(const GcmAes128&) = delete;
   GcmAes128& operator=(const GcmAes128&) = delete;
 
