@@ -88,6 +88,14 @@ std::string PacketCodec::Seal(const Packet& packet) const {
   return out + sealed;
 }
 
+absl::StatusOr<uint64_t> PacketCodec::PeekConnectionId(absl::string_view datagram) {
+  CBS cbs;
+  CBS_init(&cbs, reinterpret_cast<const uint8_t*>(datagram.data()), datagram.size());
+  uint64_t id = 0;
+  if (!CBS_get_u64(&cbs, &id)) return absl::InvalidArgumentError("datagram too short");
+  return id;
+}
+
 absl::StatusOr<Packet> PacketCodec::Open(absl::string_view datagram, Direction expected) const {
   if (datagram.size() > kMaxDatagramSize) return absl::InvalidArgumentError("oversize datagram");
   if (datagram.size() < HeaderSize(mode_) + kTagSize) {

@@ -88,6 +88,11 @@ class PacketCodec {
   // file comment for the error codes.
   absl::StatusOr<Packet> Open(absl::string_view datagram, Direction expected) const;
 
+  // moshx mode: the cleartext connection id of a received datagram, read
+  // without decrypting, so a demultiplexer can pick the codec. Unauthenticated
+  // until Open succeeds. InvalidArgument if shorter than the id.
+  static absl::StatusOr<uint64_t> PeekConnectionId(absl::string_view datagram);
+
   WireMode mode() const { return mode_; }
   uint64_t connection_id() const { return connection_id_; }
   size_t overhead() const { return PacketOverhead(mode_); }

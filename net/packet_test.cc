@@ -135,6 +135,8 @@ TEST(PacketTest, MoshxPutsConnectionIdInFrontAndAuthenticatesIt) {
   PacketCodec codec = PacketCodec::Moshx(TestKey(), 0x0102030405060708);
   std::string datagram = codec.Seal(SamplePacket(Direction::kToServer, 9));
   EXPECT_EQ(ToHex(datagram.substr(0, 16)), "01020304050607080000000000000009");
+  EXPECT_EQ(PacketCodec::PeekConnectionId(datagram).value(), 0x0102030405060708u);
+  EXPECT_FALSE(PacketCodec::PeekConnectionId(datagram.substr(0, 7)).ok());
   PacketCodec other_id = PacketCodec::Moshx(TestKey(), 0x0102030405060709);
   EXPECT_EQ(other_id.Open(datagram, Direction::kToServer).status().code(),
             absl::StatusCode::kNotFound);
