@@ -22,9 +22,13 @@ absl::Status Bomb() {
 absl::Status Corrupt(absl::string_view what) { return absl::InvalidArgumentError(what); }
 
 // Grows *out towards `cap` (never past it); returns false when already at cap.
+// A fresh string of the exact size is allocated, because std::string::resize
+// may round the capacity up to twice the old one, past the cap.
 bool Grow(std::string* out, size_t cap) {
   if (out->size() >= cap) return false;
-  out->resize(std::min(cap, std::max(kFirstChunk, out->size() * 2)));
+  std::string bigger(std::min(cap, std::max(kFirstChunk, out->size() * 2)), '\0');
+  std::copy(out->begin(), out->end(), bigger.begin());
+  out->swap(bigger);
   return true;
 }
 

@@ -1,9 +1,27 @@
 #include "net/compressor.h"
 
+#include <atomic>
+#include <cstdlib>
 #include <memory>
+#include <new>
 #include <string>
 
 #include "gtest/gtest.h"
+
+// Records the largest single operator-new allocation while armed, so the bomb
+// test can check that output buffers never exceed the cap.
+namespace {
+std::atomic<bool> g_tracking{false};
+std::atomic<size_t> g_largest{0};
+}  // namespace
+
+void* operator new(size_t size) {
+  if (g_tracking.load() && size > g_largest.load()) g_largest.store(size);
+  if (void* p = std::malloc(size == 0 ? 1 : size)) return p;
+  throw std::bad_alloc();
+}
+void operator delete(void* p) noexcept { std::free(p); }
+void operator delete(void* p, size_t) noexcept { std::free(p); }
 
 namespace moshx::net {
 namespace {
@@ -50,8 +68,14 @@ TEST_P(CompressorTest, RejectsDecompressionBomb) {
   bomb_input.clear();
   bomb_input.shrink_to_fit();
   EXPECT_LT(packed->size(), 1u << 20);
+  g_largest = 0;
+  g_tracking = true;
   auto result = compressor_->Decompress(*packed);
+  g_tracking = false;
   EXPECT_EQ(result.status().code(), absl::StatusCode::kResourceExhausted);
+  // Output buffers are std::strings: at most cap + 1 (terminator) bytes.
+  EXPECT_GT(g_largest.load(), kMaxInstructionSize / 2);
+  EXPECT_LE(g_largest.load(), kMaxInstructionSize + 1);
 }
 
 TEST_P(CompressorTest, RejectsTruncatedCorruptAndTrailingInput) {
