@@ -27,8 +27,9 @@ Block Load(const uint8_t* p) {
 Block Double(const Block& s) {
   Block d;
   for (size_t i = 0; i < 15; ++i) d[i] = static_cast<uint8_t>(s[i] << 1 | s[i + 1] >> 7);
-  d[15] = static_cast<uint8_t>(s[15] << 1);
-  if (s[0] & 0x80) d[15] ^= 0x87;
+  // Branch-free: L values are secret.
+  uint8_t carry_mask = static_cast<uint8_t>(0 - (s[0] >> 7));
+  d[15] = static_cast<uint8_t>(s[15] << 1) ^ (0x87 & carry_mask);
   return d;
 }
 
