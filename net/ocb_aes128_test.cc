@@ -72,6 +72,10 @@ TEST(OcbAes128Test, MatchesRfc7253AppendixA) {
   EXPECT_EQ(CheckFile("testdata/ocb/rfc7253_appendix_a.txt"), 16u);
 }
 
+TEST(OcbAes128Test, MatchesAnotherImplementationOnLongMessages) {
+  EXPECT_EQ(CheckFile("testdata/ocb/cross_check_long.txt"), 7u);
+}
+
 TEST(OcbAes128Test, MatchesDraft03VectorsUsedByMosh) {
   EXPECT_EQ(CheckFile("testdata/ocb/draft_krovetz_ocb_03.txt"), 16u);
 }
