@@ -90,14 +90,14 @@ void Painter::ScrollUp(int bottom, int lines) {
     MoveTo(last, pending_ || !known_ ? 0 : x_);
     out_.append(lines, '\n');
   } else {
+    // DECSTBM homes the cursor on xterm, but not on every terminal: treat
+    // the position as unknown afterwards, so the next move is absolute.
     absl::StrAppend(&out_, "\x1b[1;", bottom + 1, "r");
-    y_ = x_ = 0;  // DECSTBM homes the cursor (origin mode: region top = 0)
-    known_ = true;
-    pending_ = false;
+    known_ = false;
     MoveTo(bottom, 0);
     out_.append(lines, '\n');
     out_.append("\x1b[r");
-    y_ = x_ = 0;
+    known_ = false;
   }
   screen_.ScrollUp(0, bottom, lines, Renditions());
 }
