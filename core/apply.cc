@@ -16,6 +16,19 @@ absl::Status Invalid(absl::string_view what, size_t at) {
   return absl::InvalidArgumentError(absl::StrCat(what, " at byte ", at));
 }
 
+// A parsed control sequence: CSI [?] params [SP] final.
+struct CsiSequence {
+  bool is_private = false;
+  bool space = false;
+  std::vector<int> params;
+  char final = 0;
+
+  // Parameter i, or `fallback` when it is missing or 0.
+  int param(size_t i, int fallback) const {
+    return i < params.size() && params[i] != 0 ? params[i] : fallback;
+  }
+};
+
 class Applier {
  public:
   explicit Applier(const Framebuffer& from)
@@ -35,6 +48,11 @@ class Applier {
   absl::Status Control(char c);
   absl::Status Escape(absl::string_view in, size_t* pos);
   absl::Status Csi(absl::string_view in, size_t* pos);
+  absl::Status Dispatch(const CsiSequence& csi);
+  absl::Status PrivateModes(const CsiSequence& csi);
+  absl::Status CursorStyle(const CsiSequence& csi);
+  void MoveCursor(int row, int col);
+  void SetScrollRegion(int top, int bottom);
   absl::Status Osc(absl::string_view body);
   absl::Status Sgr(const std::vector<int>& params);
   absl::Status DecMode(int mode, bool on);
@@ -167,90 +185,101 @@ absl::Status Applier::Osc(absl::string_view body) {
 }
 
 absl::Status Applier::Csi(absl::string_view in, size_t* pos) {
-  bool is_private = false;
-  if (*pos < in.size() && in[*pos] == '?') is_private = true, ++*pos;
+  CsiSequence csi;
+  if (*pos < in.size() && in[*pos] == '?') csi.is_private = true, ++*pos;
   const size_t begin = *pos;
-  while (*pos < in.size() && (absl::ascii_isdigit(in[*pos]) || in[*pos] == ';')) {
+  while (*pos < in.size() &&
+         (absl::ascii_isdigit(in[*pos]) || in[*pos] == ';')) {
     ++*pos;
   }
   if (*pos - begin > 64) return Invalid("CSI too long", at_);
-  std::vector<int> params;
   if (*pos > begin) {
-    for (absl::string_view p : absl::StrSplit(in.substr(begin, *pos - begin), ';')) {
+    for (absl::string_view p :
+         absl::StrSplit(in.substr(begin, *pos - begin), ';')) {
       int value = 0;
       if (!p.empty() && !absl::SimpleAtoi(p, &value)) {
         return Invalid("bad CSI parameter", at_);
       }
-      params.push_back(std::min(value, 65535));
+      csi.params.push_back(std::min(value, 65535));
     }
   }
-  bool space = false;
-  if (*pos < in.size() && in[*pos] == ' ') space = true, ++*pos;
+  if (*pos < in.size() && in[*pos] == ' ') csi.space = true, ++*pos;
   if (*pos >= in.size()) return Invalid("truncated CSI", at_);
-  const char final = in[(*pos)++];
-  auto param = [&params](size_t i, int fallback) {
-    return i < params.size() && params[i] != 0 ? params[i] : fallback;
-  };
-  if (is_private) {
-    if ((final != 'h' && final != 'l') || space || params.empty()) {
-      return Invalid("private CSI outside the subset", at_);
-    }
-    for (int mode : params) {
-      absl::Status status = DecMode(mode, final == 'h');
-      if (!status.ok()) return status;
-    }
-    return absl::OkStatus();
-  }
-  if (space) {
-    if (final != 'q' || params.size() > 1 || param(0, 0) > 6) {
-      return Invalid("CSI outside the subset", at_);
-    }
-    const int n = param(0, 1);
-    Cursor* cursor = fb_.mutable_cursor();
-    cursor->shape = n <= 2 ? CursorShape::kBlock
-                    : n <= 4 ? CursorShape::kUnderline
-                             : CursorShape::kBar;
-    cursor->blinking = n % 2 == 1;
-    return absl::OkStatus();
-  }
-  switch (final) {
-    case 'H': {
-      const bool origin = fb_.modes().origin_mode;
-      int row = param(0, 1) - 1 + (origin ? top_ : 0);
-      row = std::clamp(row, origin ? top_ : 0, origin ? bottom_ : height() - 1);
-      y_ = row;
-      x_ = std::clamp(param(1, 1) - 1, 0, width() - 1);
-      pending_ = false;
+  csi.final = in[(*pos)++];
+  if (csi.is_private) return PrivateModes(csi);
+  if (csi.space) return CursorStyle(csi);
+  return Dispatch(csi);
+}
+
+absl::Status Applier::Dispatch(const CsiSequence& csi) {
+  switch (csi.final) {
+    case 'H':
+      MoveCursor(csi.param(0, 1) - 1, csi.param(1, 1) - 1);
       return absl::OkStatus();
-    }
     case 'J':
-      if (params.size() != 1 || params[0] != 2) break;
+      if (csi.params.size() != 1 || csi.params[0] != 2) break;
       fb_.EraseAll(Renditions::BackgroundOnly(pen_.bg));
       pending_ = false;
       return absl::OkStatus();
     case 'K':
-      if (param(0, 0) != 0) break;
+      if (csi.param(0, 0) != 0) break;
       EraseCells(x_, width());
       return absl::OkStatus();
     case 'X':
-      EraseCells(x_, x_ + param(0, 1));
+      EraseCells(x_, x_ + csi.param(0, 1));
       return absl::OkStatus();
     case 'm':
-      return Sgr(params);
-    case 'r': {
-      const int top = param(0, 1) - 1, bottom = param(1, height()) - 1;
-      if (top < bottom && bottom < height()) {
-        top_ = top, bottom_ = bottom;
-        y_ = fb_.modes().origin_mode ? top_ : 0;
-        x_ = 0;
-        pending_ = false;
-      }
+      return Sgr(csi.params);
+    case 'r':
+      SetScrollRegion(csi.param(0, 1) - 1, csi.param(1, height()) - 1);
       return absl::OkStatus();
-    }
     default:
       break;
   }
   return Invalid("CSI outside the subset", at_);
+}
+
+absl::Status Applier::PrivateModes(const CsiSequence& csi) {
+  if ((csi.final != 'h' && csi.final != 'l') || csi.space ||
+      csi.params.empty()) {
+    return Invalid("private CSI outside the subset", at_);
+  }
+  for (int mode : csi.params) {
+    absl::Status status = DecMode(mode, csi.final == 'h');
+    if (!status.ok()) return status;
+  }
+  return absl::OkStatus();
+}
+
+absl::Status Applier::CursorStyle(const CsiSequence& csi) {
+  if (csi.final != 'q' || csi.params.size() > 1 || csi.param(0, 0) > 6) {
+    return Invalid("CSI outside the subset", at_);
+  }
+  const int n = csi.param(0, 1);  // DECSCUSR 0 and 1: blinking block
+  Cursor* cursor = fb_.mutable_cursor();
+  cursor->shape = n <= 2   ? CursorShape::kBlock
+                  : n <= 4 ? CursorShape::kUnderline
+                           : CursorShape::kBar;
+  cursor->blinking = n % 2 == 1;
+  return absl::OkStatus();
+}
+
+// CUP: in origin mode rows count from the region top and stay inside it.
+void Applier::MoveCursor(int row, int col) {
+  const bool origin = fb_.modes().origin_mode;
+  if (origin) row += top_;
+  y_ = std::clamp(row, origin ? top_ : 0, origin ? bottom_ : height() - 1);
+  x_ = std::clamp(col, 0, width() - 1);
+  pending_ = false;
+}
+
+// DECSTBM: an invalid region is ignored; a valid one homes the cursor.
+void Applier::SetScrollRegion(int top, int bottom) {
+  if (top >= bottom || bottom >= height()) return;
+  top_ = top, bottom_ = bottom;
+  y_ = fb_.modes().origin_mode ? top_ : 0;
+  x_ = 0;
+  pending_ = false;
 }
 
 void Applier::EraseCells(int begin, int end) {
