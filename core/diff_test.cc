@@ -71,6 +71,39 @@ TEST(DiffTest, ChainsOfSuccessorsRoundTrip) {
   }
 }
 
+// Screens reached by applying random strings of the subset to a random
+// screen (early wraps, combining marks, scroll regions, origin mode...) must
+// round-trip too.
+TEST(DiffTest, ScreensMadeByApplyRoundTrip) {
+  static constexpr const char* kTokens[] = {
+      "a", "Z", " ", "\xc3\xa9", "\xe4\xb8\xad", "\xcc\x81", "\r", "\n", "\b",
+      "\x07", "\x1b[H", "\x1b[2;3H", "\x1b[9;99H", "\x1b[K", "\x1b[3X",
+      "\x1b[2J", "\x1b[0;1;31m", "\x1b[0;38;5;100;48;2;1;2;3m", "\x1b[0m",
+      "\x1b[1;2r", "\x1b[r", "\x1b[?6h", "\x1b[?6l", "\x1b[?7l", "\x1b[?7h",
+      "\x1b[?25l", "\x1b[?1049h", "\x1b]0;t\x07", "\x1b]2;u\x07",
+      "\x1b]52;c;x\x07", "\x1b]8;id=1;http://a\x1b\\", "\x1b]8;;\x1b\\",
+      "\x1b[4 q", "\x1b=", "\x1b[?1003h", "\x1b[?1015h"};
+  constexpr int kTokenCount = sizeof(kTokens) / sizeof(kTokens[0]);
+  int applied_count = 0;
+  for (uint64_t seed = 0; seed < 2000; ++seed) {
+    Rng rng(5000000 + seed);
+    const int w = 1 + static_cast<int>(rng() % 12);
+    const int h = 1 + static_cast<int>(rng() % 6);
+    const Framebuffer a = RandomScreen(rng, w, h, 0.5);
+    std::string input;
+    for (int i = static_cast<int>(rng() % 40); i > 0; --i) {
+      input += kTokens[rng() % kTokenCount];
+    }
+    absl::StatusOr<Framebuffer> b = Apply(a, input);
+    if (!b.ok()) continue;  // e.g. a combining mark with nothing before it
+    ++applied_count;
+    ASSERT_TRUE(b->Validate().ok()) << b->Validate() << " seed " << seed;
+    ASSERT_TRUE(RoundTrips(a, *b)) << "seed " << seed << " input "
+                                   << EscapeDiff(input);
+  }
+  EXPECT_GT(applied_count, 1000);
+}
+
 TEST(DiffTest, OneCharacterChangeIsCheap) {
   Rng rng(7);
   size_t worst = 0;
