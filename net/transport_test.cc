@@ -6,6 +6,9 @@
 #include <vector>
 
 #include "gtest/gtest.h"
+#include "net/compressor.h"
+#include "net/fragment.h"
+#include "net/packet.h"
 #include "net/testing/counter_state.h"
 #include "net/testing/simulated_network.h"
 
@@ -260,6 +263,23 @@ TEST(TransportTest, FrameIntervalFollowsHalfSrttWithinClamp) {
   }
 }
 
+TEST(TransportTest, CongestionMarksSlowThePeersFrames) {
+  // Spec §7.6: a CE-marked datagram's timestamp is echoed 500 ms "older",
+  // so the sender's SRTT grows and its frame interval goes towards 250 ms.
+  absl::Duration plain = MeasuredFrameInterval(absl::Milliseconds(100));
+  Session s(10);
+  LinkParams p;
+  p.delay = absl::Milliseconds(50);
+  p.congestion_mark = 1.0;
+  s.net_.SetLink(s.server_host_, s.client_host_, p);
+  s.ScheduleUpdates(20, absl::Milliseconds(100));
+  s.net_.RunFor(absl::Seconds(10));
+  EXPECT_GT(s.server_->connection().rtt().srtt_ms(), 500);
+  EXPECT_EQ(s.server_->connection().rtt().SendInterval(), absl::Milliseconds(250));
+  EXPECT_LT(s.client_->connection().rtt().srtt_ms(), 150);  // unmarked direction
+  EXPECT_EQ(plain, absl::Milliseconds(50));
+}
+
 TEST(TransportTest, SurvivesClientRoam) {
   Session s(4);
   s.SetLink(Lossy(0.1));
@@ -382,6 +402,78 @@ TEST(TransportTest, ClientHopsPortDuringOutageAndServerFollows) {
   EXPECT_TRUE(s.Converged());
   EXPECT_NE(*s.server_->connection().remote_address(), before);
   EXPECT_EQ(*s.server_->connection().remote_address(), s.client_->connection().local_address());
+}
+
+// Speaks for the client with the session key: authentic, but hostile.
+class Impostor {
+ public:
+  explicit Impostor(Session* s)
+      : s_(s), codec_(PacketCodec::Mosh(TestKey())), compressor_(NewCompressor(WireMode::kMosh)),
+        fragmenter_(compressor_.get()) {}
+
+  void SendRaw(const std::string& payload) {
+    Packet packet{Direction::kToServer, seq_++, 1, kNoTimestamp, payload};
+    s_->net_.Inject(s_->client_->connection().local_address(),
+                    s_->server_host_->ip().WithPort(kServerPort), codec_.Seal(packet));
+  }
+  void Send(uint64_t old_num, uint64_t new_num, uint64_t throwaway, std::string diff) {
+    Instruction inst;
+    inst.old_num = old_num;
+    inst.new_num = new_num;
+    inst.throwaway_num = throwaway;
+    inst.diff = std::move(diff);
+    absl::StatusOr<std::vector<std::string>> fragments = fragmenter_.MakeFragments(inst, 1000);
+    ASSERT_TRUE(fragments.ok());
+    for (const std::string& f : *fragments) SendRaw(f);
+  }
+
+ private:
+  Session* s_;
+  PacketCodec codec_;
+  std::unique_ptr<Compressor> compressor_;
+  Fragmenter fragmenter_;
+  uint64_t seq_ = uint64_t{1} << 40;  // ahead of the real client: in order
+};
+
+TEST(TransportTest, HostileAuthenticInstructionsAreCountedDrops) {
+  Session s(15);
+  LinkParams p;
+  p.delay = absl::Milliseconds(20);
+  s.SetLink(p);
+  s.ScheduleUpdates(3, absl::Milliseconds(50));
+  s.net_.RunFor(absl::Seconds(1));
+  ASSERT_TRUE(s.Converged());
+  uint64_t held = s.server_->remote_state_num();
+  Impostor evil(&s);
+  evil.Send(held, 1000, held + 1, CounterState(9).DiffFrom(CounterState(3)));  // throwaway > old
+  evil.Send(999, 1001, 0, "");                                                 // unknown old
+  evil.Send(held, 1002, 0, "not a counter diff");                              // ApplyDiff fails
+  evil.Send(held, held, 0, "");                                                // duplicate
+  evil.SendRaw("short");  // shorter than a fragment header
+  s.net_.RunFor(absl::Milliseconds(10));
+  const TransportStats& st = s.server_->stats();
+  EXPECT_EQ(st.bad_throwaway, 1u);
+  EXPECT_EQ(st.missing_reference, 1u);
+  EXPECT_EQ(st.apply_failures, 1u);
+  EXPECT_GE(st.duplicate_states, 1u);  // genuine retransmissions count too
+  EXPECT_EQ(st.fragment_drops, 1u);
+  EXPECT_EQ(s.server_->remote_state_num(), held);
+  EXPECT_EQ(s.server_->remote_state().value(), 3u);
+  // The genuine client still gets through (its datagrams are now "old" at
+  // the datagram layer but still delivered).
+  s.ScheduleUpdates(2, absl::Milliseconds(50));
+  s.net_.RunFor(absl::Seconds(2));
+  EXPECT_EQ(s.server_->remote_state().value(), 5u);
+}
+
+TEST(TransportTest, ReceiverQuenchesAPeerThatNeverThrowsStatesAway) {
+  Session s(16);
+  s.net_.RunFor(absl::Seconds(1));
+  Impostor evil(&s);
+  for (uint64_t n = 100; n < 1300; ++n) evil.Send(0, n, 0, "");
+  s.net_.RunFor(absl::Milliseconds(100));
+  EXPECT_LE(s.server_->received_states_held(), 1026u);
+  EXPECT_GT(s.server_->stats().quenched, 0u);
 }
 
 TEST(TransportTest, SameSeedReplaysExactly) {

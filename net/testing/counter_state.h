@@ -55,7 +55,7 @@ class CounterState {
           absl::StrCat("diff from ", from, " applied to state ", value_));
     }
     if (to < from) return absl::InvalidArgumentError("counter went backwards");
-    if (diff.substr(20) != Padding(to, pad)) {
+    if (diff.size() - 20 != pad || diff.substr(20) != Padding(to, pad)) {
       return absl::InvalidArgumentError("counter padding corrupt");
     }
     value_ = to;

@@ -170,7 +170,8 @@ absl::Status SimulatedNetwork::Send(SimSocket* from, const Address& to,
       ++link.stats.reordered;
     }
     auto event = std::make_unique<Event>();
-    event->datagram = Datagram{std::string(payload), from->local_address(), false};
+    bool ce = p.congestion_mark > 0 && u(rng_) < p.congestion_mark;
+    event->datagram = Datagram{std::string(payload), from->local_address(), ce};
     event->to = to;
     event->stats = &link.stats;
     events_[{now_ + delay, next_event_seq_++}] = std::move(event);

@@ -17,7 +17,8 @@
 // (i.i.d. with probability `loss`, or bursty with a Gilbert-Elliott two-state
 // chain), duplication, a base delay plus uniform jitter in [0, jitter], and
 // reordering (with probability `reorder`, an extra `reorder_delay`). Jitter
-// also reorders. Datagrams are routed by destination address at delivery
+// also reorders; with probability `congestion_mark` a copy arrives with ECN
+// "congestion experienced" set. Datagrams are routed by destination address at delivery
 // time, so a host that moved (Rebind) no longer receives traffic sent to its
 // old address. Every random choice comes from one std::mt19937_64 seeded at
 // construction: a run replays exactly.
@@ -69,6 +70,7 @@ struct LinkParams {
   double duplicate = 0;            // probability of one extra copy
   double reorder = 0;              // probability of the extra delay below
   absl::Duration reorder_delay = absl::Milliseconds(50);
+  double congestion_mark = 0;      // probability of an ECN CE mark
   size_t mtu = 1500;               // datagram payload bytes
   MtuBehavior mtu_behavior = MtuBehavior::kDrop;
 };

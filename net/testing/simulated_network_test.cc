@@ -141,6 +141,22 @@ TEST_F(SimulatedNetworkTest, ReorderedSequenceArrivesOutOfOrder) {
   EXPECT_GT(inversions, 10);
 }
 
+TEST_F(SimulatedNetworkTest, CongestionMarksAtConfiguredRate) {
+  LinkParams p;
+  p.congestion_mark = 0.5;
+  net_.SetLink(a_, b_, p);
+  net_.UnwatchFd(sb_->fd());
+  SendNumbered(2000);
+  net_.RunFor(absl::Seconds(1));
+  int marked = 0, total = 0;
+  for (auto d = sb_->ReceiveFrom(); d.ok(); d = sb_->ReceiveFrom()) {
+    ++total;
+    marked += d->congestion_experienced;
+  }
+  EXPECT_EQ(total, 2000);
+  EXPECT_NEAR(marked / 2000.0, 0.5, 0.05);
+}
+
 TEST_F(SimulatedNetworkTest, MtuDropsOrFailsOversizeDatagrams) {
   LinkParams p;
   p.mtu = 100;
