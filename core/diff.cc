@@ -12,6 +12,24 @@
 namespace moshx::core {
 namespace {
 
+// OSC 0 when icon name and title are equal, else OSC 1 and/or OSC 2, for
+// what differs from the receiver's `icon` and `title`.
+void AppendTitles(absl::string_view icon, absl::string_view title,
+                  const Framebuffer& to, std::string* out) {
+  const bool icon_changed = to.icon_name() != icon;
+  const bool title_changed = to.title() != title;
+  if ((icon_changed || title_changed) && to.icon_name() == to.title()) {
+    absl::StrAppend(out, "\x1b]0;", StripControls(to.title()), "\x07");
+    return;
+  }
+  if (icon_changed) {
+    absl::StrAppend(out, "\x1b]1;", StripControls(to.icon_name()), "\x07");
+  }
+  if (title_changed) {
+    absl::StrAppend(out, "\x1b]2;", StripControls(to.title()), "\x07");
+  }
+}
+
 // BELs, titles, clipboard and reverse video: the parts of a diff that do
 // not touch the cursor or the pen.
 void AppendHeader(const Framebuffer& from, const Framebuffer& to,
@@ -20,18 +38,7 @@ void AppendHeader(const Framebuffer& from, const Framebuffer& to,
     const uint64_t bells = to.bell_count() - from.bell_count();
     out->append(std::min<uint64_t>(bells, kMaxBells), '\x07');
   }
-  const bool icon_changed = to.icon_name() != from.icon_name();
-  const bool title_changed = to.title() != from.title();
-  if ((icon_changed || title_changed) && to.icon_name() == to.title()) {
-    absl::StrAppend(out, "\x1b]0;", StripControls(to.title()), "\x07");
-  } else {
-    if (icon_changed) {
-      absl::StrAppend(out, "\x1b]1;", StripControls(to.icon_name()), "\x07");
-    }
-    if (title_changed) {
-      absl::StrAppend(out, "\x1b]2;", StripControls(to.title()), "\x07");
-    }
-  }
+  AppendTitles(from.icon_name(), from.title(), to, out);
   if (to.clipboard().has_value() && to.clipboard() != from.clipboard()) {
     absl::StrAppend(out, "\x1b]52;", StripControls(to.clipboard()->selection, ";"),
                     ";", StripControls(to.clipboard()->data), "\x07");
@@ -156,6 +163,39 @@ std::string Diff(const Framebuffer& from, const Framebuffer& to) {
   if (plain) best = std::move(plain);
   out += *best;
   return out;
+}
+
+std::string Repaint(const Framebuffer& to) {
+  std::string out =
+      "\x1b[r\x1b[0m\x1b]8;;\x1b\\\x1b[?6l\x1b[?7h\x1b[?25l"
+      "\x1b[?9l\x1b[?1000l\x1b[?1002l\x1b[?1003l"
+      "\x1b[?1005l\x1b[?1006l\x1b[?1015l";
+  // Titles compared with values they cannot have, so both are sent.
+  AppendTitles(absl::StrCat(to.icon_name(), "\x01"),
+               absl::StrCat(to.title(), "\x01"), to, &out);
+  absl::StrAppend(&out, "\x1b[?5", to.modes().reverse_video ? "h" : "l");
+  // What the receiver is known to have after the resets above; every other
+  // mode is set to the opposite of to's so that Finish() sends it.
+  Framebuffer from(to.width(), to.height());
+  from.set_title(to.title());
+  from.set_icon_name(to.icon_name());
+  Modes* modes = from.mutable_modes();
+  *modes = Modes();
+  modes->application_cursor_keys = !to.modes().application_cursor_keys;
+  modes->application_keypad = !to.modes().application_keypad;
+  modes->bracketed_paste = !to.modes().bracketed_paste;
+  modes->focus_events = !to.modes().focus_events;
+  modes->alternate_screen = to.modes().alternate_screen;
+  modes->reverse_video = to.modes().reverse_video;
+  Cursor* cursor = from.mutable_cursor();
+  cursor->visible = false;
+  cursor->shape = to.cursor().shape;
+  cursor->blinking = !to.cursor().blinking;
+  Painter painter(from);
+  painter.EraseScreen();
+  painter.PaintRows(to);
+  painter.Finish(from, to);
+  return out + painter.out();
 }
 
 }  // namespace moshx::core

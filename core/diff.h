@@ -65,6 +65,16 @@ inline constexpr int kMaxBells = 64;
 // showing `to` (see the file comment). Never fails.
 std::string Diff(const Framebuffer& from, const Framebuffer& to);
 
+// Draws `to` on a terminal in an unknown state (startup, after Ctrl-L or
+// SIGCONT): resets the scroll region, SGR, hyperlink, origin mode and mouse
+// modes, clears the screen, paints every non-blank cell and sets the titles,
+// reverse video, cursor and every mode explicitly. Bells, the clipboard and
+// the alternate screen are left alone, so for any x of to's size with x's
+// bell count, clipboard and alternate-screen flag equal to to's:
+//   Apply(x, Repaint(to)) == to.
+// Uses Diff()'s subset plus the resets CSI ? 9/1000/1002/1003/1005/1006/1015 l.
+std::string Repaint(const Framebuffer& to);
+
 // Applies `diff` to a copy of `from`, interpreting exactly the subset Diff()
 // emits with a VT/xterm terminal's semantics (deferred autowrap, BCE erase,
 // scroll regions, widths from core::CharWidth). Returns InvalidArgument for

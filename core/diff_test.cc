@@ -275,6 +275,24 @@ TEST(DiffTest, BlankRunsUseEraseWhenShorter) {
   ASSERT_TRUE(RoundTrips(a, b));
 }
 
+TEST(RepaintTest, DrawsTheWholeStateOnAnyScreen) {
+  for (uint64_t seed = 0; seed < 500; ++seed) {
+    Rng rng(9000000 + seed);
+    const int w = 1 + static_cast<int>(rng() % 30);
+    const int h = 1 + static_cast<int>(rng() % 10);
+    const Framebuffer to = RandomScreen(rng, w, h, 0.6);
+    Framebuffer x = RandomScreen(rng, w, h, 0.6);
+    x.set_bell_count(to.bell_count());
+    if (to.clipboard()) x.set_clipboard(*to.clipboard());
+    if (!to.clipboard() && x.clipboard()) continue;
+    x.mutable_modes()->alternate_screen = to.modes().alternate_screen;
+    absl::StatusOr<Framebuffer> applied = Apply(x, Repaint(to));
+    ASSERT_TRUE(applied.ok()) << applied.status();
+    ASSERT_TRUE(*applied == to) << "seed " << seed << "\n"
+                                << Describe(*applied) << Describe(to);
+  }
+}
+
 TEST(ApplyTest, RejectsSequencesOutsideTheSubset) {
   Framebuffer f(10, 3);
   for (const char* bad : {"\x1b[c", "\x1b[5n", "\x1b[6n", "\x1b[>c", "\x1b[1J",
