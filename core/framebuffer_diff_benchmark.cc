@@ -1,6 +1,8 @@
 // Diff (and Apply) timings for typical frames at 80x24 and 200x60:
 //   TypicalEdit  - three cells change on one line (rows shared otherwise);
-//   FullRepaint  - an unrelated screen full of coloured text;
+//   FullRepaint  - an unrelated screen of random cells (80% filled, most
+//                  with their own colours and attributes: an SGR per cell);
+//   FullRepaintText - an unrelated screen of plain text;
 //   Scroll       - the screen scrolls by one line and a new line appears.
 // The `bytes` counter is the size of the diff.
 #include <string>
@@ -55,6 +57,13 @@ void BM_DiffFullRepaint(benchmark::State& state) {
   Run(state, RandomScreen(rng, w, h, 0.8), RandomScreen(rng, w, h, 0.8));
 }
 
+// Full repaint of plain text (one SGR state): a new screen of `ls`-like text.
+void BM_DiffFullRepaintText(benchmark::State& state) {
+  Rng rng(4);
+  const int w = state.range(0), h = state.range(1);
+  Run(state, TextScreen(rng, w, h), TextScreen(rng, w, h));
+}
+
 void BM_DiffScroll(benchmark::State& state) {
   Rng rng(3);
   const int w = state.range(0), h = state.range(1);
@@ -77,6 +86,7 @@ void BM_ApplyFullRepaint(benchmark::State& state) {
 
 BENCHMARK(BM_DiffTypicalEdit)->Args({80, 24})->Args({200, 60});
 BENCHMARK(BM_DiffFullRepaint)->Args({80, 24})->Args({200, 60});
+BENCHMARK(BM_DiffFullRepaintText)->Args({80, 24})->Args({200, 60});
 BENCHMARK(BM_DiffScroll)->Args({80, 24})->Args({200, 60});
 BENCHMARK(BM_ApplyFullRepaint)->Args({80, 24})->Args({200, 60});
 
