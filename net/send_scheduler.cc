@@ -97,6 +97,7 @@ uint64_t SendScheduler::RecordDataSend(MonoTime now, bool same_as_back) {
   } else {
     AddSent(now, num);
   }
+  assumed_ = sent_.size() - 1;  // the receiver will most likely have it
   next_ack_time_ = now + kAckInterval;
   next_send_time_ = MonoTime::Infinite();
   mindelay_clock_.reset();

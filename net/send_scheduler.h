@@ -103,8 +103,9 @@ class SendScheduler {
   uint64_t RecordEmptyAck(MonoTime now);
   // An empty diff that was only due on the send timer: nothing to send.
   void ClearSendTimer();
-  // Records a data send. `same_as_back`: current state equals back().
-  // Returns the new number (back().num for a resend of the same state).
+  // Records a data send and assumes the receiver now has it. `same_as_back`:
+  // current state equals back(). Returns the new number (back().num for a
+  // resend of the same state).
   uint64_t RecordDataSend(MonoTime now, bool same_as_back);
 
   // Receiver feedback: the peer holds our state `ack_num`. Drops all older

@@ -113,6 +113,13 @@ TEST(SendSchedulerTest, AckRemovesOlderStatesAndUnknownAcksAreIgnored) {
   EXPECT_EQ(s.back().num, 4u);
 }
 
+TEST(SendSchedulerTest, DataSendBecomesAssumed) {
+  SendScheduler s(AtMs(0), SendScheduler::kServerSendMindelay);
+  s.RecordDataSend(AtMs(0), false);
+  EXPECT_EQ(s.assumed().num, 1u);
+  EXPECT_FALSE(s.assumed_is_front());
+}
+
 TEST(SendSchedulerTest, ResendOfSameStateKeepsNumber) {
   SendScheduler s(AtMs(0), SendScheduler::kServerSendMindelay);
   EXPECT_EQ(s.RecordDataSend(AtMs(0), false), 1u);

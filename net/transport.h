@@ -83,6 +83,11 @@ class Transport : private TransportCore::StateHooks {
   size_t sent_states_held() const { return sent_.size(); }
 
   void set_on_remote_state(std::function<void()> f) { core_->set_on_remote_state(std::move(f)); }
+  // Server: the client's address was adopted/changed (nullopt: detached
+  // after 40 s of silence). For "Server now attached to client at ..." logs.
+  void set_remote_address_observer(std::function<void(std::optional<Address>)> f) {
+    core_->set_remote_address_observer(std::move(f));
+  }
 
   // Shutdown handshake (spec §6.6).
   void StartShutdown() { core_->StartShutdown(); }

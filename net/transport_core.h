@@ -123,6 +123,11 @@ class TransportCore {
   }
 
   void set_on_remote_state(std::function<void()> f) { on_remote_state_ = std::move(f); }
+  // Server: called when the client's address is adopted or changes
+  // ("Server now attached to client at ..."), and with nullopt on detach.
+  void set_remote_address_observer(std::function<void(std::optional<Address>)> f) {
+    connection_->set_remote_address_observer(std::move(f));
+  }
 
   const Connection& connection() const { return *connection_; }
   const SendScheduler& scheduler() const { return scheduler_; }

@@ -287,11 +287,17 @@ TEST(TransportTest, SurvivesClientRoam) {
   ASSERT_TRUE(s.net_.RunUntil([&] { return s.client_->local_state().value() == 5 &&
                                            s.Converged(); }, absl::Seconds(30)));
   Address old_addr = *s.server_->connection().remote_address();
+  std::vector<std::string> attached;
+  s.server_->set_remote_address_observer([&](std::optional<Address> a) {
+    attached.push_back(a ? a->ToString() : "detached");
+  });
   s.net_.Rebind(s.client_host_, "10.0.9.9");
   s.ScheduleUpdates(5, absl::Milliseconds(100));
   ASSERT_TRUE(s.net_.RunUntil([&] { return s.client_->local_state().value() == 10 &&
                                            s.Converged(); }, absl::Seconds(30)));
   EXPECT_EQ(s.server_->connection().remote_address()->IpString(), "10.0.9.9");
+  ASSERT_EQ(attached.size(), 1u);  // moved once, on the first datagram
+  EXPECT_EQ(attached[0], s.client_->connection().local_address().ToString());
   EXPECT_NE(*s.server_->connection().remote_address(), old_addr);
   EXPECT_EQ(s.client_->remote_state().value(), 20u);
 }
