@@ -271,11 +271,11 @@ class Framebuffer {
 
   // A writable row, copied first if another framebuffer shares it. The
   // pointer is valid until the next non-const call on this framebuffer. The
-  // caller must not make the last row wrapped.
+  // caller must not change the row's width nor make the last row wrapped.
   Row* MutableRow(int y);
 
   // Replaces row y; a row of the wrong width is resized to width(). On the
-  // last row, wrapped is cleared.
+  // last row, wrapped is cleared. The shared_ptr must not be null.
   void SetRow(int y, Row row);
   void SetRow(int y, std::shared_ptr<const Row> row);
 

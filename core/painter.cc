@@ -119,7 +119,8 @@ void Painter::PaintRow(int y, const Framebuffer& to) {
   }
   if (screen_.row(y).wrapped() && !want.wrapped()) ClearWrap(y);
   const int width = want.width();
-  const bool start_wrap = want.wrapped() && !screen_.row(y).wrapped();
+  const bool start_wrap =
+      want.wrapped() && !screen_.row(y).wrapped() && y + 1 < to.height();
   const int last_start = LastCellStart(want);
   int run_begin = -1, run_end = -1;
   Renditions run_renditions;
