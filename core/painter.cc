@@ -118,17 +118,21 @@ void Painter::PaintRow(int y, const Framebuffer& to) {
     return;
   }
   if (screen_.row(y).wrapped() && !want.wrapped()) ClearWrap(y);
-  const int width = want.width();
+  // A row that starts to wrap must print its last cell, then row y+1's first.
   const bool start_wrap =
       want.wrapped() && !screen_.row(y).wrapped() && y + 1 < to.height();
-  const int last_start = LastCellStart(want);
-  int run_begin = -1, run_end = -1;
+  PaintCells(y, want, start_wrap ? LastCellStart(want) : -1);
+  if (start_wrap) ContinueWrap(y, to.cell(y + 1, 0));
+}
+
+void Painter::PaintCells(int y, const Row& want, int must_print) {
+  int run_begin = -1, run_end = -1;  // pending blanks; run_end: last changed
   Renditions run_renditions;
-  for (int x = 0; x < width; ++x) {
+  for (int x = 0; x < want.width(); ++x) {
     const Cell& cell = want.cell(x);
     if (cell.is_continuation()) continue;
-    const bool forced = x == force_x_ || (start_wrap && x == last_start);
-    const bool changed = forced || cell != screen_.row(y).cell(x);
+    const bool changed = x == force_x_ || x == must_print ||
+                         cell != screen_.row(y).cell(x);
     const bool erasable = Erasable(cell);
     if (run_begin >= 0) {
       if (erasable && cell.renditions == run_renditions) {
@@ -141,23 +145,23 @@ void Painter::PaintRow(int y, const Framebuffer& to) {
     if (!changed) continue;
     if (erasable) {
       run_begin = x, run_end = x + 1, run_renditions = cell.renditions;
-      continue;
+    } else {
+      DrawCell(y, x, cell);
     }
-    DrawCell(y, x, cell);
   }
   if (run_begin >= 0) {
     FlushRun(y, run_begin, run_end, run_renditions, want.wrapped());
   }
-  if (start_wrap) {
-    // The last column was just printed: the receiver is in pending wrap, so
-    // printing row y+1's first cell wraps and marks row y as wrapped.
-    assert(pending_ && y_ == y);
-    const Cell& next = to.cell(y + 1, 0);
-    SetPen(next.renditions, next.link);
-    screen_.MutableRow(y)->set_wrapped(true);
-    y_ = y + 1, x_ = 0, pending_ = false;
-    PrintHere(y + 1, 0, next);
-  }
+}
+
+void Painter::ContinueWrap(int y, const Cell& next) {
+  // The last column was just printed: the receiver is in pending wrap, so
+  // printing row y+1's first cell wraps and marks row y as wrapped.
+  assert(pending_ && y_ == y);
+  SetPen(next.renditions, next.link);
+  screen_.MutableRow(y)->set_wrapped(true);
+  y_ = y + 1, x_ = 0, pending_ = false;
+  PrintHere(y + 1, 0, next);
 }
 
 void Painter::ClearWrap(int y) {

@@ -56,6 +56,11 @@ class Painter {
 
  private:
   void PaintRow(int y, const Framebuffer& to);
+  // Paints the cells of row y that differ from `want` (and column
+  // `must_print`, unless -1), blank runs as spaces, ECH or EL.
+  void PaintCells(int y, const Row& want, int must_print);
+  // Prints `next` at the start of row y+1 through pending autowrap.
+  void ContinueWrap(int y, const Cell& next);
   void ClearWrap(int y);
   void FlushRun(int y, int begin, int end, const Renditions& r, bool wrapped);
   void DrawCell(int y, int x, const Cell& cell);
