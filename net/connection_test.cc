@@ -203,6 +203,25 @@ TEST_F(ConnectionTest, ServerDetachesAfterFortySecondsOfSilence) {
   EXPECT_TRUE(server_->has_remote_address());
 }
 
+TEST(ConnectionFamilyTest, Ipv6PeersUseTheIpv6Mtu) {
+  SimulatedNetwork net(6);
+  auto* ch = net.AddHost("2001:db8::1");
+  auto* sh = net.AddHost("2001:db8::2");
+  auto server = *Connection::Create(&net, &net, *sh->Bind(60001), nullptr,
+                                    PacketCodec::Mosh(TestKey()), Role::kServer, std::nullopt);
+  auto client = *Connection::Create(&net, &net, *ch->Open(AddressFamily::kIPv6), ch,
+                                    PacketCodec::Mosh(TestKey()), Role::kClient,
+                                    sh->ip().WithPort(60001));
+  EXPECT_EQ(server->mtu(), kMtuIpv6);
+  EXPECT_EQ(client->max_fragment_contents(), 1178u);  // spec §4.2
+  std::string got;
+  server->set_receive_handler([&](std::string p) { got = p; });
+  ASSERT_TRUE(client->Send(std::string(1178 + 10, 'x')).ok());  // exactly 1216 bytes
+  net.RunFor(absl::Milliseconds(20));
+  EXPECT_EQ(got.size(), 1188u);
+  EXPECT_EQ(server->remote_address()->ToString(), client->local_address().ToString());
+}
+
 TEST(ConnectionModeTest, MoshxModeAcceptsOnlyItsConnectionId) {
   SimulatedNetwork net(5);
   auto* ch = net.AddHost("10.0.0.1");

@@ -143,6 +143,30 @@ TEST_P(ConvergenceTest, ReceiverConvergesAndNeverGoesBackwards) {
 
 INSTANTIATE_TEST_SUITE_P(Loss, ConvergenceTest, ::testing::Values(0.0, 0.1, 0.3, 0.5));
 
+TEST(TransportTest, ConvergesUnderBurstyLoss) {
+  // Gilbert-Elliott: ~25% loss on average, in bursts of ~5 datagrams.
+  LinkParams p = Lossy(0);
+  p.bursty = true;
+  p.gilbert_elliott = {/*p_good_to_bad=*/0.067, /*p_bad_to_good=*/0.2,
+                       /*loss_in_good=*/0.0, /*loss_in_bad=*/1.0};
+  for (uint64_t seed : {1, 2, 3}) {
+    Session s(seed + 30);
+    s.SetLink(p);
+    s.ScheduleUpdates(200, absl::Milliseconds(25));
+    s.net_.RunFor(absl::Seconds(5));
+    ASSERT_TRUE(s.net_.RunUntil([&] { return s.Converged(); }, absl::Seconds(60)));
+    EXPECT_FALSE(s.server_obs_.went_backwards);
+    EXPECT_EQ(s.server_->stats().apply_failures + s.client_->stats().apply_failures, 0u);
+    const testing::LinkStats& up = s.net_.stats(s.client_host_, s.server_host_);
+    const testing::LinkStats& down = s.net_.stats(s.server_host_, s.client_host_);
+    std::printf("bursty seed %llu: lost %llu of %llu datagrams\n",
+                static_cast<unsigned long long>(seed),
+                static_cast<unsigned long long>(up.lost + down.lost),
+                static_cast<unsigned long long>(up.sent + down.sent));
+    EXPECT_GT(up.lost + down.lost, (up.sent + down.sent) / 20);  // loss did happen
+  }
+}
+
 TEST(TransportTest, ConvergesAtThirtyPercentLossWithLargeFragmentedStates) {
   Session s(11);
   s.SetLink(Lossy(0.3));
@@ -157,7 +181,7 @@ TEST(TransportTest, ConvergesAtThirtyPercentLossWithLargeFragmentedStates) {
   EXPECT_EQ(s.client_->stats().apply_failures, 0u);
 }
 
-TEST(TransportTest, ThirtySimulatedSecondsAtThirtyPercentLossAreCheap) {
+TEST(TransportTest, SixtySimulatedSecondsAtThirtyPercentLossAreCheap) {
   // A CPU-cost proxy that does not depend on the machine: the virtual
   // minute must take a bounded number of loop steps (each a few microseconds
   // of work); the benchmark reports the real CPU time.
