@@ -143,6 +143,21 @@ TEST_P(ConvergenceTest, ReceiverConvergesAndNeverGoesBackwards) {
 
 INSTANTIATE_TEST_SUITE_P(Loss, ConvergenceTest, ::testing::Values(0.0, 0.1, 0.3, 0.5));
 
+TEST(TransportTest, ConvergesAtThirtyPercentLoss) {
+  // The architecture sketch's scenario: 150 ms one way, 30% loss each way.
+  LinkParams p;
+  p.delay = absl::Milliseconds(150);
+  p.loss = 0.30;
+  Session s(7, WireMode::kMosh, 42, 42, p);
+  s.client_->mutable_local_state().Add(1000);
+  MonoTime start = s.net_.Now();
+  ASSERT_TRUE(s.net_.RunUntil(
+      [&] { return s.server_->remote_state() == s.client_->local_state(); },
+      absl::Seconds(30)));  // virtual seconds
+  std::printf("ConvergesAtThirtyPercentLoss: %s virtual\n",
+              absl::FormatDuration(s.net_.Now() - start).c_str());
+}
+
 TEST(TransportTest, ConvergesUnderBurstyLoss) {
   // Gilbert-Elliott: ~25% loss on average, in bursts of ~5 datagrams.
   LinkParams p = Lossy(0);
