@@ -264,7 +264,18 @@ void Painter::MoveTo(int y, int x) {
       relative = down + (x_ - x);
     }
   }
-  if (relative >= 0 && relative <= best) {
+  if (known_ && !pending_ && y == y_ && x > x_ &&
+      ReprintLength(x, best) < best) {
+    // Cheaper to print again what the receiver already shows there.
+    for (int c = x_; c < x; c += screen_.cell(y, c).width) {
+      const Cell& cell = screen_.cell(y, c);
+      if (cell.text.empty()) {
+        out_.push_back(' ');
+      } else {
+        out_.append(cell.text);
+      }
+    }
+  } else if (relative >= 0 && relative <= best) {
     if (x == 0 && (pending_ || x_ != 0)) out_.push_back('\r');
     out_.append(y - y_, '\n');
     if (x != 0) out_.append(x_ - x, '\b');
@@ -274,6 +285,19 @@ void Painter::MoveTo(int y, int x) {
   y_ = y, x_ = x;
   known_ = true;
   pending_ = false;
+}
+
+int Painter::ReprintLength(int x, int limit) const {
+  int length = 0;
+  for (int c = x_; c < x && length < limit; c += screen_.cell(y_, c).width) {
+    const Cell& cell = screen_.cell(y_, c);
+    if (cell.width == 0 || c + cell.width > x || cell.renditions != pen_ ||
+        !SameLink(cell.link, link_)) {
+      return limit;
+    }
+    length += cell.text.empty() ? 1 : static_cast<int>(cell.text.size());
+  }
+  return length;
 }
 
 void Painter::SetPen(const Renditions& r,

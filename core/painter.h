@@ -70,7 +70,13 @@ class Painter {
   // at `end` leaves a cell the receiver may draw its own way.
   void NoteCut(int y, int end);
   void BeginPaint(int y);
+  // Moves the cursor by the shortest of: CUP; CR, LFs and BSs; or printing
+  // again the cells between the cursor and x on the same row, when they are
+  // drawn with the current pen (a no-op for the receiver's screen).
   void MoveTo(int y, int x);
+  // Bytes needed to reprint cells [x_, x) of the cursor row with the current
+  // pen, or `limit` if that is impossible or not shorter than `limit`.
+  int ReprintLength(int x, int limit) const;
   void SetPen(const Renditions& r, const std::shared_ptr<const Hyperlink>& l);
   void EnsureAutowrap();
 
