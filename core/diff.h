@@ -31,7 +31,8 @@
 //     last row) when that is shorter than repainting;
 //   * rows are painted left to right, skipping unchanged cells; runs of
 //     blanks use ECH or EL when shorter than spaces; every SGR is absolute;
-//     each cursor move is the shortest of CUP, CR, LFs and BSs; wide
+//     each cursor move is the shortest of CUP, CR, LFs and BSs, or (to the
+//     right on the same row) printing again the cells in between; wide
 //     characters are always written whole and a cell left over from a broken
 //     wide character is rewritten; wrapped rows are printed to their last
 //     column and continued through the receiver's pending autowrap;
