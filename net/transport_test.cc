@@ -222,6 +222,21 @@ TEST(TransportTest, ServerStaysSilentUntilFirstClientDatagram) {
   EXPECT_LE(s.client_sends_.size(), 5u);
 }
 
+TEST(TransportTest, ServerAnswersFirstContactAtOnce) {
+  // Spec §11 timeline: the server's empty ack leaves as soon as the client's
+  // first datagram arrives; its first data frame follows a frame interval
+  // later (250 ms: no RTT sample yet).
+  LinkParams p;
+  p.delay = absl::Milliseconds(50);
+  Session s(17, WireMode::kMosh, 42, 42, p);
+  s.net_.ScheduleAlarm(MonoTime::FromEpoch(absl::Milliseconds(60)),
+                       [&] { s.server_->mutable_local_state().Add(1); });  // "shell output"
+  s.net_.RunFor(absl::Seconds(1));
+  ASSERT_GE(s.server_sends_.size(), 2u);
+  EXPECT_EQ(s.server_sends_[0], MonoTime::FromEpoch(absl::Milliseconds(50)));
+  EXPECT_EQ(s.server_sends_[1], MonoTime::FromEpoch(absl::Milliseconds(300)));
+}
+
 TEST(TransportTest, IdleHeartbeatEveryThreeSecondsEachWayWithoutPingPong) {
   Session s(2);
   LinkParams p;
