@@ -11,6 +11,7 @@
 #include <utility>
 
 #include "absl/base/internal/raw_logging.h"
+#include "absl/container/flat_hash_map.h"
 #include "absl/strings/match.h"
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_split.h"
@@ -42,7 +43,10 @@ constexpr int kMouseProbeCol = 199;
 
 constexpr uint32_t kContinuation = static_cast<uint32_t>(-1);
 
-int Clamp(int v) { return std::clamp(v, 1, Emulator::kMaxDimension); }
+int ClampWidth(int v) {
+  return std::clamp(v, Emulator::kMinWidth, Emulator::kMaxDimension);
+}
+int ClampHeight(int v) { return std::clamp(v, 1, Emulator::kMaxDimension); }
 
 // Cuts `s` to at most `max` bytes without splitting a UTF-8 sequence.
 std::string Truncated(const char* s, size_t max) {
@@ -60,13 +64,15 @@ Color ToColor(const VTermColor& c, bool foreground) {
   return Color::Rgb(c.rgb.red, c.rgb.green, c.rgb.blue);
 }
 
-core::Renditions ToRenditions(const VTermScreenCell& cell) {
+// libvterm's screen reports a cell's reverse attribute XORed with reverse
+// video (DECSCNM); `screen_reverse` undoes that.
+core::Renditions ToRenditions(const VTermScreenCell& cell, bool screen_reverse) {
   core::Renditions r;
   r.set(core::kBold, cell.attrs.bold);
   r.set(core::kItalic, cell.attrs.italic);
   r.set(core::kUnderline, cell.attrs.underline != 0);
   r.set(core::kBlink, cell.attrs.blink);
-  r.set(core::kInverse, cell.attrs.reverse);
+  r.set(core::kInverse, cell.attrs.reverse != screen_reverse);
   r.set(core::kStrikethrough, cell.attrs.strike);
   r.fg = ToColor(cell.fg, /*foreground=*/true);
   r.bg = ToColor(cell.bg, /*foreground=*/false);
@@ -94,9 +100,12 @@ struct Emulator::Impl {
 
   void MarkDirty(int begin_row, int end_row);
   core::Row ReadRow(int y);
-  core::Row CellsToRow(int cols, const VTermScreenCell* cells);
+  core::Row CellsToRow(int cols, const VTermScreenCell* cells,
+                       const std::vector<Link>* row_links);
   core::Cell ToCell(const VTermScreenCell& cell, const Link& link);
+  int NaturalWidth(uint32_t cp);
   void UpdateLinks(const VTermRect& rect);
+  void SwitchLinks(bool to_alternate);
   void MoveLinks(const VTermRect& dest, const VTermRect& src);
   void MoveRows(const VTermRect& dest, const VTermRect& src);
   void OnOsc(absl::string_view command);
@@ -129,11 +138,17 @@ struct Emulator::Impl {
   // link is opened, so that link-free output costs nothing).
   Link current_link;
   std::vector<std::vector<Link>> links;
+  std::vector<std::vector<Link>> other_links;  // the other screen's
   // libvterm's output goes to *sink: `answers`, or a probe's buffer.
   std::string answers;
   std::string* sink = &answers;
   uint64_t dropped_answer_bytes = 0;
   std::deque<core::Row> scrollback;
+  // A one-line libvterm used to learn libvterm's own width of a character
+  // (cached), and a buffer for reading one row of cells.
+  VTermPtr width_probe;
+  absl::flat_hash_map<uint32_t, int> widths;
+  std::vector<VTermScreenCell> row_cells;
 };
 
 namespace {
@@ -165,7 +180,10 @@ int OnSetTermProp(VTermProp prop, VTermValue* val, void* user) {
   switch (prop) {
     case VTERM_PROP_CURSORVISIBLE: self->cursor_visible = val->boolean; break;
     case VTERM_PROP_CURSORBLINK: self->cursor_blink = val->boolean; break;
-    case VTERM_PROP_ALTSCREEN: self->alternate_screen = val->boolean; break;
+    case VTERM_PROP_ALTSCREEN:
+      self->SwitchLinks(val->boolean);
+      self->alternate_screen = val->boolean;
+      break;
     case VTERM_PROP_REVERSE: self->reverse_video = val->boolean; break;
     case VTERM_PROP_CURSORSHAPE: self->cursor_shape = val->number; break;
     case VTERM_PROP_MOUSE: self->mouse = val->number; break;
@@ -189,7 +207,8 @@ int OnBell(void* user) {
 int OnPushLine(int cols, const VTermScreenCell* cells, void* user) {
   Emulator::Impl* self = Self(user);
   if (self->options.scrollback_lines == 0 || cols < 1) return 0;
-  self->PushScrollback(self->CellsToRow(cols, cells));
+  self->PushScrollback(self->CellsToRow(
+      cols, cells, self->links.empty() ? nullptr : &self->links[0]));
   return 1;
 }
 
@@ -240,9 +259,9 @@ const VTermParserCallbacks kFallbacks = {
 
 Emulator::Impl::Impl(int w, int h, const Options& opts)
     : options(opts),
-      vt(vterm_new(Clamp(h), Clamp(w))),
-      width(Clamp(w)),
-      height(Clamp(h)),
+      vt(vterm_new(ClampHeight(h), ClampWidth(w))),
+      width(ClampWidth(w)),
+      height(ClampHeight(h)),
       fb(width, height),
       dirty(height, true) {
   ABSL_RAW_CHECK(vt != nullptr, "vterm_new failed");
@@ -254,6 +273,10 @@ Emulator::Impl::Impl(int w, int h, const Options& opts)
   vterm_screen_set_unrecognised_fallbacks(screen, &kFallbacks, this);
   vterm_screen_enable_altscreen(screen, 1);
   vterm_screen_reset(screen, 1);
+  width_probe.reset(vterm_new(1, 4));
+  ABSL_RAW_CHECK(width_probe != nullptr, "vterm_new failed");
+  vterm_set_utf8(width_probe.get(), 1);
+  vterm_screen_reset(vterm_obtain_screen(width_probe.get()), 1);
 }
 
 void Emulator::Impl::Output(const char* bytes, size_t len) {
@@ -275,49 +298,104 @@ core::Cell Emulator::Impl::ToCell(const VTermScreenCell& cell,
   core::Cell c;
   c.text = ToText(cell.chars);
   c.width = cell.width == 2 ? 2 : 1;
-  c.renditions = ToRenditions(cell);
+  c.renditions = ToRenditions(cell, reverse_video);
   c.link = link;
   return c;
 }
 
-core::Row Emulator::Impl::CellsToRow(int cols, const VTermScreenCell* cells) {
+// libvterm's width (1 or 2) of a character printed on its own. Every wide
+// character is at or above U+1100.
+int Emulator::Impl::NaturalWidth(uint32_t cp) {
+  if (cp < 0x1100 || cp == kContinuation) return 1;
+  auto it = widths.find(cp);
+  if (it != widths.end()) return it->second;
+  std::string text = "\x1b[H\x1b[2K";
+  core::AppendUtf8(cp <= 0x10FFFF ? cp : 0xFFFD, &text);
+  vterm_input_write(width_probe.get(), text.data(), text.size());
+  VTermScreenCell next;
+  vterm_screen_get_cell(vterm_obtain_screen(width_probe.get()), VTermPos{0, 1},
+                        &next);
+  const int width = next.chars[0] == kContinuation ? 2 : 1;
+  if (widths.size() < 65536) widths.emplace(cp, width);
+  return width;
+}
+
+// libvterm derives a cell's width from its right neighbour (width 2 iff the
+// next cell is a continuation), so after partial overwrites it can report a
+// wide character with width 1, or a narrow one (or a blank) with width 2.
+// This puts such cells in canonical form, as a terminal displays them: a
+// wide character that lost a half becomes blank, a narrow character over a
+// wide one's left half is narrow and followed by a blank.
+core::Row Emulator::Impl::CellsToRow(int cols, const VTermScreenCell* cells,
+                                     const std::vector<Link>* row_links) {
   core::Row row(cols);
-  const std::vector<Link>* row_links = links.empty() ? nullptr : &links[0];
   for (int x = 0; x < cols; ++x) {
-    if (cells[x].chars[0] == kContinuation) continue;
-    Link link = row_links && x < width ? (*row_links)[x] : nullptr;
-    row.Set(x, ToCell(cells[x], link));
+    const VTermScreenCell& raw = cells[x];
+    const Link link = row_links && x < width ? (*row_links)[x] : nullptr;
+    core::Cell cell = ToCell(raw, link);
+    const bool lead = x + 1 < cols && cells[x + 1].chars[0] == kContinuation;
+    size_t pos = 0;
+    char32_t base = 0;
+    core::DecodeUtf8(cell.text, &pos, &base);  // leaves 0 for a blank
+    const bool wide_char = NaturalWidth(base) == 2;
+    if (raw.chars[0] == kContinuation || (wide_char && !lead)) {
+      cell.text.clear();  // an orphaned half
+    }
+    cell.width = lead && wide_char && !cell.text.empty() ? 2 : 1;
+    if (cell.width == 1 && cell.text.empty() && !link &&
+        cell.renditions.is_default()) {
+      if (lead) ++x;  // its continuation stays a default blank too
+      continue;
+    }
+    row.Set(x, cell);
+    if (lead) {
+      ++x;
+      if (cell.width == 1) {  // the continuation becomes a blank
+        cell.text.clear();
+        cell.renditions = ToRenditions(cells[x], reverse_video);
+        row.Set(x, cell);
+      }
+    }
   }
   return row;
 }
 
 core::Row Emulator::Impl::ReadRow(int y) {
-  core::Row row(width);
+  row_cells.resize(width);
   for (int x = 0; x < width; ++x) {
-    VTermScreenCell cell;
-    if (!vterm_screen_get_cell(screen, VTermPos{y, x}, &cell)) continue;
-    if (cell.chars[0] == kContinuation) continue;  // Set() wrote it
-    Link link = links.empty() ? nullptr : links[y][x];
-    core::Cell c = ToCell(cell, link);
-    if (c.width == 1 && c.text.empty() && c.renditions.is_default() && !link) {
-      continue;  // already a default blank
-    }
-    row.Set(x, std::move(c));
+    vterm_screen_get_cell(screen, VTermPos{y, x}, &row_cells[x]);
   }
-  return row;
+  return CellsToRow(width, row_cells.data(), links.empty() ? nullptr : &links[y]);
 }
 
-// A damaged cell that holds a character was printed (it takes the open link);
-// a blank one was erased (it loses its link).
+// libvterm damages each printed glyph on its own (one or two cells of one
+// row): a damaged cell there that holds a character was printed and takes
+// the open link. Any damaged blank cell was erased and loses its link. Larger
+// damage (reverse video, screen switches) leaves the links of characters.
 void Emulator::Impl::UpdateLinks(const VTermRect& rect) {
+  const bool glyph = rect.end_row - rect.start_row == 1 &&
+                     rect.end_col - rect.start_col <= 2;
   for (int y = std::max(rect.start_row, 0); y < std::min(rect.end_row, height);
        ++y) {
     for (int x = std::max(rect.start_col, 0);
          x < std::min(rect.end_col, width); ++x) {
       VTermScreenCell cell;
       vterm_screen_get_cell(screen, VTermPos{y, x}, &cell);
-      links[y][x] = cell.chars[0] != 0 ? current_link : nullptr;
+      if (cell.chars[0] == 0) {
+        links[y][x] = nullptr;
+      } else if (glyph) {
+        links[y][x] = current_link;
+      }
     }
+  }
+}
+
+// Each screen keeps its own links; a newly entered alternate screen has none.
+void Emulator::Impl::SwitchLinks(bool to_alternate) {
+  if (links.empty() || to_alternate == alternate_screen) return;
+  std::swap(links, other_links);
+  if (to_alternate || links.empty()) {
+    links.assign(height, std::vector<Link>(width));
   }
 }
 
@@ -485,8 +563,8 @@ std::string Emulator::Feed(absl::string_view bytes) {
 
 void Emulator::Resize(int width, int height) {
   Impl& m = *impl_;
-  width = Clamp(width);
-  height = Clamp(height);
+  width = ClampWidth(width);
+  height = ClampHeight(height);
   if (width == m.width && height == m.height) return;
   vterm_set_size(m.vt.get(), height, width);
   m.width = width;
@@ -494,7 +572,10 @@ void Emulator::Resize(int width, int height) {
   m.fb.Resize(width, height);
   m.dirty.assign(height, true);
   // libvterm may move content while resizing; links do not follow.
-  if (!m.links.empty()) m.links.assign(height, std::vector<Link>(width));
+  if (!m.links.empty()) {
+    m.links.assign(height, std::vector<Link>(width));
+    m.other_links.clear();
+  }
 }
 
 core::Framebuffer Emulator::Snapshot() {

@@ -65,7 +65,8 @@ class Emulator {
     size_t max_pending_answers = 64 * 1024;
   };
 
-  // A screen of `width` x `height` cells (each clamped to 1..kMaxDimension).
+  // A screen of `width` x `height` cells, clamped to kMinWidth..kMaxDimension
+  // columns and 1..kMaxDimension rows.
   Emulator(int width, int height);
   Emulator(int width, int height, const Options& options);
   ~Emulator();
@@ -74,8 +75,11 @@ class Emulator {
   Emulator& operator=(const Emulator&) = delete;
 
   // Largest width or height accepted (larger requests are clamped): bounds the
-  // memory a hostile resize can take.
-  static constexpr int kMaxDimension = 4096;
+  // memory a hostile resize can take (libvterm keeps two screens of cells).
+  static constexpr int kMaxDimension = 1024;
+  // Narrowest screen: libvterm 0.1.4 crashes printing a wide character on a
+  // one-column screen, so one column is emulated as two.
+  static constexpr int kMinWidth = 2;
 
   // Interprets `bytes` of pty output (any bytes; invalid UTF-8 becomes
   // U+FFFD; a sequence may be split across calls). Returns the bytes the

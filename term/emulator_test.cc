@@ -238,8 +238,10 @@ TEST(EmulatorTest, ResizeKeepsContentAndCursorInside) {
   EXPECT_TRUE(fb.Validate().ok());
   e.Resize(0, 100000);  // clamped
   fb = e.Snapshot();
-  EXPECT_EQ(fb.width(), 1);
+  EXPECT_EQ(fb.width(), Emulator::kMinWidth);
   EXPECT_EQ(fb.height(), Emulator::kMaxDimension);
+  (void)e.Feed("\xe4\xb8\xad\xe4\xb8\xad");  // wide characters at the minimum width
+  EXPECT_TRUE(e.Snapshot().Validate().ok());
   EXPECT_TRUE(fb.Validate().ok());
 }
 

@@ -1,0 +1,92 @@
+#include "term/renderer.h"
+
+#include "absl/strings/str_cat.h"
+#include "core/diff.h"
+
+namespace moshx::term {
+namespace {
+
+// Every mode a frame can turn on, turned off (and autowrap and the cursor
+// back on): the state Open() establishes and Close() restores.
+constexpr char kDefaultModes[] =
+    "\x1b[?1l"                                              // cursor keys
+    "\x1b>"                                                 // keypad
+    "\x1b[?2004l"                                           // bracketed paste
+    "\x1b[?1004l"                                           // focus events
+    "\x1b[?1003l\x1b[?1002l\x1b[?1000l\x1b[?9l"             // mouse tracking
+    "\x1b[?1015l\x1b[?1006l\x1b[?1005l"                     // mouse encodings
+    "\x1b[?5l"                                              // reverse video
+    "\x1b[?6l"                                              // origin mode
+    "\x1b[?7h"                                              // autowrap
+    "\x1b[?25h"                                             // cursor visible
+    "\x1b[4l"                                               // replace mode
+    "\x1b(B\x0f"                                            // ASCII in G0, G0
+    "\x1b[0m";                                              // SGR
+
+// The frame as this Renderer draws it: never on the alternate screen.
+core::Framebuffer Drawable(const core::Framebuffer& frame) {
+  core::Framebuffer out = frame;
+  out.mutable_modes()->alternate_screen = false;
+  return out;
+}
+
+}  // namespace
+
+std::string Renderer::Open() const {
+  std::string out;
+  if (options_.save_title) out += "\x1b[22;0t";
+  if (options_.alternate_screen) out += "\x1b[?1049h";
+  out += kDefaultModes;
+  return out;
+}
+
+std::string Renderer::Draw(const core::Framebuffer& frame) {
+  core::Framebuffer next = Drawable(frame);
+  if (next.cursor().shape != core::CursorShape::kBlock ||
+      !next.cursor().blinking) {
+    cursor_shape_changed_ = true;
+  }
+  std::string out;
+  const bool repaint = !drawn_ || drawn_->width() != next.width() ||
+                       drawn_->height() != next.height();
+  if (repaint) {
+    // A cleared screen in the state Open() (or the previous frame) left:
+    // default modes, home cursor, and no bell or clipboard to replay.
+    core::Framebuffer blank(next.width(), next.height());
+    if (drawn_) {
+      *blank.mutable_modes() = drawn_->modes();
+      *blank.mutable_cursor() = drawn_->cursor();
+      blank.mutable_cursor()->row = 0;
+      blank.mutable_cursor()->col = 0;
+    }
+    blank.set_bell_count(next.bell_count());
+    if (drawn_ && drawn_->clipboard()) blank.set_clipboard(*drawn_->clipboard());
+    if (!drawn_ && next.clipboard()) blank.set_clipboard(*next.clipboard());
+    if (drawn_) {
+      blank.set_title(drawn_->title());
+      blank.set_icon_name(drawn_->icon_name());
+    }
+    out = "\x1b[r\x1b[0m\x1b[H\x1b[2J";
+    drawn_ = std::move(blank);
+  }
+  absl::StrAppend(&out, core::Diff(*drawn_, next));
+  drawn_ = std::move(next);
+  return out;
+}
+
+std::string Renderer::Close() {
+  std::string out = kDefaultModes;
+  if (cursor_shape_changed_) out += "\x1b[0 q";
+  if (options_.alternate_screen) {
+    out += "\x1b[?1049l";
+  } else if (drawn_) {
+    // The last frame stays on screen: continue below it.
+    absl::StrAppend(&out, "\x1b[", drawn_->height(), ";1H\r\n");
+  }
+  if (options_.save_title) out += "\x1b[23;0t";
+  drawn_.reset();
+  cursor_shape_changed_ = false;
+  return out;
+}
+
+}  // namespace moshx::term

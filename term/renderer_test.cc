@@ -1,0 +1,167 @@
+#include "term/renderer.h"
+
+#include <dirent.h>
+
+#include <fstream>
+#include <iterator>
+#include <random>
+#include <string>
+#include <vector>
+
+#include "absl/strings/match.h"
+#include "gtest/gtest.h"
+#include "term/emulator.h"
+#include "term/round_trip.h"
+#include "term/vt_stream.h"
+
+namespace moshx::term {
+namespace {
+
+// The user's terminal, played by an emulator: what it shows after the
+// Renderer's bytes must be the frame (on the alternate screen).
+class FakeTerminal {
+ public:
+  FakeTerminal(int width, int height) : terminal_(width, height) {}
+  void Write(const std::string& bytes) {
+    EXPECT_EQ(terminal_.Feed(bytes), "") << "the renderer made a query";
+  }
+  core::Framebuffer Shows() { return terminal_.Snapshot(); }
+  void Resize(int width, int height) { terminal_.Resize(width, height); }
+
+ private:
+  Emulator terminal_;
+};
+
+// `frame` as the terminal should show it while the renderer is open.
+core::Framebuffer AsDrawn(const core::Framebuffer& frame, bool alternate) {
+  core::Framebuffer out = frame;
+  out.mutable_modes()->alternate_screen = alternate;
+  return out;
+}
+
+core::Framebuffer Screen(const std::string& bytes, int width = 20,
+                         int height = 5) {
+  Emulator e(width, height);
+  (void)e.Feed(bytes);
+  return e.Snapshot();
+}
+
+TEST(RendererTest, DrawsFramesOnTheAlternateScreen) {
+  FakeTerminal terminal(20, 5);
+  terminal.Write("user's shell\r\n$ ");
+  Renderer renderer;
+  terminal.Write(renderer.Open());
+  const core::Framebuffer frame =
+      Screen("\x1b]2;remote\x07\x1b[1;31mhello\x1b[0m\r\n\xe4\xb8\xad\x1b[?2004h");
+  const std::string first = renderer.Draw(frame);
+  terminal.Write(first);
+  core::Framebuffer shown = terminal.Shows();
+  shown.set_bell_count(frame.bell_count());
+  EXPECT_EQ(DescribeDifference(AsDrawn(frame, true), shown), "");
+  EXPECT_EQ(renderer.Draw(frame), "") << "nothing changed";
+}
+
+TEST(RendererTest, CloseRestoresTheTerminal) {
+  FakeTerminal terminal(20, 5);
+  terminal.Write("user's shell\r\n$ ");
+  const core::Framebuffer before = terminal.Shows();
+  Renderer renderer;
+  terminal.Write(renderer.Open());
+  terminal.Write(renderer.Draw(Screen(
+      "\x1b[?1h\x1b=\x1b[?2004h\x1b[?1004h\x1b[?1003h\x1b[?1006h\x1b[?5h"
+      "\x1b[?6h\x1b[?25l\x1b[6 q\x1b[41mX")));
+  const std::string close = renderer.Close();
+  terminal.Write(close);
+  const core::Framebuffer after = terminal.Shows();
+  EXPECT_EQ(DescribeDifference(before, after), "");
+  EXPECT_EQ(after.modes(), core::Modes());
+  EXPECT_TRUE(absl::StrContains(close, "\x1b[0 q"));
+  EXPECT_TRUE(absl::StrContains(close, "\x1b[23;0t"));
+}
+
+TEST(RendererTest, InvalidateAndResizeRepaintEverything) {
+  FakeTerminal terminal(20, 5);
+  Renderer renderer;
+  terminal.Write(renderer.Open());
+  const core::Framebuffer frame = Screen("abc\r\ndef");
+  terminal.Write(renderer.Draw(frame));
+  terminal.Write("garbage from elsewhere");
+  renderer.Invalidate();
+  const std::string repaint = renderer.Draw(frame);
+  EXPECT_TRUE(absl::StartsWith(repaint, "\x1b[r\x1b[0m\x1b[H\x1b[2J"));
+  terminal.Write(repaint);
+  EXPECT_EQ(DescribeDifference(AsDrawn(frame, true), terminal.Shows()), "");
+  terminal.Resize(12, 3);
+  const core::Framebuffer smaller = Screen("xyz", 12, 3);
+  terminal.Write(renderer.Draw(smaller));
+  EXPECT_EQ(DescribeDifference(AsDrawn(smaller, true), terminal.Shows()), "");
+}
+
+TEST(RendererTest, RepaintDoesNotReplayBellsOrClipboard) {
+  Renderer renderer;
+  const core::Framebuffer frame = Screen("\x07\x07\x1b]52;c;aGk=\x07");
+  const std::string first = renderer.Draw(frame);
+  EXPECT_FALSE(absl::StrContains(first, "\x07"));
+  EXPECT_FALSE(absl::StrContains(first, "52;"));
+  const core::Framebuffer rang = Screen("\x07\x07\x07\x1b]52;c;aGk=\x07");
+  EXPECT_EQ(renderer.Draw(rang), "\x07");
+}
+
+TEST(RendererTest, WithoutAlternateScreenContinuesBelowTheLastFrame) {
+  Renderer::Options options;
+  options.alternate_screen = false;
+  options.save_title = false;
+  Renderer renderer(options);
+  EXPECT_FALSE(absl::StrContains(renderer.Open(), "1049"));
+  (void)renderer.Draw(Screen("x"));
+  const std::string close = renderer.Close();
+  EXPECT_FALSE(absl::StrContains(close, "1049"));
+  EXPECT_TRUE(absl::EndsWith(close, "\x1b[5;1H\r\n"));
+}
+
+// Every snapshot of every recorded stream, drawn in turn on a fake terminal.
+TEST(RendererTest, FollowsRecordedSessions) {
+  std::vector<std::string> paths;
+  if (DIR* d = opendir("testdata/vt")) {
+    while (struct dirent* e = readdir(d)) {
+      std::string name = e->d_name;
+      if (absl::EndsWith(name, ".in")) paths.push_back("testdata/vt/" + name);
+    }
+    closedir(d);
+  }
+  ASSERT_FALSE(paths.empty());
+  std::mt19937_64 rng(3);
+  for (const std::string& path : paths) {
+    std::ifstream in(path, std::ios::binary);
+    const std::string stream((std::istreambuf_iterator<char>(in)),
+                             std::istreambuf_iterator<char>());
+    Emulator source(kDefaultWidth, kDefaultHeight);
+    FakeTerminal terminal(kDefaultWidth, kDefaultHeight);
+    Renderer renderer;
+    terminal.Write(renderer.Open());
+    for (const VtEvent& event : SplitVtStream(stream)) {
+      if (event.is_resize) {
+        source.Resize(event.width, event.height);
+        terminal.Resize(event.width, event.height);
+        continue;
+      }
+      for (size_t pos = 0; pos < event.bytes.size();) {
+        const size_t n = std::uniform_int_distribution<size_t>(1, 500)(rng);
+        (void)source.Feed(event.bytes.substr(pos, n));
+        pos += n;
+        const core::Framebuffer frame = source.Snapshot();
+        terminal.Write(renderer.Draw(frame));
+        core::Framebuffer shown = terminal.Shows();
+        shown.set_bell_count(frame.bell_count());
+        const std::string difference =
+            DescribeDifference(AsDrawn(frame, true), shown);
+        ASSERT_EQ(difference, "") << path << " at byte " << pos;
+      }
+    }
+    terminal.Write(renderer.Close());
+    EXPECT_FALSE(terminal.Shows().modes().alternate_screen);
+  }
+}
+
+}  // namespace
+}  // namespace moshx::term

@@ -1,0 +1,126 @@
+// Property: for screens produced by the real emulator, feeding
+// core::Diff(a, b) to an emulator showing a yields exactly b (the whole
+// framebuffer), and the diff never makes the receiver answer.
+#include "term/round_trip.h"
+
+#include <dirent.h>
+
+#include <fstream>
+#include <iterator>
+#include <random>
+#include <string>
+#include <vector>
+
+#include "absl/strings/match.h"
+#include "gtest/gtest.h"
+#include "term/emulator.h"
+#include "term/random_stream.h"
+#include "term/screen_text.h"
+#include "term/vt_stream.h"
+
+namespace moshx::term {
+namespace {
+
+// Stop reporting after this many failures: one is usually enough to debug.
+constexpr int kMaxReports = 3;
+
+std::string ReadFile(const std::string& path) {
+  std::ifstream in(path, std::ios::binary);
+  return std::string((std::istreambuf_iterator<char>(in)),
+                     std::istreambuf_iterator<char>());
+}
+
+std::vector<std::string> RecordedStreams() {
+  std::vector<std::string> paths;
+  if (DIR* d = opendir("testdata/vt")) {
+    while (struct dirent* e = readdir(d)) {
+      std::string name = e->d_name;
+      if (absl::EndsWith(name, ".in")) paths.push_back("testdata/vt/" + name);
+    }
+    closedir(d);
+  }
+  return paths;
+}
+
+TEST(RoundTripTest, FreshEmulatorsAgree) {
+  RoundTrip rt(80, 24);
+  Emulator source(80, 24);
+  EXPECT_EQ(rt.Step(source.Snapshot()), "");
+}
+
+// The receiver's DECRC (in CSI ? 1049 l) restores the cursor style it saved
+// when the diff entered the alternate screen, which is not necessarily the
+// one the application saved.
+TEST(RoundTripTest, CursorStyleSurvivesAlternateScreenExit) {
+  Emulator source(80, 24);
+  RoundTrip rt(80, 24);
+  (void)source.Feed("\x1b[2 q\x1b[?1049h");
+  EXPECT_EQ(rt.Step(source.Snapshot()), "");
+  (void)source.Feed("\x1b[?1049l");
+  EXPECT_EQ(rt.Step(source.Snapshot()), "");
+}
+
+TEST(RoundTripTest, RandomScreenPairs) {
+  int pairs = 0, failures = 0;
+  for (uint64_t seed = 1; seed <= 400 && failures < kMaxReports; ++seed) {
+    std::mt19937_64 rng(seed);
+    int width = std::uniform_int_distribution<int>(Emulator::kMinWidth, 90)(rng);
+    int height = std::uniform_int_distribution<int>(1, 30)(rng);
+    Emulator source(width, height);
+    RoundTrip rt(width, height);
+    for (int step = 0; step < 10 && failures < kMaxReports; ++step) {
+      if (rng() % 12 == 0) {
+        width = std::uniform_int_distribution<int>(Emulator::kMinWidth, 90)(rng);
+        height = std::uniform_int_distribution<int>(1, 30)(rng);
+        source.Resize(width, height);
+      }
+      const int pieces = std::uniform_int_distribution<int>(1, 60)(rng);
+      (void)source.Feed(RandomVtStream(rng, pieces, width, height));
+      const std::string report = rt.Step(source.Snapshot());
+      ++pairs;
+      if (!report.empty()) {
+        ++failures;
+        ADD_FAILURE() << "seed " << seed << " step " << step << "\n" << report;
+      }
+    }
+  }
+  EXPECT_GE(pairs, 4000);
+}
+
+TEST(RoundTripTest, RecordedStreamsAtManyPoints) {
+  const std::vector<std::string> paths = RecordedStreams();
+  ASSERT_GE(paths.size(), 10u);
+  std::mt19937_64 rng(7);
+  int snapshots = 0, failures = 0;
+  for (const std::string& path : paths) {
+    Emulator source(kDefaultWidth, kDefaultHeight);
+    RoundTrip rt(kDefaultWidth, kDefaultHeight);
+    for (const VtEvent& event : SplitVtStream(ReadFile(path))) {
+      if (failures >= kMaxReports) break;
+      std::vector<std::string> chunks;
+      if (event.is_resize) {
+        source.Resize(event.width, event.height);
+        chunks.push_back("");
+      } else {
+        for (size_t pos = 0; pos < event.bytes.size();) {
+          const size_t n = std::uniform_int_distribution<size_t>(1, 300)(rng);
+          chunks.push_back(event.bytes.substr(pos, n));
+          pos += n;
+        }
+      }
+      for (const std::string& chunk : chunks) {
+        (void)source.Feed(chunk);
+        const std::string report = rt.Step(source.Snapshot());
+        ++snapshots;
+        if (!report.empty() && failures++ < kMaxReports) {
+          ADD_FAILURE() << path << " after " << snapshots << " snapshots\n"
+                        << report;
+        }
+      }
+    }
+  }
+  EXPECT_GE(snapshots, 200);
+}
+
+}  // namespace
+}  // namespace moshx::term
