@@ -32,6 +32,26 @@ bool operator==(const Modes& x, const Modes& y) {
          x.reverse_video == y.reverse_video;
 }
 
+namespace {
+
+// True when `text` has no C0 control, no DEL and none of `also`.
+bool IsOscSafe(absl::string_view text, absl::string_view also = "") {
+  for (char c : text) {
+    const unsigned char u = static_cast<unsigned char>(c);
+    if (u < 0x20 || u == 0x7F || also.find(c) != absl::string_view::npos) {
+      return false;
+    }
+  }
+  return true;
+}
+
+bool IsValidLink(const std::shared_ptr<const Hyperlink>& link) {
+  return link == nullptr || (!link->uri.empty() && IsOscSafe(link->uri) &&
+                             IsOscSafe(link->id, ";:"));
+}
+
+}  // namespace
+
 // ---------------------------------------------------------------- Row
 
 Row::Row(int width, const Renditions& blank) {
@@ -96,6 +116,9 @@ absl::Status Row::Validate() const {
   for (int col = 0; col < width(); ++col) {
     const Cell& c = cells_[col];
     if (c.width > 2) return absl::InternalError(absl::StrCat("width ", col));
+    if (!IsValidLink(c.link)) {
+      return absl::InternalError(absl::StrCat("bad hyperlink ", col));
+    }
     if (c.width == 0) {
       if (col == 0 || cells_[col - 1].width != 2 || !c.text.empty() ||
           c.renditions != cells_[col - 1].renditions ||
@@ -204,6 +227,13 @@ absl::Status Framebuffer::Validate() const {
     }
   }
   if (rows_.back()->wrapped()) return absl::InternalError("last row wrapped");
+  if (!IsOscSafe(title_) || !IsOscSafe(icon_name_)) {
+    return absl::InternalError("control character in title or icon name");
+  }
+  if (clipboard_.has_value() && (!IsOscSafe(clipboard_->selection, ";") ||
+                                 !IsOscSafe(clipboard_->data))) {
+    return absl::InternalError("bad clipboard selection or payload");
+  }
   if (cursor_.row < 0 || cursor_.row >= height() || cursor_.col < 0 ||
       cursor_.col >= width_) {
     return absl::InternalError("cursor outside the screen");

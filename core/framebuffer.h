@@ -21,7 +21,10 @@
 //     its continuation (width 0, empty text, same renditions and hyperlink
 //     as the left half); a wide character never starts in the last column;
 //   * the last row is never `wrapped` (there is no row for it to wrap into);
-//   * the cursor lies inside the screen.
+//   * the cursor lies inside the screen;
+//   * title, icon name, clipboard selection and payload and hyperlinks hold
+//     no control characters (C0 or DEL; they would end the OSC string), and
+//     the clipboard selection no ';'.
 //
 // Thread-safety: none. A Framebuffer (and the rows it shares with its copies)
 // must be used from one thread, because the copy-on-write check reads the
@@ -111,7 +114,9 @@ struct Renditions {
   }
 };
 
-// An OSC 8 hyperlink. `id` is the optional "id=" parameter (empty if none).
+// An OSC 8 hyperlink. `id` is the optional "id=" parameter (empty if none;
+// no ';' or ':'), `uri` is non-empty (OSC 8 with an empty URI ends a link);
+// neither contains control characters.
 struct Hyperlink {
   std::string id;
   std::string uri;

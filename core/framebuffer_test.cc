@@ -140,6 +140,17 @@ TEST(FramebufferTest, ValidateFindsBrokenInvariants) {
   Row row(3);
   row.Set(0, Text("\xcc\x81"));  // a lone combining mark
   EXPECT_FALSE(row.Validate().ok());
+  Framebuffer t(3, 2);
+  t.set_title("a\x07" "b");
+  EXPECT_FALSE(t.Validate().ok());
+  Framebuffer c(3, 2);
+  c.set_clipboard({"c;d", "x"});
+  EXPECT_FALSE(c.Validate().ok());
+  Row linked(3);
+  Cell cell = Text("a");
+  cell.link = std::make_shared<Hyperlink>(Hyperlink{"", ""});
+  linked.Set(0, cell);
+  EXPECT_FALSE(linked.Validate().ok());
 }
 
 }  // namespace
