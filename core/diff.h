@@ -78,7 +78,12 @@ std::string Repaint(const Framebuffer& to);
 
 // Applies `diff` to a copy of `from`, interpreting exactly the subset Diff()
 // emits with a VT/xterm terminal's semantics (deferred autowrap, BCE erase,
-// scroll regions, widths from core::CharWidth). Returns InvalidArgument for
+// scroll regions, widths from core::CharWidth). It starts as the boundary
+// conventions say (SGR 0, no link, whole-screen region, cursor at
+// from.cursor() and not in pending wrap); a row becomes wrapped when a
+// printable character autowraps out of it, and stops being wrapped when its
+// last column is erased. CSI ? 1049 h/l only sets the mode flag (the screen
+// contents are whatever follows). Returns InvalidArgument for
 // any byte sequence outside the subset (other controls, unknown CSI/OSC,
 // malformed UTF-8, a combining mark with no character to attach to).
 absl::StatusOr<Framebuffer> Apply(const Framebuffer& from,
