@@ -21,6 +21,7 @@ absl::StatusOr<std::unique_ptr<Connection>> Connection::Create(
     EventLoop* loop, const Clock* clock, std::unique_ptr<DatagramSocket> socket,
     DatagramSocketFactory* socket_factory, PacketCodec codec, Role role,
     std::optional<Address> server_address) {
+  if (socket == nullptr) return absl::InvalidArgumentError("Connection needs a socket");
   if ((role == Role::kClient) != server_address.has_value()) {
     return absl::InvalidArgumentError(
         "a client needs the server address; a server must not have one");
