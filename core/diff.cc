@@ -107,6 +107,20 @@ ScrollPlan FindScroll(const Framebuffer& from, const Framebuffer& to) {
   return best;
 }
 
+// CSI ? 1049 h/l saves or restores the cursor (DECSC/DECRC), and with it,
+// depending on the terminal, its visibility and style (libvterm) or origin
+// mode (xterm), as they were at some earlier switch. The caller resets
+// origin mode (CSI ? 6 l) right after the switch; here `start`, the
+// receiver's believed state, gets a cursor visibility and style opposite to
+// to's so that Finish() sends both.
+void ForgetSavedCursorState(const Framebuffer& to, Framebuffer* start) {
+  start->mutable_modes()->origin_mode = false;
+  Cursor* cursor = start->mutable_cursor();
+  cursor->visible = !to.cursor().visible;
+  cursor->shape = to.cursor().shape;
+  cursor->blinking = !to.cursor().blinking;
+}
+
 // The diff body for one plan, or nullopt once it grows past `budget` bytes.
 std::optional<std::string> PaintCandidate(const Framebuffer& from,
                                           const Framebuffer& to,
@@ -133,14 +147,16 @@ std::string Diff(const Framebuffer& from, const Framebuffer& to) {
   if (resized || switched) {
     Framebuffer start = from;
     start.Resize(to.width(), to.height());
-    Painter painter(start);
     if (switched) {
-      absl::StrAppend(&out, "\x1b[?1049", to.modes().alternate_screen ? "h" : "l");
-      painter.ForgetCursor();
+      absl::StrAppend(&out, "\x1b[?1049", to.modes().alternate_screen ? "h" : "l",
+                      "\x1b[?6l");
+      ForgetSavedCursorState(to, &start);
     }
+    Painter painter(start);
+    if (switched) painter.ForgetCursor();
     painter.EraseScreen();
     painter.PaintRows(to);
-    painter.Finish(from, to);
+    painter.Finish(start, to);
     return out + painter.out();
   }
   // Scroll plans first: when one is good, it bounds the plain repaint.

@@ -252,6 +252,22 @@ TEST(DiffTest, TitleModesCursorAndBell) {
   ASSERT_TRUE(RoundTrips(b, back));
 }
 
+// DECRC (part of CSI ? 1049 l) may restore a cursor style and visibility
+// saved long ago: after a switch both are sent whatever `from` says.
+TEST(DiffTest, AlternateScreenSwitchResendsCursorStyle) {
+  Framebuffer a(10, 2);
+  a.mutable_cursor()->blinking = false;
+  a.mutable_modes()->alternate_screen = true;
+  a.mutable_modes()->origin_mode = true;
+  Framebuffer b = a;
+  b.mutable_modes()->alternate_screen = false;
+  b.mutable_modes()->origin_mode = true;
+  const std::string diff = Diff(a, b);
+  EXPECT_EQ(diff, "\x1b[?1049l\x1b[?6l\x1b[H\x1b[2J\x1b[?6h\x1b[?25h\x1b[2 q")
+      << EscapeDiff(diff);
+  EXPECT_TRUE(RoundTrips(a, b));
+}
+
 TEST(DiffTest, SgrIsAlwaysAbsolute) {
   Framebuffer a(10, 1);
   Framebuffer b = a;
