@@ -1,0 +1,135 @@
+#include "cmd/client_session.h"
+
+#include <algorithm>
+
+#include "absl/strings/str_cat.h"
+
+namespace moshx::cmd {
+namespace {
+
+// Show "Nothing received from server…" after this long without a state.
+constexpr absl::Duration kConnectingNotice = absl::Milliseconds(250);
+
+}  // namespace
+
+absl::StatusOr<std::unique_ptr<ClientSession>> ClientSession::Create(
+    net::TransportDeps deps, const net::SessionKey& key, const ClientSessionOptions& options,
+    DrawFunction draw) {
+  std::unique_ptr<ClientSession> session(new ClientSession(deps.clock, options, std::move(draw)));
+  net::TransportConfig config;
+  config.role = net::Role::kClient;
+  config.mode = options.mode;
+  config.connection_id = options.connection_id;
+  config.server_address = options.server;
+  auto transport = ClientTransport::Create(std::move(deps), key, config, UserStream(),
+                                           TerminalState(options.width, options.height));
+  if (!transport.ok()) return transport.status();
+  session->transport_ = std::move(*transport);
+  // State 1: the window size, sent at once (spec §6.7).
+  session->transport_->mutable_local_state().PushResize(options.width, options.height);
+  return session;
+}
+
+ClientSession::ClientSession(const net::Clock* clock, const ClientSessionOptions& options,
+                             DrawFunction draw)
+    : clock_(clock),
+      options_(options),
+      draw_(std::move(draw)),
+      escape_(options.escape),
+      bar_(options.escape.key_name, clock->Now().since_epoch()),
+      last_frame_(options.width, options.height),
+      start_time_(clock->Now()) {}
+
+void ClientSession::HandleInput(absl::string_view bytes) {
+  if (shutting_down_ || done_) return;  // mosh ignores input while shutting down
+  InputActions actions = escape_.Process(bytes);
+  if (!actions.to_send.empty()) transport_->mutable_local_state().PushBytes(actions.to_send);
+  if (actions.clear_help && bar_.message() == escape_.config().help) bar_.ClearMessage();
+  if (actions.show_help && escape_.waiting_for_command()) {
+    bar_.SetMessage(escape_.config().help, core::NotificationBar::Kind::kPermanent, Now(),
+                    /*with_quit_hint=*/false);
+  }
+  if (actions.repaint) repaint_ = true;
+  if (actions.suspend) suspend_requested_ = true;
+  if (actions.quit) StartShutdown("Exiting on user request...");
+}
+
+void ClientSession::HandleInputClosed() { StartShutdown("Exiting..."); }
+
+void ClientSession::HandleResize(int width, int height) {
+  if (shutting_down_ || width < 1 || height < 1) return;
+  transport_->mutable_local_state().PushResize(width, height);
+}
+
+void ClientSession::HandleTerminateSignal() { StartShutdown("Signal received, shutting down..."); }
+
+bool ClientSession::TakeSuspendRequest() {
+  bool s = suspend_requested_;
+  suspend_requested_ = false;
+  return s;
+}
+
+void ClientSession::StartShutdown(std::string message) {
+  if (shutting_down_) return;
+  shutting_down_ = true;
+  bar_.SetMessage(std::move(message), core::NotificationBar::Kind::kPermanent, Now());
+  if (!transport_->connection().has_remote_address()) {
+    done_ = true;
+    return;
+  }
+  transport_->StartShutdown();
+}
+
+void ClientSession::Service() {
+  if (done_) return;
+  net::MonoTime now = clock_->Now();
+  const uint64_t num = transport_->remote_state_num();
+  if (num != last_remote_num_) {
+    last_remote_num_ = num;
+    bar_.ServerHeard(transport_->remote_state_time().since_epoch());
+    if (!connected_) {
+      connected_ = true;
+      bar_.ClearMessage();
+    }
+  }
+  if (transport_->scheduler().front().num != 0) {
+    bar_.ServerAcked(transport_->scheduler().front().send_time.since_epoch());
+  }
+  if (!connected_ && !shutting_down_) {
+    if (now - start_time_ >= options_.connect_timeout) {
+      StartShutdown("Timed out waiting for server...");
+    } else if (now - start_time_ >= kConnectingNotice) {
+      bar_.SetMessage(absl::StrCat("Nothing received from server on UDP port ",
+                                   options_.server.port(), "."),
+                      core::NotificationBar::Kind::kTemporary, now.since_epoch());
+    }
+  }
+  if (transport_->counterparty_shutting_down() && transport_->counterparty_shutdown_ack_sent()) {
+    done_ = clean_ = true;
+  } else if (shutting_down_ && transport_->shutdown_acknowledged()) {
+    done_ = clean_ = true;
+  } else if (shutting_down_ && transport_->shutdown_ack_timed_out()) {
+    done_ = true;
+  }
+  if (!done_) Draw();
+}
+
+void ClientSession::Draw() {
+  core::Framebuffer frame = server_framebuffer();
+  if (!options_.title_prefix.empty() && !frame.title().empty()) {
+    frame.set_title(options_.title_prefix + frame.title());
+  }
+  bar_.Draw(Now(), &frame);
+  if (!repaint_ && frame == last_frame_) return;
+  draw_(frame, repaint_);
+  repaint_ = false;
+  last_frame_ = std::move(frame);
+}
+
+absl::Duration ClientSession::WaitTime() const {
+  absl::Duration wait = bar_.WaitTime(Now());
+  if (!connected_) wait = std::min(wait, kConnectingNotice);
+  return wait;
+}
+
+}  // namespace moshx::cmd

@@ -1,0 +1,166 @@
+// Whole sessions in one process: ClientSession and ServerSession on the
+// simulated network (virtual time, seeded loss), the server running a real
+// /bin/sh on a real pty.
+#include <cstdio>
+#include <memory>
+#include <random>
+#include <string>
+
+#include "absl/random/bit_gen_ref.h"
+#include "absl/strings/match.h"
+#include "cmd/client_session.h"
+#include "cmd/server_session.h"
+#include "cmd/testing/real_fd_loop.h"
+#include "gtest/gtest.h"
+#include "net/testing/simulated_network.h"
+
+namespace moshx::cmd {
+namespace {
+
+using net::testing::LinkParams;
+using net::testing::SimulatedNetwork;
+
+constexpr uint16_t kPort = 60001;
+
+net::SessionKey Key() {
+  std::array<uint8_t, 16> b{};
+  for (int i = 0; i < 16; ++i) b[i] = static_cast<uint8_t>(0xA0 + i);
+  return net::SessionKey(b);
+}
+
+std::string ScreenText(const core::Framebuffer& fb) {
+  std::string out;
+  for (int y = 0; y < fb.height(); ++y) {
+    for (int x = 0; x < fb.width(); ++x) {
+      const core::Cell& c = fb.cell(y, x);
+      if (!c.is_continuation()) out += c.is_blank() ? " " : c.text;
+    }
+    while (!out.empty() && out.back() == ' ') out.pop_back();
+    out += "\n";
+  }
+  return out;
+}
+
+class SessionHarness {
+ public:
+  SessionHarness(uint64_t seed, double loss, net::WireMode mode)
+      : net_(seed), loop_(&net_), client_rng_(seed + 1), server_rng_(seed + 2) {
+    client_host = net_.AddHost("10.0.0.1");
+    server_host = net_.AddHost("10.0.0.2");
+    LinkParams link;
+    link.delay = absl::Milliseconds(50);
+    link.loss = loss;
+    net_.SetLinks(client_host, server_host, link);
+    ServerSessionOptions so;
+    so.mode = mode;
+    so.connection_id = 0x1234;
+    server_ = *ServerSession::Create(
+        {&loop_, &net_, *server_host->Bind(kPort), nullptr, absl::BitGenRef(server_rng_)}, Key(),
+        so, [](term::WindowSize size) {
+          term::PtyOptions po;
+          po.argv = {"/bin/sh"};
+          po.size = size;
+          po.extra_env = {"PS1=$ ", "ENV="};
+          return term::Pty::Spawn(po);
+        });
+    ClientSessionOptions co;
+    co.mode = mode;
+    co.connection_id = 0x1234;
+    co.server = server_host->ip().WithPort(kPort);
+    client_ = *ClientSession::Create({&loop_, &net_, *client_host->Open(net::AddressFamily::kIPv4),
+                                      client_host, absl::BitGenRef(client_rng_)},
+                                     Key(), co, [this](const core::Framebuffer& f, bool) {
+                                       ++frames_drawn_;
+                                       (void)f;
+                                     });
+  }
+
+  bool RunUntil(const std::function<bool()>& done, absl::Duration limit) {
+    return loop_.RunUntil(done, limit, [this] {
+      server_->Service();
+      client_->Service();
+    });
+  }
+
+  bool ClientShows(const std::string& text) {
+    return absl::StrContains(ScreenText(client_->server_framebuffer()), text);
+  }
+
+  SimulatedNetwork net_;
+  SimulatedNetwork::Host* client_host = nullptr;
+  SimulatedNetwork::Host* server_host = nullptr;
+  testing::RealFdLoop loop_;
+  std::mt19937_64 client_rng_, server_rng_;
+  std::unique_ptr<ServerSession> server_;
+  std::unique_ptr<ClientSession> client_;
+  int frames_drawn_ = 0;
+};
+
+void TypeCommandAndSeeOutput(double loss, net::WireMode mode) {
+  SessionHarness h(/*seed=*/7, loss, mode);
+  ASSERT_TRUE(h.RunUntil([&] { return h.ClientShows("$\n"); }, absl::Seconds(60)))
+      << "no prompt; client screen:\n" << ScreenText(h.client_->server_framebuffer());
+  h.client_->HandleInput("echo hello-$((6*7))\r");
+  ASSERT_TRUE(h.RunUntil([&] { return h.ClientShows("hello-42\n"); }, absl::Seconds(60)))
+      << "client screen:\n" << ScreenText(h.client_->server_framebuffer());
+  EXPECT_TRUE(h.ClientShows("echo hello-$((6*7))"));  // the echoed command line
+  EXPECT_GT(h.frames_drawn_, 0);
+  // The client's copy of the screen converges to the server's exactly.
+  ASSERT_TRUE(h.RunUntil(
+      [&] {
+        return h.client_->server_framebuffer() ==
+               h.server_->transport().local_state().framebuffer();
+      },
+      absl::Seconds(60)));
+  // The shell exiting ends both sides through the shutdown handshake.
+  h.client_->HandleInput("exit\r");
+  ASSERT_TRUE(h.RunUntil([&] { return h.client_->done() && h.server_->done(); },
+                         absl::Seconds(60)));
+  EXPECT_EQ(h.server_->exit_reason(), "shell exited");
+  EXPECT_TRUE(h.server_->clean() || loss > 0);  // at 30% loss the last ack may be lost
+  EXPECT_TRUE(h.client_->clean());
+  const net::testing::LinkStats& up = h.net_.stats(h.client_host, h.server_host);
+  const net::testing::LinkStats& down = h.net_.stats(h.server_host, h.client_host);
+  std::printf("loss %.0f%%: %llu/%llu datagrams lost up, %llu/%llu down, %.1f virtual s\n",
+              loss * 100, (unsigned long long)up.lost, (unsigned long long)up.sent,
+              (unsigned long long)down.lost, (unsigned long long)down.sent,
+              absl::ToDoubleSeconds(h.net_.Now().since_epoch()));
+  if (loss > 0) {
+    EXPECT_GT(up.lost, 0u);
+    EXPECT_GT(down.lost, 0u);
+  }
+}
+
+TEST(SessionTest, TypedCommandShowsItsOutputOnAPerfectLink) {
+  TypeCommandAndSeeOutput(0.0, net::WireMode::kMoshx);
+}
+
+TEST(SessionTest, TypedCommandShowsItsOutputAtThirtyPercentLoss) {
+  TypeCommandAndSeeOutput(0.30, net::WireMode::kMoshx);
+}
+
+TEST(SessionTest, MoshWireModeWorksToo) { TypeCommandAndSeeOutput(0.0, net::WireMode::kMosh); }
+
+TEST(SessionTest, EscapeDotEndsTheSessionFromTheClient) {
+  SessionHarness h(/*seed=*/3, 0.0, net::WireMode::kMoshx);
+  ASSERT_TRUE(h.RunUntil([&] { return h.ClientShows("$\n"); }, absl::Seconds(60)));
+  h.client_->HandleInput("\x1e.");
+  ASSERT_TRUE(h.RunUntil([&] { return h.client_->done() && h.server_->done(); },
+                         absl::Seconds(30)));
+  EXPECT_TRUE(h.client_->clean());
+  EXPECT_EQ(h.server_->exit_reason(), "the client ended the session");
+}
+
+TEST(SessionTest, ResizeReachesTheShell) {
+  SessionHarness h(/*seed=*/5, 0.0, net::WireMode::kMoshx);
+  ASSERT_TRUE(h.RunUntil([&] { return h.ClientShows("$\n"); }, absl::Seconds(60)));
+  h.client_->HandleResize(100, 30);
+  h.client_->HandleInput("stty size\r");
+  ASSERT_TRUE(h.RunUntil([&] { return h.ClientShows("30 100"); }, absl::Seconds(60)))
+      << ScreenText(h.client_->server_framebuffer());
+  EXPECT_EQ(h.client_->server_framebuffer().width(), 100);
+  EXPECT_EQ(h.client_->server_framebuffer().height(), 30);
+}
+
+}  // namespace
+}  // namespace moshx::cmd
