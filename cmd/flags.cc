@@ -3,26 +3,111 @@
 #include <memory>
 
 #include "CLI/CLI.hpp"
-#include "absl/strings/str_cat.h"
 #include "absl/strings/match.h"
+#include "absl/strings/numbers.h"
+#include "absl/strings/str_cat.h"
 #include "cmd/build_info.h"
+#include "cmd/port_range.h"
 
 namespace moshx::cmd {
 namespace {
 
 constexpr char kDescription[] =
     "moshx: a mobile shell. Log in over SSH, then keep a remote terminal alive over an\n"
-    "encrypted UDP State Synchronization Protocol that survives roaming, sleep and loss,\n"
-    "with predictive local echo. Speaks mosh 1.4's wire protocol too.";
+    "encrypted UDP State Synchronization Protocol that survives roaming, sleep and loss.\n"
+    "Speaks mosh 1.4's wire protocol too.";
 
 constexpr char kHint[] = "run 'moshx --help' for usage";
 
-std::unique_ptr<CLI::App> BuildApp() {
-  auto app = std::make_unique<CLI::App>(kDescription, "moshx");
-  app->set_version_flag("--version", VersionLine(), "Print the version and build id, then exit");
-  app->set_help_flag("-h,--help", "Print this help, then exit");
-  app->allow_extras(false);
-  return app;
+// Everything CLI11 writes into, before validation.
+struct RawFlags {
+  std::string port_range = "60001:60999";
+  std::string bind = "0.0.0.0";
+  std::vector<std::string> locale;
+  bool json = false;
+  std::string mode = "moshx";
+  std::optional<int64_t> network_timeout, signal_timeout;
+  bool foreground = false;
+  int serve_verbose = 0;
+  std::vector<std::string> serve_command;
+
+  std::string destination;
+  bool local = false;
+  std::string ssh = "ssh";
+  std::string server = "moshx";
+  std::string port;
+  std::string family = "prefer-inet";
+  std::string predict;
+  bool predict_overwrite = false;
+  std::string title_prefix;
+  int connect_verbose = 0;
+  std::vector<std::string> connect_command;
+};
+
+struct App {
+  std::unique_ptr<CLI::App> app;
+  CLI::App* serve = nullptr;
+  CLI::App* connect = nullptr;
+};
+
+App BuildApp(RawFlags* f) {
+  App a;
+  a.app = std::make_unique<CLI::App>(kDescription, "moshx");
+  CLI::App& app = *a.app;
+  app.set_version_flag("--version", VersionLine(), "Print the version and build id, then exit");
+  app.set_help_flag("-h,--help", "Print this help, then exit");
+  app.require_subcommand(0, 1);
+
+  CLI::App* serve = app.add_subcommand(
+      "serve", "Start a session server: print a CONNECT line, detach, run the shell on a pty");
+  serve->add_option("--port-range,-p", f->port_range,
+                    "UDP port or range to bind, first free one wins (PORT or LOW:HIGH)")
+      ->capture_default_str();
+  serve->add_option("--bind,-i", f->bind, "Local IP address to bind (numeric)")
+      ->capture_default_str();
+  serve->add_option("-l", f->locale, "NAME=VALUE for the session's environment (repeatable)")
+      ->allow_extra_args(false);
+  serve->add_flag("--json", f->json, "Also print one JSON line describing the session");
+  serve->add_option("--mode", f->mode, "Wire protocol: moshx or mosh (for mosh clients)")
+      ->check(CLI::IsMember({"moshx", "mosh"}))
+      ->capture_default_str();
+  serve->add_option("--network-timeout", f->network_timeout,
+                    "End the session after SECONDS without client contact "
+                    "(default: $MOSH_SERVER_NETWORK_TMOUT, else never)");
+  serve->add_option("--signal-timeout", f->signal_timeout,
+                    "SIGUSR1 ends the session only after SECONDS without contact "
+                    "(default: $MOSH_SERVER_SIGNAL_TMOUT, else always)");
+  serve->add_flag("--foreground", f->foreground, "Do not detach; log to stderr");
+  serve->add_flag("-v,--verbose", f->serve_verbose, "Log session events to stderr");
+  serve->add_option("command", f->serve_command,
+                    "Command to run instead of the login shell (after --)");
+  a.serve = serve;
+
+  CLI::App* connect = app.add_subcommand(
+      "connect", "Log in to [user@]host with ssh, start a server there, and attach to it");
+  connect->add_option("destination", f->destination, "[user@]host, as given to ssh");
+  connect->add_option("command", f->connect_command,
+                      "Command to run instead of the login shell (after --)");
+  connect->add_flag("--local", f->local,
+                    "Start the server on this machine (loopback, no SSH); no destination");
+  connect->add_option("--ssh", f->ssh, "SSH command to use (e.g. \"ssh -p 2222\")")
+      ->capture_default_str();
+  connect->add_option("--server", f->server, "Remote command that starts moshx (or mosh-server)")
+      ->capture_default_str();
+  connect->add_option("-p,--port", f->port, "Server-side UDP port or range (PORT or LOW:HIGH)");
+  connect->add_option("--family", f->family, "Address family for the UDP connection")
+      ->check(CLI::IsMember({"inet", "inet6", "auto", "all", "prefer-inet", "prefer-inet6"}))
+      ->capture_default_str();
+  connect->add_option("--predict", f->predict,
+                      "Local echo: adaptive, always, never or experimental "
+                      "(default: $MOSH_PREDICTION_DISPLAY, else adaptive)")
+      ->check(CLI::IsMember({"adaptive", "always", "never", "experimental"}));
+  connect->add_flag("--predict-overwrite", f->predict_overwrite,
+                    "Predicted characters overwrite instead of insert");
+  connect->add_option("--title-prefix", f->title_prefix, "Text put before window titles");
+  connect->add_flag("-v,--verbose", f->connect_verbose, "Print what moshx does to stderr");
+  a.connect = connect;
+  return a;
 }
 
 ParsedCommandLine Exit(int code, std::string out, std::string err) {
@@ -34,36 +119,141 @@ ParsedCommandLine Exit(int code, std::string out, std::string err) {
   return r;
 }
 
+ParsedCommandLine UsageError(absl::string_view message) {
+  return Exit(2, "", absl::StrCat("moshx: ", message, "; ", kHint, "\n"));
+}
+
 // One line naming the first argument CLI11 could not place.
-std::string UnexpectedArgument(const std::vector<std::string>& extras) {
-  if (extras.empty()) return absl::StrCat("moshx: unexpected arguments; ", kHint, "\n");
+ParsedCommandLine UnexpectedArgument(const std::vector<std::string>& extras) {
+  if (extras.empty()) return UsageError("unexpected arguments");
   const std::string& first = extras.front();
   const char* what = absl::StartsWith(first, "-") ? "unknown option" : "unknown command";
-  return absl::StrCat("moshx: ", what, " '", first, "'; ", kHint, "\n");
+  return UsageError(absl::StrCat(what, " '", first, "'"));
+}
+
+// A timeout from a flag, else from the environment variable (mosh's rules:
+// positive integer seconds; invalid or negative values are ignored with a
+// warning).
+absl::Duration Timeout(const std::optional<int64_t>& flag, const char* variable,
+                       const std::map<std::string, std::string>& env,
+                       std::vector<std::string>* warnings) {
+  if (flag.has_value()) return absl::Seconds(std::max<int64_t>(0, *flag));
+  auto it = env.find(variable);
+  if (it == env.end() || it->second.empty()) return absl::ZeroDuration();
+  int64_t seconds = 0;
+  if (!absl::SimpleAtoi(it->second, &seconds)) {
+    warnings->push_back(absl::StrCat(variable, " not a valid integer, ignoring"));
+    return absl::ZeroDuration();
+  }
+  if (seconds < 0) {
+    warnings->push_back(absl::StrCat(variable, " is negative, ignoring"));
+    return absl::ZeroDuration();
+  }
+  return absl::Seconds(seconds);
+}
+
+ParsedCommandLine FinishServe(const RawFlags& f, const std::map<std::string, std::string>& env) {
+  ParsedCommandLine r;
+  r.action = ParsedCommandLine::Action::kRun;
+  r.command = Command::kServe;
+  ServeOptions& o = r.serve;
+  auto range = ParsePortRange(f.port_range);
+  if (!range.ok()) return UsageError(absl::StrCat("--port-range: ", range.status().message()));
+  o.port_range = *range;
+  o.bind_address = f.bind;
+  for (const std::string& assignment : f.locale) {
+    size_t eq = assignment.find('=');
+    if (eq == std::string::npos || eq == 0) {
+      return UsageError(absl::StrCat("-l expects NAME=VALUE, got '", assignment, "'"));
+    }
+    o.environment.emplace_back(assignment.substr(0, eq), assignment.substr(eq + 1));
+  }
+  o.json = f.json;
+  o.mode = f.mode == "mosh" ? net::WireMode::kMosh : net::WireMode::kMoshx;
+  o.network_timeout = Timeout(f.network_timeout, "MOSH_SERVER_NETWORK_TMOUT", env, &r.warnings);
+  o.signal_timeout = Timeout(f.signal_timeout, "MOSH_SERVER_SIGNAL_TMOUT", env, &r.warnings);
+  o.foreground = f.foreground;
+  o.verbose = f.serve_verbose;
+  o.command = f.serve_command;
+  return r;
+}
+
+ParsedCommandLine FinishConnect(const RawFlags& f,
+                                const std::map<std::string, std::string>& env) {
+  ParsedCommandLine r;
+  r.action = ParsedCommandLine::Action::kRun;
+  r.command = Command::kConnect;
+  ConnectOptions& o = r.connect;
+  o.local = f.local;
+  o.destination = f.destination;
+  o.command = f.connect_command;
+  if (o.local && !o.destination.empty()) {
+    // `moshx connect --local -- cmd`: CLI11 fills the destination first.
+    o.command.insert(o.command.begin(), o.destination);
+    o.destination.clear();
+  }
+  if (!o.local && o.destination.empty()) {
+    return UsageError("connect needs a destination ([user@]host) or --local");
+  }
+  o.ssh = f.ssh;
+  o.server = f.server;
+  if (!f.port.empty()) {
+    auto range = ParsePortRange(f.port);
+    if (!range.ok()) return UsageError(absl::StrCat("--port: ", range.status().message()));
+    o.port = f.port;
+  }
+  o.family = f.family;
+  std::string predict = f.predict;
+  if (predict.empty()) {
+    auto it = env.find("MOSH_PREDICTION_DISPLAY");
+    predict = it == env.end() || it->second.empty() ? "adaptive" : it->second;
+  }
+  if (predict == "adaptive") o.predict = PredictMode::kAdaptive;
+  else if (predict == "always") o.predict = PredictMode::kAlways;
+  else if (predict == "never") o.predict = PredictMode::kNever;
+  else if (predict == "experimental") o.predict = PredictMode::kExperimental;
+  else return UsageError(absl::StrCat("unknown prediction mode '", predict,
+                                      "' (MOSH_PREDICTION_DISPLAY in environment)"));
+  auto overwrite = env.find("MOSH_PREDICTION_OVERWRITE");
+  o.predict_overwrite = f.predict_overwrite ||
+                        (overwrite != env.end() && overwrite->second == "yes");
+  o.title_prefix = f.title_prefix;
+  o.verbose = f.connect_verbose;
+  return r;
 }
 
 }  // namespace
 
-ParsedCommandLine ParseCommandLine(const std::vector<std::string>& args) {
-  std::unique_ptr<CLI::App> app = BuildApp();
+ParsedCommandLine ParseCommandLine(const std::vector<std::string>& args,
+                                   const std::map<std::string, std::string>& env) {
+  RawFlags flags;
+  App a = BuildApp(&flags);
   std::vector<std::string> rest(args.size() > 1 ? args.begin() + 1 : args.end(), args.end());
-  if (rest.empty()) return Exit(2, "", absl::StrCat(app->help(), "\nmoshx: no command given\n"));
+  if (rest.empty()) {
+    return Exit(2, "", absl::StrCat(a.app->help(), "\nmoshx: no command given\n"));
+  }
   std::vector<std::string> reversed(rest.rbegin(), rest.rend());  // CLI11 pops from the back
   try {
-    app->parse(reversed);
+    a.app->parse(reversed);
   } catch (const CLI::CallForHelp&) {
-    return Exit(0, app->help(), "");
+    CLI::App* sub = a.app->get_subcommands().empty() ? a.app.get() : a.app->get_subcommands()[0];
+    return Exit(0, sub->help(), "");
   } catch (const CLI::CallForAllHelp&) {
-    return Exit(0, app->help("", CLI::AppFormatMode::All), "");
+    return Exit(0, a.app->help("", CLI::AppFormatMode::All), "");
   } catch (const CLI::CallForVersion& e) {
     return Exit(0, absl::StrCat(e.what(), "\n"), "");
   } catch (const CLI::ExtrasError&) {
-    return Exit(2, "", UnexpectedArgument(app->remaining()));
+    std::vector<std::string> extras = a.app->remaining();
+    for (CLI::App* sub : {a.serve, a.connect}) {
+      if (extras.empty() && sub->parsed()) extras = sub->remaining();
+    }
+    return UnexpectedArgument(extras);
   } catch (const CLI::ParseError& e) {
-    return Exit(2, "", absl::StrCat("moshx: ", e.what(), "; ", kHint, "\n"));
+    return UsageError(e.what());
   }
-  // Every accepted command line so far ends in --help or --version.
-  return Exit(2, "", absl::StrCat("moshx: no command given; ", kHint, "\n"));
+  if (a.serve->parsed()) return FinishServe(flags, env);
+  if (a.connect->parsed()) return FinishConnect(flags, env);
+  return UsageError("no command given");
 }
 
 }  // namespace moshx::cmd

@@ -3,22 +3,57 @@
 // ParseCommandLine never throws and never prints: CLI11's exceptions stay in
 // flags.cc and every outcome (run a command, or print something and exit with
 // a status) comes back as a value, so main() stays trivial and the parsing is
-// unit-tested. Exit statuses follow the usual convention: 0 for --help and
-// --version, 2 for usage errors (unknown command or option, bad value).
+// unit-tested. Exit statuses: 0 for --help and --version, 2 for usage errors
+// (unknown command or option, bad value), with a one-line message and a hint.
 //
-// Subcommands (connect, serve, bootstrap) register themselves in flags.cc as
-// they arrive, each filling its own options struct here.
+// Environment variables that mosh users rely on are folded in here too
+// (MOSH_SERVER_NETWORK_TMOUT, MOSH_SERVER_SIGNAL_TMOUT, MOSH_PREDICTION_DISPLAY),
+// flags winning over the environment; problems with them become `warnings`.
 #ifndef MOSHX_CMD_FLAGS_H_
 #define MOSHX_CMD_FLAGS_H_
 
+#include <map>
+#include <optional>
 #include <string>
 #include <vector>
 
+#include "absl/time/time.h"
+#include "cmd/client_session.h"
+#include "net/packet_format.h"
+#include "net/udp_socket.h"
+
 namespace moshx::cmd {
 
-// Which subcommand to run.
-enum class Command {
-  kNone,  // no subcommand was given (only meaningful with action kExit)
+enum class Command { kNone, kServe, kConnect };
+
+// `moshx serve`.
+struct ServeOptions {
+  net::PortRange port_range = net::kDefaultPortRange;
+  std::string bind_address = "0.0.0.0";
+  // -l NAME=VALUE: locale/environment for the session, in order.
+  std::vector<std::pair<std::string, std::string>> environment;
+  bool json = false;
+  net::WireMode mode = net::WireMode::kMoshx;
+  absl::Duration network_timeout = absl::ZeroDuration();  // 0 = never
+  absl::Duration signal_timeout = absl::ZeroDuration();
+  bool foreground = false;  // do not detach (for supervisors and debugging)
+  int verbose = 0;
+  std::vector<std::string> command;  // empty: the login shell
+};
+
+// `moshx connect`.
+struct ConnectOptions {
+  std::string destination;            // [user@]host; empty with --local
+  bool local = false;                 // start the server on loopback, no SSH
+  std::string ssh = "ssh";            // split like a shell
+  std::string server = "moshx";       // remote command that runs the server
+  std::optional<std::string> port;    // -p PORT[:HIGH], checked when parsed
+  std::string family = "prefer-inet"; // inet|inet6|auto|all|prefer-inet|prefer-inet6
+  PredictMode predict = PredictMode::kAdaptive;
+  bool predict_overwrite = false;
+  std::string title_prefix;
+  int verbose = 0;
+  std::vector<std::string> command;   // run instead of the login shell
 };
 
 struct ParsedCommandLine {
@@ -31,11 +66,16 @@ struct ParsedCommandLine {
   std::string out;
   std::string err;
   Command command = Command::kNone;
+  ServeOptions serve;
+  ConnectOptions connect;
+  // Non-fatal problems (e.g. a malformed timeout variable), one per line.
+  std::vector<std::string> warnings;
 };
 
-// Parses argv (argv[0] is the program name). `args` excludes nothing: pass
-// main's argv as a vector.
-ParsedCommandLine ParseCommandLine(const std::vector<std::string>& args);
+// Parses argv (args[0] is the program name) with the process environment
+// given as `env` (only the variables named above are read).
+ParsedCommandLine ParseCommandLine(const std::vector<std::string>& args,
+                                   const std::map<std::string, std::string>& env = {});
 
 }  // namespace moshx::cmd
 

@@ -73,3 +73,149 @@ TEST(FlagsTest, NoArgumentsShowsUsageOnStderrAndStatusTwo) {
 
 }  // namespace
 }  // namespace moshx::cmd
+
+namespace moshx::cmd {
+namespace {
+
+using ::testing::ElementsAre;
+using ::testing::HasSubstr;
+using ::testing::Pair;
+using ::testing::StartsWith;
+
+ParsedCommandLine ParseWithEnv(std::vector<std::string> args,
+                               std::map<std::string, std::string> env) {
+  args.insert(args.begin(), "moshx");
+  return ParseCommandLine(args, env);
+}
+
+TEST(ServeFlagsTest, DefaultsMatchTheDocumentation) {
+  ParsedCommandLine r = ParseWithEnv({"serve"}, {});
+  ASSERT_EQ(r.action, ParsedCommandLine::Action::kRun) << r.err;
+  EXPECT_EQ(r.command, Command::kServe);
+  EXPECT_EQ(r.serve.port_range.low, 60001);
+  EXPECT_EQ(r.serve.port_range.high, 60999);
+  EXPECT_EQ(r.serve.bind_address, "0.0.0.0");
+  EXPECT_EQ(r.serve.mode, net::WireMode::kMoshx);
+  EXPECT_EQ(r.serve.network_timeout, absl::ZeroDuration());
+  EXPECT_TRUE(r.serve.command.empty());
+}
+
+TEST(ServeFlagsTest, ParsesEveryOption) {
+  ParsedCommandLine r = ParseWithEnv(
+      {"serve", "--port-range", "61000:61010", "--bind", "127.0.0.1", "-l", "LANG=en_US.UTF-8",
+       "-l", "LC_ALL=C.UTF-8", "--json", "--mode", "mosh", "--network-timeout", "30",
+       "--signal-timeout", "5", "--foreground", "-v", "--", "top", "-d", "1"},
+      {});
+  ASSERT_EQ(r.action, ParsedCommandLine::Action::kRun) << r.err;
+  EXPECT_EQ(r.serve.port_range.low, 61000);
+  EXPECT_EQ(r.serve.port_range.high, 61010);
+  EXPECT_EQ(r.serve.bind_address, "127.0.0.1");
+  EXPECT_THAT(r.serve.environment,
+              ElementsAre(Pair("LANG", "en_US.UTF-8"), Pair("LC_ALL", "C.UTF-8")));
+  EXPECT_TRUE(r.serve.json);
+  EXPECT_EQ(r.serve.mode, net::WireMode::kMosh);
+  EXPECT_EQ(r.serve.network_timeout, absl::Seconds(30));
+  EXPECT_EQ(r.serve.signal_timeout, absl::Seconds(5));
+  EXPECT_TRUE(r.serve.foreground);
+  EXPECT_EQ(r.serve.verbose, 1);
+  EXPECT_THAT(r.serve.command, ElementsAre("top", "-d", "1"));
+}
+
+TEST(ServeFlagsTest, SinglePortIsAccepted) {
+  ParsedCommandLine r = ParseWithEnv({"serve", "--port-range", "60005"}, {});
+  ASSERT_EQ(r.action, ParsedCommandLine::Action::kRun) << r.err;
+  EXPECT_EQ(r.serve.port_range.low, 60005);
+  EXPECT_EQ(r.serve.port_range.high, 60005);
+}
+
+TEST(ServeFlagsTest, BadValuesAreUsageErrors) {
+  EXPECT_EQ(ParseWithEnv({"serve", "--port-range", "9:1"}, {}).err,
+            "moshx: --port-range: Low port 9 greater than high port 1; run 'moshx --help' for "
+            "usage\n");
+  EXPECT_EQ(ParseWithEnv({"serve", "-l", "NOEQUALS"}, {}).exit_code, 2);
+  EXPECT_EQ(ParseWithEnv({"serve", "--mode", "telnet"}, {}).exit_code, 2);
+  EXPECT_EQ(ParseWithEnv({"serve", "--network-timeout", "soon"}, {}).exit_code, 2);
+  ParsedCommandLine r = ParseWithEnv({"serve", "--frobnicate"}, {});
+  EXPECT_EQ(r.exit_code, 2);
+  EXPECT_EQ(r.err, "moshx: unknown option '--frobnicate'; run 'moshx --help' for usage\n");
+}
+
+TEST(ServeFlagsTest, TimeoutsComeFromMoshsVariablesUnlessFlagged) {
+  ParsedCommandLine r = ParseWithEnv(
+      {"serve"}, {{"MOSH_SERVER_NETWORK_TMOUT", "60"}, {"MOSH_SERVER_SIGNAL_TMOUT", "7"}});
+  EXPECT_EQ(r.serve.network_timeout, absl::Seconds(60));
+  EXPECT_EQ(r.serve.signal_timeout, absl::Seconds(7));
+  r = ParseWithEnv({"serve", "--network-timeout", "5"}, {{"MOSH_SERVER_NETWORK_TMOUT", "60"}});
+  EXPECT_EQ(r.serve.network_timeout, absl::Seconds(5));
+  r = ParseWithEnv({"serve"},
+                   {{"MOSH_SERVER_NETWORK_TMOUT", "x"}, {"MOSH_SERVER_SIGNAL_TMOUT", "-3"}});
+  EXPECT_EQ(r.serve.network_timeout, absl::ZeroDuration());
+  EXPECT_THAT(r.warnings, ElementsAre("MOSH_SERVER_NETWORK_TMOUT not a valid integer, ignoring",
+                                      "MOSH_SERVER_SIGNAL_TMOUT is negative, ignoring"));
+}
+
+TEST(ServeFlagsTest, SubcommandHelpDescribesTheSubcommand) {
+  ParsedCommandLine r = ParseWithEnv({"serve", "--help"}, {});
+  EXPECT_EQ(r.exit_code, 0);
+  EXPECT_THAT(r.out, HasSubstr("--port-range"));
+  EXPECT_THAT(r.out, HasSubstr("--network-timeout"));
+}
+
+TEST(ConnectFlagsTest, DestinationAndCommand) {
+  ParsedCommandLine r = ParseWithEnv({"connect", "me@host", "--", "ls", "-l"}, {});
+  ASSERT_EQ(r.action, ParsedCommandLine::Action::kRun) << r.err;
+  EXPECT_EQ(r.command, Command::kConnect);
+  EXPECT_EQ(r.connect.destination, "me@host");
+  EXPECT_THAT(r.connect.command, ElementsAre("ls", "-l"));
+  EXPECT_EQ(r.connect.ssh, "ssh");
+  EXPECT_EQ(r.connect.server, "moshx");
+  EXPECT_EQ(r.connect.predict, PredictMode::kAdaptive);
+}
+
+TEST(ConnectFlagsTest, LocalNeedsNoDestination) {
+  ParsedCommandLine r = ParseWithEnv({"connect", "--local"}, {});
+  ASSERT_EQ(r.action, ParsedCommandLine::Action::kRun) << r.err;
+  EXPECT_TRUE(r.connect.local);
+  r = ParseWithEnv({"connect", "--local", "--", "top"}, {});
+  ASSERT_EQ(r.action, ParsedCommandLine::Action::kRun) << r.err;
+  EXPECT_EQ(r.connect.destination, "");
+  EXPECT_THAT(r.connect.command, ElementsAre("top"));
+}
+
+TEST(ConnectFlagsTest, MissingDestinationIsAUsageError) {
+  ParsedCommandLine r = ParseWithEnv({"connect"}, {});
+  EXPECT_EQ(r.exit_code, 2);
+  EXPECT_THAT(r.err, StartsWith("moshx: connect needs a destination"));
+}
+
+TEST(ConnectFlagsTest, ParsesEveryOption) {
+  ParsedCommandLine r = ParseWithEnv(
+      {"connect", "--ssh", "ssh -p 2222", "--server", "/opt/moshx serve", "-p", "60001:60010",
+       "--family", "inet6", "--predict", "never", "--predict-overwrite", "--title-prefix",
+       "[x] ", "-v", "host"},
+      {});
+  ASSERT_EQ(r.action, ParsedCommandLine::Action::kRun) << r.err;
+  EXPECT_EQ(r.connect.ssh, "ssh -p 2222");
+  EXPECT_EQ(r.connect.server, "/opt/moshx serve");
+  EXPECT_EQ(*r.connect.port, "60001:60010");
+  EXPECT_EQ(r.connect.family, "inet6");
+  EXPECT_EQ(r.connect.predict, PredictMode::kNever);
+  EXPECT_TRUE(r.connect.predict_overwrite);
+  EXPECT_EQ(r.connect.title_prefix, "[x] ");
+  EXPECT_EQ(r.connect.verbose, 1);
+  EXPECT_EQ(r.connect.destination, "host");
+}
+
+TEST(ConnectFlagsTest, PredictionModeFromEnvironmentAndBadValues) {
+  EXPECT_EQ(ParseWithEnv({"connect", "h"}, {{"MOSH_PREDICTION_DISPLAY", "always"}}).connect.predict,
+            PredictMode::kAlways);
+  ParsedCommandLine r = ParseWithEnv({"connect", "h"}, {{"MOSH_PREDICTION_DISPLAY", "sometimes"}});
+  EXPECT_EQ(r.exit_code, 2);
+  EXPECT_THAT(r.err, HasSubstr("unknown prediction mode 'sometimes'"));
+  EXPECT_EQ(ParseWithEnv({"connect", "--predict", "maybe", "h"}, {}).exit_code, 2);
+  EXPECT_EQ(ParseWithEnv({"connect", "--family", "ipx", "h"}, {}).exit_code, 2);
+  EXPECT_EQ(ParseWithEnv({"connect", "-p", "0:5", "h"}, {}).exit_code, 2);
+}
+
+}  // namespace
+}  // namespace moshx::cmd
