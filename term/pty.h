@@ -33,6 +33,11 @@
 // blocks, so a child that ignores SIGHUP may survive as a zombie until this
 // process exits. Call WaitForExit()/TryReap() first for a clean end.
 //
+// Reaping: the process must not set SIGCHLD to SIG_IGN (the kernel would
+// then reap the child itself and waitpid fails with ECHILD), and nothing
+// else may waitpid(-1) the child away; a SIGCHLD handler that only wakes the
+// event loop is fine.
+//
 // Thread-safety: none; use from one thread (the session loop). Spawn() is safe
 // in a multi-threaded process: everything the child needs is prepared before
 // fork() and the child only calls async-signal-safe functions before exec.
