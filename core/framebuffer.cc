@@ -80,6 +80,10 @@ void Row::Set(int col, Cell cell) {
     cell.text.clear();
     cell.width = 1;
   }
+  if (cell.width == 1 && cells_[col].width == 1) {  // no wide char involved
+    cells_[col] = std::move(cell);
+    return;
+  }
   BreakWide(col);
   if (cell.width == 2) BreakWide(col + 1);
   if (cell.width == 2) {
