@@ -18,6 +18,7 @@
 #include "absl/strings/strip.h"
 #include "core/char_width.h"
 #include "term/mode_tracker.h"
+#include "term/string_framer.h"
 
 namespace moshx::term {
 
@@ -126,6 +127,7 @@ struct Emulator::Impl {
   // it directly. dirty[y]: libvterm's row y differs from fb's row y.
   core::Framebuffer fb;
   std::vector<bool> dirty;
+  StringFramer framer;
   ModeTracker tracker;
   // Terminal properties reported by libvterm.
   bool cursor_visible = true;
@@ -213,6 +215,9 @@ int OnPushLine(int cols, const VTermScreenCell* cells, void* user) {
 }
 
 int OnUnknownOsc(const char* command, size_t len, void* user) {
+  // libvterm reports SIZE_MAX for some strings split across writes; the
+  // StringFramer prevents those, this guards against any other.
+  if (len > StringFramer::kMaxStringBytes) return 0;
   Self(user)->OnOsc(absl::string_view(command, len));
   return 1;
 }
@@ -556,8 +561,9 @@ uint64_t Emulator::dropped_answer_bytes() const {
 
 std::string Emulator::Feed(absl::string_view bytes) {
   impl_->answers.clear();
-  impl_->tracker.Scan(bytes);
-  vterm_input_write(impl_->vt.get(), bytes.data(), bytes.size());
+  const std::string ready = impl_->framer.Push(bytes);
+  impl_->tracker.Scan(ready);
+  vterm_input_write(impl_->vt.get(), ready.data(), ready.size());
   return std::move(impl_->answers);
 }
 

@@ -120,6 +120,30 @@ TEST(EmulatorTest, TracksTitleIconBellAndClipboard) {
   EXPECT_EQ(e.Snapshot().clipboard()->selection, "p");
 }
 
+// libvterm 0.1.4 loses (or misreports) OSC strings split across writes;
+// the emulator must not, wherever a pty read splits them.
+TEST(EmulatorTest, OscStringsSurviveAnySplit) {
+  const std::string stream =
+      "\x1b]2;a title\x07\x1b]1;icon\x1b\\\x1b]52;c;aGVsbG8=\x1b\\"
+      "\x1b]8;;http://x/\x1b\\L\x1b]8;;\x1b\\";
+  for (size_t cut = 0; cut <= stream.size(); ++cut) {
+    for (size_t step : {size_t{1}, size_t{3}}) {
+      Emulator e(10, 2);
+      (void)e.Feed(stream.substr(0, cut));
+      for (size_t pos = cut; pos < stream.size(); pos += step) {
+        (void)e.Feed(stream.substr(pos, step));
+      }
+      core::Framebuffer fb = e.Snapshot();
+      EXPECT_EQ(fb.title(), "a title") << cut;
+      EXPECT_EQ(fb.icon_name(), "icon") << cut;
+      ASSERT_TRUE(fb.clipboard().has_value()) << cut;
+      EXPECT_EQ(fb.clipboard()->data, "aGVsbG8=") << cut;
+      ASSERT_NE(fb.cell(0, 0).link, nullptr) << cut;
+      EXPECT_EQ(fb.cell(0, 0).link->uri, "http://x/") << cut;
+    }
+  }
+}
+
 TEST(EmulatorTest, AttachesHyperlinksToPrintedCells) {
   Emulator e(20, 3);
   (void)e.Feed("\x1b]8;id=x:y=z;http://a/\x1b\\ln k\x1b]8;;\x1b\\ no");
