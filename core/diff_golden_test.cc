@@ -8,6 +8,7 @@
 
 #include "absl/strings/match.h"
 #include "absl/strings/numbers.h"
+#include "absl/strings/str_cat.h"
 #include "absl/strings/str_split.h"
 #include "absl/strings/strip.h"
 #include "core/diff.h"
@@ -29,6 +30,14 @@ int ToInt(absl::string_view s) {
   int value = -1;
   EXPECT_TRUE(absl::SimpleAtoi(s, &value)) << "not a number: " << s;
   return value;
+}
+
+// The renditions an SGR with these parameters selects (core::Apply parses).
+Renditions ParseSgr(absl::string_view params) {
+  absl::StatusOr<Framebuffer> fb =
+      Apply(Framebuffer(1, 1), absl::StrCat("\x1b[", params, "mx"));
+  EXPECT_TRUE(fb.ok()) << fb.status();
+  return fb.ok() ? fb->cell(0, 0).renditions : Renditions();
 }
 
 // Applies one "key value" line to `fb`.
@@ -53,6 +62,21 @@ void ApplyScreenLine(absl::string_view line, Framebuffer* fb) {
     fb->MutableRow(ToInt(value))->set_wrapped(true);
   } else if (key == "hidden") {
     fb->mutable_cursor()->visible = false;
+  } else if (key == "style" || key == "link") {
+    // style <row> <col> <count> <SGR parameters> | link <row> <col> <count> <uri>
+    std::vector<absl::string_view> args =
+        absl::StrSplit(value, absl::MaxSplits(' ', 3));
+    ASSERT_EQ(args.size(), 4u) << line;
+    const int row = ToInt(args[0]), col = ToInt(args[1]), count = ToInt(args[2]);
+    for (int x = col; x < col + count; ++x) {
+      Cell cell = fb->cell(row, x);
+      if (key == "style") {
+        cell.renditions = ParseSgr(args[3]);
+      } else {
+        cell.link = std::make_shared<Hyperlink>(Hyperlink{"", std::string(args[3])});
+      }
+      fb->MutableRow(row)->Set(x, cell);
+    }
   } else {
     ADD_FAILURE() << "unknown line: " << line;
   }
