@@ -121,17 +121,57 @@ void ForgetSavedCursorState(const Framebuffer& to, Framebuffer* start) {
   cursor->blinking = !to.cursor().blinking;
 }
 
+// How a candidate diff begins before painting rows.
+struct Plan {
+  int scroll_bottom = -1;  // scroll rows [0, scroll_bottom] ...
+  int scroll_lines = 0;    // ... up by this many lines (0: no scroll)
+  bool clear = false;      // CSI H CSI 2 J first
+};
+
 // The diff body for one plan, or nullopt once it grows past `budget` bytes.
 std::optional<std::string> PaintCandidate(const Framebuffer& from,
                                           const Framebuffer& to,
-                                          int scroll_bottom, int scroll_lines,
-                                          size_t budget) {
+                                          const Plan& plan, size_t budget) {
   Painter painter(from);
-  if (scroll_lines > 0) painter.ScrollUp(scroll_bottom, scroll_lines);
+  if (plan.scroll_lines > 0) {
+    painter.ScrollUp(plan.scroll_bottom, plan.scroll_lines);
+  }
+  if (plan.clear) painter.EraseScreen();
   if (!painter.PaintRows(to, budget)) return std::nullopt;
   painter.Finish(from, to);
   if (painter.out().size() > budget) return std::nullopt;
   return painter.TakeOut();
+}
+
+int ChangedRows(const Framebuffer& from, const Framebuffer& to) {
+  int changed = 0;
+  for (int y = 0; y < to.height(); ++y) changed += !RowsEqual(from, y, to, y);
+  return changed;
+}
+
+// The shortest of: painting the changed rows; scrolling first (when rows
+// moved up); clearing the screen first (when most rows changed).
+std::string ShortestBody(const Framebuffer& from, const Framebuffer& to) {
+  std::vector<Plan> plans;
+  const ScrollPlan scroll = FindScroll(from, to);
+  if (scroll.lines > 0) {
+    const int last = to.height() - 1;
+    plans.push_back({last, scroll.lines, false});
+    if (scroll.last_match < last && !from.row(scroll.last_match).wrapped()) {
+      plans.push_back({scroll.last_match, scroll.lines, false});
+    }
+  }
+  plans.push_back(Plan());
+  if (2 * ChangedRows(from, to) >= to.height() && to.height() > 1) {
+    plans.push_back({-1, 0, true});
+  }
+  std::optional<std::string> best;
+  for (const Plan& plan : plans) {
+    std::optional<std::string> candidate = PaintCandidate(
+        from, to, plan, best ? best->size() - 1 : SIZE_MAX);
+    if (candidate) best = std::move(candidate);
+  }
+  return std::move(*best);
 }
 
 }  // namespace
@@ -159,26 +199,7 @@ std::string Diff(const Framebuffer& from, const Framebuffer& to) {
     painter.Finish(start, to);
     return out + painter.out();
   }
-  // Scroll plans first: when one is good, it bounds the plain repaint.
-  std::optional<std::string> best;
-  const ScrollPlan plan = FindScroll(from, to);
-  if (plan.lines > 0) {
-    const int last = to.height() - 1;
-    std::vector<int> bottoms = {last};
-    if (plan.last_match < last && !from.row(plan.last_match).wrapped()) {
-      bottoms.push_back(plan.last_match);
-    }
-    for (int bottom : bottoms) {
-      std::optional<std::string> candidate = PaintCandidate(
-          from, to, bottom, plan.lines, best ? best->size() - 1 : SIZE_MAX);
-      if (candidate) best = std::move(candidate);
-    }
-  }
-  std::optional<std::string> plain =
-      PaintCandidate(from, to, 0, 0, best ? best->size() - 1 : SIZE_MAX);
-  if (plain) best = std::move(plain);
-  out += *best;
-  return out;
+  return out + ShortestBody(from, to);
 }
 
 std::string Repaint(const Framebuffer& to) {

@@ -28,7 +28,9 @@
 //     been resized to `to`'s size (mosh sends a Resize instruction first);
 //   * otherwise, an upward scroll of rows [0, b] by k lines is detected from
 //     row contents and sent as k LFs (inside CSI 1 ; b+1 r when b is not the
-//     last row) when that is shorter than repainting;
+//     last row) when that is shorter than repainting; when most rows changed,
+//     clearing the display first (CSI H CSI 2 J) is tried too; the shortest
+//     candidate wins;
 //   * rows are painted left to right, skipping unchanged cells; runs of
 //     blanks use ECH or EL when shorter than spaces; every SGR is absolute;
 //     each cursor move is the shortest of CUP, CR, LFs and BSs, or (to the

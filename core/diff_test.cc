@@ -179,6 +179,18 @@ TEST(DiffTest, ScrollAboveAStatusLineUsesARegion) {
   EXPECT_TRUE(RoundTrips(a, b));
 }
 
+TEST(DiffTest, ClearingTheScreenUsesEraseDisplay) {
+  Framebuffer a(80, 24);
+  for (int y = 0; y < 24; ++y) WriteText(&a, y, absl::StrCat("output line ", y));
+  a.mutable_cursor()->row = 23;
+  Framebuffer b(80, 24);
+  WriteText(&b, 0, "$ ");
+  b.mutable_cursor()->col = 2;
+  const std::string diff = Diff(a, b);
+  EXPECT_EQ(diff, "\x1b[H\x1b[2J$ ");
+  EXPECT_TRUE(RoundTrips(a, b));
+}
+
 TEST(DiffTest, BottomRightCornerDoesNotScroll) {
   Framebuffer a(10, 3);
   WriteText(&a, 2, "abcdefghi");
