@@ -63,7 +63,9 @@ bool ValidLink(const LinkConfig& l) {
 std::string LinkStats::ToString() const {
   return absl::StrCat("received=", received, " sent=", sent, " lost=", lost,
                       " duplicated=", duplicated, " blackholed=", blackholed,
-                      " undeliverable=", undeliverable, " errors=", errors);
+                      " undeliverable=", undeliverable, " errors=", errors,
+                      " received_bytes=", received_bytes,
+                      " sent_bytes=", sent_bytes);
 }
 
 UdpRelay::UdpRelay(const RelayConfig& config) : config_(config) {
@@ -156,6 +158,7 @@ UdpRelay::Time UdpRelay::DueTime(Link& link, Time now) {
 void UdpRelay::Admit(bool up, const char* data, size_t size, Time now) {
   Link& link = up ? up_ : down_;
   ++link.stats.received;
+  link.stats.received_bytes += size;
   std::uniform_real_distribution<double> unit(0.0, 1.0);
   bool lost = unit(link.rng) < link.config.loss;
   Time due = DueTime(link, now);
@@ -194,6 +197,7 @@ void UdpRelay::Deliver(const Pending& p, Time now) {
     ++stats.errors;
   } else {
     ++stats.sent;
+    stats.sent_bytes += p.payload.size();
   }
 }
 

@@ -72,6 +72,10 @@ struct LinkStats {
   uint64_t blackholed = 0;  // dropped because of a freeze
   uint64_t undeliverable = 0;  // down: no client address yet
   uint64_t errors = 0;      // sendto() failures
+  // UDP payload bytes of the datagrams counted in `received` and `sent`
+  // (without IP/UDP headers; a bench adds 28 per IPv4 datagram if wanted).
+  uint64_t received_bytes = 0;
+  uint64_t sent_bytes = 0;
   std::string ToString() const;
 };
 

@@ -266,6 +266,12 @@ TEST(UdpRelayTest, LossRateMatchesProbability) {
   EXPECT_EQ(StatOf(stats, "up", "received"), uint64_t{kPackets}) << stats;
   EXPECT_EQ(StatOf(stats, "up", "lost"), kPackets - got.size()) << stats;
   EXPECT_EQ(StatOf(stats, "up", "sent"), got.size()) << stats;
+  // Payloads are the decimal numbers: bytes count what entered and left.
+  uint64_t all_bytes = 0, got_bytes = 0;
+  for (int i = 0; i < kPackets; ++i) all_bytes += absl::StrCat(i).size();
+  for (int n : got) got_bytes += absl::StrCat(n).size();
+  EXPECT_EQ(StatOf(stats, "up", "received_bytes"), all_bytes) << stats;
+  EXPECT_EQ(StatOf(stats, "up", "sent_bytes"), got_bytes) << stats;
 }
 
 TEST(UdpRelayTest, SameSeedReplaysSameLosses) {
