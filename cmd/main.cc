@@ -1,15 +1,48 @@
 // moshx: entry point. Parses the command line and dispatches; all logic lives
 // in the cmd/ libraries.
 #include <cstdio>
+#include <map>
 #include <string>
 #include <vector>
 
+#include "cmd/connect.h"
 #include "cmd/flags.h"
+#include "cmd/serve.h"
+
+extern char** environ;
+
+namespace {
+
+std::map<std::string, std::string> Environment() {
+  std::map<std::string, std::string> env;
+  for (char** e = environ; *e != nullptr; ++e) {
+    std::string entry(*e);
+    size_t eq = entry.find('=');
+    if (eq != std::string::npos) env[entry.substr(0, eq)] = entry.substr(eq + 1);
+  }
+  return env;
+}
+
+}  // namespace
 
 int main(int argc, char** argv) {
   std::vector<std::string> args(argv, argv + argc);
-  moshx::cmd::ParsedCommandLine parsed = moshx::cmd::ParseCommandLine(args);
-  std::fputs(parsed.out.c_str(), stdout);
-  std::fputs(parsed.err.c_str(), stderr);
-  return parsed.exit_code;
+  moshx::cmd::ParsedCommandLine parsed = moshx::cmd::ParseCommandLine(args, Environment());
+  for (const std::string& warning : parsed.warnings) {
+    std::fprintf(stderr, "moshx: %s\n", warning.c_str());
+  }
+  if (parsed.action == moshx::cmd::ParsedCommandLine::Action::kExit) {
+    std::fputs(parsed.out.c_str(), stdout);
+    std::fputs(parsed.err.c_str(), stderr);
+    return parsed.exit_code;
+  }
+  switch (parsed.command) {
+    case moshx::cmd::Command::kServe:
+      return moshx::cmd::RunServe(parsed.serve);
+    case moshx::cmd::Command::kConnect:
+      return moshx::cmd::RunConnect(parsed.connect);
+    case moshx::cmd::Command::kNone:
+      break;
+  }
+  return 2;
 }

@@ -1,0 +1,171 @@
+#include "cmd/serve.h"
+
+#include <fcntl.h>
+#include <signal.h>
+#include <unistd.h>
+
+#include <cstdio>
+#include <map>
+#include <random>
+
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_format.h"
+#include "cmd/connect_line.h"
+#include "cmd/locale.h"
+#include "cmd/server_session.h"
+#include "net/poll_event_loop.h"
+#include "net/system_clock.h"
+#include "net/udp_socket.h"
+#include "openssl/rand.h"
+
+extern char** environ;
+
+namespace moshx::cmd {
+namespace {
+
+void Log(const ServeOptions& o, const std::string& line) {
+  if (o.verbose > 0 || o.foreground) std::fprintf(stderr, "moshx serve: %s\n", line.c_str());
+}
+
+// The session's environment additions: the chosen locale, -l assignments and
+// the variables terminal programs expect.
+std::vector<std::string> SessionEnvironment(const ServeOptions& o) {
+  std::map<std::string, std::string> locale_vars;
+  for (const std::string& name : LocaleVariableNames()) {
+    if (const char* v = getenv(name.c_str())) locale_vars[name] = v;
+  }
+  std::vector<std::string> env;
+  for (const auto& [name, value] : o.environment) {
+    bool is_locale = false;
+    for (const std::string& l : LocaleVariableNames()) is_locale |= l == name;
+    if (is_locale) {
+      locale_vars[name] = value;
+    } else {
+      env.push_back(absl::StrCat(name, "=", value));
+    }
+  }
+  LocaleChoice choice = ChooseLocale(locale_vars, AvailableLocales());
+  if (!choice.warning.empty()) std::fprintf(stderr, "%s\n", choice.warning.c_str());
+  for (const auto& [name, value] : choice.environment) {
+    if (!value.empty() || getenv(name.c_str()) != nullptr) {
+      env.push_back(absl::StrCat(name, "=", value));
+    }
+  }
+  env.push_back("NCURSES_NO_UTF8_ACS=1");
+  return env;
+}
+
+std::string JsonLine(const ConnectInfo& info, pid_t pid) {
+  return absl::StrFormat(
+      "{\"event\":\"connect\",\"mode\":\"%s\",\"port\":%d,\"key\":\"%s\","
+      "\"connection_id\":\"%016x\",\"pid\":%d}",
+      info.mode == net::WireMode::kMosh ? "mosh" : "moshx", info.port, info.key.ToBase64(),
+      info.connection_id, pid);
+}
+
+// The daemon: no controlling terminal, stdio on /dev/null (stderr kept with -v).
+void Detach(const ServeOptions& o) {
+  setsid();
+  int null_fd = open("/dev/null", O_RDWR);
+  if (null_fd < 0) return;
+  dup2(null_fd, STDIN_FILENO);
+  dup2(null_fd, STDOUT_FILENO);
+  if (o.verbose == 0) dup2(null_fd, STDERR_FILENO);
+  if (null_fd > STDERR_FILENO) close(null_fd);
+}
+
+int RunSession(const ServeOptions& o, std::unique_ptr<net::UdpSocket> socket,
+               const ConnectInfo& info, std::vector<std::string> env) {
+  net::SystemClock clock;
+  auto loop = net::PollEventLoop::Create(&clock);
+  if (!loop.ok()) {
+    Log(o, absl::StrCat("cannot create the event loop: ", loop.status().message()));
+    return 1;
+  }
+  uint64_t seed = 0;
+  RAND_bytes(reinterpret_cast<uint8_t*>(&seed), sizeof(seed));
+  std::mt19937_64 rng(seed);
+  ServerSessionOptions so;
+  so.mode = info.mode;
+  so.connection_id = info.connection_id;
+  so.network_timeout = o.network_timeout;
+  so.signal_timeout = o.signal_timeout;
+  std::vector<std::string> command = o.command;
+  auto session = ServerSession::Create(
+      {loop->get(), &clock, std::move(socket), nullptr, absl::BitGenRef(rng)}, info.key, so,
+      [command, env](term::WindowSize size) {
+        term::PtyOptions po;
+        po.argv = command;
+        po.size = size;
+        po.term = "xterm-256color";
+        po.extra_env = env;
+        return term::Pty::Spawn(po);
+      });
+  if (!session.ok()) {
+    Log(o, absl::StrCat("cannot start the session: ", session.status().message()));
+    return 1;
+  }
+  ServerSession* s = session->get();
+  for (int signo : {SIGTERM, SIGINT}) {
+    (void)(*loop)->WatchSignal(signo, [s] { s->OnTerminateSignal(); });
+  }
+  (void)(*loop)->WatchSignal(SIGUSR1, [s] { s->OnUsr1Signal(); });
+  while (!s->done()) {
+    (void)(*loop)->RunOnce(s->WaitTime());
+    s->Service();
+  }
+  Log(o, absl::StrCat("session ended: ", s->exit_reason()));
+  return 0;
+}
+
+}  // namespace
+
+int RunServe(const ServeOptions& o) {
+  signal(SIGHUP, SIG_IGN);   // the SSH session ending must not end ours
+  signal(SIGPIPE, SIG_IGN);
+  std::vector<std::string> env = SessionEnvironment(o);
+  auto ip = net::Address::Parse(o.bind_address, 0);
+  if (!ip.ok()) {
+    std::fprintf(stderr, "moshx serve: --bind %s: not a numeric IP address\n",
+                 o.bind_address.c_str());
+    return 1;
+  }
+  auto socket = net::UdpSocket::Bind(*ip, o.port_range);
+  if (!socket.ok()) {
+    std::fprintf(stderr, "moshx serve: %s\n", std::string(socket.status().message()).c_str());
+    return 1;
+  }
+  net::RandBytesKeySource keys;
+  auto key = keys.NewKey();
+  if (!key.ok()) {
+    std::fprintf(stderr, "moshx serve: %s\n", std::string(key.status().message()).c_str());
+    return 1;
+  }
+  ConnectInfo info;
+  info.mode = o.mode;
+  info.port = (*socket)->local_address().port();
+  info.key = *key;
+  if (o.mode == net::WireMode::kMoshx) {
+    RAND_bytes(reinterpret_cast<uint8_t*>(&info.connection_id), sizeof(info.connection_id));
+  }
+  std::fflush(nullptr);
+  pid_t pid = o.foreground ? getpid() : fork();
+  if (pid < 0) {
+    std::perror("moshx serve: fork");
+    return 1;
+  }
+  if (pid > 0) {  // the foreground part: report and leave
+    std::printf("%s\n", FormatConnectLine(info).c_str());
+    if (o.json) std::printf("%s\n", JsonLine(info, pid).c_str());
+    std::fflush(stdout);
+    if (!o.foreground) {
+      std::fprintf(stderr, "[moshx serve detached, pid = %d]\n", static_cast<int>(pid));
+      return 0;
+    }
+  } else {
+    Detach(o);
+  }
+  return RunSession(o, *std::move(socket), info, std::move(env));
+}
+
+}  // namespace moshx::cmd
