@@ -143,10 +143,22 @@ std::optional<std::string> PaintCandidate(const Framebuffer& from,
   return painter.TakeOut();
 }
 
-int ChangedRows(const Framebuffer& from, const Framebuffer& to) {
-  int changed = 0;
-  for (int y = 0; y < to.height(); ++y) changed += !RowsEqual(from, y, to, y);
-  return changed;
+// True when clearing the display first may pay: most rows change and most
+// of the new rows are blank (like after `clear` or Ctrl-L). Otherwise the
+// clear would only add work, so the candidate is not computed at all.
+bool ClearMayPay(const Framebuffer& from, const Framebuffer& to) {
+  int changed = 0, blank = 0;
+  for (int y = 0; y < to.height(); ++y) {
+    if (RowsEqual(from, y, to, y)) continue;
+    ++changed;
+    const std::vector<Cell>& cells = to.row(y).cells();
+    blank += std::all_of(cells.begin(), cells.end(), [](const Cell& c) {
+      return c.text.empty() && c.width == 1 && c.renditions.is_default() &&
+             c.link == nullptr;
+    });
+  }
+  return to.height() > 1 && 2 * changed >= to.height() &&
+         2 * blank >= to.height();
 }
 
 // The shortest of: painting the changed rows; scrolling first (when rows
@@ -162,7 +174,7 @@ std::string ShortestBody(const Framebuffer& from, const Framebuffer& to) {
     }
   }
   plans.push_back(Plan());
-  if (2 * ChangedRows(from, to) >= to.height() && to.height() > 1) {
+  if (ClearMayPay(from, to)) {
     plans.push_back({-1, 0, true});
   }
   std::optional<std::string> best;
