@@ -41,12 +41,15 @@
 //   * the final cursor position, visibility and shape, and changed modes.
 // Diff(f, f) is the empty string.
 //
-// Guarantee (tested): for framebuffers a, b of the same size that pass
-// Validate(), whose cell widths agree with core::CharWidth, whose titles and
-// OSC strings contain no control characters, and with b reachable from a
-// (b.bell_count >= a.bell_count, b has a clipboard write if a does):
+// Guarantee (tested on random and golden screens, and fuzzed): for
+// framebuffers a and b of the same size that pass Validate(), whose cell
+// widths agree with core::CharWidth, and with b reachable from a
+// (a.bell_count <= b.bell_count <= a.bell_count + kMaxBells, and b has a
+// clipboard write if a has one):
 //   Apply(a, Diff(a, b)) == b.
 // For different sizes, the same holds with `a` first resized to b's size.
+// Inputs that break these conditions still give a diff (never a crash), but
+// not necessarily an exact one.
 //
 // Thread-safety: pure functions of their arguments; thread-compatible.
 #ifndef MOSHX_CORE_DIFF_H_
