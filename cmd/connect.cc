@@ -283,6 +283,40 @@ absl::StatusOr<ServerEndpoint> StartServer(const ConnectOptions& o) {
   return o.local ? StartLocal(o) : StartRemote(o);
 }
 
+int RunDirectClient(const ClientOptions& c) {
+  const char* key_text = getenv("MOSH_KEY");
+  if (key_text == nullptr) {
+    std::fprintf(stderr, "moshx client: MOSH_KEY environment variable not found.\n");
+    return 1;
+  }
+  auto key = net::SessionKey::FromBase64(key_text);
+  unsetenv("MOSH_KEY");  // children must not inherit it
+  if (!key.ok()) {
+    std::fprintf(stderr, "moshx client: bad MOSH_KEY: %s\n",
+                 std::string(key.status().message()).c_str());
+    return 1;
+  }
+  auto address = net::Address::Parse(c.ip, c.port);
+  if (!address.ok()) {
+    std::fprintf(stderr, "moshx client: %s is not a numeric IP address\n", c.ip.c_str());
+    return 1;
+  }
+  if (!term::IsTty(STDIN_FILENO) || !term::IsTty(STDOUT_FILENO)) {
+    std::fprintf(stderr, "moshx client: standard input and output must be a terminal\n");
+    return 1;
+  }
+  ServerEndpoint endpoint;
+  endpoint.info.mode = c.mode;
+  endpoint.info.port = c.port;
+  endpoint.info.key = *key;
+  endpoint.info.connection_id = c.connection_id;
+  endpoint.address = *address;
+  ConnectOptions o;
+  o.predict = c.predict;
+  o.title_prefix = c.title_prefix;
+  return RunClient(o, endpoint);
+}
+
 int RunConnect(const ConnectOptions& o) {
   if (!term::IsTty(STDIN_FILENO) || !term::IsTty(STDOUT_FILENO)) {
     std::fprintf(stderr, "moshx connect: standard input and output must be a terminal\n");

@@ -26,6 +26,10 @@ struct ServerEndpoint {
 // moshx and how to install it, no CONNECT line and what came instead).
 absl::StatusOr<ServerEndpoint> StartServer(const ConnectOptions& options);
 
+// `moshx client`: attach to a server that is already running (key from
+// $MOSH_KEY, which is then removed from the environment).
+int RunDirectClient(const ClientOptions& options);
+
 // Runs the whole command; returns the process exit status (0: the session
 // ended cleanly).
 int RunConnect(const ConnectOptions& options);

@@ -42,12 +42,18 @@ struct RawFlags {
   std::string title_prefix;
   int connect_verbose = 0;
   std::vector<std::string> connect_command;
+
+  std::string client_ip;
+  std::string client_port;
+  std::string client_mode = "moshx";
+  std::string client_connection_id;
 };
 
 struct App {
   std::unique_ptr<CLI::App> app;
   CLI::App* serve = nullptr;
   CLI::App* connect = nullptr;
+  CLI::App* client = nullptr;
 };
 
 App BuildApp(RawFlags* f) {
@@ -107,6 +113,20 @@ App BuildApp(RawFlags* f) {
   connect->add_option("--title-prefix", f->title_prefix, "Text put before window titles");
   connect->add_flag("-v,--verbose", f->connect_verbose, "Print what moshx does to stderr");
   a.connect = connect;
+
+  CLI::App* client = app.add_subcommand(
+      "client", "Attach to a running server at IP PORT (key in $MOSH_KEY, like mosh-client)");
+  client->add_option("ip", f->client_ip, "Server IP address (numeric)")->required();
+  client->add_option("port", f->client_port, "Server UDP port")->required();
+  client->add_option("--mode", f->client_mode, "Wire protocol: moshx or mosh")
+      ->check(CLI::IsMember({"moshx", "mosh"}))
+      ->capture_default_str();
+  client->add_option("--connection-id", f->client_connection_id,
+                     "The 16 hex digits of the MOSHX CONNECT line (moshx mode)");
+  client->add_option("--predict", f->predict, "Local echo: adaptive, always, never, experimental")
+      ->check(CLI::IsMember({"adaptive", "always", "never", "experimental"}));
+  client->add_option("--title-prefix", f->title_prefix, "Text put before window titles");
+  a.client = client;
   return a;
 }
 
@@ -150,6 +170,22 @@ absl::Duration Timeout(const std::optional<int64_t>& flag, const char* variable,
     return absl::ZeroDuration();
   }
   return absl::Seconds(seconds);
+}
+
+// --predict, else MOSH_PREDICTION_DISPLAY, else adaptive.
+absl::StatusOr<PredictMode> ParsePredictMode(const std::string& flag,
+                                             const std::map<std::string, std::string>& env) {
+  std::string predict = flag;
+  if (predict.empty()) {
+    auto it = env.find("MOSH_PREDICTION_DISPLAY");
+    predict = it == env.end() || it->second.empty() ? "adaptive" : it->second;
+  }
+  if (predict == "adaptive") return PredictMode::kAdaptive;
+  if (predict == "always") return PredictMode::kAlways;
+  if (predict == "never") return PredictMode::kNever;
+  if (predict == "experimental") return PredictMode::kExperimental;
+  return absl::InvalidArgumentError(absl::StrCat(
+      "unknown prediction mode '", predict, "' (MOSH_PREDICTION_DISPLAY in environment)"));
 }
 
 ParsedCommandLine FinishServe(const RawFlags& f, const std::map<std::string, std::string>& env) {
@@ -203,22 +239,41 @@ ParsedCommandLine FinishConnect(const RawFlags& f,
     o.port = f.port;
   }
   o.family = f.family;
-  std::string predict = f.predict;
-  if (predict.empty()) {
-    auto it = env.find("MOSH_PREDICTION_DISPLAY");
-    predict = it == env.end() || it->second.empty() ? "adaptive" : it->second;
-  }
-  if (predict == "adaptive") o.predict = PredictMode::kAdaptive;
-  else if (predict == "always") o.predict = PredictMode::kAlways;
-  else if (predict == "never") o.predict = PredictMode::kNever;
-  else if (predict == "experimental") o.predict = PredictMode::kExperimental;
-  else return UsageError(absl::StrCat("unknown prediction mode '", predict,
-                                      "' (MOSH_PREDICTION_DISPLAY in environment)"));
+  auto predict = ParsePredictMode(f.predict, env);
+  if (!predict.ok()) return UsageError(predict.status().message());
+  o.predict = *predict;
   auto overwrite = env.find("MOSH_PREDICTION_OVERWRITE");
   o.predict_overwrite = f.predict_overwrite ||
                         (overwrite != env.end() && overwrite->second == "yes");
   o.title_prefix = f.title_prefix;
   o.verbose = f.connect_verbose;
+  return r;
+}
+
+ParsedCommandLine FinishClient(const RawFlags& f, const std::map<std::string, std::string>& env) {
+  ParsedCommandLine r;
+  r.action = ParsedCommandLine::Action::kRun;
+  r.command = Command::kClient;
+  ClientOptions& o = r.client;
+  o.ip = f.client_ip;
+  uint32_t port = 0;
+  if (!absl::SimpleAtoi(f.client_port, &port) || port == 0 || port > 65535 ||
+      f.client_port.find_first_not_of("0123456789") != std::string::npos) {
+    return UsageError(absl::StrCat("bad UDP port '", f.client_port, "'"));
+  }
+  o.port = static_cast<uint16_t>(port);
+  o.mode = f.client_mode == "mosh" ? net::WireMode::kMosh : net::WireMode::kMoshx;
+  if (o.mode == net::WireMode::kMoshx) {
+    if (f.client_connection_id.size() != 16 ||
+        !absl::SimpleHexAtoi(f.client_connection_id, &o.connection_id)) {
+      return UsageError("moshx mode needs --connection-id with the 16 hex digits of the "
+                        "MOSHX CONNECT line");
+    }
+  }
+  auto predict = ParsePredictMode(f.predict, env);
+  if (!predict.ok()) return UsageError(predict.status().message());
+  o.predict = *predict;
+  o.title_prefix = f.title_prefix;
   return r;
 }
 
@@ -244,7 +299,7 @@ ParsedCommandLine ParseCommandLine(const std::vector<std::string>& args,
     return Exit(0, absl::StrCat(e.what(), "\n"), "");
   } catch (const CLI::ExtrasError&) {
     std::vector<std::string> extras = a.app->remaining();
-    for (CLI::App* sub : {a.serve, a.connect}) {
+    for (CLI::App* sub : {a.serve, a.connect, a.client}) {
       if (extras.empty() && sub->parsed()) extras = sub->remaining();
     }
     return UnexpectedArgument(extras);
@@ -253,6 +308,7 @@ ParsedCommandLine ParseCommandLine(const std::vector<std::string>& args,
   }
   if (a.serve->parsed()) return FinishServe(flags, env);
   if (a.connect->parsed()) return FinishConnect(flags, env);
+  if (a.client->parsed()) return FinishClient(flags, env);
   return UsageError("no command given");
 }
 

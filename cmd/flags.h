@@ -24,7 +24,7 @@
 
 namespace moshx::cmd {
 
-enum class Command { kNone, kServe, kConnect };
+enum class Command { kNone, kServe, kConnect, kClient };
 
 // `moshx serve`.
 struct ServeOptions {
@@ -56,6 +56,17 @@ struct ConnectOptions {
   std::vector<std::string> command;   // run instead of the login shell
 };
 
+// `moshx client`: attach to a running server given its address; the key
+// comes from $MOSH_KEY (never argv), as for mosh-client.
+struct ClientOptions {
+  std::string ip;
+  uint16_t port = 0;
+  net::WireMode mode = net::WireMode::kMoshx;
+  uint64_t connection_id = 0;
+  PredictMode predict = PredictMode::kAdaptive;
+  std::string title_prefix;
+};
+
 struct ParsedCommandLine {
   enum class Action {
     kRun,   // run `command` with the parsed options
@@ -68,6 +79,7 @@ struct ParsedCommandLine {
   Command command = Command::kNone;
   ServeOptions serve;
   ConnectOptions connect;
+  ClientOptions client;
   // Non-fatal problems (e.g. a malformed timeout variable), one per line.
   std::vector<std::string> warnings;
 };

@@ -219,3 +219,38 @@ TEST(ConnectFlagsTest, PredictionModeFromEnvironmentAndBadValues) {
 
 }  // namespace
 }  // namespace moshx::cmd
+
+namespace moshx::cmd {
+namespace {
+
+TEST(ClientFlagsTest, ParsesAddressModeAndConnectionId) {
+  std::vector<std::string> args = {"moshx", "client", "--connection-id", "0123456789abcdef",
+                                   "127.0.0.1", "60001"};
+  ParsedCommandLine r = ParseCommandLine(args, {});
+  ASSERT_EQ(r.action, ParsedCommandLine::Action::kRun) << r.err;
+  EXPECT_EQ(r.command, Command::kClient);
+  EXPECT_EQ(r.client.ip, "127.0.0.1");
+  EXPECT_EQ(r.client.port, 60001);
+  EXPECT_EQ(r.client.mode, net::WireMode::kMoshx);
+  EXPECT_EQ(r.client.connection_id, 0x0123456789abcdefULL);
+}
+
+TEST(ClientFlagsTest, MoshModeNeedsNoConnectionId) {
+  std::vector<std::string> args = {"moshx", "client", "--mode", "mosh", "::1", "60001"};
+  ParsedCommandLine r = ParseCommandLine(args, {});
+  ASSERT_EQ(r.action, ParsedCommandLine::Action::kRun) << r.err;
+  EXPECT_EQ(r.client.mode, net::WireMode::kMosh);
+}
+
+TEST(ClientFlagsTest, RejectsBadPortsAndMissingIds) {
+  for (std::vector<std::string> args :
+       {std::vector<std::string>{"moshx", "client", "127.0.0.1", "abc", "--mode", "mosh"},
+        {"moshx", "client", "127.0.0.1", "0", "--mode", "mosh"},
+        {"moshx", "client", "127.0.0.1", "60001"},
+        {"moshx", "client", "127.0.0.1"}}) {
+    EXPECT_EQ(ParseCommandLine(args, {}).exit_code, 2) << args.size();
+  }
+}
+
+}  // namespace
+}  // namespace moshx::cmd

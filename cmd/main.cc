@@ -41,6 +41,8 @@ int main(int argc, char** argv) {
       return moshx::cmd::RunServe(parsed.serve);
     case moshx::cmd::Command::kConnect:
       return moshx::cmd::RunConnect(parsed.connect);
+    case moshx::cmd::Command::kClient:
+      return moshx::cmd::RunDirectClient(parsed.client);
     case moshx::cmd::Command::kNone:
       break;
   }
