@@ -48,8 +48,8 @@
 // clipboard write if a has one):
 //   Apply(a, Diff(a, b)) == b.
 // For different sizes, the same holds with `a` first resized to b's size.
-// Inputs that break these conditions still give a diff (never a crash), but
-// not necessarily an exact one.
+// Inputs that break these conditions still give a diff, not necessarily an
+// exact one, and no crash as long as every row is width() cells wide.
 //
 // Thread-safety: pure functions of their arguments; thread-compatible.
 #ifndef MOSHX_CORE_DIFF_H_

@@ -327,6 +327,16 @@ TEST(RepaintTest, DrawsTheWholeStateOnAnyScreen) {
   }
 }
 
+TEST(DiffTest, InvalidCursorGivesAbsoluteMoves) {
+  Framebuffer a(10, 3);
+  a.mutable_cursor()->row = -4;
+  a.mutable_cursor()->col = 99;
+  Framebuffer b(10, 3);
+  WriteText(&b, 1, "hi");
+  b.mutable_cursor()->col = 2;
+  EXPECT_EQ(Diff(a, b), "\x1b[2;1Hhi\x1b[1;3H");
+}
+
 TEST(ApplyTest, RejectsSequencesOutsideTheSubset) {
   Framebuffer f(10, 3);
   for (const char* bad : {"\x1b[c", "\x1b[5n", "\x1b[6n", "\x1b[>c", "\x1b[1J",

@@ -71,7 +71,13 @@ Painter::Painter(const Framebuffer& start)
       x_(start.cursor().col),
       pending_(start.cursor().col == start.width() - 1),
       visible_(start.cursor().visible),
-      autowrap_(start.modes().autowrap) {}
+      autowrap_(start.modes().autowrap) {
+  if (y_ < 0 || y_ >= start.height() || x_ < 0 || x_ >= start.width()) {
+    // An invalid cursor: start from an unknown position (absolute moves).
+    y_ = x_ = 0;
+    known_ = false;
+  }
+}
 
 void Painter::EraseScreen() {
   SetPen(Renditions(), nullptr);
