@@ -341,10 +341,11 @@ absl::Status Applier::DecMode(int mode, bool on) {
     case 1004: modes->focus_events = on; break;
     case 1049: modes->alternate_screen = on; break;
     case 2004: modes->bracketed_paste = on; break;
-    case 9: case 1000: case 1002: case 1003:
+    case 9: case 1000: case 1001: case 1002: case 1003:
+      // mosh sends 1001 (highlight tracking) too; core models it as normal.
       modes->mouse_tracking = !on ? MouseTracking::kNone
                               : mode == 9    ? MouseTracking::kX10
-                              : mode == 1000 ? MouseTracking::kNormal
+                              : mode <= 1001 ? MouseTracking::kNormal
                               : mode == 1002 ? MouseTracking::kButton
                                              : MouseTracking::kAnyEvent;
       break;

@@ -83,7 +83,10 @@ std::string Repaint(const Framebuffer& to);
 
 // Applies `diff` to a copy of `from`, interpreting exactly the subset Diff()
 // emits with a VT/xterm terminal's semantics (deferred autowrap, BCE erase,
-// scroll regions, widths from core::CharWidth). It starts as the boundary
+// scroll regions, widths from core::CharWidth). It also accepts everything a
+// real mosh-server's display engine emits (spec §C.8: it is the client's
+// emulator for mosh's HostBytes), which adds CSI ? 1001 h/l (highlight
+// mouse tracking, kept as MouseTracking::kNormal). It starts as the boundary
 // conventions say (SGR 0, no link, whole-screen region, cursor at
 // from.cursor() and not in pending wrap); a row becomes wrapped when a
 // printable character autowraps out of it, and stops being wrapped when its

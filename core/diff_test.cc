@@ -346,6 +346,34 @@ TEST(ApplyTest, RejectsSequencesOutsideTheSubset) {
   }
 }
 
+// Host bytes as a real mosh-server 1.4 sends them (spec §5.6 capture, and
+// an uninitialised frame in mosh's repertoire, spec §C.4/§C.8).
+TEST(ApplyTest, AcceptsMoshServerHostBytes) {
+  Framebuffer f(80, 24);
+  absl::StatusOr<Framebuffer> r = Apply(f, "\x1b[?25l\nhi\x1b[?25h");
+  ASSERT_TRUE(r.ok()) << r.status();
+  EXPECT_EQ(r->cell(1, 0).text, "h");
+  EXPECT_EQ(r->cursor().col, 2);
+  const char kInitFrame[] =
+      "\x07\x1b]0;[title]\x07\x1b]52;c;aGk=\x07\x1b[?5l\x1b[r\x1b[0m\x1b[H"
+      "\x1b[2J\x1b[?25l\x1b[0;1;37;44mX\x1b[0;38;5;10m\xc2\xa0\xcc\x81"
+      "\x1b[2;1H\x1b[0m\x1b[10X\x1b[K\r\n\b\x1b[1;3r\x1b[3;1H\n\x1b[r"
+      "\x1b[24;80H\x1b[?25h\x1b[0m\x1b[?2004l\x1b[?1003l\x1b[?1002l"
+      "\x1b[?1001l\x1b[?1000l\x1b[?1004l\x1b[?1015l\x1b[?1006l\x1b[?1005l"
+      "\x1b[?1001h";
+  r = Apply(f, kInitFrame);
+  ASSERT_TRUE(r.ok()) << r.status();
+  EXPECT_EQ(r->cell(0, 0).text, "");  // scrolled away by the region scroll
+  EXPECT_EQ(r->modes().mouse_tracking, MouseTracking::kNormal);
+  EXPECT_EQ(r->title(), "[title]");
+  EXPECT_EQ(r->bell_count(), 1u);
+  // A mosh "fallback" cell: NBSP carrying a combining mark.
+  r = Apply(f, "\x1b[0;38;5;10m\xc2\xa0\xcc\x81");
+  ASSERT_TRUE(r.ok()) << r.status();
+  EXPECT_EQ(r->cell(0, 0).text, "\xc2\xa0\xcc\x81");
+  EXPECT_EQ(r->cell(0, 0).renditions.fg, Color::Indexed(10));
+}
+
 TEST(ApplyTest, PendingWrapAndEarlyWrap) {
   Framebuffer f(3, 2);
   absl::StatusOr<Framebuffer> r = Apply(f, "abcd");
