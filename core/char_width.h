@@ -1,10 +1,12 @@
 // Display widths of Unicode code points, and a strict UTF-8 decoder.
 //
-// core's own wcwidth approximation: combining marks and zero-width format
-// characters are 0, East Asian wide/fullwidth characters and the common emoji
-// blocks are 2, other printable characters 1, and C0/C1 controls -1. It is the
-// table used by core::Apply and by core's tests; the real emulator (term/) has
-// its own table, and the two may disagree on rare code points.
+// core's wcwidth, generated from Unicode data (core/char_width_gen.py, the
+// Unicode version is in core/char_width_tables.inc): combining marks and
+// format characters (Mn, Me, Cf except U+00AD) and Hangul medial/final jamo
+// are 0, East Asian Wide/Fullwidth (CJK, emoji presentation) are 2, other
+// printable characters 1, and C0/C1 controls -1. It is the table used by
+// core::Apply (the client's emulator) and core's tests; the server's
+// emulator may disagree on a few code points (other Unicode versions).
 //
 // Pure functions; thread-safe.
 #ifndef MOSHX_CORE_CHAR_WIDTH_H_
