@@ -1,0 +1,331 @@
+// The judging side of PredictionEngine: culling against the server screen,
+// display triggers, drawing, and moshx's trusted contexts (spec
+// mosh-prediction-display.md §A.5, §A.6, §A.8).
+#include <algorithm>
+
+#include "absl/strings/match.h"
+#include "core/prediction_engine.h"
+
+namespace moshx::core {
+namespace {
+
+// Blank-equivalence: empty, a space and U+00A0 NBSP all read as blank.
+bool BlankText(const std::string& text) {
+  return text.empty() || text == " " || text == "\xC2\xA0";
+}
+
+bool SameText(const Cell& a, const Cell& b) {
+  if (BlankText(a.text) && BlankText(b.text)) return true;
+  return a.text == b.text;
+}
+
+// The text of `row` left of column `end` (blanks as spaces).
+std::string TextBefore(const Framebuffer& fb, int row, int end) {
+  std::string out;
+  for (int x = 0; x < end && x < fb.width(); ++x) {
+    const Cell& c = fb.cell(row, x);
+    if (c.is_continuation()) continue;
+    out += c.is_blank() ? " " : c.text;
+  }
+  return out;
+}
+
+}  // namespace
+
+void PredictionEngine::Cull(const ServerView& server, absl::Duration now) {
+  if (options_.display == PredictionDisplay::kNever) return;
+  const Framebuffer& fb = *server.framebuffer;
+  late_ack_ = server.echo_ack;
+  pty_ = server.pty;
+  if (pty_.has_value() && pty_->secret() && (active() || !cursors_.empty())) {
+    for (const RowPrediction& r : rows_) {
+      for (const CellPrediction& c : r.cells) {
+        if (c.active && c.shown) NoteShownWrong(c);
+      }
+    }
+    Reset();  // a password prompt: nothing predicted may stay
+  }
+  if (fb.height() != last_height_ || fb.width() != last_width_) {
+    last_height_ = fb.height();
+    last_width_ = fb.width();
+    Reset();
+  }
+  UpdateTriggers();
+  if (CullCells(fb, now)) CullCursors(fb);
+}
+
+void PredictionEngine::UpdateTriggers() {
+  bool high, low;
+  if (pty_.has_value()) {
+    high = srtt_ > kMoshxSrttHigh;
+    low = srtt_ <= kMoshxSrttLow;
+  } else {
+    high = send_interval_ > kSrttTriggerHigh;
+    low = send_interval_ <= kSrttTriggerLow;
+  }
+  if (high) {
+    srtt_trigger_ = true;
+  } else if (srtt_trigger_ && low && !active()) {
+    srtt_trigger_ = false;  // only when nothing is outstanding (§F.2)
+  }
+  if (send_interval_ > kFlagTriggerHigh) {
+    flagging_ = true;
+  } else if (send_interval_ <= kFlagTriggerLow) {
+    flagging_ = false;
+  }
+  if (glitch_trigger_ > kGlitchRepairCount) flagging_ = true;
+}
+
+bool PredictionEngine::CullCells(const Framebuffer& fb, absl::Duration now) {
+  rows_.erase(std::remove_if(rows_.begin(), rows_.end(),
+                             [&](const RowPrediction& r) {
+                               return r.row < 0 || r.row >= fb.height();
+                             }),
+              rows_.end());
+  for (RowPrediction& r : rows_) {
+    for (int j = 0; j < static_cast<int>(r.cells.size()); ++j) {
+      CellPrediction& c = r.cells[j];
+      switch (CellValidity(c, fb, r.row, j)) {
+        case Validity::kIncorrectOrExpired:
+          if (experimental()) {
+            if (!tentative(c) && c.shown) NoteShownWrong(c);
+            ResetCell(&c);
+          } else if (tentative(c)) {
+            KillEpoch(c.epoch, fb, now);
+          } else {
+            if (c.shown) NoteShownWrong(c);
+            Reset();
+            return false;
+          }
+          break;
+        case Validity::kCorrect:
+          OnCorrect(&r, j, fb, now);
+          break;
+        case Validity::kCorrectNoCredit:
+          ResetCell(&c);
+          break;
+        case Validity::kPending: {
+          const absl::Duration age = now - c.prediction_time;
+          if (age >= kGlitchFlagThreshold) {
+            glitch_trigger_ = 2 * kGlitchRepairCount;  // display and underline
+          } else if (age >= kGlitchThreshold && glitch_trigger_ < kGlitchRepairCount) {
+            glitch_trigger_ = kGlitchRepairCount;  // display
+          }
+          break;
+        }
+        case Validity::kInactive:
+          break;
+      }
+    }
+  }
+  return true;
+}
+
+void PredictionEngine::CullCursors(const Framebuffer& fb) {
+  if (cursors_.empty()) return;
+  if (CursorValidity(cursors_.back(), fb) == Validity::kIncorrectOrExpired) {
+    if (cursors_.back().shown) NoteShownWrong(cursors_.back());
+    if (!experimental()) return Reset();
+    cursors_.clear();
+    return;
+  }
+  cursors_.erase(std::remove_if(cursors_.begin(), cursors_.end(),
+                                [&](const CursorPrediction& c) {
+                                  return CursorValidity(c, fb) != Validity::kPending;
+                                }),
+                 cursors_.end());
+}
+
+PredictionEngine::Validity PredictionEngine::CellValidity(const CellPrediction& c,
+                                                          const Framebuffer& fb, int row,
+                                                          int col) const {
+  if (!c.active) return Validity::kInactive;
+  if (row >= fb.height() || col >= fb.width()) return Validity::kIncorrectOrExpired;
+  if (late_ack_ < c.expiration_frame) return Validity::kPending;
+  if (c.unknown) return Validity::kCorrectNoCredit;
+  // Blanks match too easily to earn credit (the partial-password fix, §F.5).
+  if (BlankText(c.replacement.text)) return Validity::kCorrectNoCredit;
+  if (!SameText(fb.cell(row, col), c.replacement)) return Validity::kIncorrectOrExpired;
+  for (const Cell& orig : c.original_contents) {
+    if (SameText(orig, c.replacement)) return Validity::kCorrectNoCredit;
+  }
+  return Validity::kCorrect;
+}
+
+PredictionEngine::Validity PredictionEngine::CursorValidity(const CursorPrediction& c,
+                                                            const Framebuffer& fb) const {
+  if (!c.active) return Validity::kInactive;
+  if (c.row < 0 || c.row >= fb.height() || c.col < 0 || c.col >= fb.width()) {
+    return Validity::kIncorrectOrExpired;
+  }
+  if (late_ack_ < c.expiration_frame) return Validity::kPending;
+  const Cursor& sc = fb.cursor();
+  return sc.row == c.row && sc.col == c.col ? Validity::kCorrect
+                                            : Validity::kIncorrectOrExpired;
+}
+
+void PredictionEngine::OnCorrect(RowPrediction* row, int col, const Framebuffer& fb,
+                                 absl::Duration now) {
+  CellPrediction& c = row->cells[col];
+  confirmed_epoch_ = std::max(confirmed_epoch_, c.epoch);
+  ++stats_.credited;
+  LearnContext(c.epoch);
+  if (now - c.prediction_time < kGlitchThreshold && glitch_trigger_ > 0 &&
+      now - kGlitchRepairMinInterval >= last_quick_confirmation_) {
+    --glitch_trigger_;
+    last_quick_confirmation_ = now;
+  }
+  // The server knows the real colours: use them for the rest of the row.
+  const Renditions& rend = fb.cell(row->row, col).renditions;
+  for (size_t k = col; k < row->cells.size(); ++k) {
+    if (row->cells[k].active) row->cells[k].replacement.renditions = rend;
+  }
+  ResetCell(&c);
+}
+
+void PredictionEngine::KillEpoch(uint64_t epoch, const Framebuffer& fb, absl::Duration now) {
+  cursors_.erase(std::remove_if(cursors_.begin(), cursors_.end(),
+                                [&](const CursorPrediction& c) { return c.epoch >= epoch; }),
+                 cursors_.end());
+  CursorPrediction& c = cursors_.emplace_back();
+  c.row = fb.cursor().row;
+  c.col = fb.cursor().col;
+  c.active = true;
+  c.epoch = prediction_epoch_;
+  Stamp(&c, now);
+  for (RowPrediction& r : rows_) {
+    for (CellPrediction& cell : r.cells) {
+      if (cell.active && cell.epoch >= epoch) ResetCell(&cell);
+    }
+  }
+  NewEpoch();
+}
+
+void PredictionEngine::NoteShownWrong(const Base& p) {
+  ++stats_.shown_wrong;
+  std::vector<uint64_t>& keys = stats_.mispredicted_keys;
+  auto it = std::lower_bound(keys.begin(), keys.end(), p.key);
+  if (it == keys.end() || *it != p.key) keys.insert(it, p.key);
+}
+
+void PredictionEngine::Reset() {
+  rows_.clear();
+  cursors_.clear();
+  epoch_context_.reset();
+  ++stats_.resets;
+  NewEpoch();
+}
+
+bool PredictionEngine::active() const {
+  for (const CursorPrediction& c : cursors_) {
+    if (c.active) return true;
+  }
+  for (const RowPrediction& r : rows_) {
+    for (const CellPrediction& c : r.cells) {
+      if (c.active) return true;
+    }
+  }
+  return false;
+}
+
+bool PredictionEngine::display_enabled() const {
+  switch (options_.display) {
+    case PredictionDisplay::kNever:
+      return false;
+    case PredictionDisplay::kAlways:
+    case PredictionDisplay::kExperimental:
+      return true;
+    case PredictionDisplay::kAdaptive:
+      return srtt_trigger_ || glitch_trigger_ > 0;
+  }
+  return false;
+}
+
+void PredictionEngine::Apply(Framebuffer* frame) {
+  if (!display_enabled()) return;
+  if (pty_.has_value() && pty_->secret()) return;
+  for (CursorPrediction& c : cursors_) {
+    if (!c.active || tentative(c)) continue;
+    if (c.row < 0 || c.row >= frame->height() || c.col < 0 || c.col >= frame->width()) continue;
+    frame->mutable_cursor()->row = c.row;
+    frame->mutable_cursor()->col = c.col;
+    c.shown = true;
+  }
+  for (RowPrediction& r : rows_) {
+    if (r.row < 0 || r.row >= frame->height()) continue;
+    const int width = std::min<int>(frame->width(), r.cells.size());
+    for (int col = 0; col < width; ++col) {
+      CellPrediction& c = r.cells[col];
+      if (!c.active || tentative(c)) continue;
+      const Cell& actual = frame->cell(r.row, col);
+      if (c.unknown) {
+        if (flagging_ && col != frame->width() - 1 && !actual.is_blank()) {
+          Cell flagged = actual;
+          flagged.renditions.set(kUnderline, true);
+          frame->MutableRow(r.row)->Set(col, std::move(flagged));
+        }
+        continue;
+      }
+      if (BlankText(c.replacement.text) && actual.is_blank()) continue;  // §F.8
+      if (actual == c.replacement) continue;
+      Cell shown = c.replacement;
+      if (flagging_) shown.renditions.set(kUnderline, true);
+      frame->MutableRow(r.row)->Set(col, std::move(shown));
+      c.shown = true;
+    }
+  }
+}
+
+absl::Duration PredictionEngine::WaitTime() const {
+  if (options_.display == PredictionDisplay::kNever) return absl::InfiniteDuration();
+  const bool timing_tests_needed = !(glitch_trigger_ > 0 && flagging_);
+  if (timing_tests_needed && active()) return kPollInterval;
+  return absl::InfiniteDuration();
+}
+
+// --- moshx trusted contexts ---
+
+bool PredictionEngine::ReportIsCurrent() const {
+  return pty_.has_value() && late_ack_ >= uncertain_frame_;
+}
+
+std::optional<PredictionEngine::Context> PredictionEngine::CurrentContext(
+    const Framebuffer& fb) const {
+  if (!ReportIsCurrent()) return std::nullopt;
+  const Cursor& cur = fb.cursor();
+  Context ctx{TextBefore(fb, cur.row, cur.col), *pty_};
+  if (ctx.prompt.find_first_not_of(' ') == std::string::npos) return std::nullopt;
+  return ctx;
+}
+
+bool PredictionEngine::Trusted(const Framebuffer& fb) const {
+  if (!ReportIsCurrent() || pty_->secret()) return false;
+  // The shell's own cooked prompt: the kernel echoes every character.
+  if (pty_->echo && pty_->canonical && pty_->shell_foreground) return true;
+  const Cursor& cur = fb.cursor();
+  const std::string text = TextBefore(fb, cur.row, cur.col);
+  for (const Context& t : trusted_) {
+    if (t.pty == *pty_ && absl::StartsWith(text, t.prompt)) return true;
+  }
+  return false;
+}
+
+void PredictionEngine::MaybeTrustEpoch(const Framebuffer& fb) {
+  if (experimental() || confirmed_epoch_ >= prediction_epoch_) return;
+  if (context_epoch_ != prediction_epoch_) {
+    context_epoch_ = prediction_epoch_;
+    epoch_context_ = CurrentContext(fb);
+  }
+  if (Trusted(fb)) confirmed_epoch_ = prediction_epoch_;
+}
+
+void PredictionEngine::LearnContext(uint64_t epoch) {
+  if (!epoch_context_.has_value() || context_epoch_ != epoch) return;
+  for (const Context& t : trusted_) {
+    if (t.pty == epoch_context_->pty && t.prompt == epoch_context_->prompt) return;
+  }
+  if (trusted_.size() >= kMaxTrustedContexts) trusted_.erase(trusted_.begin());
+  trusted_.push_back(*epoch_context_);
+}
+
+}  // namespace moshx::core

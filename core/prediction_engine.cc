@@ -1,0 +1,362 @@
+// The input side of PredictionEngine: parsing typed bytes into predictions
+// (spec mosh-prediction-display.md §A.4). Judging and drawing live in
+// prediction_cull.cc.
+#include <algorithm>
+
+#include "core/char_width.h"
+#include "core/prediction_engine.h"
+
+namespace moshx::core {
+namespace {
+
+constexpr unsigned char kEsc = 0x1b;
+constexpr unsigned char kDel = 0x7f;
+constexpr unsigned char kCr = 0x0d;
+
+// Number of continuation bytes after a UTF-8 lead byte; -1 if invalid.
+int Utf8Continuations(unsigned char lead) {
+  if (lead >= 0xC2 && lead <= 0xDF) return 1;
+  if (lead >= 0xE0 && lead <= 0xEF) return 2;
+  if (lead >= 0xF0 && lead <= 0xF4) return 3;
+  return -1;
+}
+
+}  // namespace
+
+PredictionEngine::PredictionEngine() : PredictionEngine(Options()) {}
+
+PredictionEngine::PredictionEngine(Options options) : options_(options) {}
+
+void PredictionEngine::SetTiming(absl::Duration send_interval, absl::Duration srtt) {
+  send_interval_ = send_interval;
+  srtt_ = srtt;
+}
+
+void PredictionEngine::NewUserBytes(absl::string_view bytes, const ServerView& server,
+                                    absl::Duration now) {
+  if (options_.display == PredictionDisplay::kNever) {
+    stats_.keystrokes += bytes.size();
+    return;
+  }
+  if (bytes.size() > kPasteThreshold) {  // a paste: predict nothing (§F.14)
+    stats_.keystrokes += bytes.size();
+    Reset();
+    return;
+  }
+  for (unsigned char byte : bytes) {
+    current_key_ = ++stats_.keystrokes;
+    if (experimental()) prediction_epoch_ = confirmed_epoch_;
+    Cull(server, now);
+    NewUserByte(byte, *server.framebuffer, now);
+  }
+  if (parse_ == ParseState::kEscape) {  // a lone Escape key (vi), not ESC O
+    parse_ = ParseState::kGround;
+    BecomeTentative();
+  }
+}
+
+void PredictionEngine::NewUserByte(unsigned char byte, const Framebuffer& fb,
+                                   absl::Duration now) {
+  if (pty_.has_value() && pty_->secret()) {  // a password: track nothing
+    parse_ = ParseState::kGround;
+    utf8_needed_ = 0;
+    BecomeTentative();
+    return;
+  }
+  switch (parse_) {
+    case ParseState::kEscape:
+      if (byte == '[' || byte == 'O') {  // SS3 rewrite: ESC O x reads as CSI x
+        parse_ = ParseState::kCsi;
+        csi_has_params_ = false;
+        return;
+      }
+      BecomeTentative();  // Esc_Dispatch (Alt-x), or a control character
+      parse_ = byte == kEsc ? ParseState::kEscape : ParseState::kGround;
+      return;
+    case ParseState::kCsi:
+      if (byte >= 0x20 && byte <= 0x3f) {
+        csi_has_params_ = true;
+      } else if (byte >= 0x40 && byte <= 0x7e) {
+        parse_ = ParseState::kGround;
+        DispatchCsi(byte, fb, now);
+      } else {
+        BecomeTentative();
+        parse_ = byte == kEsc ? ParseState::kEscape : ParseState::kGround;
+      }
+      return;
+    case ParseState::kGround:
+      break;
+  }
+  if (utf8_needed_ > 0) {
+    if ((byte & 0xC0) == 0x80) {
+      utf8_.push_back(static_cast<char>(byte));
+      if (--utf8_needed_ == 0) {
+        size_t pos = 0;
+        char32_t cp = 0;
+        if (DecodeUtf8(utf8_, &pos, &cp)) {
+          Dispatch(cp, utf8_, fb, now);
+        } else {
+          BecomeTentative();
+        }
+      }
+      return;
+    }
+    utf8_needed_ = 0;  // a broken sequence: start over with this byte
+    BecomeTentative();
+  }
+  if (byte == kEsc) {
+    parse_ = ParseState::kEscape;
+  } else if (byte == kDel) {
+    PredictBackspace(fb, now);
+  } else if (byte == kCr) {
+    BecomeTentative();
+    NewlineCarriageReturn(fb, now);
+  } else if (byte < 0x20) {
+    BecomeTentative();  // any other control key, the escape key included
+  } else if (byte < 0x80) {
+    Dispatch(byte, std::string(1, static_cast<char>(byte)), fb, now);
+  } else if (int n = Utf8Continuations(byte); n > 0) {
+    utf8_.assign(1, static_cast<char>(byte));
+    utf8_needed_ = n;
+  } else {
+    BecomeTentative();
+  }
+}
+
+void PredictionEngine::Dispatch(char32_t cp, absl::string_view utf8, const Framebuffer& fb,
+                                absl::Duration now) {
+  // Wide and zero-width input is never predicted (§F.12); C1 controls
+  // neither.
+  if (cp < 0xA0 && cp >= 0x80) return BecomeTentative();
+  if (CharWidth(cp) != 1) return BecomeTentative();
+  PredictChar(utf8, fb, now);
+}
+
+void PredictionEngine::DispatchCsi(unsigned char final, const Framebuffer& fb,
+                                   absl::Duration now) {
+  // In canonical mode the kernel echoes arrows as "^[[D": no cursor motion.
+  const bool canonical = pty_.has_value() && pty_->canonical;
+  if (canonical || csi_has_params_ || (final != 'C' && final != 'D')) {
+    return BecomeTentative();
+  }
+  PredictCursorMove(final == 'C' ? 1 : -1, fb, now);
+}
+
+void PredictionEngine::PredictChar(absl::string_view utf8, const Framebuffer& fb,
+                                   absl::Duration now) {
+  MaybeTrustEpoch(fb);
+  InitCursor(fb, now);
+  const int width = fb.width();
+  const int row = cursor().row;
+  const int col = cursor().col;
+  if (col + 1 >= width) BecomeTentative();  // typing into the last column
+  // The typed cell's renditions: those of the cell to its left.
+  Renditions rend;
+  if (col > 0) rend = PredictedOrActual(fb, row, col - 1).renditions;
+  if (!options_.overwrite) {
+    bool wide = false;
+    const int end = ShiftRunEnd(fb, row, col, rend, &wide);
+    RowPrediction& r = GetRow(row, width);
+    for (int i = std::min(end + 1, width - 1); i > col; --i) {
+      CellPrediction& cell = r.cells[i];
+      const CellPrediction& left = r.cells[i - 1];
+      Cell source = left.active ? left.replacement : fb.cell(row, i - 1);
+      const bool unknown = i == width - 1 || wide || (left.active && left.unknown);
+      ResetWithOrig(&cell);
+      cell.active = true;
+      cell.epoch = prediction_epoch_;
+      Stamp(&cell, now);
+      cell.original_contents.push_back(fb.cell(row, i));
+      cell.unknown = unknown;
+      if (!unknown) cell.replacement = std::move(source);
+    }
+  }
+  CellPrediction& cell = GetRow(row, width).cells[col];
+  ResetWithOrig(&cell);
+  cell.active = true;
+  cell.epoch = prediction_epoch_;
+  Stamp(&cell, now);
+  cell.replacement = Cell();
+  if (utf8 != " ") cell.replacement.text = std::string(utf8);
+  cell.replacement.renditions = rend;
+  cell.original_contents.push_back(fb.cell(row, col));
+  Stamp(&cursor(), now);
+  if (col < width - 1) {
+    cursor().col = col + 1;
+  } else {
+    BecomeTentative();
+    NewlineCarriageReturn(fb, now);  // predicts the wrap
+  }
+}
+
+void PredictionEngine::PredictBackspace(const Framebuffer& fb, absl::Duration now) {
+  InitCursor(fb, now);
+  if (cursor().col == 0) return;
+  const int width = fb.width();
+  const int row = cursor().row;
+  const int col = --cursor().col;
+  Stamp(&cursor(), now);
+  RowPrediction& r = GetRow(row, width);
+  if (options_.overwrite) {
+    CellPrediction& cell = r.cells[col];
+    ResetWithOrig(&cell);
+    cell.active = true;
+    cell.epoch = prediction_epoch_;
+    Stamp(&cell, now);
+    const Cursor& sc = fb.cursor();
+    // As mosh: the renditions of the cell under the *server's* cursor.
+    cell.replacement = Cell();
+    cell.replacement.renditions = fb.cell(sc.row, sc.col).renditions;
+    cell.original_contents.push_back(fb.cell(row, col));
+    return;
+  }
+  bool wide = false;
+  const Renditions& rend = PredictedOrActual(fb, row, col).renditions;
+  const int end = std::max(col, ShiftRunEnd(fb, row, col + 1, rend, &wide));
+  for (int i = col; i <= end && i < width; ++i) {
+    Cell source;  // past the run: a blank
+    bool unknown = i >= width - 2 || wide;  // emacs-style line ends (§F.6)
+    if (!unknown && i + 1 <= end) {
+      const CellPrediction& right = r.cells[i + 1];
+      unknown = right.active && right.unknown;
+      source = right.active ? right.replacement : fb.cell(row, i + 1);
+    }
+    CellPrediction& cell = r.cells[i];
+    ResetWithOrig(&cell);
+    cell.active = true;
+    cell.epoch = prediction_epoch_;
+    Stamp(&cell, now);
+    cell.original_contents.push_back(fb.cell(row, i));
+    cell.unknown = unknown;
+    if (!unknown) cell.replacement = std::move(source);
+  }
+}
+
+void PredictionEngine::PredictCursorMove(int delta, const Framebuffer& fb, absl::Duration now) {
+  InitCursor(fb, now);
+  CursorPrediction& c = cursor();
+  if (delta > 0 && c.col < fb.width() - 1) {
+    ++c.col;
+    Stamp(&c, now);
+  } else if (delta < 0 && c.col > 0) {
+    --c.col;
+    Stamp(&c, now);
+  }
+}
+
+void PredictionEngine::NewlineCarriageReturn(const Framebuffer& fb, absl::Duration now) {
+  InitCursor(fb, now);
+  CursorPrediction& c = cursor();
+  c.col = 0;
+  Stamp(&c, now);
+  if (c.row < fb.height() - 1) {
+    ++c.row;
+    return;
+  }
+  // No scroll prediction (§F.7): the bottom row is predicted blank.
+  const int row = c.row;
+  RowPrediction& r = GetRow(row, fb.width());
+  for (int i = 0; i < fb.width(); ++i) {
+    CellPrediction& cell = r.cells[i];
+    ResetCell(&cell);
+    cell.active = true;
+    cell.epoch = prediction_epoch_;
+    Stamp(&cell, now);
+    cell.replacement.renditions = fb.cell(row, i).renditions;
+  }
+}
+
+int PredictionEngine::ShiftRunEnd(const Framebuffer& fb, int row, int col,
+                                  const Renditions& rend, bool* wide) const {
+  int end = col - 1;
+  int blanks = 0;
+  for (int i = col; i < fb.width(); ++i) {
+    const CellPrediction* p = FindCell(row, i);
+    if (p != nullptr && p->unknown) {  // unknown text moves along
+      blanks = 0;
+      end = i;
+      continue;
+    }
+    const Cell& cell = PredictedOrActual(fb, row, i);
+    if (cell.is_blank() && cell.width == 1) {
+      if (++blanks >= kShiftGap) break;
+      continue;
+    }
+    // Other renditions: a suggestion, an RPROMPT, a status field (§F.13).
+    if (cell.renditions != rend) break;
+    if (cell.width != 1) *wide = true;
+    blanks = 0;
+    end = i;
+  }
+  return end;
+}
+
+void PredictionEngine::BecomeTentative() {
+  uncertain_frame_ = local_frame_sent_ + 1;
+  NewEpoch();
+}
+
+void PredictionEngine::NewEpoch() {
+  if (!experimental()) ++prediction_epoch_;
+}
+
+void PredictionEngine::InitCursor(const Framebuffer& fb, absl::Duration now) {
+  if (cursors_.empty()) {
+    CursorPrediction c;
+    c.row = fb.cursor().row;
+    c.col = fb.cursor().col;
+    cursors_.push_back(c);
+  } else if (cursors_.back().epoch < prediction_epoch_) {
+    cursors_.push_back(cursors_.back());
+  } else {
+    return;
+  }
+  CursorPrediction& c = cursors_.back();
+  c.active = true;
+  c.shown = false;
+  c.epoch = prediction_epoch_;
+  Stamp(&c, now);
+}
+
+PredictionEngine::RowPrediction& PredictionEngine::GetRow(int row, int width) {
+  for (RowPrediction& r : rows_) {
+    if (r.row == row) return r;
+  }
+  RowPrediction& r = rows_.emplace_back();
+  r.row = row;
+  r.cells.resize(width);
+  return r;
+}
+
+const PredictionEngine::CellPrediction* PredictionEngine::FindCell(int row, int col) const {
+  for (const RowPrediction& r : rows_) {
+    if (r.row == row && col < static_cast<int>(r.cells.size())) {
+      return r.cells[col].active ? &r.cells[col] : nullptr;
+    }
+  }
+  return nullptr;
+}
+
+const Cell& PredictionEngine::PredictedOrActual(const Framebuffer& fb, int row, int col) const {
+  const CellPrediction* p = FindCell(row, col);
+  if (p != nullptr && !p->unknown) return p->replacement;
+  return fb.cell(row, col);
+}
+
+void PredictionEngine::Stamp(Base* p, absl::Duration now) const {
+  p->expiration_frame = local_frame_sent_ + 1;
+  p->prediction_time = now;
+  p->key = current_key_;
+}
+
+void PredictionEngine::ResetCell(CellPrediction* c) const { *c = CellPrediction(); }
+
+void PredictionEngine::ResetWithOrig(CellPrediction* c) const {
+  if (!c->active || c->unknown) return ResetCell(c);
+  std::vector<Cell> history = std::move(c->original_contents);
+  history.push_back(std::move(c->replacement));
+  ResetCell(c);
+  c->original_contents = std::move(history);
+}
+
+}  // namespace moshx::core

@@ -1,0 +1,351 @@
+#include "core/prediction_engine.h"
+
+#include <string>
+
+#include "gtest/gtest.h"
+
+namespace moshx::core {
+namespace {
+
+constexpr absl::Duration kSlow = absl::Milliseconds(100);  // send interval: SRTT 200 ms
+
+// A fake server: a screen, a cursor, an echo ack and an optional pty report.
+class FakeServer {
+ public:
+  FakeServer(int width, int height) : fb(width, height) {}
+
+  void Put(int row, int col, const std::string& text, Renditions rend = Renditions()) {
+    for (char ch : text) {
+      Cell c;
+      c.text = std::string(1, ch);
+      c.renditions = rend;
+      fb.MutableRow(row)->Set(col++, c);
+    }
+  }
+  void MoveTo(int row, int col) {
+    fb.mutable_cursor()->row = row;
+    fb.mutable_cursor()->col = col;
+  }
+  // The application echoes `text` at the cursor.
+  void Echo(const std::string& text) {
+    Put(fb.cursor().row, fb.cursor().col, text);
+    MoveTo(fb.cursor().row, fb.cursor().col + static_cast<int>(text.size()));
+  }
+  ServerView view() const { return ServerView{&fb, echo_ack, pty}; }
+
+  Framebuffer fb;
+  uint64_t echo_ack = 0;
+  std::optional<PtyState> pty;
+};
+
+std::string RowText(const Framebuffer& fb, int row) {
+  std::string out;
+  for (int x = 0; x < fb.width(); ++x) {
+    out += fb.cell(row, x).is_blank() ? " " : fb.cell(row, x).text;
+  }
+  while (!out.empty() && out.back() == ' ') out.pop_back();
+  return out;
+}
+
+class EngineTest : public ::testing::Test {
+ protected:
+  EngineTest() : server(20, 5) {
+    engine.SetTiming(kSlow, 2 * kSlow);
+  }
+  // Types `bytes` as client state `frame_sent + 1` at time `now`.
+  void Type(const std::string& bytes) {
+    engine.SetLocalFrameSent(frame_sent);
+    engine.NewUserBytes(bytes, server.view(), now);
+    ++frame_sent;
+  }
+  // The frame the client would draw.
+  Framebuffer Drawn() {
+    engine.Cull(server.view(), now);
+    Framebuffer frame = server.fb;
+    engine.Apply(&frame);
+    return frame;
+  }
+  void Advance(absl::Duration d) { now += d; }
+
+  PredictionEngine engine;
+  FakeServer server;
+  uint64_t frame_sent = 0;
+  absl::Duration now = absl::Seconds(1);
+};
+
+TEST_F(EngineTest, FirstEpochStaysHiddenUntilTheServerEchoesOneCharacter) {
+  server.Put(0, 0, "$ ");
+  server.MoveTo(0, 2);
+  Type("l");
+  EXPECT_EQ(RowText(Drawn(), 0), "$");  // tentative: not drawn
+  // The server echoes "l" and acks the state that carried it.
+  server.Echo("l");
+  server.echo_ack = frame_sent;
+  Advance(absl::Milliseconds(300));
+  EXPECT_EQ(RowText(Drawn(), 0), "$ l");
+  EXPECT_EQ(engine.confirmed_epoch(), engine.prediction_epoch());
+  Type("s");
+  Framebuffer drawn = Drawn();
+  EXPECT_EQ(RowText(drawn, 0), "$ ls");  // the confirmed epoch shows at once
+  EXPECT_EQ(drawn.cursor().col, 4);
+  EXPECT_TRUE(drawn.cell(0, 3).renditions.has(kUnderline));  // SRTT 200 ms: flagged
+  EXPECT_EQ(engine.stats().credited, 1u);
+}
+
+TEST_F(EngineTest, NothingIsDrawnOnAFastLinkWithoutAGlitch) {
+  engine.SetTiming(absl::Milliseconds(20), absl::Milliseconds(40));
+  server.Echo("ab");
+  server.echo_ack = 0;
+  Type("c");
+  server.Echo("c");
+  server.echo_ack = frame_sent;
+  Drawn();  // confirms the epoch
+  Type("d");
+  EXPECT_FALSE(engine.display_enabled());
+  EXPECT_EQ(RowText(Drawn(), 0), "abc");
+  // The prediction pends for 250 ms: a glitch, predictions get drawn.
+  Advance(absl::Milliseconds(260));
+  EXPECT_EQ(RowText(Drawn(), 0), "abcd");
+  EXPECT_EQ(engine.glitch_trigger(), PredictionEngine::kGlitchRepairCount);
+}
+
+TEST_F(EngineTest, WrongDisplayedPredictionResetsAndIsCounted) {
+  server.Echo("x");
+  Type("a");
+  server.Echo("a");
+  server.echo_ack = frame_sent;
+  Drawn();
+  Type("b");
+  EXPECT_EQ(RowText(Drawn(), 0), "xab");
+  server.Echo("Q");  // the application shows something else
+  server.echo_ack = frame_sent;
+  EXPECT_EQ(RowText(Drawn(), 0), "xaQ");
+  EXPECT_EQ(engine.stats().shown_wrong, 1u);
+  EXPECT_EQ(engine.stats().mispredicted_keys, std::vector<uint64_t>{2});
+  EXPECT_FALSE(engine.active());
+}
+
+TEST_F(EngineTest, PasswordAfterEnterIsNeverDrawn) {
+  server.Echo("$ ");
+  Type("a");
+  server.Echo("a");
+  server.echo_ack = frame_sent;
+  Drawn();
+  Type("\r");
+  server.Put(1, 0, "Password:");
+  server.MoveTo(1, 9);
+  for (char ch : std::string("hunter2")) {
+    Type(std::string(1, ch));
+    Advance(absl::Milliseconds(100));
+    Framebuffer drawn = Drawn();
+    EXPECT_EQ(RowText(drawn, 1), "Password:");
+    server.echo_ack = frame_sent;  // acked, never echoed
+  }
+  EXPECT_EQ(RowText(Drawn(), 1), "Password:");
+  EXPECT_EQ(engine.stats().shown_wrong, 0u);
+}
+
+TEST_F(EngineTest, SecretPtyModePredictsNothingEvenInAlwaysMode) {
+  PredictionEngine always({PredictionDisplay::kAlways, false});
+  server.pty = PtyState{/*echo=*/false, /*canonical=*/true, true, 1};
+  server.Echo("Password: ");
+  for (char ch : std::string("secret")) {
+    always.NewUserBytes(std::string(1, ch), server.view(), now);
+    always.Cull(server.view(), now);
+    Framebuffer frame = server.fb;
+    always.Apply(&frame);
+    EXPECT_EQ(RowText(frame, 0), "Password:");
+  }
+  EXPECT_FALSE(always.active());
+}
+
+TEST_F(EngineTest, SecretModeDropsPredictionsAlreadyDrawn) {
+  server.pty = PtyState{true, true, true, 1};
+  server.Echo("$ ");
+  Type("ab");
+  EXPECT_EQ(RowText(Drawn(), 0), "$ ab");
+  server.pty->echo = false;  // e.g. `stty -echo` ran first
+  EXPECT_EQ(RowText(Drawn(), 0), "$");
+  EXPECT_FALSE(engine.active());
+}
+
+TEST_F(EngineTest, CookedShellPromptIsTrustedFromTheFirstKeystroke) {
+  server.pty = PtyState{/*echo=*/true, /*canonical=*/true, /*shell_foreground=*/true, 7};
+  server.Echo("$ ");
+  Type("e");
+  EXPECT_EQ(RowText(Drawn(), 0), "$ e");
+  // Not when a job (another process group) owns the terminal.
+  Type("\r");
+  server.Echo("e");
+  server.MoveTo(1, 0);
+  server.Put(1, 0, "job> ");
+  server.MoveTo(1, 5);
+  server.pty->shell_foreground = false;
+  server.echo_ack = frame_sent;
+  Drawn();
+  Type("x");
+  EXPECT_EQ(RowText(Drawn(), 1), "job>");
+}
+
+TEST_F(EngineTest, CookedModeDoesNotPredictArrows) {
+  server.pty = PtyState{true, true, true, 7};
+  server.Echo("$ ab");
+  Type("\x1b[D");
+  EXPECT_EQ(Drawn().cursor().col, 4);
+}
+
+TEST_F(EngineTest, RawPromptIsTrustedOnceCreditedThere) {
+  server.pty = PtyState{/*echo=*/false, /*canonical=*/false, true, 7};  // readline
+  server.Echo("$ ");
+  Type("l");
+  EXPECT_EQ(RowText(Drawn(), 0), "$");
+  server.Echo("l");
+  server.echo_ack = frame_sent;
+  EXPECT_EQ(RowText(Drawn(), 0), "$ l");
+  Type("\r");
+  server.MoveTo(1, 0);
+  server.Echo("$ ");
+  server.echo_ack = frame_sent;  // the report covers the Enter
+  Drawn();
+  Type("p");
+  EXPECT_EQ(RowText(Drawn(), 1), "$ p");  // trusted from the first key
+  // Typed ahead of the report (Enter still in flight): not trusted.
+  Type("\r");
+  Type("q");
+  EXPECT_EQ(RowText(Drawn(), 2), "");
+}
+
+TEST_F(EngineTest, PasteCutoffPredictsNothing) {
+  PredictionEngine always({PredictionDisplay::kAlways, false});
+  server.pty = PtyState{true, true, true, 7};
+  always.NewUserBytes(std::string(101, 'z'), server.view(), now);
+  EXPECT_FALSE(always.active());
+  always.NewUserBytes(std::string(100, 'z'), server.view(), now);
+  EXPECT_TRUE(always.active());
+}
+
+TEST_F(EngineTest, InsertShiftsOnlyTheTextRunUnderTheCursor) {
+  server.pty = PtyState{true, true, true, 7};
+  server.Echo("$ ac");
+  server.Put(0, 15, "[rp]");  // an RPROMPT far right
+  server.MoveTo(0, 3);
+  Type("b");
+  EXPECT_EQ(RowText(Drawn(), 0), "$ abc          [rp]");
+  server.MoveTo(0, 5);
+  server.Put(0, 3, "bc");
+  server.echo_ack = frame_sent;
+  Drawn();
+  Type("d");  // at the end of the input: nothing shifts
+  EXPECT_EQ(RowText(Drawn(), 0), "$ abcd         [rp]");
+}
+
+TEST_F(EngineTest, AutosuggestionIsNotShifted) {
+  server.pty = PtyState{true, true, true, 7};
+  Renditions grey;
+  grey.fg = Color::Indexed(8);
+  server.Echo("> gi");
+  server.Put(0, 4, "t status", grey);
+  Type("t");
+  Framebuffer drawn = Drawn();
+  EXPECT_EQ(RowText(drawn, 0), "> git status");
+  EXPECT_EQ(drawn.cell(0, 4).renditions.fg, Color::Default());
+  EXPECT_EQ(drawn.cell(0, 5).renditions.fg, Color::Indexed(8));
+}
+
+TEST_F(EngineTest, BackspaceDeletesAndShiftsLeft) {
+  server.pty = PtyState{true, true, true, 7};
+  server.Echo("$ acd");
+  server.MoveTo(0, 3);
+  Type("b");  // trusted: the shell's cooked prompt
+  EXPECT_EQ(RowText(Drawn(), 0), "$ abcd");
+  Type("\x7f");  // same epoch: shown
+  Framebuffer drawn = Drawn();
+  EXPECT_EQ(RowText(drawn, 0), "$ acd");
+  EXPECT_EQ(drawn.cursor().col, 3);
+}
+
+TEST(PredictionEngineOverwriteTest, OverwriteReplacesWithoutShifting) {
+  PredictionEngine engine({PredictionDisplay::kExperimental, /*overwrite=*/true});
+  FakeServer server(20, 3);
+  server.Echo("abcd");
+  server.MoveTo(0, 1);
+  const absl::Duration now = absl::Seconds(1);
+  engine.NewUserBytes("X", server.view(), now);
+  engine.Cull(server.view(), now);
+  Framebuffer frame = server.fb;
+  engine.Apply(&frame);
+  EXPECT_EQ(RowText(frame, 0), "aXcd");
+  engine.NewUserBytes("\x7f", server.view(), now);
+  frame = server.fb;
+  engine.Apply(&frame);
+  EXPECT_EQ(RowText(frame, 0), "a cd");
+}
+
+TEST(PredictionEngineParserTest, LoneEscapeThenOIsNotAnArrowKey) {
+  PredictionEngine engine({PredictionDisplay::kExperimental, false});
+  FakeServer server(20, 3);
+  const absl::Duration now = absl::Seconds(1);
+  engine.NewUserBytes("\x1b", server.view(), now);  // vi: leave insert mode
+  engine.NewUserBytes("O", server.view(), now);     // then open a line
+  engine.NewUserBytes("k", server.view(), now);
+  Framebuffer frame = server.fb;
+  engine.Apply(&frame);
+  EXPECT_EQ(RowText(frame, 0), "Ok");
+  // In one chunk, ESC O C is the right-arrow key.
+  engine.NewUserBytes("\x1bOC", server.view(), now);
+  frame = server.fb;
+  engine.Apply(&frame);
+  EXPECT_EQ(RowText(frame, 0), "Ok");
+  EXPECT_EQ(frame.cursor().col, 3);
+}
+
+TEST(PredictionEngineParserTest, WideAndCombiningInputIsNotPredictedButNarrowUnicodeIs) {
+  PredictionEngine engine({PredictionDisplay::kExperimental, false});
+  FakeServer server(20, 3);
+  const absl::Duration now = absl::Seconds(1);
+  engine.NewUserBytes("\xc3\xbc", server.view(), now);      // ü
+  engine.NewUserBytes("\xe6\xbc\xa2", server.view(), now);  // 漢 (wide)
+  engine.NewUserBytes("\xcc\x81", server.view(), now);      // combining acute
+  Framebuffer frame = server.fb;
+  engine.Apply(&frame);
+  EXPECT_EQ(frame.cell(0, 0).text, "\xc3\xbc");
+  EXPECT_TRUE(frame.cell(0, 1).is_blank());
+  EXPECT_EQ(frame.cursor().col, 1);
+}
+
+TEST_F(EngineTest, TypingIntoTheLastColumnIsTentative) {
+  server.pty = PtyState{true, true, true, 7};
+  server.Echo(std::string(18, '.'));
+  Type("a");  // column 18: shown
+  Type("b");  // column 19, the last: a new epoch, hidden
+  Framebuffer drawn = Drawn();
+  EXPECT_EQ(drawn.cell(0, 18).text, "a");
+  EXPECT_TRUE(drawn.cell(0, 19).is_blank());
+}
+
+TEST_F(EngineTest, ResizeResets) {
+  server.pty = PtyState{true, true, true, 7};
+  Drawn();
+  Type("a");
+  EXPECT_TRUE(engine.active());
+  server.fb.Resize(30, 5);
+  Drawn();
+  EXPECT_FALSE(engine.active());
+}
+
+TEST_F(EngineTest, NeverModeTracksNothing) {
+  PredictionEngine never({PredictionDisplay::kNever, false});
+  never.NewUserBytes("abc", server.view(), now);
+  EXPECT_FALSE(never.active());
+  EXPECT_EQ(never.WaitTime(), absl::InfiniteDuration());
+}
+
+TEST_F(EngineTest, PollsWhilePredictionsPend) {
+  server.pty = PtyState{true, true, true, 7};
+  EXPECT_EQ(engine.WaitTime(), absl::InfiniteDuration());
+  Type("a");
+  EXPECT_EQ(engine.WaitTime(), PredictionEngine::kPollInterval);
+}
+
+}  // namespace
+}  // namespace moshx::core
