@@ -403,6 +403,7 @@ absl::Status Applier::Combine(char32_t cp) {
   }
   Cell cell = fb_.cell(y_, col);
   AppendUtf8(cp, &cell.text);
+  if (cell.text.size() > kMaxCellTextBytes) return absl::OkStatus();  // dropped
   fb_.MutableRow(y_)->Set(col, std::move(cell));
   return absl::OkStatus();
 }

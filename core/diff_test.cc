@@ -374,6 +374,16 @@ TEST(ApplyTest, AcceptsMoshServerHostBytes) {
   EXPECT_EQ(r->cell(0, 0).renditions.fg, Color::Indexed(10));
 }
 
+TEST(ApplyTest, DropsCombiningMarksBeyondTheCellLimit) {
+  std::string input = "a";
+  for (int i = 0; i < 1000; ++i) input += "\xcc\x81";
+  absl::StatusOr<Framebuffer> r = Apply(Framebuffer(4, 1), input);
+  ASSERT_TRUE(r.ok()) << r.status();
+  EXPECT_LE(r->cell(0, 0).text.size(), kMaxCellTextBytes);
+  EXPECT_GT(r->cell(0, 0).text.size(), kMaxCellTextBytes - 2);
+  EXPECT_TRUE(r->Validate().ok());
+}
+
 TEST(ApplyTest, PendingWrapAndEarlyWrap) {
   Framebuffer f(3, 2);
   absl::StatusOr<Framebuffer> r = Apply(f, "abcd");

@@ -136,6 +136,9 @@ absl::Status Row::Validate() const {
     }
     if (c.text.empty()) continue;
     if (c.text == " ") return absl::InternalError("space is not canonical");
+    if (c.text.size() > kMaxCellTextBytes) {
+      return absl::InternalError(absl::StrCat("cell text too long ", col));
+    }
     size_t pos = 0;
     char32_t cp;
     if (!DecodeUtf8(c.text, &pos, &cp) || CharWidth(cp) < 1) {

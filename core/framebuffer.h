@@ -16,7 +16,8 @@
 // what the diff engine in core/diff.h relies on):
 //   * a blank cell has empty text; a printed space is stored as empty text;
 //   * a cell's text is one grapheme: a base character that is not a
-//     combining mark, then zero or more combining marks (UTF-8);
+//     combining mark, then zero or more combining marks (UTF-8), at most
+//     kMaxCellTextBytes bytes in all;
 //   * width 2 marks a wide character's left half; the cell to its right is
 //     its continuation (width 0, empty text, same renditions and hyperlink
 //     as the left half); a wide character never starts in the last column;
@@ -128,6 +129,10 @@ struct Hyperlink {
     return !(x == y);
   }
 };
+
+// Longest cell text (a base character and its combining marks) kept;
+// emulators drop further combining marks.
+inline constexpr size_t kMaxCellTextBytes = 128;
 
 // One character cell. Plain data; Row::Set() puts it into canonical form.
 struct Cell {
