@@ -10,6 +10,18 @@ namespace {
 // Show "Nothing received from server…" after this long without a state.
 constexpr absl::Duration kConnectingNotice = absl::Milliseconds(250);
 
+core::PredictionEngine::Options PredictionOptions(const ClientSessionOptions& o) {
+  core::PredictionEngine::Options p;
+  switch (o.predict) {
+    case PredictMode::kAdaptive: p.display = core::PredictionDisplay::kAdaptive; break;
+    case PredictMode::kAlways: p.display = core::PredictionDisplay::kAlways; break;
+    case PredictMode::kNever: p.display = core::PredictionDisplay::kNever; break;
+    case PredictMode::kExperimental: p.display = core::PredictionDisplay::kExperimental; break;
+  }
+  p.overwrite = o.predict_overwrite;
+  return p;
+}
+
 }  // namespace
 
 absl::StatusOr<std::unique_ptr<ClientSession>> ClientSession::Create(
@@ -37,13 +49,24 @@ ClientSession::ClientSession(const net::Clock* clock, const ClientSessionOptions
       draw_(std::move(draw)),
       escape_(options.escape),
       bar_(options.escape.key_name, clock->Now().since_epoch()),
+      prediction_(PredictionOptions(options)),
       last_frame_(options.width, options.height),
       start_time_(clock->Now()) {}
 
 void ClientSession::HandleInput(absl::string_view bytes) {
   if (shutting_down_ || done_) return;  // mosh ignores input while shutting down
   InputActions actions = escape_.Process(bytes);
-  if (!actions.to_send.empty()) transport_->mutable_local_state().PushBytes(actions.to_send);
+  if (!actions.to_send.empty()) {
+    // The engine sees what is sent, so escape-key commands never predict
+    // (§F.11); the paste cutoff looks at the whole read (§E.3).
+    if (bytes.size() > core::PredictionEngine::kPasteThreshold) {
+      prediction_.Reset();
+    } else {
+      prediction_.SetLocalFrameSent(transport_->scheduler().back().num);
+      prediction_.NewUserBytes(actions.to_send, ServerViewNow(), Now());
+    }
+    transport_->mutable_local_state().PushBytes(actions.to_send);
+  }
   if (actions.clear_help && bar_.message() == escape_.config().help) bar_.ClearMessage();
   if (actions.show_help && escape_.waiting_for_command()) {
     bar_.SetMessage(escape_.config().help, core::NotificationBar::Kind::kPermanent, Now(),
@@ -58,6 +81,7 @@ void ClientSession::HandleInputClosed() { StartShutdown("Exiting..."); }
 
 void ClientSession::HandleResize(int width, int height) {
   if (shutting_down_ || width < 1 || height < 1) return;
+  prediction_.Reset();
   transport_->mutable_local_state().PushResize(width, height);
 }
 
@@ -114,8 +138,17 @@ void ClientSession::Service() {
   if (!done_) Draw();
 }
 
+core::ServerView ClientSession::ServerViewNow() const {
+  const TerminalState& remote = transport_->remote_state();
+  return core::ServerView{&remote.framebuffer(), remote.echo_ack(), remote.pty_state()};
+}
+
 void ClientSession::Draw() {
+  const net::RttEstimator& rtt = transport_->connection().rtt();
+  prediction_.SetTiming(rtt.SendInterval(), rtt.srtt());
+  prediction_.Cull(ServerViewNow(), Now());
   core::Framebuffer frame = server_framebuffer();
+  prediction_.Apply(&frame);
   if (!options_.title_prefix.empty() && !frame.title().empty()) {
     frame.set_title(options_.title_prefix + frame.title());
   }
@@ -127,7 +160,7 @@ void ClientSession::Draw() {
 }
 
 absl::Duration ClientSession::WaitTime() const {
-  absl::Duration wait = bar_.WaitTime(Now());
+  absl::Duration wait = std::min(bar_.WaitTime(Now()), prediction_.WaitTime());
   if (!connected_) wait = std::min(wait, kConnectingNotice);
   return wait;
 }

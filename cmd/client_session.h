@@ -5,7 +5,8 @@
 // It never touches the real terminal: typed bytes come in through
 // HandleInput(), window sizes through HandleResize(), and every frame to show
 // goes out through the `draw` callback as a composed core::Framebuffer (the
-// newest server screen with the notification bar on top). cmd/connect.cc
+// newest server screen, the local-echo predictions drawn over it
+// (core::PredictionEngine, spec §A/§E.3), and the notification bar on top). cmd/connect.cc
 // turns those frames into bytes with term::Renderer; tests just keep them.
 // Like ServerSession, the caller drives it:
 //
@@ -29,13 +30,14 @@
 #include "cmd/user_stream.h"
 #include "core/framebuffer.h"
 #include "core/notification_bar.h"
+#include "core/prediction_engine.h"
 #include "net/session_key.h"
 #include "net/transport.h"
 
 namespace moshx::cmd {
 
 // --predict: which keystrokes to echo locally before the server confirms
-// them (the engine arrives with the prediction issue; the mode is kept).
+// them (core::PredictionDisplay).
 enum class PredictMode { kAdaptive, kAlways, kNever, kExperimental };
 
 struct ClientSessionOptions {
@@ -46,6 +48,8 @@ struct ClientSessionOptions {
   int height = 24;
   EscapeKeyConfig escape = EscapeKeyConfig::FromEnvironment(std::nullopt);
   PredictMode predict = PredictMode::kAdaptive;
+  // --predict-overwrite: predicted characters overwrite instead of insert.
+  bool predict_overwrite = false;
   // Prepended to window titles the server sets ("" = none).
   std::string title_prefix;
   // No server state within this long: give up (mosh: 15 s).
@@ -95,6 +99,7 @@ class ClientSession {
   const core::Framebuffer& last_frame() const { return last_frame_; }
   const ClientTransport& transport() const { return *transport_; }
   const core::NotificationBar& notification_bar() const { return bar_; }
+  const core::PredictionEngine& prediction() const { return prediction_; }
 
  private:
   ClientSession(const net::Clock* clock, const ClientSessionOptions& options, DrawFunction draw);
@@ -102,6 +107,8 @@ class ClientSession {
   absl::Duration Now() const { return clock_->Now().since_epoch(); }
   void StartShutdown(std::string message);
   void Draw();
+  // The newest server state as the prediction engine sees it.
+  core::ServerView ServerViewNow() const;
 
   const net::Clock* const clock_;
   const ClientSessionOptions options_;
@@ -109,6 +116,7 @@ class ClientSession {
   std::unique_ptr<ClientTransport> transport_;
   EscapeKeyProcessor escape_;
   core::NotificationBar bar_;
+  core::PredictionEngine prediction_;
   core::Framebuffer last_frame_;
   net::MonoTime start_time_;
   uint64_t last_remote_num_ = 0;

@@ -1,5 +1,8 @@
 #include "cmd/server_session.h"
 
+#include <termios.h>
+#include <unistd.h>
+
 #include <csignal>
 
 #include <algorithm>
@@ -156,9 +159,25 @@ void ServerSession::ReadPty() {
 }
 
 void ServerSession::PublishScreen() {
+  UpdatePtyState();
   core::Framebuffer fb = emulator_.Snapshot();
   if (fb == transport_->local_state().framebuffer()) return;
   transport_->mutable_local_state().set_framebuffer(std::move(fb));
+}
+
+void ServerSession::UpdatePtyState() {
+  if (options_.mode != net::WireMode::kMoshx || pty_ == nullptr) return;
+  absl::StatusOr<term::TerminalModes> modes = pty_->GetTerminalModes();
+  if (!modes.ok()) return;
+  core::PtyState state;
+  state.echo = modes->echo;
+  state.canonical = modes->canonical;
+  const pid_t group = tcgetpgrp(pty_->master_fd());
+  state.foreground = group > 0 ? static_cast<uint32_t>(group) : 0;
+  state.shell_foreground = group > 0 && group == pty_->child_pid();
+  if (transport_->local_state().pty_state() != state) {
+    transport_->mutable_local_state().set_pty_state(state);
+  }
 }
 
 void ServerSession::UpdateEchoAck(net::MonoTime now) {
@@ -175,7 +194,10 @@ void ServerSession::UpdateEchoAck(net::MonoTime now) {
 void ServerSession::Service() {
   if (done_) return;
   net::MonoTime now = clock_->Now();
-  if (!shutting_down_) UpdateEchoAck(now);
+  if (!shutting_down_) {
+    UpdatePtyState();
+    UpdateEchoAck(now);
+  }
   if (transport_->counterparty_shutting_down() && transport_->counterparty_shutdown_ack_sent()) {
     return Finish("the client ended the session", true);
   }

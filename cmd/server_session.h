@@ -21,6 +21,10 @@
 //     the newest screen is ever sent.
 //   - Echo ack: for each client state carrying events, its number becomes the
 //     echo ack 50 ms after it arrived.
+//   - moshx mode only: every state carries the pty's ECHO/ICANON flags and
+//     whether the shell itself is in the foreground (TerminalState's
+//     pty_state), sampled before each echo-ack update, so the client never
+//     predicts while a password is typed. Never sent to a mosh client.
 //   - The session ends with the shutdown handshake when the shell exits, on a
 //     terminating signal, on the network or SIGUSR1 timeouts, when the client
 //     shuts down, or when no client shows up within `connect_timeout`.
@@ -111,6 +115,7 @@ class ServerSession {
   void ReadPty();
   void FlushPtyInput();
   void UpdateEchoAck(net::MonoTime now);
+  void UpdatePtyState();
   void PublishScreen();
   void BeginShutdown(std::string reason);
   void Finish(std::string reason, bool clean);

@@ -3,13 +3,68 @@
 #include "absl/strings/str_cat.h"
 #include "core/diff.h"
 #include "net/instruction.h"
+#include "net/wire_format.h"
 
 namespace moshx::cmd {
+namespace {
+
+// PtyEchoState fields (inside field::kMoshxPtyEchoState).
+constexpr uint32_t kEchoField = 1;
+constexpr uint32_t kCanonicalField = 2;
+constexpr uint32_t kShellForegroundField = 3;
+constexpr uint32_t kForegroundField = 4;
+
+std::string EncodePtyState(const core::PtyState& s) {
+  std::string payload;
+  net::AppendVarintField(&payload, kEchoField, s.echo);
+  net::AppendVarintField(&payload, kCanonicalField, s.canonical);
+  net::AppendVarintField(&payload, kShellForegroundField, s.shell_foreground);
+  net::AppendVarintField(&payload, kForegroundField, s.foreground);
+  std::string field;
+  net::AppendBytesField(&field, net::field::kMoshxPtyEchoState, payload);
+  return field;
+}
+
+absl::Status DecodePtyState(absl::string_view payload, core::PtyState* s) {
+  net::ProtoReader reader(payload);
+  while (!reader.done()) {
+    net::ProtoField f;
+    if (absl::Status st = reader.Next(&f); !st.ok()) return st;
+    if (f.type != net::WireType::kVarint) continue;  // room to grow
+    if (f.number == kEchoField) s->echo = f.varint != 0;
+    if (f.number == kCanonicalField) s->canonical = f.varint != 0;
+    if (f.number == kShellForegroundField) s->shell_foreground = f.varint != 0;
+    if (f.number == kForegroundField) s->foreground = static_cast<uint32_t>(f.varint);
+  }
+  return absl::OkStatus();
+}
+
+// Finds the moshx pty state among an Instruction's unknown fields.
+absl::Status ReadExtensions(absl::string_view unknown, std::optional<core::PtyState>* out) {
+  net::ProtoReader reader(unknown);
+  while (!reader.done()) {
+    net::ProtoField f;
+    if (absl::Status st = reader.Next(&f); !st.ok()) return st;
+    if (f.number != net::field::kMoshxPtyEchoState) continue;
+    if (f.type != net::WireType::kLengthDelimited) {
+      return absl::InvalidArgumentError("bad pty state extension");
+    }
+    core::PtyState s;
+    if (absl::Status st = DecodePtyState(f.bytes, &s); !st.ok()) return st;
+    *out = s;
+  }
+  return absl::OkStatus();
+}
+
+}  // namespace
 
 std::string TerminalState::DiffFrom(const TerminalState& reference) const {
   net::HostMessage message;
   if (echo_ack_ != reference.echo_ack_) {
     message.instructions.emplace_back().echo_ack = echo_ack_;
+  }
+  if (pty_state_.has_value() && pty_state_ != reference.pty_state_) {
+    message.instructions.emplace_back().unknown_fields = EncodePtyState(*pty_state_);
   }
   if (!(framebuffer_ == reference.framebuffer_)) {
     const core::Framebuffer& ref = reference.framebuffer_;
@@ -28,6 +83,11 @@ absl::Status TerminalState::ApplyDiff(absl::string_view diff) {
   absl::StatusOr<net::HostMessage> message = net::HostMessage::Parse(diff);
   if (!message.ok()) return message.status();
   for (const net::HostInstruction& inst : message->instructions) {
+    if (!inst.unknown_fields.empty()) {
+      if (absl::Status st = ReadExtensions(inst.unknown_fields, &pty_state_); !st.ok()) {
+        return st;
+      }
+    }
     if (inst.hostbytes.has_value()) {
       absl::StatusOr<core::Framebuffer> next = core::Apply(framebuffer_, *inst.hostbytes);
       if (!next.ok()) return next.status();

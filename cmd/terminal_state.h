@@ -9,6 +9,16 @@
 // HostBytes = core::Diff(reference, current). ApplyDiff interprets HostBytes
 // with core::Apply, so a client holds an exact copy of the server's screen.
 //
+// moshx extension (never part of a mosh session): the server's pty state
+// (ECHO, ICANON, whether the shell is in the foreground) that lets the client
+// predict safely (core/prediction_engine.h). It travels as its own
+// Instruction whose only field is net::field::kMoshxPtyEchoState (100), a
+// message {1: echo, 2: canonical, 3: shell_foreground, 4: foreground id}
+// (varints), emitted only when set and changed. A state whose pty state was
+// never set (every state of a mosh-mode server) diffs exactly as mosh's.
+// A mosh client ignores the unknown extension; a moshx client talking to
+// mosh-server simply never gets one (pty_state() stays nullopt).
+//
 // ApplyDiff rejects (the transport drops) a decreasing echo ack, a bad size
 // and any HostBytes outside core::Apply's repertoire. On error the state may
 // be partly updated; the transport discards such a copy.
@@ -19,11 +29,13 @@
 #define MOSHX_CMD_TERMINAL_STATE_H_
 
 #include <cstdint>
+#include <optional>
 #include <string>
 
 #include "absl/status/status.h"
 #include "absl/strings/string_view.h"
 #include "core/framebuffer.h"
+#include "core/prediction_engine.h"
 
 namespace moshx::cmd {
 
@@ -39,6 +51,9 @@ class TerminalState {
   void set_framebuffer(core::Framebuffer fb) { framebuffer_ = std::move(fb); }
   uint64_t echo_ack() const { return echo_ack_; }
   void set_echo_ack(uint64_t n) { echo_ack_ = n; }
+  // moshx mode only (see the file comment); nullopt = not reported.
+  const std::optional<core::PtyState>& pty_state() const { return pty_state_; }
+  void set_pty_state(std::optional<core::PtyState> s) { pty_state_ = s; }
 
   // net/sync_state.h contract.
   std::string DiffFrom(const TerminalState& reference) const;
@@ -46,13 +61,15 @@ class TerminalState {
   std::string InitDiff() const;
   void Subtract(const TerminalState&) {}
   friend bool operator==(const TerminalState& a, const TerminalState& b) {
-    return a.echo_ack_ == b.echo_ack_ && a.framebuffer_ == b.framebuffer_;
+    return a.echo_ack_ == b.echo_ack_ && a.pty_state_ == b.pty_state_ &&
+           a.framebuffer_ == b.framebuffer_;
   }
   friend bool operator!=(const TerminalState& a, const TerminalState& b) { return !(a == b); }
 
  private:
   core::Framebuffer framebuffer_;
   uint64_t echo_ack_ = 0;
+  std::optional<core::PtyState> pty_state_;
 };
 
 }  // namespace moshx::cmd

@@ -78,5 +78,46 @@ TEST(TerminalStateTest, RejectsDecreasingEchoAckBadSizesAndGarbage) {
   EXPECT_FALSE(TerminalState().ApplyDiff("\xff\xff").ok());
 }
 
+TEST(TerminalStateTest, PtyStateTravelsInTheMoshxExtensionField) {
+  TerminalState server(80, 24);
+  server.set_echo_ack(3);
+  server.set_pty_state(core::PtyState{/*echo=*/false, /*canonical=*/true, true, 4242});
+  const std::string diff = server.DiffFrom(TerminalState(80, 24));
+  absl::StatusOr<net::HostMessage> parsed = net::HostMessage::Parse(diff);
+  ASSERT_TRUE(parsed.ok());
+  ASSERT_EQ(parsed->instructions.size(), 2u);
+  // Field 100, length-delimited: key 0xA2 0x06.
+  EXPECT_EQ(absl::BytesToHexString(parsed->instructions[1].unknown_fields.substr(0, 2)), "a206");
+  TerminalState client(80, 24);
+  ASSERT_TRUE(client.ApplyDiff(diff).ok());
+  EXPECT_TRUE(client == server);
+  ASSERT_TRUE(client.pty_state().has_value());
+  EXPECT_TRUE(client.pty_state()->secret());
+  EXPECT_EQ(client.pty_state()->foreground, 4242u);
+  // Unchanged: not resent; changed: resent.
+  TerminalState next = server;
+  EXPECT_EQ(next.DiffFrom(server), "");
+  next.set_pty_state(core::PtyState{true, true, true, 4242});
+  ASSERT_TRUE(client.ApplyDiff(next.DiffFrom(server)).ok());
+  EXPECT_TRUE(client.pty_state()->echo);
+}
+
+TEST(TerminalStateTest, WithoutPtyStateTheDiffIsMoshs) {
+  TerminalState server(80, 24);
+  server.set_echo_ack(1);
+  EXPECT_EQ(absl::BytesToHexString(server.DiffFrom(TerminalState(80, 24))), "0a043a024001");
+  TerminalState client(80, 24);
+  ASSERT_TRUE(client.ApplyDiff(server.DiffFrom(TerminalState(80, 24))).ok());
+  EXPECT_FALSE(client.pty_state().has_value());
+}
+
+TEST(TerminalStateTest, MalformedPtyStateIsRejected) {
+  TerminalState client(80, 24);
+  // Instruction { field 100 as a varint }.
+  EXPECT_FALSE(client.ApplyDiff(std::string("\x0a\x03\xa0\x06\x01", 5)).ok());
+  // Truncated payload.
+  EXPECT_FALSE(client.ApplyDiff(std::string("\x0a\x04\xa2\x06\x05\x08", 6)).ok());
+}
+
 }  // namespace
 }  // namespace moshx::cmd
