@@ -376,8 +376,11 @@ absl::Status Applier::Print(char32_t cp) {
   }
   pending_ = false;
   if (w == 2 && x_ == width() - 1 && autowrap && width() > 1) {
-    // Early wrap: blank the last cell and continue on the next row.
-    fb_.MutableRow(y_)->Erase(x_, x_ + 1, Renditions::BackgroundOnly(pen_.bg));
+    // Early wrap: blank the last cell (the row is not marked wrapped) and
+    // continue on the next row.
+    Row* row = fb_.MutableRow(y_);
+    row->Erase(x_, x_ + 1, Renditions::BackgroundOnly(pen_.bg));
+    row->set_wrapped(false);
     LineFeed();
     x_ = 0;
   }
