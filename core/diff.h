@@ -31,13 +31,16 @@
 //     last row) when that is shorter than repainting; when most rows changed,
 //     clearing the display first (CSI H CSI 2 J) is tried too; the shortest
 //     candidate wins;
-//   * rows are painted left to right, skipping unchanged cells; runs of
-//     blanks use ECH or EL when shorter than spaces; every SGR is absolute;
+//   * rows are painted left to right, skipping unchanged cells; a run of
+//     blanks reaching the end of a row that does not wrap is erased with EL
+//     (erased cells, unlike spaces, are not copied by copy-and-paste), other
+//     runs use ECH when shorter than spaces; every SGR is absolute;
 //     each cursor move is the shortest of CUP, CR, LFs and BSs, or (to the
 //     right on the same row) printing again the cells in between; wide
 //     characters are always written whole and a cell left over from a broken
 //     wide character is rewritten; wrapped rows are printed to their last
-//     column and continued through the receiver's pending autowrap;
+//     column (reached by an absolute move) and continued through the
+//     receiver's pending autowrap;
 //   * the final cursor position, visibility and shape, and changed modes.
 // Diff(f, f) is the empty string.
 //

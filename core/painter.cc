@@ -132,6 +132,9 @@ void Painter::PaintRow(int y, const Framebuffer& to) {
 }
 
 void Painter::PaintCells(int y, const Row& want, int must_print) {
+  // Like mosh: the last cell of a wrapping row is always reached with an
+  // absolute move, since terminals may disagree about the columns before.
+  absolute_x_ = want.wrapped() ? LastCellStart(want) : -1;
   int run_begin = -1, run_end = -1;  // pending blanks; run_end: last changed
   Renditions run_renditions;
   for (int x = 0; x < want.width(); ++x) {
@@ -189,7 +192,9 @@ void Painter::FlushRun(int y, int begin, int end, const Renditions& r,
   const int ech_length = 3 + DecimalLength(n);
   bool erase = false;
   if (to_edge && !wrapped) {
-    erase = n > 3;
+    // Always EL at the end of a row (as mosh): erased cells, unlike spaces,
+    // are not copied by the terminal's copy-and-paste.
+    erase = true;
   } else if (!to_edge) {
     erase = n > 4 && ech_length + CupLength(y, end) < n;
   }
@@ -216,6 +221,7 @@ void Painter::FlushRun(int y, int begin, int end, const Renditions& r,
 void Painter::DrawCell(int y, int x, const Cell& cell) {
   BeginPaint(y);
   EnsureAutowrap();
+  if (x == absolute_x_) known_ = false;
   MoveTo(y, x);
   SetPen(cell.renditions, cell.link);
   PrintHere(y, x, cell);

@@ -91,6 +91,9 @@ class Painter {
   bool visible_;
   bool autowrap_;
   int first_painted_row_ = -1;
+  // The column of the current row reached only by an absolute move (the
+  // last cell of a wrapping row), or -1.
+  int absolute_x_ = -1;
   // A cell left over from a broken wide character: must be repainted.
   int force_row_ = -1;
   int force_x_ = -1;
