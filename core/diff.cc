@@ -131,8 +131,9 @@ struct Plan {
 // The diff body for one plan, or nullopt once it grows past `budget` bytes.
 std::optional<std::string> PaintCandidate(const Framebuffer& from,
                                           const Framebuffer& to,
+                                          const DiffOptions& options,
                                           const Plan& plan, size_t budget) {
-  Painter painter(from);
+  Painter painter(from, options);
   if (plan.scroll_lines > 0) {
     painter.ScrollUp(plan.scroll_bottom, plan.scroll_lines);
   }
@@ -163,7 +164,8 @@ bool ClearMayPay(const Framebuffer& from, const Framebuffer& to) {
 
 // The shortest of: painting the changed rows; scrolling first (when rows
 // moved up); clearing the screen first (when most rows changed).
-std::string ShortestBody(const Framebuffer& from, const Framebuffer& to) {
+std::string ShortestBody(const Framebuffer& from, const Framebuffer& to,
+                         const DiffOptions& options) {
   std::vector<Plan> plans;
   const ScrollPlan scroll = FindScroll(from, to);
   if (scroll.lines > 0) {
@@ -180,7 +182,7 @@ std::string ShortestBody(const Framebuffer& from, const Framebuffer& to) {
   std::optional<std::string> best;
   for (const Plan& plan : plans) {
     std::optional<std::string> candidate = PaintCandidate(
-        from, to, plan, best ? best->size() - 1 : SIZE_MAX);
+        from, to, options, plan, best ? best->size() - 1 : SIZE_MAX);
     if (candidate) best = std::move(candidate);
   }
   return std::move(*best);
@@ -188,7 +190,8 @@ std::string ShortestBody(const Framebuffer& from, const Framebuffer& to) {
 
 }  // namespace
 
-std::string Diff(const Framebuffer& from, const Framebuffer& to) {
+std::string Diff(const Framebuffer& from, const Framebuffer& to,
+                 const DiffOptions& options) {
   if (from == to) return std::string();
   std::string out;
   AppendHeader(from, to, &out);
@@ -204,17 +207,17 @@ std::string Diff(const Framebuffer& from, const Framebuffer& to) {
                       "\x1b[?6l");
       ForgetSavedCursorState(to, &start);
     }
-    Painter painter(start);
+    Painter painter(start, options);
     if (switched) painter.ForgetCursor();
     painter.EraseScreen();
     painter.PaintRows(to);
     painter.Finish(start, to);
     return out + painter.out();
   }
-  return out + ShortestBody(from, to);
+  return out + ShortestBody(from, to, options);
 }
 
-std::string Repaint(const Framebuffer& to) {
+std::string Repaint(const Framebuffer& to, const DiffOptions& options) {
   std::string out =
       "\x1b[r\x1b[0m\x1b]8;;\x1b\\\x1b[?6l\x1b[?7h\x1b[?25l"
       "\x1b[?9l\x1b[?1000l\x1b[?1002l\x1b[?1003l"
@@ -240,7 +243,7 @@ std::string Repaint(const Framebuffer& to) {
   cursor->visible = false;
   cursor->shape = to.cursor().shape;
   cursor->blinking = !to.cursor().blinking;
-  Painter painter(from);
+  Painter painter(from, options);
   painter.EraseScreen();
   painter.PaintRows(to);
   painter.Finish(from, to);

@@ -70,9 +70,22 @@ namespace moshx::core {
 // dropped (the receiver's bell count then lags behind).
 inline constexpr int kMaxBells = 64;
 
+// What the receiving terminal can do. The defaults are what the wire
+// assumes (mosh's server side): erasing fills with the current background
+// colour (BCE) and ECH exists. A local terminal may lack either (terminfo
+// `bce`, `ech`; TERM=screen has neither).
+struct DiffOptions {
+  // When false, blanks with a non-default background are written as spaces
+  // instead of being erased (ECH/EL leave such terminals' default colour).
+  bool background_color_erase = true;
+  // When false, ECH is never used (EL and spaces only).
+  bool erase_characters = true;
+};
+
 // The escape-sequence string that turns a terminal showing `from` into one
 // showing `to` (see the file comment). Never fails.
-std::string Diff(const Framebuffer& from, const Framebuffer& to);
+std::string Diff(const Framebuffer& from, const Framebuffer& to,
+                 const DiffOptions& options = DiffOptions());
 
 // Draws `to` on a terminal in an unknown state (startup, after Ctrl-L or
 // SIGCONT): resets the scroll region, SGR, hyperlink, origin mode and mouse
@@ -82,7 +95,8 @@ std::string Diff(const Framebuffer& from, const Framebuffer& to);
 // bell count, clipboard and alternate-screen flag equal to to's:
 //   Apply(x, Repaint(to)) == to.
 // Uses Diff()'s subset plus the resets CSI ? 9/1000/1002/1003/1005/1006/1015 l.
-std::string Repaint(const Framebuffer& to);
+std::string Repaint(const Framebuffer& to,
+                    const DiffOptions& options = DiffOptions());
 
 // Applies `diff` to a copy of `from`, interpreting exactly the subset Diff()
 // emits with a VT/xterm terminal's semantics (deferred autowrap, BCE erase,

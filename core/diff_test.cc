@@ -337,6 +337,35 @@ TEST(DiffTest, InvalidCursorGivesAbsoluteMoves) {
   EXPECT_EQ(Diff(a, b), "\x1b[2;1Hhi\x1b[1;3H");
 }
 
+TEST(DiffTest, OptionsForTerminalsWithoutBceOrEch) {
+  Framebuffer a(40, 2);
+  WriteText(&a, 0, "0123456789012345678901234567890123456789");
+  Framebuffer b = a;
+  Renditions blue;
+  blue.bg = Color::Indexed(4);
+  b.MutableRow(0)->Erase(2, 40, blue);  // coloured blanks to the end
+  b.MutableRow(0)->Erase(0, 1, Renditions());
+  DiffOptions no_bce;
+  no_bce.background_color_erase = false;
+  const std::string spaces = Diff(a, b, no_bce);
+  EXPECT_EQ(spaces.find("\x1b[K"), std::string::npos) << EscapeDiff(spaces);
+  EXPECT_TRUE(RoundTrips(a, b));  // the default (BCE) diff
+  EXPECT_NE(Diff(a, b).find("\x1b[K"), std::string::npos);
+  Framebuffer c = a;
+  c.MutableRow(0)->Erase(5, 30, Renditions());
+  DiffOptions no_ech;
+  no_ech.erase_characters = false;
+  EXPECT_NE(Diff(a, c).find('X'), std::string::npos);
+  EXPECT_EQ(Diff(a, c, no_ech).find('X'), std::string::npos);
+  for (const DiffOptions& options : {no_bce, no_ech}) {
+    for (const Framebuffer* to : {&b, &c}) {
+      absl::StatusOr<Framebuffer> applied = Apply(a, Diff(a, *to, options));
+      ASSERT_TRUE(applied.ok());
+      EXPECT_TRUE(*applied == *to);
+    }
+  }
+}
+
 TEST(ApplyTest, RejectsSequencesOutsideTheSubset) {
   Framebuffer f(10, 3);
   for (const char* bad : {"\x1b[c", "\x1b[5n", "\x1b[6n", "\x1b[>c", "\x1b[1J",

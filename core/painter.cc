@@ -65,8 +65,9 @@ int CursorStyleNumber(const Cursor& c) {
 
 }  // namespace
 
-Painter::Painter(const Framebuffer& start)
-    : screen_(start),
+Painter::Painter(const Framebuffer& start, const DiffOptions& options)
+    : options_(options),
+      screen_(start),
       y_(start.cursor().row),
       x_(start.cursor().col),
       pending_(start.cursor().col == start.width() - 1),
@@ -190,13 +191,16 @@ void Painter::FlushRun(int y, int begin, int end, const Renditions& r,
   const int n = end - begin;
   const bool to_edge = end == width;
   const int ech_length = 3 + DecimalLength(n);
+  const bool may_erase =
+      options_.background_color_erase || r.bg.is_default();
   bool erase = false;
   if (to_edge && !wrapped) {
     // Always EL at the end of a row (as mosh): erased cells, unlike spaces,
     // are not copied by the terminal's copy-and-paste.
-    erase = true;
+    erase = may_erase;
   } else if (!to_edge) {
-    erase = n > 4 && ech_length + CupLength(y, end) < n;
+    erase = may_erase && options_.erase_characters && n > 4 &&
+            ech_length + CupLength(y, end) < n;
   }
   if (!erase) {
     Cell blank;

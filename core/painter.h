@@ -17,6 +17,7 @@
 #include <string>
 
 #include "absl/strings/string_view.h"
+#include "core/diff.h"
 #include "core/framebuffer.h"
 
 namespace moshx::core {
@@ -26,7 +27,7 @@ class Painter {
   // Starts from a receiver showing `start` (cursor at start.cursor(), which
   // may be in the pending-wrap state if it is in the last column), SGR 0, no
   // link, scroll region = whole screen.
-  explicit Painter(const Framebuffer& start);
+  Painter(const Framebuffer& start, const DiffOptions& options);
 
   // Appends raw bytes (caller guarantees they do not move the cursor or
   // change the pen).
@@ -80,6 +81,7 @@ class Painter {
   void SetPen(const Renditions& r, const std::shared_ptr<const Hyperlink>& l);
   void EnsureAutowrap();
 
+  const DiffOptions options_;
   Framebuffer screen_;  // the receiver's screen (cursor field unused)
   std::string out_;
   int y_;
