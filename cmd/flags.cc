@@ -47,6 +47,9 @@ struct RawFlags {
   std::string client_port;
   std::string client_mode = "moshx";
   std::string client_connection_id;
+
+  std::string bootstrap_mode = "auto";  // connect --bootstrap
+  BootstrapOptions bootstrap;           // `moshx bootstrap`
 };
 
 struct App {
@@ -54,7 +57,24 @@ struct App {
   CLI::App* serve = nullptr;
   CLI::App* connect = nullptr;
   CLI::App* client = nullptr;
+  CLI::App* bootstrap = nullptr;
 };
+
+// `moshx bootstrap` (bootstrap helper).
+CLI::App* AddBootstrap(CLI::App& app, RawFlags* f) {
+  CLI::App* b = app.add_subcommand(
+      "bootstrap", "Copy this moshx to [user@]host over SSH (no root needed), unless it is there");
+  b->add_option("destination", f->bootstrap.destination, "[user@]host, as given to ssh")
+      ->required();
+  b->add_option("--ssh", f->bootstrap.ssh, "SSH command to use (e.g. \"ssh -p 2222\")")
+      ->capture_default_str();
+  b->add_option("--dest", f->bootstrap.dest_path,
+                "Where to put moshx on the remote (~/ or relative: the remote home)")
+      ->capture_default_str();
+  b->add_flag("--force", f->bootstrap.force, "Upload even when the same build is there");
+  b->add_flag("--json", f->bootstrap.json, "Print one JSON line describing what was done");
+  return b;
+}
 
 App BuildApp(RawFlags* f) {
   App a;
@@ -112,6 +132,11 @@ App BuildApp(RawFlags* f) {
                     "Predicted characters overwrite instead of insert");
   connect->add_option("--title-prefix", f->title_prefix, "Text put before window titles");
   connect->add_flag("-v,--verbose", f->connect_verbose, "Print what moshx does to stderr");
+  connect->add_option("--bootstrap", f->bootstrap_mode,
+                      "Copy moshx to the remote first: auto (when missing or another build), "
+                      "always or never")
+      ->check(CLI::IsMember({"auto", "always", "never"}))
+      ->capture_default_str();
   a.connect = connect;
 
   CLI::App* client = app.add_subcommand(
@@ -127,6 +152,7 @@ App BuildApp(RawFlags* f) {
       ->check(CLI::IsMember({"adaptive", "always", "never", "experimental"}));
   client->add_option("--title-prefix", f->title_prefix, "Text put before window titles");
   a.client = client;
+  a.bootstrap = AddBootstrap(app, f);
   return a;
 }
 
@@ -247,6 +273,22 @@ ParsedCommandLine FinishConnect(const RawFlags& f,
                         (overwrite != env.end() && overwrite->second == "yes");
   o.title_prefix = f.title_prefix;
   o.verbose = f.connect_verbose;
+  o.bootstrap = f.bootstrap_mode == "always"  ? BootstrapMode::kAlways
+                : f.bootstrap_mode == "never" ? BootstrapMode::kNever
+                                              : BootstrapMode::kAuto;
+  return r;
+}
+
+ParsedCommandLine FinishBootstrap(const RawFlags& f) {
+  ParsedCommandLine r;
+  r.action = ParsedCommandLine::Action::kRun;
+  r.command = Command::kBootstrap;
+  r.bootstrap = f.bootstrap;
+  const std::string& dest = r.bootstrap.dest_path;
+  if (dest.empty() || dest.back() == '/' || dest == "~" ||
+      dest.find('\n') != std::string::npos) {
+    return UsageError(absl::StrCat("--dest must name a file, got '", dest, "'"));
+  }
   return r;
 }
 
@@ -299,7 +341,7 @@ ParsedCommandLine ParseCommandLine(const std::vector<std::string>& args,
     return Exit(0, absl::StrCat(e.what(), "\n"), "");
   } catch (const CLI::ExtrasError&) {
     std::vector<std::string> extras = a.app->remaining();
-    for (CLI::App* sub : {a.serve, a.connect, a.client}) {
+    for (CLI::App* sub : {a.serve, a.connect, a.client, a.bootstrap}) {
       if (extras.empty() && sub->parsed()) extras = sub->remaining();
     }
     return UnexpectedArgument(extras);
@@ -309,6 +351,7 @@ ParsedCommandLine ParseCommandLine(const std::vector<std::string>& args,
   if (a.serve->parsed()) return FinishServe(flags, env);
   if (a.connect->parsed()) return FinishConnect(flags, env);
   if (a.client->parsed()) return FinishClient(flags, env);
+  if (a.bootstrap->parsed()) return FinishBootstrap(flags);
   return UsageError("no command given");
 }
 

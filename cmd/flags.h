@@ -24,7 +24,15 @@
 
 namespace moshx::cmd {
 
-enum class Command { kNone, kServe, kConnect, kClient };
+enum class Command { kNone, kServe, kConnect, kClient, kBootstrap };
+
+// `moshx connect --bootstrap`: when to copy this binary to the remote first
+// (see cmd/bootstrap.h).
+enum class BootstrapMode {
+  kAuto,    // if the remote has no moshx of this build (only with the default --server)
+  kAlways,  // upload every time, then run the uploaded copy
+  kNever,   // run --server as given
+};
 
 // `moshx serve`.
 struct ServeOptions {
@@ -54,6 +62,22 @@ struct ConnectOptions {
   std::string title_prefix;
   int verbose = 0;
   std::vector<std::string> command;   // run instead of the login shell
+  BootstrapMode bootstrap = BootstrapMode::kAuto;  // --bootstrap (bootstrap helper)
+};
+
+// `moshx bootstrap [user@]host`: copy this binary to the remote (cmd/bootstrap.h).
+struct BootstrapOptions {
+  std::string destination;                       // [user@]host, passed to ssh as is
+  std::string ssh = "ssh";                       // split like a shell (cmd/ssh.h)
+  std::string dest_path = "~/.local/bin/moshx";  // --dest: "~/...", relative to $HOME, or absolute
+  bool force = false;                            // upload even when the same build is there
+  bool json = false;                             // one JSON line on stdout, no progress bar
+  // Library use only (not on the command line):
+  // Also look this command up on the remote PATH; when it is this very build
+  // nothing is uploaded and BootstrapResult::server names it. Empty: no lookup.
+  std::string check_command;
+  // The binary to copy and compare; tests point it at a built moshx.
+  std::string binary_path = "/proc/self/exe";
 };
 
 // `moshx client`: attach to a running server given its address; the key
@@ -80,6 +104,7 @@ struct ParsedCommandLine {
   ServeOptions serve;
   ConnectOptions connect;
   ClientOptions client;
+  BootstrapOptions bootstrap;
   // Non-fatal problems (e.g. a malformed timeout variable), one per line.
   std::vector<std::string> warnings;
 };

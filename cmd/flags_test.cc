@@ -252,5 +252,64 @@ TEST(ClientFlagsTest, RejectsBadPortsAndMissingIds) {
   }
 }
 
+// --- bootstrap (helper "bootstrap") ---
+
+TEST(BootstrapFlagsTest, DefaultsToTheHomeAndNoForce) {
+  ParsedCommandLine r = ParseCommandLine({"moshx", "bootstrap", "me@host"}, {});
+  ASSERT_EQ(r.action, ParsedCommandLine::Action::kRun) << r.err;
+  EXPECT_EQ(r.command, Command::kBootstrap);
+  EXPECT_EQ(r.bootstrap.destination, "me@host");
+  EXPECT_EQ(r.bootstrap.ssh, "ssh");
+  EXPECT_EQ(r.bootstrap.dest_path, "~/.local/bin/moshx");
+  EXPECT_FALSE(r.bootstrap.force);
+  EXPECT_FALSE(r.bootstrap.json);
+  EXPECT_EQ(r.bootstrap.binary_path, "/proc/self/exe");
+}
+
+TEST(BootstrapFlagsTest, ParsesEveryOption) {
+  ParsedCommandLine r = ParseCommandLine({"moshx", "bootstrap", "--ssh", "ssh -p 2222", "--dest",
+                                          "bin/moshx", "--force", "--json", "host"},
+                                         {});
+  ASSERT_EQ(r.action, ParsedCommandLine::Action::kRun) << r.err;
+  EXPECT_EQ(r.bootstrap.destination, "host");
+  EXPECT_EQ(r.bootstrap.ssh, "ssh -p 2222");
+  EXPECT_EQ(r.bootstrap.dest_path, "bin/moshx");
+  EXPECT_TRUE(r.bootstrap.force);
+  EXPECT_TRUE(r.bootstrap.json);
+}
+
+TEST(BootstrapFlagsTest, NeedsADestinationAndAFileToWrite) {
+  for (std::vector<std::string> args :
+       {std::vector<std::string>{"moshx", "bootstrap"},
+        {"moshx", "bootstrap", "host", "--dest", "~/bin/"},
+        {"moshx", "bootstrap", "host", "--dest", ""},
+        {"moshx", "bootstrap", "host", "extra"},
+        {"moshx", "bootstrap", "host", "--bogus"}}) {
+    ParsedCommandLine r = ParseCommandLine(args, {});
+    EXPECT_EQ(r.exit_code, 2) << args.back();
+    EXPECT_THAT(r.err, EndsWith("run 'moshx --help' for usage\n")) << args.back();
+  }
+}
+
+TEST(BootstrapFlagsTest, HelpListsTheFlags) {
+  ParsedCommandLine r = ParseCommandLine({"moshx", "bootstrap", "--help"}, {});
+  EXPECT_EQ(r.exit_code, 0);
+  for (const char* flag : {"--ssh", "--dest", "--force", "--json"}) {
+    EXPECT_THAT(r.out, HasSubstr(flag));
+  }
+}
+
+TEST(BootstrapFlagsTest, ConnectBootstrapModes) {
+  ParsedCommandLine r = ParseCommandLine({"moshx", "connect", "host"}, {});
+  ASSERT_EQ(r.action, ParsedCommandLine::Action::kRun) << r.err;
+  EXPECT_EQ(r.connect.bootstrap, BootstrapMode::kAuto);
+  r = ParseCommandLine({"moshx", "connect", "--bootstrap", "always", "host"}, {});
+  EXPECT_EQ(r.connect.bootstrap, BootstrapMode::kAlways);
+  r = ParseCommandLine({"moshx", "connect", "--bootstrap=never", "host"}, {});
+  EXPECT_EQ(r.connect.bootstrap, BootstrapMode::kNever);
+  r = ParseCommandLine({"moshx", "connect", "--bootstrap", "sometimes", "host"}, {});
+  EXPECT_EQ(r.exit_code, 2);
+}
+
 }  // namespace
 }  // namespace moshx::cmd

@@ -5,6 +5,7 @@
 #include <string>
 #include <vector>
 
+#include "cmd/bootstrap.h"
 #include "cmd/connect.h"
 #include "cmd/flags.h"
 #include "cmd/serve.h"
@@ -43,6 +44,8 @@ int main(int argc, char** argv) {
       return moshx::cmd::RunConnect(parsed.connect);
     case moshx::cmd::Command::kClient:
       return moshx::cmd::RunDirectClient(parsed.client);
+    case moshx::cmd::Command::kBootstrap:
+      return moshx::cmd::RunBootstrap(parsed.bootstrap);
     case moshx::cmd::Command::kNone:
       break;
   }

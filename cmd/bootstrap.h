@@ -1,0 +1,83 @@
+// `moshx bootstrap`: put this very binary on a server over SSH, with no root
+// and no internet on the server, and only when it is not there already.
+//
+// One SSH connection carries the whole conversation (see
+// cmd/bootstrap_script.h for the protocol): the remote reports its OS,
+// architecture, hashing tool and what sits at the destination; this side
+// refuses a platform mismatch, skips the upload when the remote copy is the
+// same build, and otherwise streams /proc/self/exe into a temporary file
+// beside the destination, which the remote checks and renames into place.
+//
+// `moshx connect --bootstrap auto|always|never` calls Bootstrap() with
+// `check_command` set to its --server, then runs `BootstrapResult::server`.
+//
+// Thread-safety: the functions are reentrant; they fork ssh and wait for it.
+#ifndef MOSHX_CMD_BOOTSTRAP_H_
+#define MOSHX_CMD_BOOTSTRAP_H_
+
+#include <cstdint>
+#include <functional>
+#include <string>
+
+#include "absl/status/statusor.h"
+#include "absl/time/time.h"
+#include "cmd/bootstrap_script.h"
+#include "cmd/flags.h"
+
+namespace moshx::cmd {
+
+// BootstrapOptions (the command line and the library knobs) is in cmd/flags.h.
+
+struct BootstrapResult {
+  enum class Action {
+    kChecked,    // CheckRemote only: nothing was changed
+    kUnchanged,  // the same build was already there; nothing uploaded
+    kInstalled,  // nothing was at the destination; uploaded
+    kReplaced,   // another file (or build) was at the destination; replaced
+  };
+  Action action = Action::kChecked;
+  RemoteProbe probe;         // what the remote reported before any change
+  std::string path;          // absolute remote path of the destination
+  // What to run on the remote to get this build: `check_command`'s path when
+  // that is this build (and no upload was forced), else `path`. Empty after
+  // CheckRemote when neither is this build.
+  std::string server;
+  uint64_t bytes_uploaded = 0;
+  absl::Duration upload_time = absl::ZeroDuration();
+  std::string sha256;        // this binary's SHA-256, lowercase hex
+  std::string build_id;      // this binary's GNU build id, lowercase hex (may be empty)
+};
+
+// Called while uploading with the bytes sent so far and the total.
+using BootstrapProgress = std::function<void(uint64_t sent, uint64_t total)>;
+
+// Probes the remote over one SSH connection and changes nothing.
+// FailedPrecondition for a platform mismatch, Unavailable when ssh fails
+// (the message includes ssh's own error output).
+absl::StatusOr<BootstrapResult> CheckRemote(const BootstrapOptions& options);
+
+// Probes and, unless the same build is already there (or `force`), uploads
+// in the same SSH connection, then verifies the installed copy's hash (or
+// build id when the remote has no hashing tool). Errors as CheckRemote, plus
+// PermissionDenied when the destination cannot be written (read-only home)
+// and DataLoss when the upload arrived incomplete or altered; on every error
+// the previous file at the destination, if any, is left as it was.
+absl::StatusOr<BootstrapResult> Bootstrap(const BootstrapOptions& options,
+                                          const BootstrapProgress& progress = nullptr);
+
+// "installed", "replaced", "unchanged" or "checked".
+const char* ActionName(BootstrapResult::Action action);
+
+// The one-line human summary and the one-line JSON object (no newline).
+std::string DescribeResult(const BootstrapOptions& options, const BootstrapResult& result);
+std::string ResultJson(const BootstrapOptions& options, const BootstrapResult& result);
+
+// `moshx bootstrap`: runs Bootstrap with a progress bar on stderr when it is
+// a terminal (and not --json), prints the summary (stdout) or the error
+// (stderr; with --json also a JSON line on stdout) and returns the exit
+// status: 0 on success, 1 on failure.
+int RunBootstrap(const BootstrapOptions& options);
+
+}  // namespace moshx::cmd
+
+#endif  // MOSHX_CMD_BOOTSTRAP_H_

@@ -1,0 +1,211 @@
+// Bootstrap() end to end against testdata/bootstrap/fake_ssh.sh, which runs
+// the remote script locally (a temporary $HOME, a chosen PATH), uploading the
+// real static moshx binary. The real-sshd tests are in
+// cmd/e2e/bootstrap_e2e_test.sh.
+#include "cmd/bootstrap.h"
+
+#include <stdlib.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <filesystem>
+#include <fstream>
+#include <sstream>
+
+#include "gmock/gmock.h"
+#include "gtest/gtest.h"
+
+namespace moshx::cmd {
+namespace {
+
+namespace fs = std::filesystem;
+using ::testing::HasSubstr;
+using Action = BootstrapResult::Action;
+
+std::string Slurp(const fs::path& p) {
+  std::ifstream in(p, std::ios::binary);
+  std::ostringstream s;
+  s << in.rdbuf();
+  return s.str();
+}
+
+void WriteFile(const fs::path& p, const std::string& text, fs::perms perms = fs::perms(0755)) {
+  std::ofstream(p, std::ios::binary) << text;
+  fs::permissions(p, perms);
+}
+
+class BootstrapTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    const ::testing::TestInfo* info = ::testing::UnitTest::GetInstance()->current_test_info();
+    root_ = fs::path(getenv("TEST_TMPDIR")) / info->name();
+    fs::remove_all(root_);
+    home_ = root_ / "home";
+    fs::create_directories(home_);
+    fake_ssh_ = fs::absolute("testdata/bootstrap/fake_ssh.sh");
+    setenv("FAKE_SSH_HOME", home_.c_str(), 1);
+    unsetenv("FAKE_SSH_PATH");
+    options_.destination = "user@host";
+    options_.ssh = fake_ssh_.string();
+    options_.binary_path = fs::absolute("cmd/moshx").string();
+    binary_ = Slurp(options_.binary_path);
+    ASSERT_GT(binary_.size(), 1000u);
+  }
+
+  // A PATH with only the POSIX tools the script may use (no hashing tool),
+  // optionally with a fake uname reporting `arch`.
+  void UseMinimalPath(const std::string& arch = "") {
+    fs::path bin = root_ / "minimal-bin";
+    fs::create_directories(bin);
+    for (const char* tool : {"sh", "mkdir", "cat", "wc", "chmod", "mv", "rm", "uname"}) {
+      fs::create_symlink(fs::path("/bin") / tool, bin / tool);
+    }
+    if (!arch.empty()) {
+      fs::remove(bin / "uname");
+      WriteFile(bin / "uname",
+                "#!/bin/sh\ncase $1 in -s) echo Linux;; -m) echo " + arch + ";; esac\n");
+    }
+    setenv("FAKE_SSH_PATH", bin.c_str(), 1);
+  }
+
+  fs::path Dest() const { return home_ / ".local/bin/moshx"; }
+
+  // No temporary upload files left beside the destination.
+  void ExpectNoLeftovers() {
+    if (!fs::exists(Dest().parent_path())) return;
+    for (const auto& e : fs::directory_iterator(Dest().parent_path())) {
+      EXPECT_THAT(e.path().filename().string(), ::testing::Not(HasSubstr(".moshx-bootstrap")));
+    }
+  }
+
+  fs::path root_, home_, fake_ssh_;
+  BootstrapOptions options_;
+  std::string binary_;
+};
+
+TEST_F(BootstrapTest, InstallsThenFindsItThenForceUploadsAgain) {
+  auto r = Bootstrap(options_);
+  ASSERT_TRUE(r.ok()) << r.status();
+  EXPECT_EQ(r->action, Action::kInstalled);
+  EXPECT_EQ(r->bytes_uploaded, binary_.size());
+  EXPECT_EQ(r->path, Dest().string());
+  EXPECT_EQ(r->server, Dest().string());
+  EXPECT_EQ(r->probe.hash_tool, "sha256sum");
+  EXPECT_EQ(r->build_id.size(), 40u);
+  EXPECT_EQ(Slurp(Dest()), binary_);
+  EXPECT_EQ(fs::status(Dest()).permissions() & fs::perms::all, fs::perms(0755));
+  ExpectNoLeftovers();
+
+  r = Bootstrap(options_);
+  ASSERT_TRUE(r.ok()) << r.status();
+  EXPECT_EQ(r->action, Action::kUnchanged);
+  EXPECT_EQ(r->bytes_uploaded, 0u);
+  EXPECT_EQ(r->server, Dest().string());
+
+  options_.force = true;
+  r = Bootstrap(options_);
+  ASSERT_TRUE(r.ok()) << r.status();
+  EXPECT_EQ(r->action, Action::kReplaced);
+  EXPECT_EQ(r->bytes_uploaded, binary_.size());
+}
+
+TEST_F(BootstrapTest, ReplacesAnotherFileAndHonoursDest) {
+  options_.dest_path = "tools dir/moshx";  // relative to $HOME, with a space
+  fs::create_directories(home_ / "tools dir");
+  WriteFile(home_ / "tools dir/moshx", "#!/bin/sh\necho old\n");
+  auto r = Bootstrap(options_);
+  ASSERT_TRUE(r.ok()) << r.status();
+  EXPECT_EQ(r->action, Action::kReplaced);
+  EXPECT_EQ(r->path, (home_ / "tools dir/moshx").string());
+  EXPECT_EQ(Slurp(home_ / "tools dir/moshx"), binary_);
+}
+
+TEST_F(BootstrapTest, WithoutAHashingToolComparesBuildIds) {
+  UseMinimalPath();
+  auto r = Bootstrap(options_);
+  ASSERT_TRUE(r.ok()) << r.status();
+  EXPECT_EQ(r->probe.hash_tool, "none");
+  EXPECT_EQ(r->action, Action::kInstalled);
+  EXPECT_EQ(Slurp(Dest()), binary_);
+  r = Bootstrap(options_);
+  ASSERT_TRUE(r.ok()) << r.status();
+  EXPECT_EQ(r->action, Action::kUnchanged);
+  // Another build (by its --version line) is replaced.
+  WriteFile(Dest(), "#!/bin/sh\necho 'moshx 0.1.0 (build 000000000000)'\n");
+  r = Bootstrap(options_);
+  ASSERT_TRUE(r.ok()) << r.status();
+  EXPECT_EQ(r->action, Action::kReplaced);
+  EXPECT_EQ(Slurp(Dest()), binary_);
+}
+
+TEST_F(BootstrapTest, RefusesAForeignArchitectureAndWritesNothing) {
+  UseMinimalPath("aarch64");
+  auto r = Bootstrap(options_);
+  EXPECT_EQ(r.status().code(), absl::StatusCode::kFailedPrecondition);
+  EXPECT_THAT(r.status().message(), HasSubstr("Linux aarch64"));
+  EXPECT_THAT(r.status().message(), HasSubstr("x86_64 Linux"));
+  EXPECT_FALSE(fs::exists(home_ / ".local"));
+}
+
+TEST_F(BootstrapTest, UnwritableDestinationIsAClearError) {
+  WriteFile(home_ / "blocker", "a file, not a directory");
+  options_.dest_path = "~/blocker/bin/moshx";
+  auto r = Bootstrap(options_);
+  EXPECT_EQ(r.status().code(), absl::StatusCode::kPermissionDenied);
+  EXPECT_THAT(r.status().message(), HasSubstr("cannot write " + (home_ / "blocker/bin/moshx").string()));
+  EXPECT_THAT(r.status().message(), HasSubstr("--dest"));
+}
+
+TEST_F(BootstrapTest, TruncatedUploadLeavesTheOldFile) {
+  fs::create_directories(Dest().parent_path());
+  WriteFile(Dest(), "old binary\n");
+  // Only the first 300 kB of our output reach the remote shell.
+  // (dd bs=1: head's output is buffered, so it would hold back the commands.)
+  options_.ssh =
+      "/bin/sh -c 'dd bs=1 count=300000 2>/dev/null | \"$0\" \"$@\"' " + fake_ssh_.string();
+  auto r = Bootstrap(options_);
+  EXPECT_EQ(r.status().code(), absl::StatusCode::kDataLoss) << r.status();
+  EXPECT_THAT(r.status().message(), HasSubstr("did not arrive intact"));
+  EXPECT_THAT(r.status().message(), HasSubstr("bytes"));
+  EXPECT_EQ(Slurp(Dest()), "old binary\n");
+  ExpectNoLeftovers();
+}
+
+TEST_F(BootstrapTest, SameBuildOnPathIsUsedAndCheckRemoteChangesNothing) {
+  auto r = CheckRemote(options_);
+  ASSERT_TRUE(r.ok()) << r.status();
+  EXPECT_EQ(r->action, Action::kChecked);
+  EXPECT_EQ(r->server, "");
+  EXPECT_FALSE(fs::exists(home_ / ".local"));
+
+  fs::create_directories(home_ / "bin");
+  WriteFile(home_ / "bin/moshx", binary_);
+  setenv("FAKE_SSH_PATH", (home_.string() + "/bin:/usr/bin:/bin").c_str(), 1);
+  options_.check_command = "moshx";
+  r = Bootstrap(options_);
+  ASSERT_TRUE(r.ok()) << r.status();
+  EXPECT_EQ(r->action, Action::kUnchanged);
+  EXPECT_EQ(r->server, (home_ / "bin/moshx").string());
+  EXPECT_FALSE(fs::exists(Dest()));
+}
+
+TEST_F(BootstrapTest, SshFailureCarriesItsMessage) {
+  options_.ssh = "/bin/sh -c 'echo ssh: Could not resolve hostname nowhere >&2; exit 255'";
+  auto r = Bootstrap(options_);
+  EXPECT_EQ(r.status().code(), absl::StatusCode::kUnavailable);
+  EXPECT_THAT(r.status().message(), HasSubstr("exit status 255"));
+  EXPECT_THAT(r.status().message(), HasSubstr("Could not resolve hostname"));
+}
+
+TEST_F(BootstrapTest, JsonIsOneLine) {
+  auto r = Bootstrap(options_);
+  ASSERT_TRUE(r.ok()) << r.status();
+  std::string json = ResultJson(options_, *r);
+  EXPECT_EQ(json.find('\n'), std::string::npos);
+  EXPECT_THAT(json, HasSubstr("\"action\":\"installed\""));
+  EXPECT_THAT(json, HasSubstr("\"bytes\":" + std::to_string(binary_.size())));
+  EXPECT_THAT(DescribeResult(options_, *r), HasSubstr("installed build"));
+}
+
+}  // namespace
+}  // namespace moshx::cmd

@@ -1,0 +1,14 @@
+#!/bin/sh
+# Stands in for ssh in //cmd:bootstrap_test: called as ssh would be
+# (`fake_ssh.sh [options] -T DEST -- COMMAND`), it runs COMMAND locally with
+# `sh -c` in $FAKE_SSH_HOME (which becomes $HOME), with PATH=$FAKE_SSH_PATH
+# when that is set (to hide hashing tools or substitute uname).
+for a; do last=$a; done
+cd "$FAKE_SSH_HOME" || exit 255
+HOME=$FAKE_SSH_HOME
+export HOME
+if [ -n "${FAKE_SSH_PATH:-}" ]; then
+  PATH=$FAKE_SSH_PATH
+  export PATH
+fi
+exec /bin/sh -c "$last"
