@@ -35,7 +35,8 @@ e2e_cleanup() {
   for pid in "${E2E_PIDS[@]:-}"; do
     [ -n "$pid" ] && kill "$pid" 2>/dev/null
   done
-  tmux -S "$E2E_TMUX_SOCKET" kill-server 2>/dev/null
+  # Never hang on the way out (a stopped process, a stuck server).
+  timeout 5 tmux -S "$E2E_TMUX_SOCKET" kill-server 2>/dev/null
   for pid in "${E2E_PIDS[@]:-}"; do
     [ -n "$pid" ] && kill -9 "$pid" 2>/dev/null
   done

@@ -1,0 +1,144 @@
+#!/usr/bin/env bash
+# `moshx bootstrap` against a real sshd on loopback and an unprivileged user
+# (moshx-boot) whose home starts without moshx: installs, finds it the second
+# time, draws a progress bar on a terminal, survives a killed upload, reports
+# a read-only home clearly, and `moshx connect --bootstrap auto` works on a
+# clean account in one command. Needs root (sshd fixture, mount).
+source tools/testing/e2e_lib.sh
+source tools/testing/sshd_fixture.sh
+e2e_init
+
+[ "$(id -u)" -eq 0 ] || fail "this test needs root (private sshd, test user)"
+MOSHX=$PWD/cmd/moshx
+[ -x "$MOSHX" ] || fail "no moshx binary at $MOSHX"
+SIZE=$(stat -L -c %s "$MOSHX")
+BOOT_MOUNT=
+
+boot_cleanup() {
+  [ -n "$BOOT_MOUNT" ] && umount "$BOOT_MOUNT" 2>/dev/null
+  [ -n "${E2E_SSH_HOME:-}" ] && chmod 755 "$E2E_SSH_HOME" 2>/dev/null
+  e2e_cleanup
+}
+trap boot_cleanup EXIT
+
+sshd_start moshx-boot
+RHOME=$E2E_SSH_HOME
+DEST=$RHOME/.local/bin/moshx
+
+# A clean account: only the fixture's .ssh stays.
+reset_home() {
+  chmod 755 "$RHOME"
+  find "$RHOME" -mindepth 1 -maxdepth 1 ! -name .ssh -exec rm -rf {} +
+}
+reset_home
+
+bootstrap() { "$MOSHX" bootstrap --ssh "$E2E_SSH" "$@" "$E2E_SSH_DEST"; }
+json_field() { sed -n "s/.*\"$1\":\"\{0,1\}\([^\",}]*\).*/\1/p"; }
+leftovers() { ls -A "$(dirname "$DEST")" 2>/dev/null | grep -c '^\.moshx-bootstrap' ; }
+
+# 1. A clean account gets this very binary, owned by the user, mode 755.
+start=$(date +%s.%N)
+out=$(bootstrap --json) || fail "bootstrap failed: $out"
+end=$(date +%s.%N)
+echo "first run: $out"
+[ "$(echo "$out" | wc -l)" = 1 ] || fail "--json printed more than one line"
+[ "$(echo "$out" | json_field action)" = installed ] || fail "not installed: $out"
+[ "$(echo "$out" | json_field bytes)" = "$SIZE" ] || fail "bytes != $SIZE: $out"
+cmp -s "$MOSHX" "$DEST" || fail "remote copy differs from the binary"
+[ "$(stat -c '%a %U' "$DEST")" = "755 moshx-boot" ] || fail "mode/owner: $(stat -c '%a %U' "$DEST")"
+[ "$(leftovers)" = 0 ] || fail "temporary files left: $(ls -A "$(dirname "$DEST")")"
+echo "MEASURED upload of $SIZE bytes (fastbuild binary), whole command $(awk "BEGIN{print $end - $start}") s," \
+  "upload $(echo "$out" | json_field seconds) s"
+su -s /bin/sh moshx-boot -c "$DEST --version" | grep -q "^moshx " || fail "installed copy does not run"
+
+# 2. The second run finds the same build and uploads nothing.
+out=$(bootstrap --json) || fail "second bootstrap failed: $out"
+[ "$(echo "$out" | json_field action)" = unchanged ] || fail "second run: $out"
+[ "$(echo "$out" | json_field bytes)" = 0 ] || fail "second run uploaded: $out"
+human=$(bootstrap 2>&1) || fail "human run failed: $human"
+echo "$human" | grep -q "already has this build at $DEST (sha256 checked with sha256sum); nothing uploaded" ||
+  fail "human summary: $human"
+
+# 3. On a terminal: a progress bar while uploading.
+tmux_start bar 120 10 "$MOSHX" bootstrap --force --ssh "$E2E_SSH" "$E2E_SSH_DEST"
+wait_for_screen bar 'uploading \[#{30}\] 100%' 30
+wait_for_screen bar "replaced build .* at $DEST" 30
+
+# 4. A killed upload leaves the old binary (or nothing) in place.
+cat >"$E2E_DIR/slow_ssh" <<'EOF'
+#!/bin/bash
+# ssh with its input slowed to 16 KiB per 50 ms; ssh's PID goes to $SLOW_SSH_PIDFILE.
+fifo=$(mktemp -u "$E2E_DIR/slow.XXXXXX")
+mkfifo "$fifo"
+ssh "$@" <"$fifo" &
+pid=$!
+echo "$pid" >"$SLOW_SSH_PIDFILE"
+exec 3>"$fifo"
+rm -f "$fifo"
+while :; do
+  n=$(dd bs=16384 count=1 status=none | tee /dev/fd/3 | wc -c)  # one read each
+  [ "$n" -gt 0 ] || break
+  sleep 0.05
+done 2>/dev/null
+exec 3>&-
+wait "$pid"
+EOF
+chmod +x "$E2E_DIR/slow_ssh"
+export E2E_DIR SLOW_SSH_PIDFILE=$E2E_DIR/ssh.pid
+SLOW_SSH="$E2E_DIR/slow_ssh ${E2E_SSH#ssh }"
+
+killed_upload() {  # $1: what should be at $DEST afterwards ("missing" or a file)
+  rm -f "$SLOW_SSH_PIDFILE"
+  "$MOSHX" bootstrap --force --json --ssh "$SLOW_SSH" "$E2E_SSH_DEST" >"$E2E_DIR/killed.out" 2>&1 &
+  local boot=$! tmp i
+  e2e_track_pid $boot
+  for ((i = 0; i < 200; i++)); do  # until the upload is under way (> 100 kB)
+    tmp=$(ls "$(dirname "$DEST")"/.moshx-bootstrap.* 2>/dev/null | head -1)
+    [ -n "$tmp" ] && [ "$(stat -c %s "$tmp" 2>/dev/null || echo 0)" -gt 100000 ] && break
+    sleep 0.05
+  done
+  [ -n "$tmp" ] || fail "the upload never started: $(cat "$E2E_DIR/killed.out")"
+  kill "$(cat "$SLOW_SSH_PIDFILE")"
+  wait_for_exit_status=0
+  wait "$boot" || wait_for_exit_status=$?
+  [ "$wait_for_exit_status" = 1 ] || fail "killed bootstrap exited $wait_for_exit_status"
+  grep -q '"ok":false' "$E2E_DIR/killed.out" || fail "no JSON error: $(cat "$E2E_DIR/killed.out")"
+  for ((i = 0; i < 100; i++)); do  # the remote trap removes the temporary file
+    [ "$(leftovers)" = 0 ] && break
+    sleep 0.05
+  done
+  [ "$(leftovers)" = 0 ] || fail "temporary file left after the kill"
+  if [ "$1" = missing ]; then
+    [ ! -e "$DEST" ] || fail "a half-written $DEST appeared"
+  else
+    cmp -s "$1" "$DEST" || fail "$DEST is no longer the old binary"
+  fi
+  echo "killed upload: $(cat "$E2E_DIR/killed.out" | head -1)"
+}
+printf '#!/bin/sh\necho old moshx\n' >"$E2E_DIR/old"
+install -m 755 -o moshx-boot "$E2E_DIR/old" "$DEST"
+killed_upload "$E2E_DIR/old"
+rm -f "$DEST"
+killed_upload missing
+
+# 5. A read-only home: a clear error, nothing written.
+reset_home
+chmod 555 "$RHOME"
+out=$(bootstrap 2>&1) && fail "bootstrap into a non-writable home succeeded"
+echo "non-writable home: $out"
+echo "$out" | grep -q "cannot write $DEST: .*Permission denied.*--dest" || fail "unclear error: $out"
+chmod 755 "$RHOME"
+if mount --bind "$RHOME" "$RHOME" 2>/dev/null; then
+  BOOT_MOUNT=$RHOME
+  mount -o remount,ro,bind "$RHOME" || fail "cannot remount read-only"
+  out=$(bootstrap --json 2>/dev/null) && fail "bootstrap into a read-only home succeeded"
+  echo "read-only home: $out"
+  echo "$out" | grep -q '"ok":false,"error":".*Read-only file system' || fail "unclear error: $out"
+  umount "$RHOME"
+  BOOT_MOUNT=
+else
+  echo "note: mount not permitted; read-only file system case not run (permission case ran)"
+fi
+[ ! -e "$RHOME/.local" ] || fail "something was written into the read-only home"
+
+echo PASS
