@@ -14,11 +14,12 @@
 #include "absl/container/flat_hash_map.h"
 #include "absl/strings/match.h"
 #include "absl/strings/numbers.h"
+#include "absl/strings/str_cat.h"
 #include "absl/strings/str_split.h"
 #include "absl/strings/strip.h"
 #include "core/char_width.h"
 #include "term/mode_tracker.h"
-#include "term/string_framer.h"
+#include "term/sequence_framer.h"
 
 namespace moshx::term {
 
@@ -113,6 +114,9 @@ struct Emulator::Impl {
   void OnHyperlink(absl::string_view params_and_uri);
   void PushScrollback(core::Row row);
   void ReadModes(core::Modes* modes);
+  void PrepareResize(int new_height);
+  void ClampCursor();
+  void Inject(const std::string& bytes);
   std::string Probe(void (*action)(Impl*));
   core::MouseEncoding ProbeMouseEncoding();
   void Output(const char* bytes, size_t len);
@@ -127,7 +131,7 @@ struct Emulator::Impl {
   // it directly. dirty[y]: libvterm's row y differs from fb's row y.
   core::Framebuffer fb;
   std::vector<bool> dirty;
-  StringFramer framer;
+  SequenceFramer framer;
   ModeTracker tracker;
   // Terminal properties reported by libvterm.
   bool cursor_visible = true;
@@ -216,8 +220,8 @@ int OnPushLine(int cols, const VTermScreenCell* cells, void* user) {
 
 int OnUnknownOsc(const char* command, size_t len, void* user) {
   // libvterm reports SIZE_MAX for some strings split across writes; the
-  // StringFramer prevents those, this guards against any other.
-  if (len > StringFramer::kMaxStringBytes) return 0;
+  // SequenceFramer prevents those, this guards against any other.
+  if (len > SequenceFramer::kMaxStringBytes) return 0;
   Self(user)->OnOsc(absl::string_view(command, len));
   return 1;
 }
@@ -491,6 +495,48 @@ void Emulator::Impl::PushScrollback(core::Row row) {
   while (scrollback.size() > options.scrollback_lines) scrollback.pop_front();
 }
 
+// Sends bytes of our own to libvterm. Safe only at a sequence boundary,
+// which the SequenceFramer guarantees between Feed() calls.
+void Emulator::Impl::Inject(const std::string& bytes) {
+  vterm_input_write(vt.get(), bytes.data(), bytes.size());
+}
+
+// libvterm 0.1.4 mishandles resizes in several ways: it does not clamp the
+// scroll region to a smaller screen (and then writes out of bounds on the
+// next scroll); it corrupts memory when the height shrinks while rows below
+// the new bottom hold text and the cursor is above them; and to keep
+// non-blank bottom rows it scrolls the screen up so far that the cursor row
+// goes negative. So before a resize the scroll region is reset (terminals do
+// that on resize) and every row below both the cursor and the new bottom is
+// erased (those rows are dropped anyway): libvterm then scrolls up only when
+// the cursor itself would fall off, just enough to keep it on the last row.
+// The cursor is put back (a pending wrap, if any, is lost).
+void Emulator::Impl::PrepareResize(int new_height) {
+  VTermPos cursor;
+  vterm_state_get_cursorpos(state, &cursor);
+  // With the region reset, CUP is absolute even in origin mode.
+  std::string s = "\x1b[r";
+  const int first_dropped = std::max(cursor.row + 1, new_height);
+  if (first_dropped < height) {
+    absl::StrAppend(&s, "\x1b[", first_dropped + 1, ";1H\x1b[J");
+  }
+  absl::StrAppend(&s, "\x1b[", cursor.row + 1, ";", cursor.col + 1, "H");
+  Inject(s);
+}
+
+// After a resize or a cursor restore: a cursor outside the screen (libvterm
+// restores positions saved before a resize unclamped) is moved in.
+void Emulator::Impl::ClampCursor() {
+  VTermPos cursor;
+  vterm_state_get_cursorpos(state, &cursor);
+  if (cursor.row >= 0 && cursor.row < height && cursor.col >= 0 &&
+      cursor.col < width) {
+    return;
+  }
+  Inject(absl::StrCat("\x1b[", std::clamp(cursor.row, 0, height - 1) + 1, ";",
+                      std::clamp(cursor.col, 0, width - 1) + 1, "H"));
+}
+
 // Runs `action` with libvterm's output captured, and returns that output.
 std::string Emulator::Impl::Probe(void (*action)(Impl*)) {
   std::string captured;
@@ -560,11 +606,19 @@ uint64_t Emulator::dropped_answer_bytes() const {
 }
 
 std::string Emulator::Feed(absl::string_view bytes) {
-  impl_->answers.clear();
-  const std::string ready = impl_->framer.Push(bytes);
-  impl_->tracker.Scan(ready);
-  vterm_input_write(impl_->vt.get(), ready.data(), ready.size());
-  return std::move(impl_->answers);
+  Impl& m = *impl_;
+  m.answers.clear();
+  std::vector<size_t> restores;
+  const std::string ready = m.framer.Push(bytes, &restores);
+  m.tracker.Scan(ready);
+  size_t done = 0;
+  for (size_t end : restores) {  // a restored cursor may lie off screen
+    vterm_input_write(m.vt.get(), ready.data() + done, end - done);
+    m.ClampCursor();
+    done = end;
+  }
+  vterm_input_write(m.vt.get(), ready.data() + done, ready.size() - done);
+  return std::move(m.answers);
 }
 
 void Emulator::Resize(int width, int height) {
@@ -572,9 +626,11 @@ void Emulator::Resize(int width, int height) {
   width = ClampWidth(width);
   height = ClampHeight(height);
   if (width == m.width && height == m.height) return;
+  m.PrepareResize(height);
   vterm_set_size(m.vt.get(), height, width);
   m.width = width;
   m.height = height;
+  m.ClampCursor();
   m.fb.Resize(width, height);
   m.dirty.assign(height, true);
   // libvterm may move content while resizing; links do not follow.

@@ -88,7 +88,9 @@ class Emulator {
   [[nodiscard]] std::string Feed(absl::string_view bytes);
 
   // Changes the screen size (clamped as in the constructor). Content is kept
-  // top-left aligned as libvterm does; the cursor stays inside the screen.
+  // top-left aligned as libvterm does (unless the cursor would fall off the
+  // bottom: then the top rows scroll off); the cursor stays inside the
+  // screen; the scroll region is reset to the whole screen.
   void Resize(int width, int height);
 
   int width() const;

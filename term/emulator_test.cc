@@ -269,6 +269,55 @@ TEST(EmulatorTest, ResizeKeepsContentAndCursorInside) {
   EXPECT_TRUE(fb.Validate().ok());
 }
 
+// libvterm 0.1.4 corrupts memory on these resizes unless the emulator resets
+// the scroll region and clears the rows that are cut off first (found by the
+// round-trip test; valgrind sees it, a plain run may not).
+TEST(EmulatorTest, ShrinksWithTextBelowTheCursor) {
+  for (bool origin : {false, true}) {
+    Emulator e(30, 25);
+    (void)e.Feed("\x1b[18dx\x1b[3;20r");
+    if (origin) (void)e.Feed("\x1b[?6h");
+    (void)e.Feed("\x1b[2;5Hab");
+    const core::Cursor before = e.Snapshot().cursor();
+    e.Resize(56, 9);
+    (void)e.Feed("y\r\n\r\n\r\n\r\n\r\n\r\n\r\n\r\n\r\nz\x1b[5;1H\x1b[L\x1b[M");
+    core::Framebuffer fb = e.Snapshot();
+    EXPECT_TRUE(fb.Validate().ok());
+    EXPECT_EQ(before.col, 6);
+    EXPECT_EQ(fb.modes().origin_mode, origin);
+  }
+  Emulator e(30, 25);
+  (void)e.Feed("\x1b[18dx\x1b[3;20r\x1b[?6h\x1b[2;5H");
+  e.Resize(56, 9);
+  const core::Cursor after = e.Snapshot().cursor();
+  EXPECT_EQ(after.row, 3);  // row 2 of the region that started at row 3
+  EXPECT_EQ(after.col, 4);
+}
+
+// libvterm 0.1.4 alone would put the cursor on row -3 here (it scrolls up
+// to keep the non-blank bottom rows) and then read out of bounds.
+TEST(EmulatorTest, ShrinksWithTextBelowAndTheCursorFallingOff) {
+  Emulator e(72, 30);
+  (void)e.Feed("\x1b#8\x1b[16d");  // DECALN fills every row
+  e.Resize(40, 12);
+  core::Framebuffer fb = e.Snapshot();
+  EXPECT_EQ(fb.cursor().row, 11);
+  EXPECT_EQ(Text(fb, 0), std::string(40, 'E'));
+  (void)e.Feed("\xe6\x96\x87\r\n\r\n\x1b[L\x1b[M");
+  EXPECT_TRUE(e.Snapshot().Validate().ok());
+}
+
+// A cursor saved before a shrink is restored inside the new screen.
+TEST(EmulatorTest, RestoresASavedCursorInsideASmallerScreen) {
+  Emulator e(79, 28);
+  (void)e.Feed("\x1b[28;53H\x1b" "7");
+  e.Resize(9, 3);
+  (void)e.Feed("\x1b" "8\xe4\xb8\xad");
+  core::Framebuffer fb = e.Snapshot();
+  EXPECT_TRUE(fb.Validate().ok());
+  EXPECT_EQ(fb.cursor().row, 2);
+}
+
 TEST(EmulatorTest, CollectsBoundedScrollback) {
   Emulator::Options options;
   options.scrollback_lines = 2;

@@ -5,7 +5,8 @@
 // receiver first if the size changes (as a Resize instruction would), feeds
 // the diff, and compares the receiver's whole framebuffer with `next`. It also
 // checks that the diff makes the receiver answer nothing (mosh clients abort
-// on that) and that Diff(next, next) is empty.
+// on that) and that Diff(next, next) is empty. More than core::kMaxBells new
+// bells in one step are expected to arrive as kMaxBells (core/diff.h).
 //
 // Used by //term:round_trip_test and //term:diff_round_trip_fuzzer.
 // Not thread-safe.
