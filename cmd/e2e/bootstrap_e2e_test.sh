@@ -75,9 +75,9 @@ pid=$!
 echo "$pid" >"$SLOW_SSH_PIDFILE"
 exec 3>"$fifo"
 rm -f "$fifo"
-while :; do
-  n=$(dd bs=16384 count=1 status=none | tee /dev/fd/3 | wc -c)  # one read each
-  [ "$n" -gt 0 ] || break
+while :; do  # one read of at most 16 KiB each; stop at end of input or a dead ssh
+  records=$(dd bs=16384 count=1 2>&1 >&3) || break
+  case $records in "0+0 records in"*) break ;; esac
   sleep 0.05
 done 2>/dev/null
 exec 3>&-
