@@ -8,6 +8,7 @@
 #include <cerrno>
 #include <cstdio>
 #include <cstring>
+#include <map>
 #include <random>
 
 #include "absl/strings/match.h"
@@ -17,6 +18,7 @@
 #include "absl/strings/strip.h"
 #include "cmd/client_session.h"
 #include "cmd/locale.h"
+#include "cmd/mosh_compat.h"
 #include "cmd/ssh.h"
 #include "cmd/subprocess.h"
 #include "net/poll_event_loop.h"
@@ -63,6 +65,28 @@ std::vector<std::string> ServeArguments(const ConnectOptions& o) {
   }
   return args;
 }
+
+// --- mosh interop (helper "interop"; cmd/mosh_compat.h) ---
+// What a real mosh-server wants: the `mosh` wrapper's argv (spec §10.2), with
+// this terminal's colour count (0 when terminfo does not know $TERM).
+std::vector<std::string> MoshServerArgumentsFor(const ConnectOptions& o) {
+  MoshServerRequest request;
+  const char* term = getenv("TERM");
+  std::map<std::string, std::string> env;
+  for (const char* name : {"TERMINFO", "HOME", "TERMINFO_DIRS"}) {
+    if (const char* value = getenv(name)) env[name] = value;
+  }
+  auto colors = TerminfoColors(term ? term : "", TerminfoDirectories(env));
+  request.colors = colors.ok() && *colors > 0 ? *colors : 0;
+  request.port = o.port;
+  for (const std::string& name : LocaleVariableNames()) {
+    const char* value = getenv(name.c_str());
+    if (value != nullptr && *value != '\0') request.locale.emplace_back(name, value);
+  }
+  request.command = o.command;
+  return MoshServerArguments(request);
+}
+// --- end mosh interop ---
 
 // The host ssh will really connect to, after ~/.ssh/config (`ssh -G`).
 std::string SshHostName(const std::vector<std::string>& ssh_words, const std::string& dest) {
@@ -138,7 +162,9 @@ absl::StatusOr<ServerEndpoint> StartRemote(const ConnectOptions& o) {
   auto ip = Resolve(host_name, o.family);
   if (!ip.ok()) return ip.status();
   std::vector<std::string> remote = *server_words;
-  std::vector<std::string> args = ServeArguments(o);
+  std::vector<std::string> args = IsMoshServerCommand(*server_words)  // mosh interop
+                                      ? MoshServerArgumentsFor(o)
+                                      : ServeArguments(o);
   remote.insert(remote.end(), args.begin(), args.end());
   auto result = RunAndCapture(BuildSshArgv(*ssh_words, o.destination, remote));
   if (!result.ok()) {
@@ -207,6 +233,7 @@ int RunClient(const ConnectOptions& o, const ServerEndpoint& endpoint) {
   co.escape = EscapeKeyConfig::FromEnvironment(
       escape ? std::optional<absl::string_view>(escape) : std::nullopt);
   co.predict = o.predict;
+  co.predict_overwrite = o.predict_overwrite;
   co.title_prefix = o.title_prefix;
   auto session = ClientSession::Create(
       {loop->get(), &clock, *std::move(socket), &factory, absl::BitGenRef(rng)},
@@ -313,6 +340,7 @@ int RunDirectClient(const ClientOptions& c) {
   endpoint.address = *address;
   ConnectOptions o;
   o.predict = c.predict;
+  o.predict_overwrite = c.predict_overwrite;
   o.title_prefix = c.title_prefix;
   return RunClient(o, endpoint);
 }

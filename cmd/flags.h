@@ -47,6 +47,11 @@ struct ServeOptions {
   bool foreground = false;  // do not detach (for supervisors and debugging)
   int verbose = 0;
   std::vector<std::string> command;  // empty: the login shell
+  // --- mosh-server personality (cmd/mosh_compat.h; helper "interop") ---
+  std::string term = "xterm-256color";  // TERM for the session (mosh-server -c)
+  // Print like mosh-server: "\r\n" before the CONNECT line when stdin is a
+  // tty, "[mosh-server detached, pid = N]" after it.
+  bool mosh_server = false;
 };
 
 // `moshx connect`.
@@ -88,6 +93,7 @@ struct ClientOptions {
   net::WireMode mode = net::WireMode::kMoshx;
   uint64_t connection_id = 0;
   PredictMode predict = PredictMode::kAdaptive;
+  bool predict_overwrite = false;  // $MOSH_PREDICTION_OVERWRITE=yes (mosh-client personality)
   std::string title_prefix;
 };
 

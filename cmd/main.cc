@@ -8,6 +8,7 @@
 #include "cmd/bootstrap.h"
 #include "cmd/connect.h"
 #include "cmd/flags.h"
+#include "cmd/mosh_compat.h"
 #include "cmd/serve.h"
 
 extern char** environ;
@@ -28,9 +29,26 @@ std::map<std::string, std::string> Environment() {
 
 int main(int argc, char** argv) {
   std::vector<std::string> args(argv, argv + argc);
-  moshx::cmd::ParsedCommandLine parsed = moshx::cmd::ParseCommandLine(args, Environment());
+  // Installed or symlinked as mosh-server / mosh-client: mosh's command lines
+  // (cmd/mosh_compat.h), mosh's message style (no "moshx: " prefix).
+  const auto personality = moshx::cmd::PersonalityOf(args.empty() ? "" : args[0]);
+  const std::map<std::string, std::string> env = Environment();
+  moshx::cmd::ParsedCommandLine parsed;
+  switch (personality) {
+    case moshx::cmd::Personality::kMoshServer:
+      parsed = moshx::cmd::ParseMoshServerCommandLine(args, env);
+      break;
+    case moshx::cmd::Personality::kMoshClient:
+      parsed = moshx::cmd::ParseMoshClientCommandLine(args, env,
+                                                      moshx::cmd::TerminfoDirectories(env));
+      break;
+    case moshx::cmd::Personality::kMoshx:
+      parsed = moshx::cmd::ParseCommandLine(args, env);
+      break;
+  }
+  const char* prefix = personality == moshx::cmd::Personality::kMoshx ? "moshx: " : "";
   for (const std::string& warning : parsed.warnings) {
-    std::fprintf(stderr, "moshx: %s\n", warning.c_str());
+    std::fprintf(stderr, "%s%s\n", prefix, warning.c_str());
   }
   if (parsed.action == moshx::cmd::ParsedCommandLine::Action::kExit) {
     std::fputs(parsed.out.c_str(), stdout);

@@ -10,6 +10,7 @@
 
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
+#include "cmd/build_info.h"
 #include "cmd/connect_line.h"
 #include "cmd/locale.h"
 #include "cmd/server_session.h"
@@ -91,13 +92,14 @@ int RunSession(const ServeOptions& o, std::unique_ptr<net::UdpSocket> socket,
   so.network_timeout = o.network_timeout;
   so.signal_timeout = o.signal_timeout;
   std::vector<std::string> command = o.command;
+  const std::string term = o.term;
   auto session = ServerSession::Create(
       {loop->get(), &clock, std::move(socket), nullptr, absl::BitGenRef(rng)}, info.key, so,
-      [command, env](term::WindowSize size) {
+      [command, env, term](term::WindowSize size) {
         term::PtyOptions po;
         po.argv = command;
         po.size = size;
-        po.term = "xterm-256color";
+        po.term = term;
         po.extra_env = env;
         return term::Pty::Spawn(po);
       });
@@ -115,6 +117,7 @@ int RunSession(const ServeOptions& o, std::unique_ptr<net::UdpSocket> socket,
     s->Service();
   }
   Log(o, absl::StrCat("session ended: ", s->exit_reason()));
+  if (o.mosh_server) std::printf("\n[mosh-server is exiting.]\n");  // seen only with -v
   return 0;
 }
 
@@ -155,9 +158,16 @@ int RunServe(const ServeOptions& o) {
     return 1;
   }
   if (pid > 0) {  // the foreground part: report and leave
+    // mosh-server's bodge: typed-ahead echo must not share the CONNECT line.
+    if (o.mosh_server && isatty(STDIN_FILENO)) std::printf("\r\n\n");
     std::printf("%s\n", FormatConnectLine(info).c_str());
     if (o.json) std::printf("%s\n", JsonLine(info, pid).c_str());
     std::fflush(stdout);
+    if (!o.foreground && o.mosh_server) {  // mosh-server personality
+      std::fprintf(stderr, "\nmosh-server (%s)\n\n[mosh-server detached, pid = %d]\n",
+                   VersionLine().c_str(), static_cast<int>(pid));
+      return 0;
+    }
     if (!o.foreground) {
       std::fprintf(stderr, "[moshx serve detached, pid = %d]\n", static_cast<int>(pid));
       return 0;

@@ -50,12 +50,25 @@ int ClampWidth(int v) {
 }
 int ClampHeight(int v) { return std::clamp(v, 1, Emulator::kMaxDimension); }
 
-// Cuts `s` to at most `max` bytes without splitting a UTF-8 sequence.
-std::string Truncated(const char* s, size_t max) {
-  size_t n = std::strlen(s);
-  if (n <= max) return std::string(s, n);
-  while (max > 0 && (static_cast<unsigned char>(s[max]) & 0xC0) == 0x80) --max;
-  return std::string(s, max);
+// True when `text` has no C0 control and no DEL: core::Framebuffer carries
+// OSC strings only without them (they would end the OSC when sent on).
+bool IsOscSafe(absl::string_view text) {
+  return std::none_of(text.begin(), text.end(), [](char c) {
+    return static_cast<unsigned char>(c) < 0x20 || c == 0x7f;
+  });
+}
+
+// A title or icon name: controls removed, cut to at most `max` bytes
+// without splitting a UTF-8 sequence.
+std::string TitleText(const char* s, size_t max) {
+  std::string text;
+  for (; *s != '\0'; ++s) {
+    if (IsOscSafe(absl::string_view(s, 1))) text.push_back(*s);
+  }
+  if (text.size() <= max) return text;
+  while (max > 0 && (static_cast<unsigned char>(text[max]) & 0xC0) == 0x80) --max;
+  text.resize(max);
+  return text;
 }
 
 Color ToColor(const VTermColor& c, bool foreground) {
@@ -194,10 +207,10 @@ int OnSetTermProp(VTermProp prop, VTermValue* val, void* user) {
     case VTERM_PROP_CURSORSHAPE: self->cursor_shape = val->number; break;
     case VTERM_PROP_MOUSE: self->mouse = val->number; break;
     case VTERM_PROP_TITLE:
-      self->fb.set_title(Truncated(val->string, kMaxTitleBytes));
+      self->fb.set_title(TitleText(val->string, kMaxTitleBytes));
       break;
     case VTERM_PROP_ICONNAME:
-      self->fb.set_icon_name(Truncated(val->string, kMaxTitleBytes));
+      self->fb.set_icon_name(TitleText(val->string, kMaxTitleBytes));
       break;
     default:
       return 0;
@@ -463,7 +476,8 @@ void Emulator::Impl::OnOsc(absl::string_view command) {
     std::pair<std::string, std::string> sel_data =
         absl::StrSplit(parts.second, absl::MaxSplits(';', 1));
     // "?" asks for the clipboard's contents: the server cannot know them.
-    if (sel_data.second == "?" || sel_data.second.size() > kMaxClipboardBytes) {
+    if (sel_data.second == "?" || sel_data.second.size() > kMaxClipboardBytes ||
+        !IsOscSafe(sel_data.first) || !IsOscSafe(sel_data.second)) {
       return;
     }
     fb.set_clipboard({std::move(sel_data.first), std::move(sel_data.second)});
@@ -475,8 +489,9 @@ void Emulator::Impl::OnOsc(absl::string_view command) {
 void Emulator::Impl::OnHyperlink(absl::string_view params_and_uri) {
   std::pair<absl::string_view, absl::string_view> parts =
       absl::StrSplit(params_and_uri, absl::MaxSplits(';', 1));
-  if (parts.second.empty() || parts.second.size() > kMaxUriBytes) {
-    current_link = nullptr;
+  if (parts.second.empty() || parts.second.size() > kMaxUriBytes ||
+      !IsOscSafe(parts.first) || !IsOscSafe(parts.second)) {
+    current_link = nullptr;  // closed, or not a link core can carry
     return;
   }
   auto link = std::make_shared<core::Hyperlink>();

@@ -144,6 +144,22 @@ TEST(EmulatorTest, OscStringsSurviveAnySplit) {
   }
 }
 
+// core::Framebuffer carries OSC strings only without control characters
+// (libvterm itself drops DEL and C0 controls inside strings).
+TEST(EmulatorTest, KeepsControlCharactersOutOfOscStrings) {
+  Emulator e(20, 2);
+  (void)e.Feed("\x1b]2;a\x7f" "b\x01\x07\x1b]8;;http://x/\x7f\x07L\x1b]52;c;a\x7f\x07");
+  core::Framebuffer fb = e.Snapshot();
+  EXPECT_EQ(fb.title(), "ab");
+  ASSERT_NE(fb.cell(0, 0).link, nullptr);
+  EXPECT_EQ(fb.cell(0, 0).link->uri, "http://x/");
+  EXPECT_EQ(fb.clipboard()->data, "a");
+  (void)e.Feed(std::string("\x1b]8;;\x1b\x05\0\\M", 10));  // libvterm garbles this
+  fb = e.Snapshot();
+  EXPECT_TRUE(fb.Validate().ok());
+  EXPECT_EQ(fb.cell(0, 1).text, "M");
+}
+
 TEST(EmulatorTest, AttachesHyperlinksToPrintedCells) {
   Emulator e(20, 3);
   (void)e.Feed("\x1b]8;id=x:y=z;http://a/\x1b\\ln k\x1b]8;;\x1b\\ no");

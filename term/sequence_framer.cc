@@ -138,8 +138,9 @@ void SequenceFramer::OnString(char c, std::string* out) {
       Release(out);
       return;
     }
-    // The ESC ended the string and starts a new sequence.
-    held_.pop_back();
+    // ESC + anything else: libvterm would drop the string or, for ESC + C0,
+    // report garbage. Close it with ST here and start the new escape.
+    held_.push_back('\\');
     Release(out);
     OnGround(kEsc, out);
     OnEscape(c, out);

@@ -12,8 +12,10 @@
 //
 // Framing follows libvterm: a CSI ends at a final byte (0x40-0x7e), with C0
 // controls inside it executed; ESC, CAN and SUB abort a sequence; a string
-// ends at BEL, CAN, SUB or ESC '\' (an ESC followed by anything else ends it
-// too and starts a new sequence). A CSI longer than kMaxCsiBytes or a string
+// ends at BEL, CAN, SUB or ESC '\'. An ESC followed by anything else inside
+// a string makes libvterm drop the string, or (ESC + C0) report garbage, so
+// the framer ends the string there with an ST of its own and goes on with
+// the new escape sequence. A CSI longer than kMaxCsiBytes or a string
 // longer than kMaxStringBytes is dropped up to its end: libvterm ignores
 // excess parameters, and no consumer accepts payloads that large.
 //

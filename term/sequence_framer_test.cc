@@ -38,12 +38,19 @@ TEST(SequenceFramerTest, HoldsAnUnfinishedStringUntilItEnds) {
 
 TEST(SequenceFramerTest, EscapeEndsAStringOrCsiAndStartsANewSequence) {
   SequenceFramer f;
-  EXPECT_EQ(f.Push("\x1b]0;x\x1b[?6h"), "\x1b]0;x\x1b[?6h");
-  EXPECT_EQ(f.Push("\x1b]0;x\x1b]2;y"), "\x1b]0;x");
+  EXPECT_EQ(f.Push("\x1b]0;x\x1b[?6h"), "\x1b]0;x\x1b\\\x1b[?6h");
+  EXPECT_EQ(f.Push("\x1b]0;x\x1b]2;y"), "\x1b]0;x\x1b\\");
   EXPECT_EQ(f.Push("\x07"), "\x1b]2;y\x07");
   EXPECT_EQ(f.Push("\x1b[1\x1b[2"), "\x1b[1");
   EXPECT_EQ(f.Push("m"), "\x1b[2m");
   EXPECT_EQ(f.Push("\x1b\x05[1m"), "\x1b\x05[1m");  // C0 executed inside
+}
+
+TEST(SequenceFramerTest, ClosesAStringInterruptedByAnEscape) {
+  SequenceFramer f;
+  EXPECT_EQ(f.Push(std::string("\x1b]8;;\x1b\x05\0\\x", 10)),
+            std::string("\x1b]8;;\x1b\\\x1b\x05\0\\x", 12));
+  EXPECT_EQ(f.Push("\x1b]0;t\x1b[1m"), "\x1b]0;t\x1b\\\x1b[1m");
 }
 
 TEST(SequenceFramerTest, DropsOverlongSequences) {
@@ -69,8 +76,7 @@ TEST(SequenceFramerTest, ReportsCursorRestores) {
   EXPECT_EQ(restores, (std::vector<size_t>{3}));
 }
 
-// Whatever the split points, the output is the same bytes in the same order,
-// a prefix of the input (nothing here is over-long).
+// Whatever the split points, the output is the same bytes in the same order.
 TEST(SequenceFramerTest, OutputDoesNotDependOnSplits) {
   const char* kPieces[] = {"a", "\x1b", "]", "P", "0;", "\x07", "\\", "[", "1m",
                            "\x18", "\xe4\xb8\xad", "\xe4", "\xb8", "_", "\x05",
@@ -88,8 +94,6 @@ TEST(SequenceFramerTest, OutputDoesNotDependOnSplits) {
       pos += n;
     }
     EXPECT_EQ(a, b);
-    EXPECT_EQ(stream.substr(0, a.size()), a);
-    EXPECT_EQ(a.size() + whole.held(), stream.size());
   }
 }
 

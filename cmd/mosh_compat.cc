@@ -1,0 +1,370 @@
+#include "cmd/mosh_compat.h"
+
+#include <fstream>
+#include <iterator>
+
+#include "absl/strings/match.h"
+#include "absl/strings/numbers.h"
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_format.h"
+#include "absl/strings/str_split.h"
+#include "absl/strings/strip.h"
+#include "cmd/build_info.h"
+#include "cmd/port_range.h"
+#include "net/session_key.h"
+
+namespace moshx::cmd {
+namespace {
+
+constexpr char kServerUsage[] =
+    "Usage: mosh-server new [-s] [-v] [-i LOCALADDR] [-p PORT[:PORT2]] [-c COLORS] "
+    "[-l NAME=VALUE] [-- COMMAND...]\n";
+constexpr char kClientUsage[] =
+    "Usage: mosh-client [-# 'ARGS'] IP PORT\n"
+    "       mosh-client -c\n";
+
+std::string Banner(absl::string_view program) {
+  return absl::StrCat(program, " (", VersionLine(), ") [speaks mosh 1.4's protocol]\n");
+}
+
+ParsedCommandLine Exit(int code, std::string out, std::string err) {
+  ParsedCommandLine r;
+  r.action = ParsedCommandLine::Action::kExit;
+  r.exit_code = code;
+  r.out = std::move(out);
+  r.err = std::move(err);
+  return r;
+}
+
+std::string Lookup(const std::map<std::string, std::string>& env, const std::string& name) {
+  auto it = env.find(name);
+  return it == env.end() ? "" : it->second;
+}
+
+bool AllDigits(absl::string_view s) {
+  return !s.empty() && s.find_first_not_of("0123456789") == absl::string_view::npos;
+}
+
+// mosh-server's timeout variables: positive integer seconds, else ignored
+// with mosh's warning.
+absl::Duration TimeoutFromEnvironment(const std::map<std::string, std::string>& env,
+                                      const std::string& name,
+                                      std::vector<std::string>* warnings) {
+  std::string text = Lookup(env, name);
+  if (text.empty()) return absl::ZeroDuration();
+  int64_t seconds = 0;
+  if (!absl::SimpleAtoi(text, &seconds)) {
+    warnings->push_back(absl::StrCat(name, " not a valid integer, ignoring"));
+    return absl::ZeroDuration();
+  }
+  if (seconds < 0) {
+    warnings->push_back(absl::StrCat(name, " is negative, ignoring"));
+    return absl::ZeroDuration();
+  }
+  return absl::Seconds(seconds);
+}
+
+// A getopt(3)-style scanner: clustered flags ("-sv"), attached ("-p6000")
+// or separate option arguments, "--" ending the options, non-options kept in
+// order (GNU getopt permutes them to the end).
+struct Getopt {
+  struct Option {
+    char letter;
+    std::string argument;
+  };
+  std::vector<Option> options;
+  std::vector<std::string> positional;  // non-options, then everything after "--"
+  std::string err;                      // getopt's own complaints, one per line
+  bool bad = false;                     // an unknown option or a missing argument
+};
+
+Getopt RunGetopt(const std::string& program, const std::vector<std::string>& args,
+                 absl::string_view with_argument, absl::string_view without_argument) {
+  Getopt g;
+  for (size_t i = 0; i < args.size(); ++i) {
+    const std::string& a = args[i];
+    if (a == "--") {
+      g.positional.insert(g.positional.end(), args.begin() + i + 1, args.end());
+      break;
+    }
+    if (a.size() < 2 || a[0] != '-') {
+      g.positional.push_back(a);
+      continue;
+    }
+    for (size_t j = 1; j < a.size(); ++j) {
+      char c = a[j];
+      if (with_argument.find(c) != absl::string_view::npos) {
+        if (j + 1 < a.size()) {
+          g.options.push_back({c, a.substr(j + 1)});
+        } else if (i + 1 < args.size()) {
+          g.options.push_back({c, args[++i]});
+        } else {
+          absl::StrAppend(&g.err, program, ": option requires an argument -- '", std::string(1, c),
+                          "'\n");
+          g.bad = true;
+        }
+        break;
+      }
+      if (without_argument.find(c) == absl::string_view::npos) {
+        absl::StrAppend(&g.err, program, ": invalid option -- '", std::string(1, c), "'\n");
+        g.bad = true;
+        continue;
+      }
+      g.options.push_back({c, ""});
+    }
+  }
+  return g;
+}
+
+// -c COLORS: mosh-server's rule for TERM.
+absl::StatusOr<std::string> TermForColors(const std::string& text) {
+  int64_t colors = 0;
+  absl::string_view digits = text;
+  absl::ConsumePrefix(&digits, "-");
+  if (!AllDigits(digits) || !absl::SimpleAtoi(text, &colors)) {
+    return absl::InvalidArgumentError(absl::StrCat("Bad number of colors (", text, ")"));
+  }
+  return colors == 256 ? std::string("xterm-256color") : std::string("xterm");
+}
+
+// Applies one parsed mosh-server option; a non-OK status is fatal (exit 1).
+absl::Status ApplyServerOption(const Getopt::Option& opt,
+                               const std::map<std::string, std::string>& env,
+                               ParsedCommandLine* r) {
+  ServeOptions& o = r->serve;
+  switch (opt.letter) {
+    case 'i':
+      o.bind_address = opt.argument;
+      break;
+    case 'p': {
+      auto range = ParsePortRange(opt.argument);
+      if (!range.ok()) {
+        return absl::InvalidArgumentError(absl::StrCat(range.status().message(),
+                                                       "\nmosh-server: Bad UDP port range (",
+                                                       opt.argument, ")"));
+      }
+      o.port_range = *range;
+      break;
+    }
+    case 'c': {
+      auto term = TermForColors(opt.argument);
+      if (!term.ok()) return absl::InvalidArgumentError(absl::StrCat("mosh-server: ",
+                                                                     term.status().message()));
+      o.term = *term;
+      break;
+    }
+    case 's': {
+      std::vector<std::string> words =
+          absl::StrSplit(Lookup(env, "SSH_CONNECTION"), ' ', absl::SkipEmpty());
+      if (env.count("SSH_CONNECTION") == 0) {
+        r->warnings.push_back("Warning: SSH_CONNECTION not found; binding to any interface.");
+      } else if (words.size() != 4) {
+        r->warnings.push_back("Warning: Could not parse SSH_CONNECTION; binding to any interface.");
+      } else {
+        absl::string_view ip = words[2];
+        absl::ConsumePrefix(&ip, "::ffff:");
+        o.bind_address = std::string(ip);
+      }
+      break;
+    }
+    case 'v':
+      ++o.verbose;
+      break;
+    case 'l': {
+      size_t eq = opt.argument.find('=');
+      if (eq == std::string::npos || eq == 0) {
+        r->warnings.push_back(absl::StrCat("mosh-server: ignoring -l ", opt.argument,
+                                           " (expected NAME=VALUE)"));
+      } else {
+        o.environment.emplace_back(opt.argument.substr(0, eq), opt.argument.substr(eq + 1));
+      }
+      break;
+    }
+    default:  // '@': swallowed with its argument
+      break;
+  }
+  return absl::OkStatus();
+}
+
+// The legacy forms `mosh-server`, `mosh-server IP`, `mosh-server IP PORT`.
+ParsedCommandLine LegacyServer(const std::vector<std::string>& args, ParsedCommandLine r) {
+  if (args.size() > 3) return Exit(1, "", kServerUsage);
+  if (args.size() >= 2) r.serve.bind_address = args[1];
+  if (args.size() == 3) {
+    auto range = ParsePortRange(args[2]);
+    if (!range.ok() || range->low != range->high) {
+      return Exit(1, "", absl::StrCat("mosh-server: Bad UDP port range (", args[2], ")\n",
+                                      kServerUsage));
+    }
+    r.serve.port_range = *range;
+  }
+  return r;
+}
+
+// The compiled entry's `colors` (numeric capability 13).
+absl::StatusOr<int> ParseTerminfoColors(const std::string& data) {
+  auto u16 = [&](size_t at) {
+    return static_cast<int>(static_cast<uint8_t>(data[at]) |
+                            static_cast<uint8_t>(data[at + 1]) << 8);
+  };
+  if (data.size() < 12) return absl::DataLossError("short terminfo entry");
+  int magic = u16(0);
+  size_t number_size = magic == 0432 ? 2 : magic == 01036 ? 4 : 0;
+  if (number_size == 0) return absl::DataLossError("not a terminfo entry");
+  size_t names = u16(2), bools = u16(4), numbers = u16(6);
+  size_t offset = 12 + names + bools;
+  offset += offset % 2;
+  constexpr size_t kColors = 13;
+  if (numbers <= kColors) return -1;
+  size_t at = offset + kColors * number_size;
+  if (at + number_size > data.size()) return absl::DataLossError("truncated terminfo entry");
+  int64_t value = 0;
+  for (size_t k = 0; k < number_size; ++k) {
+    value |= static_cast<int64_t>(static_cast<uint8_t>(data[at + k])) << (8 * k);
+  }
+  if (number_size == 2 && value >= 0x8000) value -= 0x10000;
+  if (number_size == 4 && value >= 0x80000000LL) value -= 0x100000000LL;
+  return value < 0 ? -1 : static_cast<int>(value);
+}
+
+}  // namespace
+
+Personality PersonalityOf(absl::string_view argv0) {
+  size_t slash = argv0.rfind('/');
+  absl::string_view base = slash == absl::string_view::npos ? argv0 : argv0.substr(slash + 1);
+  if (base == "mosh-server") return Personality::kMoshServer;
+  if (base == "mosh-client") return Personality::kMoshClient;
+  return Personality::kMoshx;
+}
+
+ParsedCommandLine ParseMoshServerCommandLine(const std::vector<std::string>& args,
+                                             const std::map<std::string, std::string>& env) {
+  for (size_t i = 1; i < args.size() && args[i] != "--"; ++i) {
+    if (args[i] == "--help" || args[i] == "-h") return Exit(0, kServerUsage, "");
+    if (args[i] == "--version") return Exit(0, Banner("mosh-server"), "");
+  }
+  ParsedCommandLine r;
+  r.action = ParsedCommandLine::Action::kRun;
+  r.command = Command::kServe;
+  r.serve.mode = net::WireMode::kMosh;
+  r.serve.mosh_server = true;
+  r.serve.term = "xterm";  // mosh-server without -c
+  r.serve.network_timeout =
+      TimeoutFromEnvironment(env, "MOSH_SERVER_NETWORK_TMOUT", &r.warnings);
+  r.serve.signal_timeout = TimeoutFromEnvironment(env, "MOSH_SERVER_SIGNAL_TMOUT", &r.warnings);
+  if (args.size() < 2 || args[1] != "new") return LegacyServer(args, std::move(r));
+  Getopt g = RunGetopt("mosh-server", {args.begin() + 2, args.end()}, "@ipcl", "sv");
+  if (g.bad) r.warnings.push_back(absl::StrCat(g.err, absl::StripSuffix(kServerUsage, "\n")));
+  for (const Getopt::Option& opt : g.options) {
+    absl::Status s = ApplyServerOption(opt, env, &r);
+    if (!s.ok()) return Exit(1, "", absl::StrCat(s.message(), "\n", kServerUsage));
+  }
+  r.serve.command = g.positional;
+  return r;
+}
+
+ParsedCommandLine ParseMoshClientCommandLine(const std::vector<std::string>& args,
+                                             const std::map<std::string, std::string>& env,
+                                             const std::vector<std::string>& terminfo_dirs) {
+  const std::string help = absl::StrCat(Banner("mosh-client"), "\n", kClientUsage);
+  for (size_t i = 1; i < args.size(); ++i) {
+    if (args[i] == "--help") return Exit(0, help, "");
+    if (args[i] == "--version") return Exit(0, Banner("mosh-client"), "");
+  }
+  Getopt g = RunGetopt("mosh-client", {args.begin() + 1, args.end()}, "#", "cv");
+  if (g.bad) return Exit(1, "", absl::StrCat(g.err, help));
+  for (const Getopt::Option& opt : g.options) {
+    if (opt.letter != 'c') continue;
+    std::string term = Lookup(env, "TERM");
+    if (env.count("TERM") == 0) return Exit(1, "", "TERM environment variable not set.\n");
+    auto colors = TerminfoColors(term, terminfo_dirs);
+    if (!colors.ok()) return Exit(1, "", absl::StrCat("'", term, "': unknown terminal type.\n"));
+    return Exit(0, absl::StrCat(*colors, "\n"), "");
+  }
+  if (g.positional.size() != 2) return Exit(1, "", help);
+  const std::string& port_text = g.positional[1];
+  uint32_t port = 0;
+  if (!AllDigits(port_text) || !absl::SimpleAtoi(port_text, &port) || port == 0 ||
+      port > 65535) {
+    return Exit(1, "", absl::StrCat("mosh-client: Bad UDP port (", port_text, ")\n\n", help));
+  }
+  if (env.count("MOSH_KEY") == 0) {
+    return Exit(1, "", "MOSH_KEY environment variable not found.\n");
+  }
+  auto key = net::SessionKey::FromBase64(Lookup(env, "MOSH_KEY"));
+  if (!key.ok()) return Exit(1, "", absl::StrCat("Crypto exception: ", key.status().message(),
+                                                 "\r\n"));
+  ParsedCommandLine r;
+  r.action = ParsedCommandLine::Action::kRun;
+  r.command = Command::kClient;
+  ClientOptions& o = r.client;
+  o.ip = g.positional[0];
+  o.port = static_cast<uint16_t>(port);
+  o.mode = net::WireMode::kMosh;
+  std::string predict = Lookup(env, "MOSH_PREDICTION_DISPLAY");
+  if (predict.empty() || predict == "adaptive") {
+    o.predict = PredictMode::kAdaptive;
+  } else if (predict == "always") {
+    o.predict = PredictMode::kAlways;
+  } else if (predict == "never") {
+    o.predict = PredictMode::kNever;
+  } else if (predict == "experimental") {
+    o.predict = PredictMode::kExperimental;
+  } else {
+    return Exit(1, "", absl::StrCat("Unknown prediction mode ", predict, ".\n"));
+  }
+  o.predict_overwrite = Lookup(env, "MOSH_PREDICTION_OVERWRITE") == "yes";
+  o.title_prefix = env.count("MOSH_TITLE_NOPREFIX") ? "" : "[mosh] ";
+  return r;
+}
+
+std::vector<std::string> TerminfoDirectories(const std::map<std::string, std::string>& env) {
+  std::vector<std::string> dirs;
+  if (!Lookup(env, "TERMINFO").empty()) dirs.push_back(Lookup(env, "TERMINFO"));
+  if (!Lookup(env, "HOME").empty()) dirs.push_back(Lookup(env, "HOME") + "/.terminfo");
+  for (absl::string_view d : absl::StrSplit(Lookup(env, "TERMINFO_DIRS"), ':', absl::SkipEmpty())) {
+    dirs.emplace_back(d);
+  }
+  for (const char* d : {"/etc/terminfo", "/lib/terminfo", "/usr/share/terminfo"}) {
+    dirs.emplace_back(d);
+  }
+  return dirs;
+}
+
+absl::StatusOr<int> TerminfoColors(const std::string& term,
+                                   const std::vector<std::string>& dirs) {
+  if (term.empty() || term.find('/') != std::string::npos || term[0] == '.') {
+    return absl::NotFoundError("no terminfo entry");
+  }
+  for (const std::string& dir : dirs) {
+    for (const std::string& sub :
+         {std::string(1, term[0]), absl::StrFormat("%02x", static_cast<uint8_t>(term[0]))}) {
+      std::ifstream in(absl::StrCat(dir, "/", sub, "/", term), std::ios::binary);
+      if (!in) continue;
+      std::string data((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+      return ParseTerminfoColors(data);
+    }
+  }
+  return absl::NotFoundError("no terminfo entry");
+}
+
+bool IsMoshServerCommand(const std::vector<std::string>& server_words) {
+  if (server_words.empty()) return false;
+  const std::string& last = server_words.back();
+  return last == "mosh-server" || absl::EndsWith(last, "/mosh-server");
+}
+
+std::vector<std::string> MoshServerArguments(const MoshServerRequest& request) {
+  std::vector<std::string> args = {"new", "-c", absl::StrCat(request.colors), "-s"};
+  if (request.port.has_value()) args.insert(args.end(), {"-p", *request.port});
+  for (const auto& [name, value] : request.locale) {
+    args.insert(args.end(), {"-l", absl::StrCat(name, "=", value)});
+  }
+  if (!request.command.empty()) {
+    args.push_back("--");
+    args.insert(args.end(), request.command.begin(), request.command.end());
+  }
+  return args;
+}
+
+}  // namespace moshx::cmd
