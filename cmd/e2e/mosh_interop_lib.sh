@@ -88,4 +88,6 @@ interop_compare() {
   if ! diff -u "$a" "$b" >&2; then
     fail "screens differ between $(basename "$a") and $(basename "$b")"
   fi
+  echo "identical screens ($(wc -l <"$a") lines):"
+  cat -v "$a"
 }
