@@ -214,6 +214,15 @@ void DrawProgress(uint64_t sent, uint64_t total, absl::Time start) {
   std::fflush(stderr);
 }
 
+// The progress bar when stderr is a terminal (and not --json), else none.
+BootstrapProgress TerminalProgress(const BootstrapOptions& options) {
+  if (options.json || !isatty(STDERR_FILENO)) return nullptr;
+  return [start = absl::InfinitePast()](uint64_t sent, uint64_t total) mutable {
+    if (start == absl::InfinitePast()) start = absl::Now();
+    DrawProgress(sent, total, start);
+  };
+}
+
 }  // namespace
 
 absl::StatusOr<BootstrapResult> CheckRemote(const BootstrapOptions& options) {
@@ -262,15 +271,34 @@ std::string ResultJson(const BootstrapOptions& o, const BootstrapResult& r) {
       absl::StrFormat("%.3f", absl::ToDoubleSeconds(r.upload_time)), "}");
 }
 
-int RunBootstrap(const BootstrapOptions& options) {
-  BootstrapProgress progress;
-  if (!options.json && isatty(STDERR_FILENO)) {
-    progress = [start = absl::InfinitePast()](uint64_t sent, uint64_t total) mutable {
-      if (start == absl::InfinitePast()) start = absl::Now();
-      DrawProgress(sent, total, start);
-    };
+absl::StatusOr<std::string> ServerAfterBootstrap(const ConnectOptions& c) {
+  const bool auto_mode = c.bootstrap == BootstrapMode::kAuto;
+  if (c.bootstrap == BootstrapMode::kNever || (auto_mode && c.server != "moshx")) return c.server;
+  BootstrapOptions b;
+  b.destination = c.destination;
+  b.ssh = c.ssh;
+  b.force = c.bootstrap == BootstrapMode::kAlways;
+  if (auto_mode) b.check_command = c.server;
+  absl::StatusOr<BootstrapResult> r = Bootstrap(b, TerminalProgress(b));
+  if (!r.ok()) {
+    absl::StatusCode code = r.status().code();
+    if (!auto_mode || (code != absl::StatusCode::kFailedPrecondition &&
+                       code != absl::StatusCode::kPermissionDenied)) {
+      return absl::Status(code, absl::StrCat("bootstrap: ", r.status().message()));
+    }
+    std::fprintf(stderr, "moshx: not copying moshx to %s: %s; trying '%s' there\n",
+                 c.destination.c_str(), std::string(r.status().message()).c_str(),
+                 c.server.c_str());
+    return c.server;
   }
-  absl::StatusOr<BootstrapResult> r = Bootstrap(options, progress);
+  if (r->action != BootstrapResult::Action::kUnchanged || c.verbose > 0) {
+    std::fprintf(stderr, "%s\n", DescribeResult(b, *r).c_str());
+  }
+  return ShellQuote(r->server);
+}
+
+int RunBootstrap(const BootstrapOptions& options) {
+  absl::StatusOr<BootstrapResult> r = Bootstrap(options, TerminalProgress(options));
   if (!r.ok()) {
     std::string message = absl::StrCat("bootstrap ", options.destination, ": ", r.status().message());
     std::fprintf(stderr, "moshx: %s\n", message.c_str());

@@ -72,6 +72,19 @@ const char* ActionName(BootstrapResult::Action action);
 std::string DescribeResult(const BootstrapOptions& options, const BootstrapResult& result);
 std::string ResultJson(const BootstrapOptions& options, const BootstrapResult& result);
 
+// `moshx connect --bootstrap`: what the remote should run to serve, after
+// making sure this build is there. kNever, or kAuto with a --server other
+// than the default "moshx" (the user chose what to run, e.g. mosh-server):
+// `options.server` unchanged, no SSH. kAuto: one probe; the --server command
+// when it is this very build, else the default destination once it holds
+// this build (uploaded if needed). kAlways: upload to the default
+// destination every time and run that. Uploads draw the progress bar on a
+// terminal and print one line to stderr. In kAuto a platform mismatch or an
+// unwritable home only warns (on stderr) and falls back to --server, which
+// may be a native build; other failures, and all in kAlways, are returned.
+// The result is shell-quoted, ready for ConnectOptions::server.
+absl::StatusOr<std::string> ServerAfterBootstrap(const ConnectOptions& options);
+
 // `moshx bootstrap`: runs Bootstrap with a progress bar on stderr when it is
 // a terminal (and not --json), prints the summary (stdout) or the error
 // (stderr; with --json also a JSON line on stdout) and returns the exit

@@ -16,6 +16,7 @@
 #include "absl/strings/str_join.h"
 #include "absl/strings/str_split.h"
 #include "absl/strings/strip.h"
+#include "cmd/bootstrap.h"
 #include "cmd/client_session.h"
 #include "cmd/locale.h"
 #include "cmd/mosh_compat.h"
@@ -307,7 +308,14 @@ int RunClient(const ConnectOptions& o, const ServerEndpoint& endpoint) {
 }  // namespace
 
 absl::StatusOr<ServerEndpoint> StartServer(const ConnectOptions& o) {
-  return o.local ? StartLocal(o) : StartRemote(o);
+  if (o.local) return StartLocal(o);
+  // --bootstrap (bootstrap helper): copy moshx over first when needed, then
+  // run that copy (its directory is often not on a non-interactive PATH).
+  auto server = ServerAfterBootstrap(o);
+  if (!server.ok()) return server.status();
+  ConnectOptions remote = o;
+  remote.server = *server;
+  return StartRemote(remote);
 }
 
 int RunDirectClient(const ClientOptions& c) {

@@ -2,8 +2,9 @@
 # `moshx bootstrap` against a real sshd on loopback and an unprivileged user
 # (moshx-boot) whose home starts without moshx: installs, finds it the second
 # time, draws a progress bar on a terminal, survives a killed upload, reports
-# a read-only home clearly, and `moshx connect --bootstrap auto` works on a
-# clean account in one command. Needs root (sshd fixture, mount).
+# a read-only home clearly, and `moshx connect` (--bootstrap auto, the
+# default) works on a clean account in one command and runs the uploaded
+# copy. Needs root (sshd fixture, mount).
 source tools/testing/e2e_lib.sh
 source tools/testing/sshd_fixture.sh
 e2e_init
@@ -140,5 +141,39 @@ else
   echo "note: mount not permitted; read-only file system case not run (permission case ran)"
 fi
 [ ! -e "$RHOME/.local" ] || fail "something was written into the read-only home"
+
+# 6. `moshx connect` to a clean account: --bootstrap never gives the hint,
+# the default (auto) installs and runs the uploaded copy in one command.
+reset_home
+connect() {  # NAME ARGS...: moshx connect in a tmux window, running /bin/sh
+  local name=$1; shift
+  tmux_start "$name" 100 24 env TERM=xterm-256color LANG=C.UTF-8 "$MOSHX" connect \
+    --ssh "$E2E_SSH" "$@" "$E2E_SSH_DEST" -- /bin/sh
+}
+tmux_start never 100 24 sh -c "\"$MOSHX\" connect --bootstrap never --ssh \"$E2E_SSH\" \
+  $E2E_SSH_DEST; echo status=\$?"
+wait_for_screen never 'status=1' 20
+wait_for_screen never 'moshx bootstrap' 1
+[ ! -e "$DEST" ] || fail "--bootstrap never uploaded"
+
+connect_and_check() {  # NAME ARGS...: a session as the test user, served by $DEST
+  local name=$1; shift
+  connect "$name" "$@"
+  wait_for_screen "$name" '\$ *$' 30
+  tmux_type "$name" 'echo "I am $(id -un), served by $(readlink /proc/$PPID/exe)"'
+  tmux_keys "$name" Enter
+  wait_for_screen "$name" "^I am moshx-boot, served by $DEST" 15
+  tmux_type "$name" 'exit'
+  tmux_keys "$name" Enter
+  wait_for_dead_pane "$name" 20
+  [ "$(tmux_pane_status "$name")" = 0 ] || fail "connect exit status $(tmux_pane_status "$name")"
+}
+connect_and_check auto1
+cmp -s "$MOSHX" "$DEST" || fail "connect --bootstrap auto did not install this binary"
+before=$(stat -c '%i %Y' "$DEST")
+connect_and_check auto2 --bootstrap auto
+[ "$(stat -c '%i %Y' "$DEST")" = "$before" ] || fail "the second connect uploaded again"
+connect_and_check always --bootstrap always
+[ "$(stat -c '%i' "$DEST")" != "${before% *}" ] || fail "--bootstrap always did not upload"
 
 echo PASS
