@@ -225,7 +225,7 @@ void ServerSession::Service() {
 absl::Duration ServerSession::WaitTime() const {
   net::MonoTime now = clock_->Now();
   absl::Duration wait = absl::InfiniteDuration();
-  if (!input_frames_.empty()) {
+  if (!input_frames_.empty() && !shutting_down_) {  // no echo acks while shutting down
     wait = std::max(absl::ZeroDuration(), input_frames_.front().second + kEchoTimeout - now);
   }
   if (!heard_client_ || shutting_down_) wait = std::min(wait, kIdleWake);

@@ -52,6 +52,29 @@ void PredictionEngine::Cull(const ServerView& server, absl::Duration now) {
   }
   UpdateTriggers();
   if (CullCells(fb, now)) CullCursors(fb);
+  while (!inflight_.empty() && inflight_.front().frame <= late_ack_) inflight_.pop_front();
+  if (inflight_.empty()) inflight_complete_ = true;
+  if (replay_pending_) Replay(fb);
+}
+
+void PredictionEngine::Replay(const Framebuffer& fb) {
+  replay_pending_ = false;
+  if (!inflight_complete_ || experimental()) return;
+  rows_.clear();
+  cursors_.clear();
+  NewEpoch();
+  parse_ = ParseState::kGround;
+  utf8_needed_ = 0;
+  const uint64_t key = current_key_;
+  replaying_ = true;
+  for (const InFlight& k : inflight_) {
+    current_key_ = k.key;
+    replay_frame_ = k.frame;
+    NewUserByte(k.byte, fb, k.time);
+    if (k.chunk_end) EndChunk();
+  }
+  replaying_ = false;
+  current_key_ = key;
 }
 
 void PredictionEngine::UpdateTriggers() {
@@ -94,7 +117,8 @@ bool PredictionEngine::CullCells(const Framebuffer& fb, absl::Duration now) {
             KillEpoch(c.epoch, fb, now);
           } else {
             if (c.shown) NoteShownWrong(c);
-            Reset();
+            Clear();
+            replay_pending_ = true;
             return false;
           }
           break;
@@ -125,7 +149,11 @@ void PredictionEngine::CullCursors(const Framebuffer& fb) {
   if (cursors_.empty()) return;
   if (CursorValidity(cursors_.back(), fb) == Validity::kIncorrectOrExpired) {
     if (cursors_.back().shown) NoteShownWrong(cursors_.back());
-    if (!experimental()) return Reset();
+    if (!experimental()) {
+      Clear();
+      replay_pending_ = true;
+      return;
+    }
     cursors_.clear();
     return;
   }
@@ -199,6 +227,7 @@ void PredictionEngine::KillEpoch(uint64_t epoch, const Framebuffer& fb, absl::Du
     }
   }
   NewEpoch();
+  replay_pending_ = true;
 }
 
 void PredictionEngine::NoteShownWrong(const Base& p) {
@@ -209,6 +238,13 @@ void PredictionEngine::NoteShownWrong(const Base& p) {
 }
 
 void PredictionEngine::Reset() {
+  Clear();
+  inflight_.clear();
+  inflight_complete_ = false;  // keys still in flight were never predicted
+  replay_pending_ = false;
+}
+
+void PredictionEngine::Clear() {
   rows_.clear();
   cursors_.clear();
   epoch_context_.reset();

@@ -43,12 +43,22 @@ void PredictionEngine::NewUserBytes(absl::string_view bytes, const ServerView& s
     Reset();
     return;
   }
-  for (unsigned char byte : bytes) {
+  for (size_t i = 0; i < bytes.size(); ++i) {
+    const unsigned char byte = bytes[i];
     current_key_ = ++stats_.keystrokes;
     if (experimental()) prediction_epoch_ = confirmed_epoch_;
     Cull(server, now);
+    if (inflight_.size() >= kMaxInFlight) {
+      inflight_.pop_front();
+      inflight_complete_ = false;
+    }
+    inflight_.push_back({local_frame_sent_ + 1, byte, now, current_key_, i + 1 == bytes.size()});
     NewUserByte(byte, *server.framebuffer, now);
   }
+  EndChunk();
+}
+
+void PredictionEngine::EndChunk() {
   if (parse_ == ParseState::kEscape) {  // a lone Escape key (vi), not ESC O
     parse_ = ParseState::kGround;
     BecomeTentative();
@@ -292,7 +302,7 @@ int PredictionEngine::ShiftRunEnd(const Framebuffer& fb, int row, int col,
 }
 
 void PredictionEngine::BecomeTentative() {
-  uncertain_frame_ = local_frame_sent_ + 1;
+  uncertain_frame_ = std::max(uncertain_frame_, NextFrame());
   NewEpoch();
 }
 
@@ -344,7 +354,7 @@ const Cell& PredictionEngine::PredictedOrActual(const Framebuffer& fb, int row, 
 }
 
 void PredictionEngine::Stamp(Base* p, absl::Duration now) const {
-  p->expiration_frame = local_frame_sent_ + 1;
+  p->expiration_frame = NextFrame();
   p->prediction_time = now;
   p->key = current_key_;
 }

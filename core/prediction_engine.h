@@ -30,6 +30,12 @@
 //     kernel echoes), or the cursor row starts with a prompt at which a
 //     prediction of the same foreground program and pty modes was credited
 //     before (a raw-mode shell prompt such as bash's);
+//   * replay after a wrong guess: mosh restarts from the server's cursor,
+//     which lags behind the keys still in flight, so while typing outpaces
+//     the round trip every new guess lands in the wrong column and is killed
+//     again. moshx remembers the keys not yet covered by the echo ack and,
+//     after killing an epoch or resetting on a wrong guess, predicts them
+//     again (tentatively, in a new epoch) from the server's screen;
 //   * predictions are drawn on any link slower than SRTT 20 ms (mosh: 60 ms),
 //     since the pty knowledge removes the wrong guesses that made mosh hide
 //     them on fast links;
@@ -47,6 +53,7 @@
 #define MOSHX_CORE_PREDICTION_ENGINE_H_
 
 #include <cstdint>
+#include <deque>
 #include <optional>
 #include <string>
 #include <vector>
@@ -107,6 +114,8 @@ class PredictionEngine {
   static constexpr absl::Duration kMoshxSrttLow = absl::Milliseconds(10);
   // Insert-shifting stops at a gap of this many blank cells.
   static constexpr int kShiftGap = 3;
+  // Keys remembered for replay (older ones are forgotten: no replay).
+  static constexpr size_t kMaxInFlight = 512;
   // Remembered trusted contexts (oldest dropped first).
   static constexpr size_t kMaxTrustedContexts = 8;
 
@@ -148,7 +157,8 @@ class PredictionEngine {
   // framebuffer already culled against) (§A.8). Marks them as shown.
   void Apply(Framebuffer* frame);
 
-  // Drops every prediction and starts a new epoch (resize, paste, ...).
+  // Drops every prediction, forgets the keys in flight and starts a new
+  // epoch (resize, paste, ...).
   void Reset();
 
   // How long the caller may wait before Cull should run again without new
@@ -195,6 +205,14 @@ class PredictionEngine {
     PtyState pty;
   };
   enum class ParseState { kGround, kEscape, kCsi };
+  // A typed byte the echo ack does not cover yet.
+  struct InFlight {
+    uint64_t frame;
+    unsigned char byte;
+    absl::Duration time;
+    uint64_t key;
+    bool chunk_end;  // the last byte of its NewUserBytes chunk
+  };
 
   // Input side (prediction_engine.cc).
   void NewUserByte(unsigned char byte, const Framebuffer& fb, absl::Duration now);
@@ -230,6 +248,13 @@ class PredictionEngine {
   Validity CursorValidity(const CursorPrediction& c, const Framebuffer& fb) const;
   void OnCorrect(RowPrediction* row, int col, const Framebuffer& fb, absl::Duration now);
   void KillEpoch(uint64_t epoch, const Framebuffer& fb, absl::Duration now);
+  // Predicts the in-flight keys again from the server's screen.
+  void Replay(const Framebuffer& fb);
+  // Drops every prediction and starts a new epoch (keeps the keys in flight).
+  void Clear();
+  // An ESC that ended its chunk is the Escape key.
+  void EndChunk();
+  uint64_t NextFrame() const { return replaying_ ? replay_frame_ : local_frame_sent_ + 1; }
   void NoteShownWrong(const Base& p);
   bool tentative(const Base& p) const { return p.epoch > confirmed_epoch_; }
   bool experimental() const { return options_.display == PredictionDisplay::kExperimental; }
@@ -269,6 +294,11 @@ class PredictionEngine {
   std::optional<Context> epoch_context_;
   uint64_t context_epoch_ = 0;
   std::vector<Context> trusted_;
+  std::deque<InFlight> inflight_;
+  bool inflight_complete_ = true;  // nothing was forgotten
+  bool replay_pending_ = false;
+  bool replaying_ = false;
+  uint64_t replay_frame_ = 0;
   Stats stats_;
 };
 

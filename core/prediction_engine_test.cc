@@ -347,5 +347,22 @@ TEST_F(EngineTest, PollsWhilePredictionsPend) {
   EXPECT_EQ(engine.WaitTime(), PredictionEngine::kPollInterval);
 }
 
+TEST_F(EngineTest, KeysInFlightArePredictedAgainAfterAKilledEpoch) {
+  // vi normal mode: "i" is not echoed; "ab" is typed before that shows.
+  server.Echo("");
+  Type("i");
+  Type("a");
+  Type("b");
+  server.MoveTo(0, 0);
+  server.echo_ack = 1;  // the "i" state: nothing echoed, the guess dies
+  EXPECT_EQ(RowText(Drawn(), 0), "");
+  server.Echo("a");  // the "a" state: echoed where the replay put it
+  server.echo_ack = 2;
+  Framebuffer drawn = Drawn();
+  EXPECT_EQ(RowText(drawn, 0), "ab");  // "b" is shown before the server has it
+  EXPECT_EQ(drawn.cursor().col, 2);
+  EXPECT_EQ(engine.stats().shown_wrong, 0u);
+}
+
 }  // namespace
 }  // namespace moshx::core

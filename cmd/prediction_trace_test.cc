@@ -1,0 +1,108 @@
+// Keystroke traces (testdata/traces) replayed through in-process client and
+// server sessions on the simulated network: how much local echo shows at
+// once, how often it is wrong, and that a password is never drawn.
+#include <cstdio>
+#include <map>
+#include <string>
+
+#include "cmd/testing/trace_replay.h"
+#include "gtest/gtest.h"
+
+namespace moshx::cmd::testing {
+namespace {
+
+struct Loaded {
+  Trace trace;
+  std::vector<Screen> reference;
+};
+
+// Each trace's reference run is done once per test binary.
+const Loaded& Load(const std::string& name) {
+  static auto* cache = new std::map<std::string, Loaded>();
+  auto it = cache->find(name);
+  if (it != cache->end()) return it->second;
+  absl::StatusOr<Trace> trace = LoadTrace("testdata/traces/" + name + ".trace");
+  if (!trace.ok()) {
+    ADD_FAILURE() << trace.status();
+    return (*cache)[name];
+  }
+  absl::StatusOr<std::vector<Screen>> ref = ReferenceScreens(*trace);
+  if (!ref.ok()) ADD_FAILURE() << ref.status();
+  Loaded& l = (*cache)[name];
+  l.trace = *std::move(trace);
+  if (ref.ok()) l.reference = *std::move(ref);
+  return l;
+}
+
+ReplayResult Replay(const std::string& name, int rtt_ms,
+                    PredictMode predict = PredictMode::kAdaptive,
+                    net::WireMode mode = net::WireMode::kMoshx) {
+  const Loaded& l = Load(name);
+  ReplayOptions o;
+  o.rtt = absl::Milliseconds(rtt_ms);
+  o.predict = predict;
+  o.mode = mode;
+  absl::StatusOr<ReplayResult> r = ReplayTrace(l.trace, l.reference, o);
+  if (!r.ok()) {
+    ADD_FAILURE() << r.status();
+    return ReplayResult();
+  }
+  std::printf("%-14s rtt %3d ms: %d keys, %.0f%% instant, %.1f%% mispredicted, "
+              "median %.0f ms, mean %.0f ms, %d never shown, %d secret cells drawn\n",
+              name.c_str(), rtt_ms, r->keys, 100 * r->instant_share(),
+              100 * r->mispredicted_share(), r->median_ms, r->mean_ms, r->never_shown,
+              r->secret_cells_drawn);
+  EXPECT_TRUE(r->converged) << name << " client:\n"
+                            << r->final_client << "server:\n"
+                            << r->final_server;
+  EXPECT_FALSE(r->predictions_left) << name;
+  return *r;
+}
+
+class ShellEditingTest : public ::testing::TestWithParam<int> {};
+
+TEST_P(ShellEditingTest, MostKeystrokesShowAtOnceAndAlmostNoneAreWrong) {
+  ReplayResult r = Replay("shell_editing", GetParam());
+  EXPECT_GT(r.keys, 100);
+  EXPECT_GE(r.instant_share(), 0.70);
+  EXPECT_LE(r.mispredicted_share(), 0.01);
+}
+
+INSTANTIATE_TEST_SUITE_P(Rtt, ShellEditingTest, ::testing::Values(50, 200, 500));
+
+class PasswordTest : public ::testing::TestWithParam<int> {};
+
+TEST_P(PasswordTest, NoCharacterOfThePasswordIsEverDrawn) {
+  ReplayResult r = Replay("password", GetParam());
+  EXPECT_GT(r.frames, 10);
+  EXPECT_EQ(r.secret_cells_drawn, 0);
+}
+
+INSTANTIATE_TEST_SUITE_P(Rtt, PasswordTest, ::testing::Values(50, 200, 500));
+
+TEST(PasswordModesTest, NeverDrawnInAlwaysModeNorAgainstAMoshServer) {
+  EXPECT_EQ(Replay("password", 200, PredictMode::kAlways).secret_cells_drawn, 0);
+  // Mosh wire mode: no pty report, only mosh's epochs protect the password.
+  EXPECT_EQ(Replay("password", 200, PredictMode::kAdaptive, net::WireMode::kMosh)
+                .secret_cells_drawn,
+            0);
+}
+
+TEST(FullScreenTest, EditorAndPagerConverge) {
+  ReplayResult editor = Replay("editor", 200);
+  EXPECT_GT(editor.keys, 40);
+  ReplayResult pager = Replay("pager", 200);
+  EXPECT_GT(pager.keys, 10);
+}
+
+TEST(PredictNeverTest, NothingIsShownBeforeTheServerAnswers) {
+  ReplayResult r = Replay("shell_editing", 200, PredictMode::kNever);
+  // A key can only "appear" at once when its screen was already on display
+  // (e.g. a right arrow at the end of the line).
+  EXPECT_LE(r.instant_share(), 0.02);
+  EXPECT_EQ(r.mispredicted, 0);
+  EXPECT_GE(r.median_ms, 200);
+}
+
+}  // namespace
+}  // namespace moshx::cmd::testing
