@@ -25,6 +25,7 @@ Only loopback is used; every process started is tracked by PID and killed.
 """
 
 import argparse
+import ctypes
 import datetime
 import fcntl
 import json
@@ -45,11 +46,7 @@ import termios
 import time
 
 ROWS, COLS = 24, 80
-PROMPT_RE = re.compile(rb"BENCH(\d+)>")
-# Escape sequences a client writes: CSI, OSC (BEL or ST), charset, others.
-ESCAPE_RE = re.compile(
-    rb"\x1b\[[0-?]*[ -/]*[@-~]|\x1b\][^\x07\x1b]*(?:\x07|\x1b\\)"
-    rb"|\x1bP[^\x1b]*\x1b\\|\x1b[()*+][0-~]|\x1b[ -/]*[0-~]")
+PROMPT_RE = re.compile(r"BENCH(\d+)>")
 CLK_TCK = os.sysconf("SC_CLK_TCK")
 
 
@@ -167,8 +164,75 @@ def wire(before, after):
 
 # ---------------------------------------------------------------- client pty
 
+class Screen:
+  """The client's screen as a terminal shows it: libvterm (the system's
+  shared library, through ctypes) fed with everything the client writes.
+  Checks look at this screen, not at the byte stream, because a client only
+  redraws cells that changed (a new prompt may be drawn as "5>" over an old
+  "BENCH4>")."""
+
+  class Rect(ctypes.Structure):
+    _fields_ = [("start_row", ctypes.c_int), ("end_row", ctypes.c_int),
+                ("start_col", ctypes.c_int), ("end_col", ctypes.c_int)]
+
+  OUTPUT = ctypes.CFUNCTYPE(None, ctypes.c_void_p, ctypes.c_size_t,
+                            ctypes.c_void_p)
+  _lib = None
+
+  @classmethod
+  def lib(cls):
+    if cls._lib is None:
+      lib = ctypes.CDLL("libvterm.so.0")
+      lib.vterm_new.restype = ctypes.c_void_p
+      lib.vterm_new.argtypes = [ctypes.c_int, ctypes.c_int]
+      lib.vterm_free.argtypes = [ctypes.c_void_p]
+      lib.vterm_set_utf8.argtypes = [ctypes.c_void_p, ctypes.c_int]
+      lib.vterm_output_set_callback.argtypes = [
+          ctypes.c_void_p, cls.OUTPUT, ctypes.c_void_p]
+      lib.vterm_obtain_screen.restype = ctypes.c_void_p
+      lib.vterm_obtain_screen.argtypes = [ctypes.c_void_p]
+      lib.vterm_screen_reset.argtypes = [ctypes.c_void_p, ctypes.c_int]
+      lib.vterm_input_write.restype = ctypes.c_size_t
+      lib.vterm_input_write.argtypes = [ctypes.c_void_p, ctypes.c_char_p,
+                                        ctypes.c_size_t]
+      lib.vterm_screen_get_text.restype = ctypes.c_size_t
+      lib.vterm_screen_get_text.argtypes = [
+          ctypes.c_void_p, ctypes.c_char_p, ctypes.c_size_t, cls.Rect]
+      cls._lib = lib
+    return cls._lib
+
+  def __init__(self, rows, cols):
+    lib = self.lib()
+    self.rows_, self.cols = rows, cols
+    self.vt = lib.vterm_new(rows, cols)
+    lib.vterm_set_utf8(self.vt, 1)
+    self._discard = self.OUTPUT(lambda *_: None)  # answers to queries
+    lib.vterm_output_set_callback(self.vt, self._discard, None)
+    self.screen = lib.vterm_obtain_screen(self.vt)
+    lib.vterm_screen_reset(self.screen, 1)
+    self.buf = ctypes.create_string_buffer(cols * 8 + 16)
+
+  def feed(self, data):
+    self.lib().vterm_input_write(self.vt, data, len(data))
+
+  def rows(self):
+    out = []
+    for r in range(self.rows_):
+      n = self.lib().vterm_screen_get_text(
+          self.screen, self.buf, len(self.buf),
+          self.Rect(r, r + 1, 0, self.cols))
+      out.append(self.buf.raw[:n].decode("utf-8", "replace").rstrip())
+    return out
+
+  def close(self):
+    if self.vt:
+      self.lib().vterm_free(self.vt)
+      self.vt = None
+
+
 class Terminal:
-  """The client's pty: writes keys, reads its output as timestamped text."""
+  """The client's pty: writes keys, reads its output into a Screen; every
+  read is timestamped, and `observer(time)` (if set) runs after each."""
 
   def __init__(self, argv, env, tracker):
     master, slave = os.openpty()
@@ -186,9 +250,10 @@ class Terminal:
     os.close(slave)
     self.fd = master
     os.set_blocking(master, False)
-    self.chunks = []      # (time, text without escape sequences)
-    self.pending = b""    # an escape sequence cut by a read boundary
+    self.screen = Screen(ROWS, COLS)
+    self.last_read = now()
     self.raw_bytes = 0
+    self.observer = None
 
   def write(self, data):
     os.write(self.fd, data)
@@ -214,63 +279,47 @@ class Terminal:
       data = b""
     if not data:
       return False
-    t = now()
+    self.last_read = now()
     self.raw_bytes += len(data)
-    data = self.pending + data
-    cut = data.rfind(b"\x1b")
-    if cut >= 0 and len(data) - cut < 512 and not ESCAPE_RE.match(data, cut):
-      data, self.pending = data[:cut], data[cut:]
-    else:
-      self.pending = b""
-    self.chunks.append((t, ESCAPE_RE.sub(b"", data)))
+    self.screen.feed(data)
+    if self.observer:
+      self.observer(self.last_read)
     return True
 
-  def wait_for(self, predicate, since, timeout):
-    """Time of the first chunk read at/after `since` with which the text
-    read since then satisfies predicate(text, start) (start: where new text
-    begins, less a margin); None on timeout."""
+  def wait_for(self, predicate, timeout):
+    """Time of the read after which predicate(screen rows) first held (the
+    last read's time if it holds already); None on timeout."""
     end = now() + timeout
-    text, i = b"", 0
     while True:
-      while i < len(self.chunks):
-        t, chunk = self.chunks[i]
-        i += 1
-        if t < since:
-          continue
-        start = max(0, len(text) - 64)
-        text += chunk
-        if predicate(text, start):
-          return t
-        text = text[-4096:]
+      if predicate(self.screen.rows()):
+        return self.last_read
       left = end - now()
       if left <= 0 or not self._read(min(left, 0.5)):
         return None
 
-  def first_time_containing(self, needle, since):
-    """Timestamp of the first chunk read at/after `since` containing needle."""
-    for t, text in self.chunks:
-      if t >= since and needle in text:
-        return t
-    return None
-
-  def trim(self):
-    """Forget output read so far (keeps memory small during floods)."""
-    self.chunks = []
-
   def close(self):
+    self.screen.close()
     try:
       os.close(self.fd)
     except OSError:
       pass
 
 
+def prompt_numbers(rows):
+  return [int(m.group(1)) for row in rows for m in PROMPT_RE.finditer(row)]
+
+
 def prompt_at_least(number):
-  def predicate(text, start):
-    for m in PROMPT_RE.finditer(text, start):
-      if int(m.group(1)) >= number:
-        return True
-    return False
-  return predicate
+  return lambda rows: any(n >= number for n in prompt_numbers(rows))
+
+
+def input_line(rows):
+  """Text after the lowest prompt on the screen ("" if none)."""
+  for row in reversed(rows):
+    m = re.search(r"BENCH\d+>(.*)$", row)
+    if m:
+      return m.group(1)
+  return ""
 
 
 # ---------------------------------------------------------------- implementations
@@ -351,7 +400,7 @@ class Session:
     argv, cenv = impl.client(self.server, self.relay.listen, env)
     self.term = Terminal(argv, cenv, tracker)
     self.next_prompt = 1
-    if not self.term.wait_for(prompt_at_least(1), 0, 15):
+    if not self.term.wait_for(prompt_at_least(1), 15):
       raise BenchError(f"{impl.name}: no prompt from the session")
     self.settle()
 
@@ -361,13 +410,12 @@ class Session:
 
   def settle(self, extra=0.3):
     self.term.pump(2 * self.rtt + extra)
-    self.term.trim()
 
   def run_command(self, command, timeout):
     """Types command + Enter; returns (seconds to the next prompt) or None."""
     self.next_prompt += 1
     start = self.term.write(command.encode() + b"\r")
-    t = self.term.wait_for(prompt_at_least(self.next_prompt), start, timeout)
+    t = self.term.wait_for(prompt_at_least(self.next_prompt), timeout)
     return None if t is None else t - start
 
   def cpu(self):
@@ -384,31 +432,38 @@ class Session:
 
 
 def keystrokes(s, count, interval):
-  """Pipelined typing: lines of distinct lowercase letters, each line killed
-  with ^U; per key, the delay until client output contains that letter."""
+  """Pipelined typing at the prompt: lines of up to 20 distinct lowercase
+  letters, one key every `interval` s, each line killed with ^U. A key's
+  response time: from its write to the first screen where the input line
+  holds everything typed up to and including it."""
   letters = "abcdefghijklmnopqrstuvwxyz"
-  delays, typed = [], 0
-  line = 0
+  delays, typed, line = [], 0, 0
   while typed < count:
-    n = min(20, count - typed)
-    offset = (line * 7) % 26
-    keys = [letters[(offset + i) % 26] for i in range(n)]
-    sent = []
+    keys = "".join(letters[(line * 7 + i) % 26]
+                   for i in range(min(20, count - typed)))
+    sent, seen = [], []
+
+    def observe(t):
+      shown = input_line(s.term.screen.rows())
+      while len(seen) < len(sent) and shown.startswith(keys[:len(seen) + 1]):
+        seen.append(t)
+
+    s.term.observer = observe
     for k in keys:
-      sent.append((k, s.term.write(k.encode())))
+      sent.append(s.term.write(k.encode()))
       s.term.pump(interval)
     s.term.pump(max(1.0, 3 * s.rtt))
-    for k, t in sent:
-      seen = s.term.first_time_containing(k.encode(), t)
-      delays.append(None if seen is None else (seen - t) * 1000)
-    typed += n
+    s.term.observer = None
+    delays += [(seen[i] - sent[i]) * 1000 if i < len(seen) else None
+               for i in range(len(sent))]
+    typed += len(keys)
     line += 1
     s.term.write(b"\x15")
+    s.term.wait_for(lambda rows: input_line(rows) == "", 10)
     s.settle(0.5)
-  got = [d for d in delays if d is not None]
+  got = sorted(d for d in delays if d is not None)
   if not got:
     return {"keys": len(delays), "echoed": 0}
-  got.sort()
   return {"keys": len(delays), "echoed": len(got),
           "median_ms": statistics.median(got),
           "mean_ms": statistics.fmean(got),
@@ -422,7 +477,6 @@ def bulk(s, command, timeout):
   seconds = s.run_command(command, timeout)
   s.term.pump(0.5)
   w1, c1 = s.relay.stats(), s.cpu()
-  s.term.trim()
   out = {"seconds": seconds}
   out.update(wire(w0, w1))
   out["server_cpu_s"] = c1[0] - c0[0] if None not in (c0[0], c1[0]) else None
@@ -430,42 +484,56 @@ def bulk(s, command, timeout):
   return out
 
 
-def ctrl_c(s, flood_seconds):
-  s.settle()
-  s.next_prompt += 1
-  s.term.write(b"seq 1 999999999\r")
-  s.term.pump(flood_seconds)
-  s.term.trim()
-  start = s.term.write(b"\x03")
-  t = s.term.wait_for(prompt_at_least(s.next_prompt), start, 20)
-  return {"seconds": None if t is None else t - start}
+def median_of(samples):
+  """{"seconds": median or None if any sample failed, "samples": [...]}"""
+  ok = None not in samples
+  return {"seconds": statistics.median(samples) if ok and samples else None,
+          "samples": samples}
+
+
+def ctrl_c(s, flood_seconds, repeats):
+  """^C after `flood_seconds` of an endless seq, until the next prompt."""
+  samples = []
+  for _ in range(repeats):
+    s.settle()
+    s.next_prompt += 1
+    s.term.write(b"seq 1 999999999\r")
+    s.term.pump(flood_seconds)
+    start = s.term.write(b"\x03")
+    t = s.term.wait_for(prompt_at_least(s.next_prompt), 20)
+    samples.append(None if t is None else t - start)
+  return median_of(samples)
 
 
 def idle(s, seconds):
-  s.settle(1.0)
+  # Long enough after the Ctrl-C test for retransmissions to have ended.
+  s.settle(3.0)
   w0 = s.relay.stats()
   s.term.pump(seconds)
   d = wire(w0, s.relay.stats())
-  s.term.trim()
   return {"packets_per_min": d["packets"] * 60 / seconds,
           "bytes_per_min": d["bytes"] * 60 / seconds}
 
 
-def roam(s):
-  s.settle()
-  start = now()
-  reply = s.relay.command("rebind")
-  if not reply.startswith("ok"):
-    raise BenchError(f"rebind failed: {reply}")
-  s.next_prompt += 1
-  s.term.write(b"echo $((7*11111))\r")
-
-  def predicate(text, start_at):
-    return b"77777" in text
-
-  t = s.term.wait_for(predicate, start, 20)
-  s.term.wait_for(prompt_at_least(s.next_prompt), start, 10)
-  return {"seconds": None if t is None else t - start}
+def roam(s, repeats):
+  """Relay rebinds (the server sees a new client port), then a command is
+  typed at once: seconds until its output (only the server can produce it:
+  88888 is not in the typed text) is on the client's screen."""
+  samples = []
+  for i in range(repeats):
+    s.settle()
+    start = now()
+    reply = s.relay.command("rebind")
+    if not reply.startswith("ok"):
+      raise BenchError(f"rebind failed: {reply}")
+    s.next_prompt += 1
+    digit = str(7 + i % 3)
+    s.term.write(f"echo $(({digit}*11111))\r".encode())
+    want = digit * 5
+    t = s.term.wait_for(lambda rows: want in rows, 20)
+    s.term.wait_for(prompt_at_least(s.next_prompt), 10)
+    samples.append(None if t is None else t - start)
+  return median_of(samples)
 
 
 def measure(impl, link, args, tracker, home, noise_file):
@@ -474,11 +542,11 @@ def measure(impl, link, args, tracker, home, noise_file):
     r = {"keystroke": keystrokes(s, args.keys, args.key_interval)}
     r["seq"] = bulk(s, f"seq 1 {args.seq}", args.bulk_timeout)
     r["base64"] = bulk(s, f"base64 {noise_file}", args.bulk_timeout)
-    r["ctrl_c"] = ctrl_c(s, args.flood_seconds)
+    r["ctrl_c"] = ctrl_c(s, args.flood_seconds, args.repeats)
     r["idle"] = idle(s, args.idle_seconds)
     r["memory"] = {"server": memory_kib(s.server["pid"]),
                    "client": memory_kib(s.term.proc.pid)}
-    r["roam"] = roam(s)
+    r["roam"] = roam(s, args.repeats)
     return r
   finally:
     s.close()
@@ -502,12 +570,12 @@ METRICS = [
     ("base64 wire packets", ("base64", "packets"), None),
     ("base64 server CPU s", ("base64", "server_cpu_s"), None),
     ("base64 client CPU s", ("base64", "client_cpu_s"), None),
-    ("Ctrl-C to prompt s", ("ctrl_c", "seconds"), 1.0),
+    ("Ctrl-C to prompt s (median)", ("ctrl_c", "seconds"), 1.0),
     ("idle packets/min", ("idle", "packets_per_min"), 1.0),
     ("server RSS KiB", ("memory", "server", "VmRSS"), 1.0),
     ("server peak RSS KiB", ("memory", "server", "VmHWM"), None),
     ("client RSS KiB", ("memory", "client", "VmRSS"), None),
-    ("roam resume s", ("roam", "seconds"), None),
+    ("roam resume s (median)", ("roam", "seconds"), None),
 ]
 
 
@@ -544,30 +612,47 @@ def fmt(v):
 def markdown(header, lines, links, command):
   out = ["# Benchmarks: moshx vs mosh 1.4", "",
          "Generated by `" + command + "` (tools/benchmark/bench.py); every ratio "
-         "is moshx/mosh measured in the same run. Do not edit by hand.", "",
+         "is moshx/mosh measured in the same run. Everything above the Notes "
+         "heading is rewritten by each run.", "",
          f"- Date: {header['date']}",
          f"- Machine: {header['machine']}",
-         f"- mosh: {header['mosh_version']}; moshx: {header['moshx_version']}",
+         f"- mosh: {header['mosh_version']}; moshx: {header['moshx_version']}"
+         f" from {header.get('source', 'unknown')}",
          "- Links (udp_relay on loopback, same seed for both): " + ", ".join(
              f"{l['name']} = {2 * l['delay_ms']:g} ms RTT"
              + (f", {l['loss']:.0%} loss each way" if l["loss"] else "")
              for l in links),
          ""]
   names = [l["name"] for l in links]
-  out.append("| metric | goal | " + " | ".join(
-      f"{n} moshx | {n} mosh | {n} ratio" for n in names) + " |")
-  out.append("|---|---|" + "---|" * (3 * len(names)))
+  out.append("Each cell: moshx / mosh = ratio (goal: ratio at most the goal).")
+  out.append("")
+  out.append("| metric | goal | " + " | ".join(names) + " |")
+  out.append("|---|---|" + "---|" * len(names))
   for label, _, goal in METRICS:
     row = [label, "" if goal is None else f"<= {goal:g}"]
     for n in names:
       line = next(x for x in lines if x["link"] == n and x["metric"] == label)
-      ratio = fmt(line["ratio"])
+      cell = f"{fmt(line['moshx'])} / {fmt(line['mosh'])} = {fmt(line['ratio'])}"
       if goal is not None and line["ratio"] is not None:
-        ratio += " ok" if line["ratio"] <= goal else " MISSED"
-      row += [fmt(line["moshx"]), fmt(line["mosh"]), ratio]
+        cell += " ok" if line["ratio"] <= goal else " **missed**"
+      row.append(cell)
     out.append("| " + " | ".join(row) + " |")
   out.append("")
   return "\n".join(out)
+
+
+def keep_notes(path):
+  """The hand-written part of an existing table file: from NOTES_HEADING on."""
+  try:
+    with open(path) as f:
+      text = f.read()
+  except OSError:
+    return ""
+  at = text.find(NOTES_HEADING)
+  return "\n" + text[at:] if at >= 0 else ""
+
+
+NOTES_HEADING = "## Notes"
 
 
 def version(argv):
@@ -577,6 +662,23 @@ def version(argv):
     return text.splitlines()[0] if text else "unknown"
   except (OSError, subprocess.TimeoutExpired):
     return "unknown"
+
+
+def source():
+  """Commit of the checkout the bench runs in, and whether tracked files
+  differ from it (then the moshx binary may include uncommitted work)."""
+  def git(*a):
+    out = subprocess.run(["git", *a], capture_output=True, text=True,
+                         timeout=10, check=False)
+    return out.stdout.strip() if out.returncode == 0 else None
+  try:
+    commit = git("rev-parse", "--short=12", "HEAD")
+    dirty = git("status", "--porcelain", "--untracked-files=no")
+  except (OSError, subprocess.TimeoutExpired):
+    return "unknown"
+  if commit is None:
+    return "unknown"
+  return commit + (" + uncommitted changes" if dirty else "")
 
 
 def machine():
@@ -603,8 +705,8 @@ LINKS = {
 
 def parse_args(argv):
   p = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-  p.add_argument("--moshx", required=True, help="moshx binary")
-  p.add_argument("--relay", required=True, help="tools/netem udp_relay binary")
+  p.add_argument("--moshx", help="moshx binary (required unless --render)")
+  p.add_argument("--relay", help="tools/netem udp_relay binary (ditto)")
   p.add_argument("--mosh-server", default="/usr/bin/mosh-server")
   p.add_argument("--mosh-client", default="/usr/bin/mosh-client")
   p.add_argument("--impls", default="mosh,moshx")
@@ -614,18 +716,45 @@ def parse_args(argv):
   p.add_argument("--seq", type=int, default=3000000)
   p.add_argument("--noise-bytes", type=int, default=1500000)
   p.add_argument("--flood-seconds", type=float, default=1.5)
-  p.add_argument("--idle-seconds", type=float, default=30)
+  p.add_argument("--repeats", type=int, default=3,
+                 help="Ctrl-C and roaming samples (median reported)")
+  p.add_argument("--idle-seconds", type=float, default=20)
   p.add_argument("--bulk-timeout", type=float, default=120)
   p.add_argument("--seed", type=int, default=1)
   p.add_argument("--json", help="write JSON lines here (default stdout)")
   p.add_argument("--markdown", help="write the table here")
+  p.add_argument("--render", metavar="JSONL",
+                 help="only rewrite --markdown from an earlier run's JSON lines")
   p.add_argument("--command", default="tools/bench",
                  help="command named in the markdown")
   return p.parse_args(argv)
 
 
+def write_markdown(path, header, lines, links, command):
+  notes = keep_notes(path)
+  with open(path, "w") as f:
+    f.write(markdown(header, lines, links, command) + notes)
+
+
+def render(args):
+  """Rewrites the table from the JSON lines of an earlier run."""
+  with open(args.render) as f:
+    records = [json.loads(line) for line in f if line.strip()]
+  header = next(r for r in records if r["type"] == "run")
+  lines = [r for r in records if r["type"] == "result"]
+  names = list(dict.fromkeys(r["link"] for r in lines))
+  write_markdown(args.markdown, header, lines, [LINKS[n] for n in names],
+                 args.command)
+  return 0
+
+
 def main(argv):
   args = parse_args(argv)
+  if args.render:
+    return render(args)
+  if not args.moshx or not args.relay:
+    print("bench: --moshx and --relay are required", file=sys.stderr)
+    return 2
   impls = {"mosh": Mosh, "moshx": Moshx}
   chosen = [impls[n](args) for n in args.impls.split(",")]
   links = [LINKS[n] for n in args.links.split(",")]
@@ -641,6 +770,7 @@ def main(argv):
             "machine": machine(),
             "mosh_version": version([args.mosh_server, "--version"]),
             "moshx_version": version([args.moshx, "--version"]),
+            "source": source(),
             "args": {k: v for k, v in vars(args).items()
                      if k not in ("json", "markdown")}}
   out = open(args.json, "w") if args.json else sys.stdout
@@ -669,8 +799,7 @@ def main(argv):
     if out is not sys.stdout:
       out.close()
   if args.markdown:
-    with open(args.markdown, "w") as f:
-      f.write(markdown(header, lines, links, args.command))
+    write_markdown(args.markdown, header, lines, links, args.command)
   return 0
 
 

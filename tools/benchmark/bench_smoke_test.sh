@@ -10,7 +10,7 @@ export LANG=C.UTF-8
 /usr/bin/python3 tools/benchmark/bench.py \
   --moshx cmd/moshx --relay tools/netem/udp_relay --links rtt20 \
   --keys 8 --seq 20000 --noise-bytes 20000 --flood-seconds 0.5 \
-  --idle-seconds 2 --json "$out/bench.jsonl" --markdown "$out/bench.md"
+  --idle-seconds 2 --repeats 2 --json "$out/bench.jsonl" --markdown "$out/bench.md"
 /usr/bin/python3 - "$out/bench.jsonl" "$out/bench.md" <<'PY'
 import json, sys
 lines = [json.loads(l) for l in open(sys.argv[1])]
