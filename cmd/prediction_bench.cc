@@ -2,6 +2,7 @@
 //
 //   bazel run -c opt //cmd:prediction_bench
 //   bazel run -c opt //cmd:prediction_bench -- --traces=shell_editing --rtts=50,500
+//       [--predict=adaptive|always|never|experimental] [--wire=moshx|mosh]
 //
 // Run from the workspace runfiles (bazel run does this) so that
 // testdata/traces/<name>.trace resolves. Columns: keys typed, share shown
@@ -44,6 +45,8 @@ int main(int argc, char** argv) {
   const auto traces = Arg(argc, argv, "traces", "shell_editing,password,editor,pager");
   const auto rtts = Arg(argc, argv, "rtts", "50,200,500");
   const std::string predict = Arg(argc, argv, "predict", "adaptive")[0];
+  // --wire=mosh: mosh's wire format, so no pty report reaches the client.
+  const std::string wire = Arg(argc, argv, "wire", "moshx")[0];
   std::printf("%-14s %6s %5s %8s %7s %8s %8s %6s %7s %5s\n", "trace", "rtt_ms", "keys",
               "instant", "mispred", "median", "mean", "never", "secret", "conv");
   int failures = 0;
@@ -64,6 +67,7 @@ int main(int argc, char** argv) {
       if (!absl::SimpleAtoi(rtt, &ms)) return 2;
       o.rtt = absl::Milliseconds(ms);
       o.predict = ModeOf(predict);
+      o.mode = wire == "mosh" ? moshx::net::WireMode::kMosh : moshx::net::WireMode::kMoshx;
       absl::StatusOr<ReplayResult> r = ReplayTrace(*trace, *reference, o);
       if (!r.ok()) {
         std::fprintf(stderr, "%s\n", std::string(r.status().message()).c_str());

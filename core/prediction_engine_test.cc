@@ -1,5 +1,6 @@
 #include "core/prediction_engine.h"
 
+#include <random>
 #include <string>
 
 #include "gtest/gtest.h"
@@ -362,6 +363,50 @@ TEST_F(EngineTest, KeysInFlightArePredictedAgainAfterAKilledEpoch) {
   EXPECT_EQ(RowText(drawn, 0), "ab");  // "b" is shown before the server has it
   EXPECT_EQ(drawn.cursor().col, 2);
   EXPECT_EQ(engine.stats().shown_wrong, 0u);
+}
+
+TEST(PredictionEngineRandomTest, RandomInputNeverBreaksTheFrame) {
+  std::mt19937 rng(12345);
+  const PredictionDisplay modes[] = {PredictionDisplay::kAdaptive, PredictionDisplay::kAlways,
+                                     PredictionDisplay::kExperimental};
+  const char alphabet[] = "ab \x7f\x1b[OCD\r\x03~1;\xc3\xbc\xe6\xbc\xa2";
+  for (PredictionDisplay mode : modes) {
+    for (bool overwrite : {false, true}) {
+      PredictionEngine engine({mode, overwrite});
+      FakeServer server(8, 3);
+      absl::Duration now = absl::Seconds(1);
+      uint64_t sent = 0;
+      for (int step = 0; step < 3000; ++step) {
+        std::string chunk;
+        const int n = 1 + static_cast<int>(rng() % 4);
+        for (int i = 0; i < n; ++i) chunk += alphabet[rng() % (sizeof(alphabet) - 1)];
+        engine.SetLocalFrameSent(sent);
+        engine.NewUserBytes(chunk, server.view(), now);
+        ++sent;
+        if (rng() % 3 == 0) server.echo_ack = sent - rng() % 2;
+        const int h = server.fb.height(), w = server.fb.width();
+        if (rng() % 4 == 0) server.MoveTo(rng() % h, rng() % w);
+        if (rng() % 5 == 0) server.Put(rng() % h, rng() % w, "x");
+        if (rng() % 50 == 0) server.fb.Resize(6 + rng() % 4, 2 + rng() % 3);
+        if (rng() % 7 == 0) {
+          server.pty = PtyState{rng() % 2 == 0, rng() % 2 == 0, rng() % 2 == 0, 1};
+        }
+        if (server.fb.cursor().row >= server.fb.height() ||
+            server.fb.cursor().col >= server.fb.width()) {
+          server.MoveTo(0, 0);
+        }
+        now += absl::Milliseconds(rng() % 300);
+        engine.SetTiming(absl::Milliseconds(20 + rng() % 200), absl::Milliseconds(rng() % 400));
+        engine.Cull(server.view(), now);
+        Framebuffer frame = server.fb;
+        engine.Apply(&frame);
+        ASSERT_TRUE(frame.Validate().ok()) << frame.Validate();
+        if (server.pty.has_value() && server.pty->secret()) {
+          ASSERT_FALSE(engine.active());
+        }
+      }
+    }
+  }
 }
 
 }  // namespace

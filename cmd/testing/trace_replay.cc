@@ -430,6 +430,11 @@ class Replayer {
       if (it != key_end_byte_.end()) wrong[it - key_end_byte_.begin()] = true;
     }
     r.mispredicted = static_cast<int>(std::count(wrong.begin(), wrong.end(), true));
+    if (std::getenv("MOSHX_TRACE_DEBUG") != nullptr) {
+      for (int k = 0; k < r.keys; ++k) {
+        if (wrong[k]) std::fprintf(stderr, "mispredicted key %d\n", k);
+      }
+    }
     const core::Framebuffer& server_fb = server_->transport().local_state().framebuffer();
     r.converged = client_->last_frame() == server_fb;
     r.predictions_left = client_->prediction().active();
