@@ -12,11 +12,30 @@
 namespace moshx::cmd {
 namespace {
 
+// mosh mode (helper "interop"): mosh's emulator has no faint and no
+// strikethrough (spec §6.9), so a real mosh-client would drop them while
+// moshx's client drew them. Dropping them here keeps both clients' screens
+// identical.
+void StripNonMoshAttributes(core::Framebuffer* fb) {
+  constexpr uint8_t kNotMosh = core::kFaint | core::kStrikethrough;
+  for (int y = 0; y < fb->height(); ++y) {
+    for (int x = 0; x < fb->width(); ++x) {
+      const core::Cell& cell = fb->cell(y, x);
+      if (cell.is_continuation() || (cell.renditions.attributes & kNotMosh) == 0) continue;
+      core::Cell plain = cell;
+      plain.renditions.attributes &= ~kNotMosh;
+      fb->MutableRow(y)->Set(x, std::move(plain));
+    }
+  }
+}
+
 // mosh reads at most this much pty output per loop iteration (§D.5): a flood
 // cannot delay the keystrokes (Ctrl-C) waiting on the socket.
 constexpr size_t kPtyReadChunk = 16384;
 // ECHO_TIMEOUT: keystrokes count as echoed this long after reaching the pty.
 constexpr absl::Duration kEchoTimeout = absl::Milliseconds(50);
+// moshx pty state: "settled" after this long without output or mode change.
+constexpr absl::Duration kPtySettleTime = absl::Milliseconds(20);
 // While unconnected or shutting down, wake at least this often (§8.5).
 constexpr absl::Duration kIdleWake = absl::Seconds(5);
 
@@ -92,6 +111,7 @@ absl::Status ServerSession::StartShell(int width, int height) {
   absl::StatusOr<std::unique_ptr<term::Pty>> pty = spawner_(size);
   if (!pty.ok()) return pty.status();
   pty_ = std::move(*pty);
+  last_pty_activity_ = clock_->Now();
   emulator_.Resize(width, height);
   PublishScreen();
   return loop_->WatchFd(pty_->master_fd(), net::EventLoop::kReadable,
@@ -150,6 +170,7 @@ void ServerSession::ReadPty() {
     return;
   }
   if (*n == 0) return;
+  last_pty_activity_ = clock_->Now();
   std::string answers = emulator_.Feed(absl::string_view(buffer, *n));
   if (!answers.empty()) {
     pending_pty_input_ += answers;  // replies to DA/DSR queries go to the application
@@ -159,13 +180,14 @@ void ServerSession::ReadPty() {
 }
 
 void ServerSession::PublishScreen() {
-  UpdatePtyState();
+  UpdatePtyState(clock_->Now());
   core::Framebuffer fb = emulator_.Snapshot();
+  if (options_.mode == net::WireMode::kMosh) StripNonMoshAttributes(&fb);
   if (fb == transport_->local_state().framebuffer()) return;
   transport_->mutable_local_state().set_framebuffer(std::move(fb));
 }
 
-void ServerSession::UpdatePtyState() {
+void ServerSession::UpdatePtyState(net::MonoTime now) {
   if (options_.mode != net::WireMode::kMoshx || pty_ == nullptr) return;
   absl::StatusOr<term::TerminalModes> modes = pty_->GetTerminalModes();
   if (!modes.ok()) return;
@@ -175,7 +197,14 @@ void ServerSession::UpdatePtyState() {
   const pid_t group = tcgetpgrp(pty_->master_fd());
   state.foreground = group > 0 ? static_cast<uint32_t>(group) : 0;
   state.shell_foreground = group > 0 && group == pty_->child_pid();
-  if (transport_->local_state().pty_state() != state) {
+  const std::optional<core::PtyState>& old = transport_->local_state().pty_state();
+  if (old.has_value()) {
+    core::PtyState unsettled = *old;
+    unsettled.settled = false;
+    if (unsettled != state) last_pty_activity_ = now;
+  }
+  state.settled = now - last_pty_activity_ >= kPtySettleTime;
+  if (old != state) {
     transport_->mutable_local_state().set_pty_state(state);
   }
 }
@@ -195,7 +224,7 @@ void ServerSession::Service() {
   if (done_) return;
   net::MonoTime now = clock_->Now();
   if (!shutting_down_) {
-    UpdatePtyState();
+    UpdatePtyState(now);
     UpdateEchoAck(now);
   }
   if (transport_->counterparty_shutting_down() && transport_->counterparty_shutdown_ack_sent()) {
@@ -227,6 +256,11 @@ absl::Duration ServerSession::WaitTime() const {
   absl::Duration wait = absl::InfiniteDuration();
   if (!input_frames_.empty() && !shutting_down_) {  // no echo acks while shutting down
     wait = std::max(absl::ZeroDuration(), input_frames_.front().second + kEchoTimeout - now);
+  }
+  const std::optional<core::PtyState>& pty_state = transport_->local_state().pty_state();
+  if (pty_state.has_value() && !pty_state->settled && !shutting_down_) {
+    wait = std::min(wait, std::max(absl::ZeroDuration(),
+                                   last_pty_activity_ + kPtySettleTime - now));
   }
   if (!heard_client_ || shutting_down_) wait = std::min(wait, kIdleWake);
   if (!heard_client_) {

@@ -24,7 +24,8 @@
 //   - moshx mode only: every state carries the pty's ECHO/ICANON flags and
 //     whether the shell itself is in the foreground (TerminalState's
 //     pty_state), sampled before each echo-ack update, so the client never
-//     predicts while a password is typed. Never sent to a mosh client.
+//     predicts while a password is typed; "settled" once neither output nor
+//     those flags changed for kPtySettleTime. Never sent to a mosh client.
 //   - The session ends with the shutdown handshake when the shell exits, on a
 //     terminating signal, on the network or SIGUSR1 timeouts, when the client
 //     shuts down, or when no client shows up within `connect_timeout`.
@@ -115,7 +116,7 @@ class ServerSession {
   void ReadPty();
   void FlushPtyInput();
   void UpdateEchoAck(net::MonoTime now);
-  void UpdatePtyState();
+  void UpdatePtyState(net::MonoTime now);
   void PublishScreen();
   void BeginShutdown(std::string reason);
   void Finish(std::string reason, bool clean);
@@ -132,6 +133,7 @@ class ServerSession {
   uint64_t consumed_events_ = 0;    // user events already delivered
   uint64_t last_remote_num_ = 0;
   std::deque<std::pair<uint64_t, net::MonoTime>> input_frames_;  // echo ack history
+  net::MonoTime last_pty_activity_;  // output or a change of the pty flags
   net::MonoTime start_time_;
   net::MonoTime last_client_state_time_;
   bool heard_client_ = false;

@@ -13,6 +13,7 @@ constexpr uint32_t kEchoField = 1;
 constexpr uint32_t kCanonicalField = 2;
 constexpr uint32_t kShellForegroundField = 3;
 constexpr uint32_t kForegroundField = 4;
+constexpr uint32_t kSettledField = 5;
 
 std::string EncodePtyState(const core::PtyState& s) {
   std::string payload;
@@ -20,6 +21,7 @@ std::string EncodePtyState(const core::PtyState& s) {
   net::AppendVarintField(&payload, kCanonicalField, s.canonical);
   net::AppendVarintField(&payload, kShellForegroundField, s.shell_foreground);
   net::AppendVarintField(&payload, kForegroundField, s.foreground);
+  net::AppendVarintField(&payload, kSettledField, s.settled);
   std::string field;
   net::AppendBytesField(&field, net::field::kMoshxPtyEchoState, payload);
   return field;
@@ -35,6 +37,7 @@ absl::Status DecodePtyState(absl::string_view payload, core::PtyState* s) {
     if (f.number == kCanonicalField) s->canonical = f.varint != 0;
     if (f.number == kShellForegroundField) s->shell_foreground = f.varint != 0;
     if (f.number == kForegroundField) s->foreground = static_cast<uint32_t>(f.varint);
+    if (f.number == kSettledField) s->settled = f.varint != 0;
   }
   return absl::OkStatus();
 }

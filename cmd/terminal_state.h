@@ -13,9 +13,10 @@
 // (ECHO, ICANON, whether the shell is in the foreground) that lets the client
 // predict safely (core/prediction_engine.h). It travels as its own
 // Instruction whose only field is net::field::kMoshxPtyEchoState (100), a
-// message {1: echo, 2: canonical, 3: shell_foreground, 4: foreground id}
-// (varints), emitted only when set and changed. A state whose pty state was
-// never set (every state of a mosh-mode server) diffs exactly as mosh's.
+// message {1: echo, 2: canonical, 3: shell_foreground, 4: foreground id,
+// 5: settled} (varints), emitted only when set and changed. A state whose
+// pty state was never set (every state of a mosh-mode server) diffs exactly
+// as mosh's.
 // A mosh client ignores the unknown extension; a moshx client talking to
 // mosh-server simply never gets one (pty_state() stays nullopt).
 //

@@ -81,7 +81,7 @@ TEST(TerminalStateTest, RejectsDecreasingEchoAckBadSizesAndGarbage) {
 TEST(TerminalStateTest, PtyStateTravelsInTheMoshxExtensionField) {
   TerminalState server(80, 24);
   server.set_echo_ack(3);
-  server.set_pty_state(core::PtyState{/*echo=*/false, /*canonical=*/true, true, 4242});
+  server.set_pty_state(core::PtyState{/*echo=*/false, /*canonical=*/true, true, 4242, /*settled=*/true});
   const std::string diff = server.DiffFrom(TerminalState(80, 24));
   absl::StatusOr<net::HostMessage> parsed = net::HostMessage::Parse(diff);
   ASSERT_TRUE(parsed.ok());
@@ -94,6 +94,7 @@ TEST(TerminalStateTest, PtyStateTravelsInTheMoshxExtensionField) {
   ASSERT_TRUE(client.pty_state().has_value());
   EXPECT_TRUE(client.pty_state()->secret());
   EXPECT_EQ(client.pty_state()->foreground, 4242u);
+  EXPECT_TRUE(client.pty_state()->settled);
   // Unchanged: not resent; changed: resent.
   TerminalState next = server;
   EXPECT_EQ(next.DiffFrom(server), "");

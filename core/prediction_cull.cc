@@ -335,7 +335,7 @@ std::optional<PredictionEngine::Context> PredictionEngine::CurrentContext(
 }
 
 bool PredictionEngine::Trusted(const Framebuffer& fb) const {
-  if (!ReportIsCurrent() || pty_->secret()) return false;
+  if (!ReportIsCurrent() || pty_->secret() || !pty_->settled) return false;
   // The shell's own cooked prompt: the kernel echoes every character.
   if (pty_->echo && pty_->canonical && pty_->shell_foreground) return true;
   const Cursor& cur = fb.cursor();

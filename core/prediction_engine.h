@@ -26,7 +26,7 @@
 //     turn ECHO off but echo by themselves; for them mosh's epochs apply;
 //   * trusted contexts: a new epoch is confirmed from its first keystroke
 //     when the server's report already reflects every uncertain key typed so
-//     far and either the shell itself sits in a cooked, echoing prompt (the
+//     far, is settled (PtyState::settled), and either the shell itself sits in a cooked, echoing prompt (the
 //     kernel echoes), or the cursor row starts with a prompt at which a
 //     prediction of the same foreground program and pty modes was credited
 //     before (a raw-mode shell prompt such as bash's);
@@ -76,13 +76,18 @@ struct PtyState {
   bool shell_foreground = false;
   // Opaque identity of the foreground process group (0 = unknown).
   uint32_t foreground = 0;
+  // No pty output and no change of the above for a short while (the server
+  // uses 20 ms) before this report: a program that prints a prompt and then
+  // turns echo off has had time to do so. Only settled reports are trusted.
+  bool settled = false;
 
   // ECHO off in canonical mode: a password is being typed.
   bool secret() const { return canonical && !echo; }
 
   friend bool operator==(const PtyState& a, const PtyState& b) {
     return a.echo == b.echo && a.canonical == b.canonical &&
-           a.shell_foreground == b.shell_foreground && a.foreground == b.foreground;
+           a.shell_foreground == b.shell_foreground && a.foreground == b.foreground &&
+           a.settled == b.settled;
   }
   friend bool operator!=(const PtyState& a, const PtyState& b) { return !(a == b); }
 };

@@ -148,7 +148,7 @@ TEST_F(EngineTest, PasswordAfterEnterIsNeverDrawn) {
 
 TEST_F(EngineTest, SecretPtyModePredictsNothingEvenInAlwaysMode) {
   PredictionEngine always({PredictionDisplay::kAlways, false});
-  server.pty = PtyState{/*echo=*/false, /*canonical=*/true, true, 1};
+  server.pty = PtyState{/*echo=*/false, /*canonical=*/true, true, 1, /*settled=*/true};
   server.Echo("Password: ");
   for (char ch : std::string("secret")) {
     always.NewUserBytes(std::string(1, ch), server.view(), now);
@@ -161,7 +161,7 @@ TEST_F(EngineTest, SecretPtyModePredictsNothingEvenInAlwaysMode) {
 }
 
 TEST_F(EngineTest, SecretModeDropsPredictionsAlreadyDrawn) {
-  server.pty = PtyState{true, true, true, 1};
+  server.pty = PtyState{true, true, true, 1, /*settled=*/true};
   server.Echo("$ ");
   Type("ab");
   EXPECT_EQ(RowText(Drawn(), 0), "$ ab");
@@ -171,7 +171,8 @@ TEST_F(EngineTest, SecretModeDropsPredictionsAlreadyDrawn) {
 }
 
 TEST_F(EngineTest, CookedShellPromptIsTrustedFromTheFirstKeystroke) {
-  server.pty = PtyState{/*echo=*/true, /*canonical=*/true, /*shell_foreground=*/true, 7};
+  server.pty = PtyState{/*echo=*/true, /*canonical=*/true, /*shell_foreground=*/true, 7,
+                        /*settled=*/true};
   server.Echo("$ ");
   Type("e");
   EXPECT_EQ(RowText(Drawn(), 0), "$ e");
@@ -189,14 +190,14 @@ TEST_F(EngineTest, CookedShellPromptIsTrustedFromTheFirstKeystroke) {
 }
 
 TEST_F(EngineTest, CookedModeDoesNotPredictArrows) {
-  server.pty = PtyState{true, true, true, 7};
+  server.pty = PtyState{true, true, true, 7, /*settled=*/true};
   server.Echo("$ ab");
   Type("\x1b[D");
   EXPECT_EQ(Drawn().cursor().col, 4);
 }
 
 TEST_F(EngineTest, RawPromptIsTrustedOnceCreditedThere) {
-  server.pty = PtyState{/*echo=*/false, /*canonical=*/false, true, 7};  // readline
+  server.pty = PtyState{/*echo=*/false, /*canonical=*/false, true, 7, /*settled=*/true};  // readline
   server.Echo("$ ");
   Type("l");
   EXPECT_EQ(RowText(Drawn(), 0), "$");
@@ -218,7 +219,7 @@ TEST_F(EngineTest, RawPromptIsTrustedOnceCreditedThere) {
 
 TEST_F(EngineTest, PasteCutoffPredictsNothing) {
   PredictionEngine always({PredictionDisplay::kAlways, false});
-  server.pty = PtyState{true, true, true, 7};
+  server.pty = PtyState{true, true, true, 7, /*settled=*/true};
   always.NewUserBytes(std::string(101, 'z'), server.view(), now);
   EXPECT_FALSE(always.active());
   always.NewUserBytes(std::string(100, 'z'), server.view(), now);
@@ -226,7 +227,7 @@ TEST_F(EngineTest, PasteCutoffPredictsNothing) {
 }
 
 TEST_F(EngineTest, InsertShiftsOnlyTheTextRunUnderTheCursor) {
-  server.pty = PtyState{true, true, true, 7};
+  server.pty = PtyState{true, true, true, 7, /*settled=*/true};
   server.Echo("$ ac");
   server.Put(0, 15, "[rp]");  // an RPROMPT far right
   server.MoveTo(0, 3);
@@ -241,7 +242,7 @@ TEST_F(EngineTest, InsertShiftsOnlyTheTextRunUnderTheCursor) {
 }
 
 TEST_F(EngineTest, AutosuggestionIsNotShifted) {
-  server.pty = PtyState{true, true, true, 7};
+  server.pty = PtyState{true, true, true, 7, /*settled=*/true};
   Renditions grey;
   grey.fg = Color::Indexed(8);
   server.Echo("> gi");
@@ -254,7 +255,7 @@ TEST_F(EngineTest, AutosuggestionIsNotShifted) {
 }
 
 TEST_F(EngineTest, BackspaceDeletesAndShiftsLeft) {
-  server.pty = PtyState{true, true, true, 7};
+  server.pty = PtyState{true, true, true, 7, /*settled=*/true};
   server.Echo("$ acd");
   server.MoveTo(0, 3);
   Type("b");  // trusted: the shell's cooked prompt
@@ -315,7 +316,7 @@ TEST(PredictionEngineParserTest, WideAndCombiningInputIsNotPredictedButNarrowUni
 }
 
 TEST_F(EngineTest, TypingIntoTheLastColumnIsTentative) {
-  server.pty = PtyState{true, true, true, 7};
+  server.pty = PtyState{true, true, true, 7, /*settled=*/true};
   server.Echo(std::string(18, '.'));
   Type("a");  // column 18: shown
   Type("b");  // column 19, the last: a new epoch, hidden
@@ -325,7 +326,7 @@ TEST_F(EngineTest, TypingIntoTheLastColumnIsTentative) {
 }
 
 TEST_F(EngineTest, ResizeResets) {
-  server.pty = PtyState{true, true, true, 7};
+  server.pty = PtyState{true, true, true, 7, /*settled=*/true};
   Drawn();
   Type("a");
   EXPECT_TRUE(engine.active());
@@ -342,7 +343,7 @@ TEST_F(EngineTest, NeverModeTracksNothing) {
 }
 
 TEST_F(EngineTest, PollsWhilePredictionsPend) {
-  server.pty = PtyState{true, true, true, 7};
+  server.pty = PtyState{true, true, true, 7, /*settled=*/true};
   EXPECT_EQ(engine.WaitTime(), absl::InfiniteDuration());
   Type("a");
   EXPECT_EQ(engine.WaitTime(), PredictionEngine::kPollInterval);
@@ -389,7 +390,7 @@ TEST(PredictionEngineRandomTest, RandomInputNeverBreaksTheFrame) {
         if (rng() % 5 == 0) server.Put(rng() % h, rng() % w, "x");
         if (rng() % 50 == 0) server.fb.Resize(6 + rng() % 4, 2 + rng() % 3);
         if (rng() % 7 == 0) {
-          server.pty = PtyState{rng() % 2 == 0, rng() % 2 == 0, rng() % 2 == 0, 1};
+          server.pty = PtyState{rng() % 2 == 0, rng() % 2 == 0, rng() % 2 == 0, 1, /*settled=*/true};
         }
         if (server.fb.cursor().row >= server.fb.height() ||
             server.fb.cursor().col >= server.fb.width()) {
@@ -407,6 +408,15 @@ TEST(PredictionEngineRandomTest, RandomInputNeverBreaksTheFrame) {
       }
     }
   }
+}
+
+TEST_F(EngineTest, UnsettledPtyReportIsNotTrusted) {
+  // The prompt was printed a moment ago: the program may be about to turn
+  // echo off (bash prints `read -s -p` prompts before it does).
+  server.pty = PtyState{true, true, true, 7, /*settled=*/false};
+  server.Echo("Password: ");
+  Type("s");
+  EXPECT_EQ(RowText(Drawn(), 0), "Password:");
 }
 
 }  // namespace
