@@ -401,10 +401,10 @@ absl::Status Applier::Print(char32_t cp) {
 absl::Status Applier::Combine(char32_t cp) {
   int col = pending_ ? width() - 1 : x_ - 1;
   if (col >= 0 && fb_.cell(y_, col).is_continuation()) --col;
-  if (col < 0 || fb_.cell(y_, col).is_blank()) {
-    return Invalid("combining character without a base", at_);
-  }
+  if (col < 0) return Invalid("combining character without a base", at_);
   Cell cell = fb_.cell(y_, col);
+  // A blank cell is a space: mosh-server sends e.g. " " U+200B as is.
+  if (cell.is_blank()) cell.text = " ";
   AppendUtf8(cp, &cell.text);
   if (cell.text.size() > kMaxCellTextBytes) return absl::OkStatus();  // dropped
   fb_.MutableRow(y_)->Set(col, std::move(cell));

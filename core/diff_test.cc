@@ -423,6 +423,24 @@ TEST(ApplyTest, DropsCombiningMarksBeyondTheCellLimit) {
   EXPECT_TRUE(r->Validate().ok());
 }
 
+// Regression (mosh interop): a zero-width character after a space, e.g.
+// " " U+200B, is sent by mosh-server (and by moshx's Diff) as the space
+// followed by the mark; rejecting it stalled the client for good.
+TEST(ApplyTest, CombiningMarkOnABlankCellKeepsTheSpaceAsBase) {
+  Framebuffer f(4, 1);
+  absl::StatusOr<Framebuffer> r = Apply(f, " \xe2\x80\x8bz");
+  ASSERT_TRUE(r.ok()) << r.status();
+  EXPECT_EQ(r->cell(0, 0).text, " \xe2\x80\x8b");
+  EXPECT_EQ(r->cell(0, 1).text, "z");
+  EXPECT_TRUE(r->Validate().ok());
+  r = Apply(f, "\x1b[1;2H\xcc\x81");  // onto a never-written cell
+  ASSERT_TRUE(r.ok()) << r.status();
+  EXPECT_EQ(r->cell(0, 0).text, " \xcc\x81");
+  absl::StatusOr<Framebuffer> back = Apply(f, Diff(f, *r));
+  ASSERT_TRUE(back.ok()) << back.status();
+  EXPECT_TRUE(*back == *r);
+}
+
 TEST(ApplyTest, PendingWrapAndEarlyWrap) {
   Framebuffer f(3, 2);
   absl::StatusOr<Framebuffer> r = Apply(f, "abcd");

@@ -21,19 +21,17 @@ e2e_track_pid $relay_pid
 for _ in $(seq 50); do grep -q ready "$E2E_DIR/relay.out" && break; sleep 0.1; done
 relay_port=$(sed -n 's/.*listen=\([0-9]*\).*/\1/p' "$E2E_DIR/relay.out")
 [ -n "$relay_port" ] || fail "relay did not start: $(cat "$E2E_DIR/relay.out")"
-tmux_start real 80 24 env MOSH_KEY="$SRV_KEY" TERM=xterm-256color LANG=C.UTF-8 \
+interop_client_start real 80 24 env MOSH_KEY="$SRV_KEY" TERM=xterm-256color LANG=C.UTF-8 \
   MOSH_PREDICTION_DISPLAY=never /usr/bin/mosh-client 127.0.0.1 "$relay_port"
-interop_script real "$relay_pid"
-interop_snapshot real >"$E2E_DIR/real.screen"
+interop_script real "$E2E_DIR/real.screen" "$relay_pid"
 grep -q 'rebind ok' "$E2E_DIR/relay.out" || fail "the relay did not rebind: $(cat "$E2E_DIR/relay.out")"
 interop_exit real
 
 # 2. moshx's client as mosh-client, same server kind, same script.
 interop_start_server "$bin/mosh-server" 62301:62400
-tmux_start mx 80 24 env MOSH_KEY="$SRV_KEY" TERM=xterm-256color LANG=C.UTF-8 \
+interop_client_start mx 80 24 env MOSH_KEY="$SRV_KEY" TERM=xterm-256color LANG=C.UTF-8 \
   MOSH_PREDICTION_DISPLAY=never "$bin/mosh-client" 127.0.0.1 "$SRV_PORT"
-interop_script mx
-interop_snapshot mx >"$E2E_DIR/moshx.screen"
+interop_script mx "$E2E_DIR/moshx.screen"
 interop_exit mx
 
 grep -q '漢字' "$E2E_DIR/real.screen" || fail "no CJK on the real client's screen"

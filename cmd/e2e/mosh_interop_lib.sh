@@ -5,13 +5,16 @@
 #                                symlinks to moshx (the personalities)
 #   interop_start_server SERVER  run SERVER new ... (real or moshx) with a
 #                                bash prompt "srv$ "; sets SRV_PORT, SRV_KEY, tracks the pid
-#   interop_script NAME [RELAY_PID]
+#   interop_script NAME OUT [RELAY_PID]
 #                                typing and output, Ctrl-C during a flood,
 #                                window resize, 256 and 24-bit colours, CJK,
 #                                emoji and a combining accent; with the pid
 #                                of a tools/netem udp_relay, also a client
-#                                address change (SIGUSR1: the relay rebinds)
+#                                address change (SIGUSR1: the relay rebinds);
+#                                then a torture screen (interop_torture_file);
+#                                snapshots of both screens go to OUT
 #   interop_snapshot NAME        the pane with attributes, plus the cursor
+#   interop_client_start NAME COLS ROWS CMD...   start a client in tmux
 #   interop_exit NAME            `exit` in the shell: the client must end with status 0
 
 interop_bin_dir() {
@@ -43,7 +46,7 @@ interop_run() {  # NAME COMMAND: type it and press Enter
 }
 
 interop_script() {
-  local name=$1 relay_pid=${2:-}
+  local name=$1 out=$2 relay_pid=${3:-}
   wait_for_screen "$name" 'srv\$' 20
   interop_run "$name" 'echo typed-$((6*7))'
   wait_for_screen "$name" '^typed-42' 10
@@ -67,6 +70,41 @@ interop_script() {
   interop_run "$name" 'for i in 1 2 3; do echo "line $i 日本"; done; echo script-end'
   wait_for_screen "$name" '^script-end' 10
   sleep 1  # let any late frame land before the snapshot
+  interop_snapshot "$name" >>"$out"
+  interop_torture_file
+  interop_run "$name" "clear; bash $E2E_DIR/torture.sh"
+  wait_for_screen "$name" 'END' 10
+  sleep 1
+  interop_snapshot "$name" >>"$out"
+}
+
+# Harder screen content: wrapping, a wide character at the last column,
+# combining marks on blanks, a zero-width space, BCE erases, ECH/ICH/DCH,
+# tabs, attributes mosh lacks (faint, strikethrough), bright colours, a
+# scroll region, IL/DL, DECSC/DECRC, a title and bells, the alternate screen.
+interop_torture_file() {
+  cat >"$E2E_DIR/torture.sh" <<'TORTURE'
+e=$'\e'
+printf 'W%.0s' {1..150}; echo
+printf 'a%.0s' {1..79}; printf '漢字\n'
+printf '\xcc\x81x e\xcc\x81\xcc\x82 \xe2\x80\x8bzw\n'
+printf '%s[44mblue-bg%s[K%s[0m\n' "$e" "$e" "$e"
+printf '%s[41m%s[2Kred-line-erase%s[0m\n' "$e" "$e" "$e"
+printf 'abcdefghij%s[5D%s[3X|\n' "$e" "$e"
+printf '0123456789%s[5D%s[2@XY%s[3P\n' "$e" "$e" "$e"
+printf 'a\tb\tc\td\n'
+printf '%s[3;5;7mattrs%s[0m %s[9mstrike%s[0m %s[2mdim%s[0m %s[8mhidden%s[0m\n' \
+  "$e" "$e" "$e" "$e" "$e" "$e" "$e" "$e"
+printf '%s[92mbright%s[0m %s[105mbgbright%s[0m %s[38;5;8mgrey%s[0m\n' "$e" "$e" "$e" "$e" "$e" "$e"
+printf '%s[14;20r%s[20;1H' "$e" "$e"
+for i in 1 2 3 4 5 6 7 8 9; do printf 'region %d\n' "$i"; done
+printf '%s[r' "$e"
+printf '%s[22;1Hbefore-IL%s[22;1H%s[1Linserted%s[23;1H%s[1M' "$e" "$e" "$e" "$e" "$e"
+printf '%s7%s[5;60Hsaved-moved%s8' "$e" "$e" "$e"
+printf '%s]0;torture-title\a\a' "$e"
+printf '%s[?1049halt-screen-text%s[?1049l' "$e" "$e"
+printf '%s[24;70H%s[1;31mEND%s[0m' "$e" "$e" "$e"
+TORTURE
 }
 
 interop_snapshot() {
@@ -74,17 +112,34 @@ interop_snapshot() {
   tmux_cmd display-message -p -t "$1" 'cursor=#{cursor_x},#{cursor_y} size=#{pane_width}x#{pane_height}'
 }
 
+# A client in tmux whose exit status lands in $E2E_DIR/NAME.status (tmux
+# 3.3 sometimes marks a pane dead without ever reporting its status).
+interop_client_start() {
+  local name=$1 cols=$2 rows=$3; shift 3
+  rm -f "$E2E_DIR/$name.status"
+  tmux_start "$name" "$cols" "$rows" sh -c '"$@"; echo $? >"$0"' "$E2E_DIR/$name.status" "$@"
+}
+
 interop_exit() {
   interop_run "$1" 'exit'
-  wait_for_dead_pane "$1" 20
+  local i
+  for ((i = 0; i < 200; i++)); do
+    [ -s "$E2E_DIR/$1.status" ] && break
+    sleep 0.1
+  done
   local status
-  status=$(tmux_pane_status "$1")
+  status=$(cat "$E2E_DIR/$1.status" 2>/dev/null)
   [ "$status" = 0 ] || fail "client in '$1' exited with status '$status'"
 }
 
 # Fails unless the two snapshots are identical (shows the difference).
 interop_compare() {
   local a=$1 b=$2
+  # Cells, not escape sequences: EL versus written spaces, or SGR 92 versus
+  # 38;5;10, leave the same screen but a different capture (screen_cells.py).
+  python3 cmd/e2e/screen_cells.py <"$a" >"$a.cells"
+  python3 cmd/e2e/screen_cells.py <"$b" >"$b.cells"
+  a=$a.cells b=$b.cells
   if ! diff -u "$a" "$b" >&2; then
     fail "screens differ between $(basename "$a") and $(basename "$b")"
   fi

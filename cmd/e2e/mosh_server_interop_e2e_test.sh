@@ -20,19 +20,17 @@ e2e_track_pid $relay_pid
 for _ in $(seq 50); do grep -q ready "$E2E_DIR/relay.out" && break; sleep 0.1; done
 relay_port=$(sed -n 's/.*listen=\([0-9]*\).*/\1/p' "$E2E_DIR/relay.out")
 [ -n "$relay_port" ] || fail "relay did not start: $(cat "$E2E_DIR/relay.out")"
-tmux_start mx 80 24 env MOSH_KEY="$SRV_KEY" TERM=xterm-256color LANG=C.UTF-8 \
+interop_client_start mx 80 24 env MOSH_KEY="$SRV_KEY" TERM=xterm-256color LANG=C.UTF-8 \
   "$MOSHX" client --mode mosh --predict never 127.0.0.1 "$relay_port"
-interop_script mx "$relay_pid"
-interop_snapshot mx >"$E2E_DIR/moshx.screen"
+interop_script mx "$E2E_DIR/moshx.screen" "$relay_pid"
 grep -q 'rebind ok' "$E2E_DIR/relay.out" || fail "the relay did not rebind: $(cat "$E2E_DIR/relay.out")"
 interop_exit mx
 
 # 2. The real mosh-client, same server kind, same script.
 interop_start_server /usr/bin/mosh-server 62401:62500
-tmux_start real 80 24 env MOSH_KEY="$SRV_KEY" TERM=xterm-256color LANG=C.UTF-8 \
+interop_client_start real 80 24 env MOSH_KEY="$SRV_KEY" TERM=xterm-256color LANG=C.UTF-8 \
   MOSH_PREDICTION_DISPLAY=never /usr/bin/mosh-client 127.0.0.1 "$SRV_PORT"
-interop_script real
-interop_snapshot real >"$E2E_DIR/real.screen"
+interop_script real "$E2E_DIR/real.screen"
 interop_exit real
 
 grep -q '漢字' "$E2E_DIR/moshx.screen" || fail "no CJK on moshx's screen"

@@ -21,7 +21,7 @@ ln -s moshx "$world/mosh-server"
 SHELL_CMD=(/usr/bin/env PS1='srv$ ' /bin/bash --norc --noprofile)
 
 # 1. mosh wrapper -> moshx as mosh-server.
-tmux_start w 80 24 env TERM=xterm-256color LANG=C.UTF-8 /usr/bin/mosh --ssh="$E2E_SSH" \
+interop_client_start w 80 24 env TERM=xterm-256color LANG=C.UTF-8 /usr/bin/mosh --ssh="$E2E_SSH" \
   --server="$world/mosh-server" --predict=never "$E2E_SSH_DEST" -- "${SHELL_CMD[@]}"
 wait_for_screen w 'srv\$' 30
 interop_run w 'echo "server=$(readlink /proc/$PPID/exe) user=$(id -un) term=$TERM"'
@@ -31,7 +31,7 @@ wait_for_screen w '漢字 😀 ok-25' 10
 interop_exit w
 
 # 2. moshx connect -> the real mosh-server.
-tmux_start c 80 24 env TERM=xterm-256color LANG=C.UTF-8 "$world/moshx" connect \
+interop_client_start c 80 24 env TERM=xterm-256color LANG=C.UTF-8 "$world/moshx" connect \
   --ssh "$E2E_SSH" --server mosh-server --predict never "$E2E_SSH_DEST" -- "${SHELL_CMD[@]}"
 wait_for_screen c 'srv\$' 30
 interop_run c 'echo "server=$(readlink /proc/$PPID/exe) user=$(id -un) term=$TERM"'
