@@ -26,6 +26,7 @@ interop_client_start real 80 24 env MOSH_KEY="$SRV_KEY" TERM=xterm-256color LANG
 interop_script real "$E2E_DIR/real.screen" "$relay_pid"
 grep -q 'rebind ok' "$E2E_DIR/relay.out" || fail "the relay did not rebind: $(cat "$E2E_DIR/relay.out")"
 interop_exit real
+interop_server_gone
 
 # 2. moshx's client as mosh-client, same server kind, same script.
 interop_start_server "$bin/mosh-server" 62301:62400
@@ -33,6 +34,7 @@ interop_client_start mx 80 24 env MOSH_KEY="$SRV_KEY" TERM=xterm-256color LANG=C
   MOSH_PREDICTION_DISPLAY=never "$bin/mosh-client" 127.0.0.1 "$SRV_PORT"
 interop_script mx "$E2E_DIR/moshx.screen"
 interop_exit mx
+interop_server_gone
 
 grep -q '漢字' "$E2E_DIR/real.screen" || fail "no CJK on the real client's screen"
 grep -q $'\e\\[38;2;10;200;30m' "$E2E_DIR/real.screen" || fail "no 24-bit colour on the real client"

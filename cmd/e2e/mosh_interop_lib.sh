@@ -38,6 +38,18 @@ interop_start_server() {
   pid=$(sed -n 's/^\[mosh-server detached, pid = \([0-9]*\)\]$/\1/p' "$E2E_DIR/server.err")
   [ -n "$pid" ] || fail "no detach message: $(cat "$E2E_DIR/server.err")"
   e2e_track_pid "$pid"
+  SRV_PID=$pid
+}
+
+# The server of the last interop_start_server must have exited (both sides
+# end cleanly when the shell exits).
+interop_server_gone() {
+  local i
+  for ((i = 0; i < 100; i++)); do
+    kill -0 "$SRV_PID" 2>/dev/null || return 0
+    sleep 0.1
+  done
+  fail "server pid $SRV_PID still running 10 s after the session ended"
 }
 
 interop_run() {  # NAME COMMAND: type it and press Enter
@@ -76,6 +88,10 @@ interop_script() {
   wait_for_screen "$name" 'END' 10
   sleep 1
   interop_snapshot "$name" >>"$out"
+  interop_run "$name" "clear; bash $E2E_DIR/modes.sh"
+  wait_for_screen "$name" '^MODES-DONE' 10
+  sleep 1
+  interop_snapshot "$name" >>"$out"
 }
 
 # Harder screen content: wrapping, a wide character at the last column,
@@ -105,6 +121,30 @@ printf '%s]0;torture-title\a\a' "$e"
 printf '%s[?1049halt-screen-text%s[?1049l' "$e" "$e"
 printf '%s[24;70H%s[1;31mEND%s[0m' "$e" "$e" "$e"
 TORTURE
+  # Titles (UTF-8, icon/window, 300 characters), OSC 52, OSC 8, mouse,
+  # focus, bracketed paste and cursor-key modes on and off, flashes of
+  # reverse video and a hidden cursor, IRM, DECAWM off, DECALN, DECOM, TBC/HTS,
+  # SO/SI, the DEC graphics charset.
+  cat >"$E2E_DIR/modes.sh" <<'MODES'
+e=$'\e'
+printf '%s]0;title ünïcode 漢\a' "$e"
+printf '%s]1;icon\a%s]2;window\a' "$e" "$e"
+printf '%s]52;c;aGVsbG8=\a' "$e"
+printf '%s[?2004h%s[?1000h%s[?1006h%s[?1004h%s[?1h%s=' "$e" "$e" "$e" "$e" "$e" "$e"
+printf '%s[?5h' "$e"; sleep 0.3; printf '%s[?5l' "$e"
+printf '%s[?25l' "$e"; sleep 0.3; printf '%s[?25h' "$e"
+printf '%s]0;%s\a' "$e" "$(printf 'T%.0s' {1..300})"
+printf '%s]8;;http://example.com\alink%s]8;;\a\n' "$e" "$e"
+printf '%s[4hins%s[4l\n' "$e" "$e"
+printf '%s[?7lnowrap-%s%s[?7h\n' "$e" "$(printf 'n%.0s' {1..120})" "$e"
+printf '%s#8' "$e"; sleep 0.3; printf '%s[2J%s[H' "$e" "$e"
+printf '%s[?6h%s[5;10r%s[1;1Horigin%s[?6l%s[r\n' "$e" "$e" "$e" "$e" "$e"
+printf 'tabs\t%s[3g\t%sH\t|\n' "$e" "$e"
+printf '%s[?1000l%s[?1006l%s[?1004l%s[?2004l%s[?1l%s>' "$e" "$e" "$e" "$e" "$e" "$e"
+printf '\x0e\x0f\x07so-si\n'
+printf '%s(0lqk%s(B\n' "$e" "$e"
+printf 'MODES-%s\n' DONE
+MODES
 }
 
 interop_snapshot() {

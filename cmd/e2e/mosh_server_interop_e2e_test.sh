@@ -25,6 +25,7 @@ interop_client_start mx 80 24 env MOSH_KEY="$SRV_KEY" TERM=xterm-256color LANG=C
 interop_script mx "$E2E_DIR/moshx.screen" "$relay_pid"
 grep -q 'rebind ok' "$E2E_DIR/relay.out" || fail "the relay did not rebind: $(cat "$E2E_DIR/relay.out")"
 interop_exit mx
+interop_server_gone
 
 # 2. The real mosh-client, same server kind, same script.
 interop_start_server /usr/bin/mosh-server 62401:62500
@@ -32,6 +33,7 @@ interop_client_start real 80 24 env MOSH_KEY="$SRV_KEY" TERM=xterm-256color LANG
   MOSH_PREDICTION_DISPLAY=never /usr/bin/mosh-client 127.0.0.1 "$SRV_PORT"
 interop_script real "$E2E_DIR/real.screen"
 interop_exit real
+interop_server_gone
 
 grep -q '漢字' "$E2E_DIR/moshx.screen" || fail "no CJK on moshx's screen"
 grep -q $'\e\\[38;2;10;200;30m' "$E2E_DIR/moshx.screen" || fail "no 24-bit colour on moshx's screen"
