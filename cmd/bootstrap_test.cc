@@ -194,7 +194,7 @@ TEST_F(BootstrapTest, SshFailureCarriesItsMessage) {
   auto r = Bootstrap(options_);
   EXPECT_EQ(r.status().code(), absl::StatusCode::kUnavailable);
   EXPECT_THAT(r.status().message(), HasSubstr("exit status 255"));
-  EXPECT_THAT(r.status().message(), HasSubstr("Could not resolve hostname"));
+  EXPECT_THAT(r.status().message(), HasSubstr(":\n  ssh: Could not resolve hostname nowhere"));
 }
 
 TEST_F(BootstrapTest, JsonIsOneLine) {

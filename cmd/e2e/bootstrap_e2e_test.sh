@@ -145,10 +145,12 @@ fi
 # 6. `moshx connect` to a clean account: --bootstrap never gives the hint,
 # the default (auto) installs and runs the uploaded copy in one command.
 reset_home
-connect() {  # NAME ARGS...: moshx connect in a tmux window, running /bin/sh
+# moshx connect in a tmux window running /bin/sh; its exit status goes to
+# $E2E_DIR/NAME.status (the screen after the client exits is not reliable).
+connect() {  # NAME ARGS...
   local name=$1; shift
-  tmux_start "$name" 100 24 env TERM=xterm-256color LANG=C.UTF-8 "$MOSHX" connect \
-    --ssh "$E2E_SSH" "$@" "$E2E_SSH_DEST" -- /bin/sh
+  tmux_start "$name" 100 24 sh -c "TERM=xterm-256color LANG=C.UTF-8 \"$MOSHX\" connect \
+    --ssh \"$E2E_SSH\" $* $E2E_SSH_DEST -- /bin/sh; echo \$? >$E2E_DIR/$name.status"
 }
 tmux_start never 100 24 sh -c "\"$MOSHX\" connect --bootstrap never --ssh \"$E2E_SSH\" \
   $E2E_SSH_DEST; echo status=\$?"
@@ -165,8 +167,13 @@ connect_and_check() {  # NAME ARGS...: a session as the test user, served by $DE
   wait_for_screen "$name" "^I am moshx-boot, served by $DEST" 15
   tmux_type "$name" 'exit'
   tmux_keys "$name" Enter
-  wait_for_dead_pane "$name" 20
-  [ "$(tmux_pane_status "$name")" = 0 ] || fail "connect exit status $(tmux_pane_status "$name")"
+  local i
+  for ((i = 0; i < 200; i++)); do
+    [ -s "$E2E_DIR/$name.status" ] && break
+    sleep 0.1
+  done
+  [ "$(cat "$E2E_DIR/$name.status" 2>/dev/null)" = 0 ] ||
+    fail "connect ($name) exit status '$(cat "$E2E_DIR/$name.status" 2>/dev/null)'"
 }
 connect_and_check auto1
 cmp -s "$MOSHX" "$DEST" || fail "connect --bootstrap auto did not install this binary"
