@@ -338,6 +338,9 @@ bool PredictionEngine::Trusted(const Framebuffer& fb) const {
   if (!ReportIsCurrent() || pty_->secret() || !pty_->settled) return false;
   // The shell's own cooked prompt: the kernel echoes every character.
   if (pty_->echo && pty_->canonical && pty_->shell_foreground) return true;
+  // Learned prompts count only at the shell's own prompt: in a full-screen
+  // program the "prompt" is document text, the same in every mode.
+  if (!pty_->shell_foreground) return false;
   const Cursor& cur = fb.cursor();
   const std::string text = TextBefore(fb, cur.row, cur.col);
   for (const Context& t : trusted_) {
@@ -357,6 +360,7 @@ void PredictionEngine::MaybeTrustEpoch(const Framebuffer& fb) {
 
 void PredictionEngine::LearnContext(uint64_t epoch) {
   if (!epoch_context_.has_value() || context_epoch_ != epoch) return;
+  if (!epoch_context_->pty.shell_foreground) return;
   for (const Context& t : trusted_) {
     if (t.pty == epoch_context_->pty && t.prompt == epoch_context_->prompt) return;
   }

@@ -75,45 +75,58 @@ void PredictionEngine::NewUserByte(unsigned char byte, const Framebuffer& fb,
   }
   switch (parse_) {
     case ParseState::kEscape:
-      if (byte == '[' || byte == 'O') {  // SS3 rewrite: ESC O x reads as CSI x
-        parse_ = ParseState::kCsi;
-        csi_has_params_ = false;
-        return;
-      }
-      BecomeTentative();  // Esc_Dispatch (Alt-x), or a control character
-      parse_ = byte == kEsc ? ParseState::kEscape : ParseState::kGround;
-      return;
+      return ParseEscape(byte);
     case ParseState::kCsi:
-      if (byte >= 0x20 && byte <= 0x3f) {
-        csi_has_params_ = true;
-      } else if (byte >= 0x40 && byte <= 0x7e) {
-        parse_ = ParseState::kGround;
-        DispatchCsi(byte, fb, now);
-      } else {
-        BecomeTentative();
-        parse_ = byte == kEsc ? ParseState::kEscape : ParseState::kGround;
-      }
-      return;
+      return ParseCsi(byte, fb, now);
     case ParseState::kGround:
-      break;
+      if (utf8_needed_ > 0 && ContinueUtf8(byte, fb, now)) return;
+      return ParseGround(byte, fb, now);
   }
-  if (utf8_needed_ > 0) {
-    if ((byte & 0xC0) == 0x80) {
-      utf8_.push_back(static_cast<char>(byte));
-      if (--utf8_needed_ == 0) {
-        size_t pos = 0;
-        char32_t cp = 0;
-        if (DecodeUtf8(utf8_, &pos, &cp)) {
-          Dispatch(cp, utf8_, fb, now);
-        } else {
-          BecomeTentative();
-        }
-      }
-      return;
-    }
+}
+
+void PredictionEngine::ParseEscape(unsigned char byte) {
+  if (byte == '[' || byte == 'O') {  // SS3 rewrite: ESC O x reads as CSI x
+    parse_ = ParseState::kCsi;
+    csi_has_params_ = false;
+    return;
+  }
+  BecomeTentative();  // Esc_Dispatch (Alt-x), or a control character
+  parse_ = byte == kEsc ? ParseState::kEscape : ParseState::kGround;
+}
+
+void PredictionEngine::ParseCsi(unsigned char byte, const Framebuffer& fb, absl::Duration now) {
+  if (byte >= 0x20 && byte <= 0x3f) {
+    csi_has_params_ = true;
+  } else if (byte >= 0x40 && byte <= 0x7e) {
+    parse_ = ParseState::kGround;
+    DispatchCsi(byte, fb, now);
+  } else {
+    BecomeTentative();
+    parse_ = byte == kEsc ? ParseState::kEscape : ParseState::kGround;
+  }
+}
+
+bool PredictionEngine::ContinueUtf8(unsigned char byte, const Framebuffer& fb,
+                                    absl::Duration now) {
+  if ((byte & 0xC0) != 0x80) {
     utf8_needed_ = 0;  // a broken sequence: start over with this byte
     BecomeTentative();
+    return false;
   }
+  utf8_.push_back(static_cast<char>(byte));
+  if (--utf8_needed_ > 0) return true;
+  size_t pos = 0;
+  char32_t cp = 0;
+  if (DecodeUtf8(utf8_, &pos, &cp)) {
+    Dispatch(cp, utf8_, fb, now);
+  } else {
+    BecomeTentative();
+  }
+  return true;
+}
+
+void PredictionEngine::ParseGround(unsigned char byte, const Framebuffer& fb,
+                                   absl::Duration now) {
   if (byte == kEsc) {
     parse_ = ParseState::kEscape;
   } else if (byte == kDel) {
@@ -172,20 +185,14 @@ void PredictionEngine::PredictChar(absl::string_view utf8, const Framebuffer& fb
       const CellPrediction& left = r.cells[i - 1];
       Cell source = left.active ? left.replacement : fb.cell(row, i - 1);
       const bool unknown = i == width - 1 || wide || (left.active && left.unknown);
-      ResetWithOrig(&cell);
-      cell.active = true;
-      cell.epoch = prediction_epoch_;
-      Stamp(&cell, now);
+      Activate(&cell, now);
       cell.original_contents.push_back(fb.cell(row, i));
       cell.unknown = unknown;
       if (!unknown) cell.replacement = std::move(source);
     }
   }
   CellPrediction& cell = GetRow(row, width).cells[col];
-  ResetWithOrig(&cell);
-  cell.active = true;
-  cell.epoch = prediction_epoch_;
-  Stamp(&cell, now);
+  Activate(&cell, now);
   cell.replacement = Cell();
   if (utf8 != " ") cell.replacement.text = std::string(utf8);
   cell.replacement.renditions = rend;
@@ -209,10 +216,7 @@ void PredictionEngine::PredictBackspace(const Framebuffer& fb, absl::Duration no
   RowPrediction& r = GetRow(row, width);
   if (options_.overwrite) {
     CellPrediction& cell = r.cells[col];
-    ResetWithOrig(&cell);
-    cell.active = true;
-    cell.epoch = prediction_epoch_;
-    Stamp(&cell, now);
+    Activate(&cell, now);
     const Cursor& sc = fb.cursor();
     // As mosh: the renditions of the cell under the *server's* cursor.
     cell.replacement = Cell();
@@ -232,10 +236,7 @@ void PredictionEngine::PredictBackspace(const Framebuffer& fb, absl::Duration no
       source = right.active ? right.replacement : fb.cell(row, i + 1);
     }
     CellPrediction& cell = r.cells[i];
-    ResetWithOrig(&cell);
-    cell.active = true;
-    cell.epoch = prediction_epoch_;
-    Stamp(&cell, now);
+    Activate(&cell, now);
     cell.original_contents.push_back(fb.cell(row, i));
     cell.unknown = unknown;
     if (!unknown) cell.replacement = std::move(source);
@@ -351,6 +352,13 @@ const Cell& PredictionEngine::PredictedOrActual(const Framebuffer& fb, int row, 
   const CellPrediction* p = FindCell(row, col);
   if (p != nullptr && !p->unknown) return p->replacement;
   return fb.cell(row, col);
+}
+
+void PredictionEngine::Activate(CellPrediction* c, absl::Duration now) const {
+  ResetWithOrig(c);
+  c->active = true;
+  c->epoch = prediction_epoch_;
+  Stamp(c, now);
 }
 
 void PredictionEngine::Stamp(Base* p, absl::Duration now) const {

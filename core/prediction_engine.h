@@ -27,9 +27,9 @@
 //   * trusted contexts: a new epoch is confirmed from its first keystroke
 //     when the server's report already reflects every uncertain key typed so
 //     far, is settled (PtyState::settled), and either the shell itself sits in a cooked, echoing prompt (the
-//     kernel echoes), or the cursor row starts with a prompt at which a
-//     prediction of the same foreground program and pty modes was credited
-//     before (a raw-mode shell prompt such as bash's);
+//     kernel echoes), or the shell is in the foreground and the cursor row
+//     starts with a prompt at which a prediction was credited before under
+//     the same pty state (a raw-mode shell prompt such as bash's);
 //   * replay after a wrong guess: mosh restarts from the server's cursor,
 //     which lags behind the keys still in flight, so while typing outpaces
 //     the round trip every new guess lands in the wrong column and is killed
@@ -221,6 +221,12 @@ class PredictionEngine {
 
   // Input side (prediction_engine.cc).
   void NewUserByte(unsigned char byte, const Framebuffer& fb, absl::Duration now);
+  void ParseEscape(unsigned char byte);
+  void ParseCsi(unsigned char byte, const Framebuffer& fb, absl::Duration now);
+  void ParseGround(unsigned char byte, const Framebuffer& fb, absl::Duration now);
+  // Takes a UTF-8 continuation byte; false if `byte` is none (the sequence
+  // is dropped and `byte` must be parsed afresh).
+  bool ContinueUtf8(unsigned char byte, const Framebuffer& fb, absl::Duration now);
   void Dispatch(char32_t cp, absl::string_view utf8, const Framebuffer& fb, absl::Duration now);
   void DispatchCsi(unsigned char final, const Framebuffer& fb, absl::Duration now);
   void PredictChar(absl::string_view utf8, const Framebuffer& fb, absl::Duration now);
@@ -240,6 +246,8 @@ class PredictionEngine {
   CursorPrediction& cursor() { return cursors_.back(); }
   RowPrediction& GetRow(int row, int width);
   void Stamp(Base* p, absl::Duration now) const;
+  // ResetWithOrig, then active in the current epoch, stamped.
+  void Activate(CellPrediction* c, absl::Duration now) const;
   void ResetCell(CellPrediction* c) const;
   void ResetWithOrig(CellPrediction* c) const;
   // The active, known prediction at (row, col), else the server's cell.
