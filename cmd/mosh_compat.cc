@@ -16,12 +16,15 @@
 namespace moshx::cmd {
 namespace {
 
-constexpr char kServerUsage[] =
-    "Usage: mosh-server new [-s] [-v] [-i LOCALADDR] [-p PORT[:PORT2]] [-c COLORS] "
-    "[-l NAME=VALUE] [-- COMMAND...]\n";
-constexpr char kClientUsage[] =
-    "Usage: mosh-client [-# 'ARGS'] IP PORT\n"
-    "       mosh-client -c\n";
+// Like mosh's programs, messages name the program as it was invoked (argv[0]).
+std::string ServerUsage(absl::string_view argv0) {
+  return absl::StrCat("Usage: ", argv0,
+                      " new [-s] [-v] [-i LOCALADDR] [-p PORT[:PORT2]] [-c COLORS] "
+                      "[-l NAME=VALUE] [-- COMMAND...]\n");
+}
+std::string ClientUsage(absl::string_view argv0) {
+  return absl::StrCat("Usage: ", argv0, " [-# 'ARGS'] IP PORT\n       ", argv0, " -c\n");
+}
 
 std::string Banner(absl::string_view program) {
   return absl::StrCat(program, " (", VersionLine(), ") [speaks mosh 1.4's protocol]\n");
@@ -127,8 +130,17 @@ absl::StatusOr<std::string> TermForColors(const std::string& text) {
   return colors == 256 ? std::string("xterm-256color") : std::string("xterm");
 }
 
+// mosh-server words single-port errors as if for the low end of a range.
+std::string MoshPortMessage(absl::string_view message) {
+  if (absl::ConsumePrefix(&message, "Invalid port number")) {
+    return absl::StrCat("Invalid (low) port number", message);
+  }
+  if (absl::ConsumePrefix(&message, "Port number")) return absl::StrCat("(Low) port number", message);
+  return std::string(message);
+}
+
 // Applies one parsed mosh-server option; a non-OK status is fatal (exit 1).
-absl::Status ApplyServerOption(const Getopt::Option& opt,
+absl::Status ApplyServerOption(const std::string& argv0, const Getopt::Option& opt,
                                const std::map<std::string, std::string>& env,
                                ParsedCommandLine* r) {
   ServeOptions& o = r->serve;
@@ -139,8 +151,8 @@ absl::Status ApplyServerOption(const Getopt::Option& opt,
     case 'p': {
       auto range = ParsePortRange(opt.argument);
       if (!range.ok()) {
-        return absl::InvalidArgumentError(absl::StrCat(range.status().message(),
-                                                       "\nmosh-server: Bad UDP port range (",
+        return absl::InvalidArgumentError(absl::StrCat(MoshPortMessage(range.status().message()),
+                                                       "\n", argv0, ": Bad UDP port range (",
                                                        opt.argument, ")"));
       }
       o.port_range = *range;
@@ -148,8 +160,9 @@ absl::Status ApplyServerOption(const Getopt::Option& opt,
     }
     case 'c': {
       auto term = TermForColors(opt.argument);
-      if (!term.ok()) return absl::InvalidArgumentError(absl::StrCat("mosh-server: ",
-                                                                     term.status().message()));
+      if (!term.ok()) {
+        return absl::InvalidArgumentError(absl::StrCat(argv0, ": ", term.status().message()));
+      }
       o.term = *term;
       break;
     }
@@ -188,13 +201,13 @@ absl::Status ApplyServerOption(const Getopt::Option& opt,
 
 // The legacy forms `mosh-server`, `mosh-server IP`, `mosh-server IP PORT`.
 ParsedCommandLine LegacyServer(const std::vector<std::string>& args, ParsedCommandLine r) {
-  if (args.size() > 3) return Exit(1, "", kServerUsage);
+  if (args.size() > 3) return Exit(1, "", ServerUsage(args[0]));
   if (args.size() >= 2) r.serve.bind_address = args[1];
   if (args.size() == 3) {
     auto range = ParsePortRange(args[2]);
     if (!range.ok() || range->low != range->high) {
-      return Exit(1, "", absl::StrCat("mosh-server: Bad UDP port range (", args[2], ")\n",
-                                      kServerUsage));
+      return Exit(1, "", absl::StrCat(args[0], ": Bad UDP port range (", args[2], ")\n",
+                                      ServerUsage(args[0])));
     }
     r.serve.port_range = *range;
   }
@@ -239,8 +252,9 @@ Personality PersonalityOf(absl::string_view argv0) {
 
 ParsedCommandLine ParseMoshServerCommandLine(const std::vector<std::string>& args,
                                              const std::map<std::string, std::string>& env) {
+  const std::string argv0 = args.empty() ? "mosh-server" : args[0];
   for (size_t i = 1; i < args.size() && args[i] != "--"; ++i) {
-    if (args[i] == "--help" || args[i] == "-h") return Exit(0, kServerUsage, "");
+    if (args[i] == "--help" || args[i] == "-h") return Exit(0, ServerUsage(argv0), "");
     if (args[i] == "--version") return Exit(0, Banner("mosh-server"), "");
   }
   ParsedCommandLine r;
@@ -253,11 +267,14 @@ ParsedCommandLine ParseMoshServerCommandLine(const std::vector<std::string>& arg
       TimeoutFromEnvironment(env, "MOSH_SERVER_NETWORK_TMOUT", &r.warnings);
   r.serve.signal_timeout = TimeoutFromEnvironment(env, "MOSH_SERVER_SIGNAL_TMOUT", &r.warnings);
   if (args.size() < 2 || args[1] != "new") return LegacyServer(args, std::move(r));
-  Getopt g = RunGetopt("mosh-server", {args.begin() + 2, args.end()}, "@ipcl", "sv");
-  if (g.bad) r.warnings.push_back(absl::StrCat(g.err, absl::StripSuffix(kServerUsage, "\n")));
+  // mosh-server runs getopt on argv + 1, so getopt calls itself "new".
+  Getopt g = RunGetopt("new", {args.begin() + 2, args.end()}, "@ipcl", "sv");
+  if (g.bad) {
+    r.warnings.push_back(absl::StrCat(g.err, absl::StripSuffix(ServerUsage(argv0), "\n")));
+  }
   for (const Getopt::Option& opt : g.options) {
-    absl::Status s = ApplyServerOption(opt, env, &r);
-    if (!s.ok()) return Exit(1, "", absl::StrCat(s.message(), "\n", kServerUsage));
+    absl::Status s = ApplyServerOption(argv0, opt, env, &r);
+    if (!s.ok()) return Exit(1, "", absl::StrCat(s.message(), "\n", ServerUsage(argv0)));
   }
   r.serve.command = g.positional;
   return r;
@@ -266,12 +283,13 @@ ParsedCommandLine ParseMoshServerCommandLine(const std::vector<std::string>& arg
 ParsedCommandLine ParseMoshClientCommandLine(const std::vector<std::string>& args,
                                              const std::map<std::string, std::string>& env,
                                              const std::vector<std::string>& terminfo_dirs) {
-  const std::string help = absl::StrCat(Banner("mosh-client"), "\n", kClientUsage);
+  const std::string argv0 = args.empty() ? "mosh-client" : args[0];
+  const std::string help = absl::StrCat(Banner("mosh-client"), "\n", ClientUsage(argv0));
   for (size_t i = 1; i < args.size(); ++i) {
     if (args[i] == "--help") return Exit(0, help, "");
     if (args[i] == "--version") return Exit(0, Banner("mosh-client"), "");
   }
-  Getopt g = RunGetopt("mosh-client", {args.begin() + 1, args.end()}, "#", "cv");
+  Getopt g = RunGetopt(argv0, {args.begin() + 1, args.end()}, "#", "cv");
   if (g.bad) return Exit(1, "", absl::StrCat(g.err, help));
   for (const Getopt::Option& opt : g.options) {
     if (opt.letter != 'c') continue;
@@ -286,7 +304,7 @@ ParsedCommandLine ParseMoshClientCommandLine(const std::vector<std::string>& arg
   uint32_t port = 0;
   if (!AllDigits(port_text) || !absl::SimpleAtoi(port_text, &port) || port == 0 ||
       port > 65535) {
-    return Exit(1, "", absl::StrCat("mosh-client: Bad UDP port (", port_text, ")\n\n", help));
+    return Exit(1, "", absl::StrCat(argv0, ": Bad UDP port (", port_text, ")\n\n", help));
   }
   if (env.count("MOSH_KEY") == 0) {
     return Exit(1, "", "MOSH_KEY environment variable not found.\n");

@@ -27,7 +27,7 @@ ParsedCommandLine Server(std::vector<std::string> args, const Env& env = {}) {
 
 ParsedCommandLine Client(std::vector<std::string> args, const Env& env = {{"MOSH_KEY", kKey}},
                          const std::vector<std::string>& dirs = {}) {
-  args.insert(args.begin(), "mosh-client");
+  args.insert(args.begin(), "/opt/bin/mosh-client");
   return ParseMoshClientCommandLine(args, env, dirs);
 }
 
@@ -90,7 +90,7 @@ TEST(MoshServerCommandLineTest, HelpAndVersionArePrescannedUntilDoubleDash) {
     ParsedCommandLine r = Server({"new", "-s", flag});
     EXPECT_EQ(r.action, ParsedCommandLine::Action::kExit);
     EXPECT_EQ(r.exit_code, 0);
-    EXPECT_THAT(r.out, StartsWith("Usage: mosh-server new [-s] [-v] [-i LOCALADDR]"));
+    EXPECT_THAT(r.out, StartsWith("Usage: /usr/local/bin/mosh-server new [-s] [-v] [-i LOCALADDR]"));
   }
   ParsedCommandLine v = Server({"--version"});
   EXPECT_EQ(v.exit_code, 0);
@@ -105,15 +105,21 @@ TEST(MoshServerCommandLineTest, BadColorsIsFatalWithMoshText) {
   ParsedCommandLine r = Server({"new", "-c", "lots"});
   EXPECT_EQ(r.action, ParsedCommandLine::Action::kExit);
   EXPECT_EQ(r.exit_code, 1);
-  EXPECT_THAT(r.err, StartsWith("mosh-server: Bad number of colors (lots)\nUsage: mosh-server"));
+  EXPECT_THAT(r.err, StartsWith("/usr/local/bin/mosh-server: Bad number of colors (lots)\n"
+                                "Usage: /usr/local/bin/mosh-server new"));
 }
 
 TEST(MoshServerCommandLineTest, BadPortIsFatalWithMoshTexts) {
   ParsedCommandLine r = Server({"new", "-p", "61000:60000"});
   EXPECT_EQ(r.exit_code, 1);
   EXPECT_THAT(r.err, HasSubstr("Low port 61000 greater than high port 60000\n"
-                               "mosh-server: Bad UDP port range (61000:60000)\nUsage:"));
-  EXPECT_THAT(Server({"new", "-p", "abc"}).err, HasSubstr("Bad UDP port range (abc)"));
+                               "/usr/local/bin/mosh-server: Bad UDP port range (61000:60000)\n"
+                               "Usage:"));
+  EXPECT_THAT(Server({"new", "-p", "abc"}).err,
+              StartsWith("Invalid (low) port number (abc)\n/usr/local/bin/mosh-server: Bad UDP "
+                         "port range (abc)"));
+  EXPECT_THAT(Server({"new", "-p", "70000"}).err,
+              StartsWith("(Low) port number 70000 outside valid range [0..65535]\n"));
   EXPECT_THAT(Server({"new", "-p", "0:100"}).err, HasSubstr("Bad UDP port range (0:100)"));
 }
 
@@ -121,7 +127,8 @@ TEST(MoshServerCommandLineTest, UnknownOptionPrintsUsageButStillRuns) {
   ParsedCommandLine r = Server({"new", "-x", "-s"}, {});
   ASSERT_EQ(r.action, ParsedCommandLine::Action::kRun);
   ASSERT_EQ(r.warnings.size(), 2u);
-  EXPECT_THAT(r.warnings[0], HasSubstr("mosh-server: invalid option -- 'x'\nUsage: mosh-server"));
+  EXPECT_THAT(r.warnings[0],
+              HasSubstr("new: invalid option -- 'x'\nUsage: /usr/local/bin/mosh-server new"));
   EXPECT_EQ(r.warnings[1], "Warning: SSH_CONNECTION not found; binding to any interface.");
 }
 
@@ -146,7 +153,7 @@ TEST(MoshServerCommandLineTest, LegacyForms) {
   EXPECT_EQ(ip_port.serve.port_range.high, 60444);
   ParsedCommandLine too_many = Server({"a", "b", "c"});
   EXPECT_EQ(too_many.exit_code, 1);
-  EXPECT_THAT(too_many.err, StartsWith("Usage: mosh-server new"));
+  EXPECT_THAT(too_many.err, StartsWith("Usage: /usr/local/bin/mosh-server new"));
 }
 
 TEST(MoshServerCommandLineTest, TimeoutVariablesWithMoshWarnings) {
@@ -182,14 +189,14 @@ TEST(MoshClientCommandLineTest, IpPortAndEnvironment) {
 TEST(MoshClientCommandLineTest, ErrorsUseMoshTexts) {
   ParsedCommandLine port = Client({"127.0.0.1", "abc"});
   EXPECT_EQ(port.exit_code, 1);
-  EXPECT_THAT(port.err, StartsWith("mosh-client: Bad UDP port (abc)\n\nmosh-client ("));
-  EXPECT_THAT(port.err, HasSubstr("Usage: mosh-client [-# 'ARGS'] IP PORT\n"));
+  EXPECT_THAT(port.err, StartsWith("/opt/bin/mosh-client: Bad UDP port (abc)\n\nmosh-client ("));
+  EXPECT_THAT(port.err, HasSubstr("Usage: /opt/bin/mosh-client [-# 'ARGS'] IP PORT\n"));
   ParsedCommandLine count = Client({"1", "2", "3"});
   EXPECT_EQ(count.exit_code, 1);
-  EXPECT_THAT(count.err, HasSubstr("Usage: mosh-client"));
+  EXPECT_THAT(count.err, HasSubstr("Usage: /opt/bin/mosh-client"));
   ParsedCommandLine option = Client({"-x", "1", "2"});
   EXPECT_EQ(option.exit_code, 1);
-  EXPECT_THAT(option.err, StartsWith("mosh-client: invalid option -- 'x'\n"));
+  EXPECT_THAT(option.err, StartsWith("/opt/bin/mosh-client: invalid option -- 'x'\n"));
   ParsedCommandLine nokey = Client({"127.0.0.1", "60001"}, {});
   EXPECT_EQ(nokey.exit_code, 1);
   EXPECT_EQ(nokey.err, "MOSH_KEY environment variable not found.\n");
@@ -200,7 +207,7 @@ TEST(MoshClientCommandLineTest, ErrorsUseMoshTexts) {
   EXPECT_EQ(mode.err, "Unknown prediction mode maybe.\n");
   ParsedCommandLine help = Client({"--help"});
   EXPECT_EQ(help.exit_code, 0);
-  EXPECT_THAT(help.out, HasSubstr("       mosh-client -c\n"));
+  EXPECT_THAT(help.out, HasSubstr("       /opt/bin/mosh-client -c\n"));
 }
 
 // Writes a compiled terminfo entry: legacy 16-bit numbers or the extended
