@@ -537,19 +537,21 @@ def roam(s, repeats):
 
 
 def measure(impl, link, args, tracker, home, noise_file):
-  s = Session(impl, link, args, tracker, home)
   try:
-    r = {"keystroke": keystrokes(s, args.keys, args.key_interval)}
-    r["seq"] = bulk(s, f"seq 1 {args.seq}", args.bulk_timeout)
-    r["base64"] = bulk(s, f"base64 {noise_file}", args.bulk_timeout)
-    r["ctrl_c"] = ctrl_c(s, args.flood_seconds, args.repeats)
-    r["idle"] = idle(s, args.idle_seconds)
-    r["memory"] = {"server": memory_kib(s.server["pid"]),
-                   "client": memory_kib(s.term.proc.pid)}
-    r["roam"] = roam(s, args.repeats)
-    return r
+    s = Session(impl, link, args, tracker, home)
+    try:
+      r = {"keystroke": keystrokes(s, args.keys, args.key_interval)}
+      r["seq"] = bulk(s, f"seq 1 {args.seq}", args.bulk_timeout)
+      r["base64"] = bulk(s, f"base64 {noise_file}", args.bulk_timeout)
+      r["ctrl_c"] = ctrl_c(s, args.flood_seconds, args.repeats)
+      r["idle"] = idle(s, args.idle_seconds)
+      r["memory"] = {"server": memory_kib(s.server["pid"]),
+                     "client": memory_kib(s.term.proc.pid)}
+      r["roam"] = roam(s, args.repeats)
+      return r
+    finally:
+      s.close()
   finally:
-    s.close()
     tracker.kill_all()
 
 
@@ -774,7 +776,7 @@ def main(argv):
             "args": {k: v for k, v in vars(args).items()
                      if k not in ("json", "markdown")}}
   out = open(args.json, "w") if args.json else sys.stdout
-  lines = []
+  lines, failures = [], 0
   try:
     print(json.dumps(header), file=out, flush=True)
     for link in links:
@@ -783,10 +785,11 @@ def main(argv):
         print(f"bench: {link['name']} {impl.name}", file=sys.stderr, flush=True)
         try:
           by_impl[impl.name] = measure(impl, link, args, tracker, home, noise)
-        except BenchError as e:
+        except (BenchError, OSError, subprocess.SubprocessError) as e:
           print(f"bench: {impl.name} on {link['name']} failed: {e}",
                 file=sys.stderr, flush=True)
           by_impl[impl.name] = {"error": str(e)}
+          failures += 1
         raw = {"type": "raw", "link": link["name"], "impl": impl.name,
                "result": by_impl[impl.name]}
         print(json.dumps(raw), file=out, flush=True)
@@ -800,7 +803,7 @@ def main(argv):
       out.close()
   if args.markdown:
     write_markdown(args.markdown, header, lines, links, args.command)
-  return 0
+  return 1 if failures else 0
 
 
 if __name__ == "__main__":
