@@ -52,14 +52,16 @@ class BootstrapTest : public ::testing::Test {
     ASSERT_GT(binary_.size(), 1000u);
   }
 
-  // A PATH with only the POSIX tools the script may use (no hashing tool),
-  // optionally with a fake uname reporting `arch`.
-  void UseMinimalPath(const std::string& arch = "") {
+  // A PATH with only the POSIX tools the script may use (no hashing tool
+  // unless `hash_tool` names one), optionally with a fake uname reporting `arch`.
+  void UseMinimalPath(const std::string& arch = "", const std::string& hash_tool = "") {
     fs::path bin = root_ / "minimal-bin";
+    fs::remove_all(bin);
     fs::create_directories(bin);
     for (const char* tool : {"sh", "mkdir", "cat", "wc", "chmod", "mv", "rm", "uname"}) {
       fs::create_symlink(fs::path("/bin") / tool, bin / tool);
     }
+    if (!hash_tool.empty()) fs::create_symlink(fs::path("/usr/bin") / hash_tool, bin / hash_tool);
     if (!arch.empty()) {
       fs::remove(bin / "uname");
       WriteFile(bin / "uname",
@@ -136,6 +138,22 @@ TEST_F(BootstrapTest, WithoutAHashingToolComparesBuildIds) {
   ASSERT_TRUE(r.ok()) << r.status();
   EXPECT_EQ(r->action, Action::kReplaced);
   EXPECT_EQ(Slurp(Dest()), binary_);
+}
+
+TEST_F(BootstrapTest, UsesShasumOrOpensslWhenThatIsAllThereIs) {
+  for (const char* tool : {"shasum", "openssl"}) {
+    fs::remove_all(home_ / ".local");
+    UseMinimalPath("", tool);
+    auto r = Bootstrap(options_);
+    ASSERT_TRUE(r.ok()) << tool << ": " << r.status();
+    EXPECT_EQ(r->probe.hash_tool, tool);
+    EXPECT_EQ(r->action, Action::kInstalled) << tool;
+    EXPECT_EQ(Slurp(Dest()), binary_) << tool;
+    r = Bootstrap(options_);
+    ASSERT_TRUE(r.ok()) << tool << ": " << r.status();
+    EXPECT_EQ(r->action, Action::kUnchanged) << tool;
+    EXPECT_EQ(r->probe.dest.sha256, r->sha256) << tool;  // the remote tool's hash, parsed
+  }
 }
 
 TEST_F(BootstrapTest, RefusesAForeignArchitectureAndWritesNothing) {

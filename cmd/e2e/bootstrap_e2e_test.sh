@@ -17,7 +17,10 @@ BOOT_MOUNT=
 
 boot_cleanup() {
   [ -n "$BOOT_MOUNT" ] && umount "$BOOT_MOUNT" 2>/dev/null
-  [ -n "${E2E_SSH_HOME:-}" ] && chmod 755 "$E2E_SSH_HOME" 2>/dev/null
+  if [ -n "${E2E_SSH_HOME:-}" ]; then  # leave the account as clean as we found it
+    chmod 755 "$E2E_SSH_HOME" 2>/dev/null
+    rm -rf "$E2E_SSH_HOME/.local"
+  fi
   e2e_cleanup
 }
 trap boot_cleanup EXIT
