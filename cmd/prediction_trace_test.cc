@@ -81,11 +81,14 @@ TEST_P(PasswordTest, NoCharacterOfThePasswordIsEverDrawn) {
 INSTANTIATE_TEST_SUITE_P(Rtt, PasswordTest, ::testing::Values(50, 200, 500));
 
 TEST(PasswordModesTest, NeverDrawnInAlwaysModeNorAgainstAMoshServer) {
-  EXPECT_EQ(Replay("password", 200, PredictMode::kAlways).secret_cells_drawn, 0);
-  // Mosh wire mode: no pty report, only mosh's epochs protect the password.
-  EXPECT_EQ(Replay("password", 200, PredictMode::kAdaptive, net::WireMode::kMosh)
-                .secret_cells_drawn,
-            0);
+  ReplayResult always = Replay("password", 200, PredictMode::kAlways);
+  EXPECT_EQ(always.secret_cells_drawn, 0);
+  EXPECT_TRUE(always.pty_reported);
+  // Mosh wire mode: no pty report (a mosh peer never sees the extension),
+  // only mosh's epochs protect the password.
+  ReplayResult mosh = Replay("password", 200, PredictMode::kAdaptive, net::WireMode::kMosh);
+  EXPECT_EQ(mosh.secret_cells_drawn, 0);
+  EXPECT_FALSE(mosh.pty_reported);
 }
 
 TEST(FullScreenTest, EditorAndPagerConverge) {

@@ -438,6 +438,7 @@ class Replayer {
     const core::Framebuffer& server_fb = server_->transport().local_state().framebuffer();
     r.converged = client_->last_frame() == server_fb;
     r.predictions_left = client_->prediction().active();
+    r.pty_reported = client_->transport().remote_state().pty_state().has_value();
     r.final_client = TextOf(client_->last_frame());
     r.final_server = TextOf(server_fb);
     server_->OnTerminateSignal();

@@ -70,6 +70,7 @@ struct ReplayResult {
   int frames = 0;              // frames drawn
   bool converged = false;      // final drawn frame == server screen
   bool predictions_left = false;
+  bool pty_reported = false;  // the client received the moshx pty state
   std::string final_client;  // for failure messages
   std::string final_server;
 
