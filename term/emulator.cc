@@ -295,6 +295,9 @@ Emulator::Impl::Impl(int w, int h, const Options& opts)
   vterm_screen_set_unrecognised_fallbacks(screen, &kFallbacks, this);
   vterm_screen_enable_altscreen(screen, 1);
   vterm_screen_reset(screen, 1);
+  // libvterm 0.1.4 loops forever on REP (CSI b) before any character was
+  // printed; printing and erasing a space gives REP a character to repeat.
+  Inject(" \r\x1b[K");
   width_probe.reset(vterm_new(1, 4));
   ABSL_RAW_CHECK(width_probe != nullptr, "vterm_new failed");
   vterm_set_utf8(width_probe.get(), 1);

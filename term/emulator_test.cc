@@ -334,6 +334,16 @@ TEST(EmulatorTest, RestoresASavedCursorInsideASmallerScreen) {
   EXPECT_EQ(fb.cursor().row, 2);
 }
 
+// libvterm 0.1.4 alone hangs on REP before anything was printed.
+TEST(EmulatorTest, RepeatBeforeAnyCharacterTerminates) {
+  Emulator e(50, 6);
+  (void)e.Feed("\x1b[5b");
+  core::Framebuffer fb = e.Snapshot();
+  EXPECT_EQ(Text(fb, 0), "");
+  (void)e.Feed("\rx\x1b[3b");
+  EXPECT_EQ(Text(e.Snapshot(), 0), "xxxx");
+}
+
 TEST(EmulatorTest, CollectsBoundedScrollback) {
   Emulator::Options options;
   options.scrollback_lines = 2;
