@@ -222,7 +222,10 @@ int RunClient(const ConnectOptions& o, const ServerEndpoint& endpoint) {
   RAND_bytes(reinterpret_cast<uint8_t*>(&seed), sizeof(seed));
   std::mt19937_64 rng(seed);
   net::UdpSocketFactory factory;
-  term::Renderer renderer;
+  term::Renderer::Options render_options;
+  // mosh-client's MOSH_NO_TERM_INIT (set by `mosh --no-init`): no alternate screen.
+  render_options.alternate_screen = getenv("MOSH_NO_TERM_INIT") == nullptr;
+  term::Renderer renderer(render_options);
   WriteAll(STDOUT_FILENO, renderer.Open());
   ClientSessionOptions co;
   co.mode = endpoint.info.mode;

@@ -3,7 +3,8 @@
 # programs: the same invocations must give the same stdout, stderr and exit
 # status (banners excepted: they name moshx). Also: an unknown mosh-server
 # option is not fatal, the CONNECT line and detach message have mosh's form,
-# TERM follows -c, and MOSH_SERVER_NETWORK_TMOUT ends an idle session.
+# TERM follows -c, MOSH_SERVER_NETWORK_TMOUT ends an idle session, and
+# MOSH_NO_TERM_INIT keeps the client off the alternate screen.
 source tools/testing/e2e_lib.sh
 source cmd/e2e/mosh_interop_lib.sh
 e2e_init
@@ -87,4 +88,20 @@ kill -STOP "$client_pid"
 for ((i = 0; i < 100; i++)); do kill -0 "$pid" 2>/dev/null || break; sleep 0.1; done
 kill -0 "$pid" 2>/dev/null && fail "server still running 10 s into a 2 s network timeout"
 kill -CONT "$client_pid"
+
+# MOSH_NO_TERM_INIT (mosh --no-init): no alternate screen, so the session's
+# last screen stays in the terminal after the client exits.
+for init in default no-init; do
+  interop_start_server "$bin/mosh-server" 62951:62999
+  envs=(MOSH_KEY="$SRV_KEY" TERM=xterm-256color LANG=C.UTF-8)
+  [ $init = no-init ] && envs+=(MOSH_NO_TERM_INIT=1)
+  interop_client_start $init 80 24 env "${envs[@]}" "$bin/mosh-client" 127.0.0.1 "$SRV_PORT"
+  wait_for_screen $init 'srv\$' 20
+  interop_run $init 'echo session-$((7*6))'
+  wait_for_screen $init '^session-42' 10
+  interop_exit $init
+  sleep 0.5
+done
+tmux_screen default | grep -q 'session-42' && fail "the session stayed on the primary screen"
+tmux_screen no-init | grep -q '^session-42' || fail "MOSH_NO_TERM_INIT: the session's screen is gone"
 echo PASS
