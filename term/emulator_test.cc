@@ -344,6 +344,15 @@ TEST(EmulatorTest, RepeatBeforeAnyCharacterTerminates) {
   EXPECT_EQ(Text(e.Snapshot(), 0), "xxxx");
 }
 
+// libvterm 0.1.4 alone overruns its parameter array on this.
+TEST(EmulatorTest, ManyCsiParametersAreHarmless) {
+  Emulator e(10, 2);
+  (void)e.Feed("\x1b[" + std::string(40, ';') + "K\x1b[?1000;1;1;1;1;1;1;1;1;1;1;1;1;1;1;1;1;1;1;1h");
+  core::Framebuffer fb = e.Snapshot();
+  EXPECT_TRUE(fb.Validate().ok());
+  EXPECT_EQ(fb.modes().mouse_tracking, core::MouseTracking::kNormal);
+}
+
 TEST(EmulatorTest, CollectsBoundedScrollback) {
   Emulator::Options options;
   options.scrollback_lines = 2;

@@ -104,6 +104,7 @@ void SequenceFramer::OnEscape(char c, std::string* out) {
   held_.push_back(c);
   if (c == '[' && !intermediate_) {
     state_ = State::kCsi;
+    csi_separators_ = 0;
   } else if (IsStringIntroducer(c) && !intermediate_) {
     state_ = State::kString;
   } else if (IsAbort(c) || (Byte(c) >= 0x30 && Byte(c) <= 0x7e)) {
@@ -120,6 +121,10 @@ void SequenceFramer::OnCsi(char c, std::string* out) {
     Release(out);
     OnGround(c, out);
     return;
+  }
+  if (c == ';' || c == ':') ++csi_separators_;
+  if (csi_separators_ >= kMaxCsiParams && Byte(c) >= 0x30 && Byte(c) <= 0x3f) {
+    return;  // a parameter past the 16th (or its separator): dropped
   }
   held_.push_back(c);
   if (IsAbort(c) || (Byte(c) >= 0x40 && Byte(c) <= 0x7e)) {

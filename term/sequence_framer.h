@@ -35,6 +35,9 @@ namespace moshx::term {
 class SequenceFramer {
  public:
   static constexpr size_t kMaxCsiBytes = 4096;
+  // libvterm 0.1.4 has room for 16 CSI parameters and writes past its array
+  // for more; parameters after the 16th are dropped here.
+  static constexpr int kMaxCsiParams = 16;
   static constexpr size_t kMaxStringBytes = (1 << 20) + 1024;
 
   // Takes more stream bytes; returns those that can go to libvterm now, in
@@ -75,6 +78,7 @@ class SequenceFramer {
 
   State state_ = State::kGround;
   int utf8_left_ = 0;  // continuation bytes still expected in kUtf8
+  int csi_separators_ = 0;  // ';' and ':' seen in the current CSI
   bool intermediate_ = false;  // kEscape: an intermediate byte was seen
   std::string held_;
   std::vector<size_t>* restores_ = nullptr;  // during Push()

@@ -53,6 +53,14 @@ TEST(SequenceFramerTest, ClosesAStringInterruptedByAnEscape) {
   EXPECT_EQ(f.Push("\x1b]0;t\x1b[1m"), "\x1b]0;t\x1b\\\x1b[1m");
 }
 
+TEST(SequenceFramerTest, KeepsAtMostSixteenCsiParameters) {
+  SequenceFramer f;
+  EXPECT_EQ(f.Push("\x1b[" + std::string(30, ';') + "K"),
+            "\x1b[" + std::string(15, ';') + "K");
+  EXPECT_EQ(f.Push("\x1b[1;2;3;4;5;6;7;8;9;10;11;12;13;14;15;16;17;18 q"),
+            "\x1b[1;2;3;4;5;6;7;8;9;10;11;12;13;14;15;16 q");
+}
+
 TEST(SequenceFramerTest, DropsOverlongSequences) {
   SequenceFramer f;
   std::string huge = "\x1b]52;c;" + std::string(SequenceFramer::kMaxStringBytes, 'A');
