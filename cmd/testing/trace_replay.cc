@@ -1,6 +1,9 @@
 #include "cmd/testing/trace_replay.h"
 
+#include <fcntl.h>
 #include <poll.h>
+#include <sys/ioctl.h>
+#include <unistd.h>
 
 #include <algorithm>
 #include <cstdio>
@@ -28,7 +31,7 @@ namespace {
 constexpr uint16_t kPort = 60001;
 // How long a program may take to start answering a key (real time), and the
 // silence that ends its answer.
-constexpr int kFirstOutputMs = 80;
+constexpr int kFirstOutputMs = 100;
 constexpr int kQuietMs = 8;
 constexpr int kMaxSettleMs = 1000;
 constexpr absl::Duration kExpectLimit = absl::Seconds(20);
@@ -82,10 +85,20 @@ class TraceLoop : public net::EventLoop {
     max_step_ = max_step;
   }
 
-  // Waits up to kFirstOutputMs for output, then until kQuietMs of silence.
-  // A hung-up pty (the program exited) stops the wait at once.
+  // Watch this tty (the pty's slave side, opened by the caller) for input
+  // the program has not read yet; -1 = none.
+  void set_input_probe(int fd) { input_probe_ = fd; }
+
+  // Waits (up to kMaxSettleMs) until the program has read its input, then up
+  // to kFirstOutputMs for output, then until kQuietMs of silence. A hung-up
+  // pty (the program exited) stops the wait at once.
   void Settle() {
     const int64_t limit = NowMs() + kMaxSettleMs;
+    int unread = 0;
+    while (input_probe_ >= 0 && NowMs() < limit && !hung_up_ &&
+           ioctl(input_probe_, FIONREAD, &unread) == 0 && unread > 0) {
+      PollReal(1);
+    }
     int64_t deadline = NowMs() + kFirstOutputMs;
     while (NowMs() < std::min(deadline, limit)) {
       if (PollReal(static_cast<int>(deadline - NowMs()))) deadline = NowMs() + kQuietMs;
@@ -130,6 +143,7 @@ class TraceLoop : public net::EventLoop {
   net::testing::SimulatedNetwork* const network_;
   std::map<int, Watch> real_fds_;
   int real_wait_ms_ = 0;
+  int input_probe_ = -1;
   bool hung_up_ = false;
   absl::Duration max_step_ = absl::InfiniteDuration();
 };
@@ -245,6 +259,10 @@ class Replayer {
         client_rng_(options.seed + 1),
         server_rng_(options.seed + 2) {}
 
+  ~Replayer() {
+    if (probe_fd_ >= 0) close(probe_fd_);
+  }
+
   absl::StatusOr<ReplayResult> Run() {
     if (absl::Status st = Start(); !st.ok()) return st;
     for (const TraceStep& step : trace_.steps) {
@@ -273,7 +291,16 @@ class Replayer {
     const Trace& trace = trace_;
     auto server = ServerSession::Create(
         {&loop_, &net_, *server_host->Bind(kPort), nullptr, absl::BitGenRef(server_rng_)}, Key(),
-        so, [&trace](term::WindowSize size) { return Spawn(trace, size); });
+        so, [this, &trace](term::WindowSize size) {
+          absl::StatusOr<std::unique_ptr<term::Pty>> pty = Spawn(trace, size);
+          if (pty.ok() && probe_fd_ < 0) {
+            // A second opener of the slave, only to ask how much input the
+            // program has not read yet (never read from).
+            probe_fd_ = open((*pty)->slave_path().c_str(), O_RDONLY | O_NOCTTY | O_NONBLOCK);
+            loop_.set_input_probe(probe_fd_);
+          }
+          return pty;
+        });
     if (!server.ok()) return server.status();
     server_ = *std::move(server);
     ClientSessionOptions co;
@@ -442,6 +469,9 @@ class Replayer {
     r.final_client = TextOf(client_->last_frame());
     r.final_server = TextOf(server_fb);
     server_->OnTerminateSignal();
+    loop_.set_input_probe(-1);
+    if (probe_fd_ >= 0) close(probe_fd_);
+    probe_fd_ = -1;
     return r;
   }
 
@@ -454,6 +484,7 @@ class Replayer {
   std::unique_ptr<ServerSession> server_;
   std::unique_ptr<ClientSession> client_;
   uint64_t server_seen_num_ = 0;
+  int probe_fd_ = -1;
   std::vector<net::MonoTime> key_time_;
   std::vector<uint64_t> key_end_byte_;  // 1-based id of each key's last byte
   std::vector<double> response_;        // ms; -1 = not shown yet

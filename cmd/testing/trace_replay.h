@@ -17,7 +17,8 @@
 //     screen and no prediction is pending.
 //
 // Time: virtual time stands still while the program answers a keystroke (the
-// loop waits in real time for its output to settle), so the program appears
+// loop waits in real time until the program has read its input, FIONREAD on
+// the pty's slave side, and its output has settled), so the program appears
 // to answer at once and the figures do not depend on the machine's load.
 //
 // testonly; spawns processes, takes a few seconds of real time per trace.
