@@ -22,7 +22,21 @@
 //
 // Not modelled, because libvterm 0.1.4 does not keep them: faint (SGR 2) and
 // invisible (SGR 8) are dropped; a row's `wrapped` flag is always false
-// (0.1.4 has no line-continuation info); mouse mode 9 (X10) is ignored.
+// (0.1.4 has no line-continuation info); mouse mode 9 (X10) is ignored;
+// DECSET/DECRST apply only their first parameter (libvterm's behaviour).
+// Hyperlinks are dropped on a resize.
+//
+// libvterm 0.1.4 defects this class works around (each found by the tests
+// or fuzzers in term/): it loses or misreports OSC/DCS strings split across
+// writes and overruns its array on more than 16 CSI parameters (input goes
+// through term::SequenceFramer, which hands libvterm whole sequences only);
+// it crashes printing wide characters on a one-column screen (kMinWidth);
+// it corrupts memory or misplaces the cursor on some resizes, and restores
+// a cursor saved before a shrink outside the screen (Resize() resets the
+// scroll region and erases the rows being dropped, restores are clamped);
+// REP before any printed character loops forever (a space is printed and
+// erased at start); cell widths after partial overwrites of wide characters
+// are inconsistent (rows are put in canonical form when read).
 //
 // Queries never leave the server: libvterm answers DA (`CSI c`), secondary DA
 // (`CSI > c`), DSR/CPR (`CSI 5 n`, `CSI 6 n`), DECRQM and DECRQSS, and this
