@@ -19,6 +19,7 @@ core::PredictionEngine::Options PredictionOptions(const ClientSessionOptions& o)
     case PredictMode::kExperimental: p.display = core::PredictionDisplay::kExperimental; break;
   }
   p.overwrite = o.predict_overwrite;
+  p.mosh_compatible = o.predict_mosh_compatible;
   return p;
 }
 

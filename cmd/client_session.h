@@ -50,6 +50,8 @@ struct ClientSessionOptions {
   PredictMode predict = PredictMode::kAdaptive;
   // --predict-overwrite: predicted characters overwrite instead of insert.
   bool predict_overwrite = false;
+  // Benchmarks only: mosh 1.4's prediction engine without moshx's changes.
+  bool predict_mosh_compatible = false;
   // Prepended to window titles the server sets ("" = none).
   std::string title_prefix;
   // No server state within this long: give up (mosh: 15 s).

@@ -3,6 +3,7 @@
 //   bazel run -c opt //cmd:prediction_bench
 //   bazel run -c opt //cmd:prediction_bench -- --traces=shell_editing --rtts=50,500
 //       [--predict=adaptive|always|never|experimental] [--wire=moshx|mosh]
+//       [--engine=moshx|mosh]
 //
 // Run from the workspace runfiles (bazel run does this) so that
 // testdata/traces/<name>.trace resolves. Columns: keys typed, share shown
@@ -47,6 +48,8 @@ int main(int argc, char** argv) {
   const std::string predict = Arg(argc, argv, "predict", "adaptive")[0];
   // --wire=mosh: mosh's wire format, so no pty report reaches the client.
   const std::string wire = Arg(argc, argv, "wire", "moshx")[0];
+  // --engine=mosh: mosh 1.4's prediction engine, without moshx's changes.
+  const std::string engine = Arg(argc, argv, "engine", "moshx")[0];
   std::printf("%-14s %6s %5s %8s %7s %8s %8s %6s %7s %5s\n", "trace", "rtt_ms", "keys",
               "instant", "mispred", "median", "mean", "never", "secret", "conv");
   int failures = 0;
@@ -68,6 +71,7 @@ int main(int argc, char** argv) {
       o.rtt = absl::Milliseconds(ms);
       o.predict = ModeOf(predict);
       o.mode = wire == "mosh" ? moshx::net::WireMode::kMosh : moshx::net::WireMode::kMoshx;
+      o.mosh_engine = engine == "mosh";
       absl::StatusOr<ReplayResult> r = ReplayTrace(*trace, *reference, o);
       if (!r.ok()) {
         std::fprintf(stderr, "%s\n", std::string(r.status().message()).c_str());

@@ -36,12 +36,13 @@ const Loaded& Load(const std::string& name) {
 
 ReplayResult Replay(const std::string& name, int rtt_ms,
                     PredictMode predict = PredictMode::kAdaptive,
-                    net::WireMode mode = net::WireMode::kMoshx) {
+                    net::WireMode mode = net::WireMode::kMoshx, bool mosh_engine = false) {
   const Loaded& l = Load(name);
   ReplayOptions o;
   o.rtt = absl::Milliseconds(rtt_ms);
   o.predict = predict;
   o.mode = mode;
+  o.mosh_engine = mosh_engine;
   absl::StatusOr<ReplayResult> r = ReplayTrace(l.trace, l.reference, o);
   if (!r.ok()) {
     ADD_FAILURE() << r.status();
@@ -96,6 +97,17 @@ TEST(FullScreenTest, EditorAndPagerConverge) {
   EXPECT_GT(editor.keys, 40);
   ReplayResult pager = Replay("pager", 200);
   EXPECT_GT(pager.keys, 10);
+}
+
+TEST(MoshEngineComparisonTest, PtyStateAndReplayBeatMoshsEngineAt500Ms) {
+  ReplayResult moshx = Replay("shell_editing", 500);
+  ReplayResult mosh = Replay("shell_editing", 500, PredictMode::kAdaptive,
+                             net::WireMode::kMosh, /*mosh_engine=*/true);
+  EXPECT_GE(moshx.instant_share(), mosh.instant_share() + 0.10);
+  ReplayResult moshx_vim = Replay("editor", 200);
+  ReplayResult mosh_vim = Replay("editor", 200, PredictMode::kAdaptive, net::WireMode::kMosh,
+                                 /*mosh_engine=*/true);
+  EXPECT_GE(moshx_vim.instant_share(), mosh_vim.instant_share() + 0.10);
 }
 
 TEST(PredictNeverTest, NothingIsShownBeforeTheServerAnswers) {

@@ -36,7 +36,7 @@ void PredictionEngine::Cull(const ServerView& server, absl::Duration now) {
   if (options_.display == PredictionDisplay::kNever) return;
   const Framebuffer& fb = *server.framebuffer;
   late_ack_ = server.echo_ack;
-  pty_ = server.pty;
+  pty_ = options_.mosh_compatible ? std::nullopt : server.pty;
   if (pty_.has_value() && pty_->secret() && (active() || !cursors_.empty())) {
     for (const RowPrediction& r : rows_) {
       for (const CellPrediction& c : r.cells) {
@@ -59,7 +59,7 @@ void PredictionEngine::Cull(const ServerView& server, absl::Duration now) {
 
 void PredictionEngine::Replay(const Framebuffer& fb) {
   replay_pending_ = false;
-  if (!inflight_complete_ || experimental()) return;
+  if (!inflight_complete_ || experimental() || options_.mosh_compatible) return;
   rows_.clear();
   cursors_.clear();
   NewEpoch();

@@ -279,6 +279,7 @@ void PredictionEngine::NewlineCarriageReturn(const Framebuffer& fb, absl::Durati
 
 int PredictionEngine::ShiftRunEnd(const Framebuffer& fb, int row, int col,
                                   const Renditions& rend, bool* wide) const {
+  if (options_.mosh_compatible) return fb.width() - 1;  // mosh shifts it all
   int end = col - 1;
   int blanks = 0;
   for (int i = col; i < fb.width(); ++i) {

@@ -127,6 +127,9 @@ class PredictionEngine {
   struct Options {
     PredictionDisplay display = PredictionDisplay::kAdaptive;
     bool overwrite = false;  // --predict-overwrite
+    // mosh 1.4's engine as it is, for comparisons: pty reports ignored, no
+    // replay, the whole row insert-shifted.
+    bool mosh_compatible = false;
   };
 
   // Counters for tests and benchmarks.

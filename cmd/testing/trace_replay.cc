@@ -309,6 +309,7 @@ class Replayer {
     co.width = trace_.width;
     co.height = trace_.height;
     co.predict = options_.predict;
+    co.predict_mosh_compatible = options_.mosh_engine;
     auto client = ClientSession::Create(
         {&loop_, &net_, *client_host->Open(net::AddressFamily::kIPv4), client_host,
          absl::BitGenRef(client_rng_)},

@@ -56,6 +56,7 @@ struct ReplayOptions {
   uint64_t seed = 1;
   PredictMode predict = PredictMode::kAdaptive;
   net::WireMode mode = net::WireMode::kMoshx;
+  bool mosh_engine = false;  // ClientSessionOptions::predict_mosh_compatible
   absl::Duration instant = absl::Milliseconds(5);
 };
 
