@@ -15,9 +15,9 @@
 //
 // Deliberate differences from mosh (documented, not bugs):
 //   * the version banner names moshx, not mosh;
-//   * a non-UTF-8 locale is not fatal (cmd/locale.h picks C.UTF-8 instead);
-//   * an unusable -i/-s address is an error, not a fall-back to any
-//     interface.
+//   * a non-UTF-8 locale is not fatal (cmd/locale.h picks C.UTF-8 instead).
+// (An -i/-s address that cannot be bound falls back to every interface, as in
+// mosh; RunServe does that when ServeOptions::mosh_server is set.)
 //
 // Thread-safety: all functions are reentrant.
 #ifndef MOSHX_CMD_MOSH_COMPAT_H_

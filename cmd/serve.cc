@@ -18,6 +18,7 @@
 #include "net/system_clock.h"
 #include "net/udp_socket.h"
 #include "openssl/rand.h"
+#include "term/tty.h"
 
 extern char** environ;
 
@@ -75,8 +76,38 @@ void Detach(const ServeOptions& o) {
   if (null_fd > STDERR_FILENO) close(null_fd);
 }
 
+// Binds the UDP socket. As mosh-server (personality), an address that cannot
+// be used (-i, -s) is reported and every interface is tried instead, like mosh.
+absl::StatusOr<std::unique_ptr<net::UdpSocket>> BindSocket(const ServeOptions& o) {
+  auto ip = net::Address::Parse(o.bind_address, 0);
+  if (!ip.ok() && !o.mosh_server) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("--bind ", o.bind_address, ": not a numeric IP address"));
+  }
+  if (ip.ok()) {
+    auto socket = net::UdpSocket::Bind(*ip, o.port_range);
+    if (socket.ok() || !o.mosh_server || o.bind_address == "0.0.0.0") return socket;
+    std::fprintf(stderr, "Error binding to IP %s: %s\n", o.bind_address.c_str(),
+                 std::string(socket.status().message()).c_str());
+  } else {
+    std::fprintf(stderr, "Error binding to IP %s: not a numeric IP address\n",
+                 o.bind_address.c_str());
+  }
+  return net::UdpSocket::Bind(*net::Address::Parse("0.0.0.0", 0), o.port_range);
+}
+
+// The size of state 0: mosh-server takes its stdin's (the ssh pty's), else 80x24.
+term::WindowSize InitialSize(const ServeOptions& o) {
+  term::WindowSize size;
+  if (!o.mosh_server) return size;
+  auto tty = term::GetWindowSize(STDIN_FILENO);
+  if (tty.ok() && tty->cols > 0 && tty->rows > 0) size = *tty;
+  return size;
+}
+
 int RunSession(const ServeOptions& o, std::unique_ptr<net::UdpSocket> socket,
-               const ConnectInfo& info, std::vector<std::string> env) {
+               const ConnectInfo& info, std::vector<std::string> env,
+               term::WindowSize initial) {
   net::SystemClock clock;
   auto loop = net::PollEventLoop::Create(&clock);
   if (!loop.ok()) {
@@ -91,6 +122,8 @@ int RunSession(const ServeOptions& o, std::unique_ptr<net::UdpSocket> socket,
   so.connection_id = info.connection_id;
   so.network_timeout = o.network_timeout;
   so.signal_timeout = o.signal_timeout;
+  so.width = initial.cols;
+  so.height = initial.rows;
   std::vector<std::string> command = o.command;
   const std::string term = o.term;
   auto session = ServerSession::Create(
@@ -127,13 +160,7 @@ int RunServe(const ServeOptions& o) {
   signal(SIGHUP, SIG_IGN);   // the SSH session ending must not end ours
   signal(SIGPIPE, SIG_IGN);
   std::vector<std::string> env = SessionEnvironment(o);
-  auto ip = net::Address::Parse(o.bind_address, 0);
-  if (!ip.ok()) {
-    std::fprintf(stderr, "moshx serve: --bind %s: not a numeric IP address\n",
-                 o.bind_address.c_str());
-    return 1;
-  }
-  auto socket = net::UdpSocket::Bind(*ip, o.port_range);
+  auto socket = BindSocket(o);
   if (!socket.ok()) {
     std::fprintf(stderr, "moshx serve: %s\n", std::string(socket.status().message()).c_str());
     return 1;
@@ -151,6 +178,7 @@ int RunServe(const ServeOptions& o) {
   if (o.mode == net::WireMode::kMoshx) {
     RAND_bytes(reinterpret_cast<uint8_t*>(&info.connection_id), sizeof(info.connection_id));
   }
+  const term::WindowSize initial = InitialSize(o);  // before Detach() closes stdin
   std::fflush(nullptr);
   pid_t pid = o.foreground ? getpid() : fork();
   if (pid < 0) {
@@ -175,7 +203,7 @@ int RunServe(const ServeOptions& o) {
   } else {
     Detach(o);
   }
-  return RunSession(o, *std::move(socket), info, std::move(env));
+  return RunSession(o, *std::move(socket), info, std::move(env), initial);
 }
 
 }  // namespace moshx::cmd

@@ -3,7 +3,8 @@
 # programs: the same invocations must give the same stdout, stderr and exit
 # status (banners excepted: they name moshx). Also: an unknown mosh-server
 # option is not fatal, the CONNECT line and detach message have mosh's form,
-# TERM follows -c, MOSH_SERVER_NETWORK_TMOUT ends an idle session, and
+# an unbindable -i address falls back to every interface, TERM follows -c,
+# MOSH_SERVER_NETWORK_TMOUT ends an idle session, and
 # MOSH_NO_TERM_INIT keeps the client off the alternate screen.
 source tools/testing/e2e_lib.sh
 source cmd/e2e/mosh_interop_lib.sh
@@ -67,6 +68,15 @@ grep -q "invalid option -- 'Z'" "$E2E_DIR/new.err" || fail "no complaint: $(cat 
 grep -q '^Usage: .*mosh-server new' "$E2E_DIR/new.err" || fail "no usage: $(cat "$E2E_DIR/new.err")"
 [ -n "$pid" ] || fail "no detach message: $(cat "$E2E_DIR/new.err")"
 kill "$pid"
+
+# An address it cannot bind: reported, then every interface (like mosh).
+env LANG=C.UTF-8 "$bin/mosh-server" new -i 10.255.255.1 -p 62901:62950 -- /bin/true \
+  </dev/null >"$E2E_DIR/fb.out" 2>"$E2E_DIR/fb.err" || fail "fallback: $(cat "$E2E_DIR/fb.err")"
+pid=$(sed -n 's/^\[mosh-server detached, pid = \([0-9]*\)\]$/\1/p' "$E2E_DIR/fb.err")
+[ -n "$pid" ] && e2e_track_pid "$pid"
+grep -q '^Error binding to IP 10.255.255.1: ' "$E2E_DIR/fb.err" || fail "no bind error: $(cat "$E2E_DIR/fb.err")"
+grep -q '^MOSH CONNECT ' "$E2E_DIR/fb.out" || fail "no CONNECT after the fallback"
+[ -n "$pid" ] && kill "$pid"
 
 # TERM from -c 8, and MOSH_SERVER_NETWORK_TMOUT=2: attach, stop the client,
 # the server gives up by itself.
