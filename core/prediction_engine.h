@@ -18,34 +18,42 @@
 //   * the paste cutoff (a chunk of more than 100 bytes resets and predicts
 //     nothing); modes adaptive/always/never/experimental.
 //
-// Beyond mosh (moshx mode, when the server reports its pty state with each
-// frame, see PtyState):
+// Beyond mosh, when the server reports its pty state with each frame (moshx
+// wire mode, see PtyState):
 //   * secret input: while the pty has ECHO off in canonical mode (getpass,
 //     sudo, `read -s`, `stty -echo; read`) nothing is predicted and every
 //     prediction is dropped at once. Raw-mode programs (readline, vim) also
 //     turn ECHO off but echo by themselves; for them mosh's epochs apply;
 //   * trusted contexts: a new epoch is confirmed from its first keystroke
 //     when the server's report already reflects every uncertain key typed so
-//     far, is settled (PtyState::settled), and either the shell itself sits in a cooked, echoing prompt (the
-//     kernel echoes), or the shell is in the foreground and the cursor row
-//     starts with a prompt at which a prediction was credited before under
-//     the same pty state (a raw-mode shell prompt such as bash's);
-//   * replay after a wrong guess: mosh restarts from the server's cursor,
-//     which lags behind the keys still in flight, so while typing outpaces
-//     the round trip every new guess lands in the wrong column and is killed
-//     again. moshx remembers the keys not yet covered by the echo ack and,
-//     after killing an epoch or resetting on a wrong guess, predicts them
-//     again (tentatively, in a new epoch) from the server's screen;
+//     far, is settled (PtyState::settled), and either the shell itself sits
+//     in a cooked, echoing prompt (the kernel echoes), or the shell is in the
+//     foreground and the cursor row starts with a prompt at which a
+//     prediction was credited before under the same pty state (a raw-mode
+//     shell prompt such as bash's);
 //   * predictions are drawn on any link slower than SRTT 20 ms (mosh: 60 ms),
 //     since the pty knowledge removes the wrong guesses that made mosh hide
 //     them on fast links;
-//   * pitfalls of §F: in canonical mode arrows are not predicted (the kernel
-//     echoes them as ^[[D); insert-shifting moves only the text run under
-//     the cursor (up to a gap of 3 blanks or a change of renditions), so a
-//     zsh RPROMPT or a fish autosuggestion is never dragged along; wide or
-//     zero-width input is never predicted and wide cells are never shifted;
-//     an ESC that ends an input chunk is a lone Escape key (vi's ESC then O
-//     is not an arrow key).
+//   * in canonical mode arrows are not predicted (the kernel echoes them as
+//     ^[[D).
+// Beyond mosh in every wire mode (off with Options::mosh_compatible):
+//   * replay after a wrong guess: mosh restarts from the server's cursor,
+//     which lags behind the keys still in flight, so while typing outpaces
+//     the round trip every new guess lands in the wrong column and is killed
+//     again. This engine remembers the keys the echo ack does not cover yet
+//     and, after killing an epoch or resetting on a wrong guess, predicts
+//     them again (tentatively, in a new epoch) from the server's screen;
+//   * insert-shifting moves only the text run under the cursor (up to a gap
+//     of 3 blanks or a change of renditions), so a zsh RPROMPT or a fish
+//     autosuggestion is never dragged along (§F.13); wide cells are never
+//     shifted (the cells become "unknown");
+//   * an ESC that ends an input chunk is a lone Escape key, so vi's ESC then
+//     O is not read as an arrow key (§F.15, client side).
+// As in mosh: wide or zero-width input is never predicted; typing into the
+// last column starts a tentative epoch. Experimental mode confirms every
+// epoch at once and so may show type-ahead before a password prompt's pty
+// report arrives; every other mode never draws a character the server did
+// not echo first in that epoch, or that a trusted context did not vouch for.
 //
 // Purity: no clock and no I/O; every call takes `now` (time since an
 // arbitrary epoch) and the newest server state. Not thread-safe.

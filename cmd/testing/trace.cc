@@ -76,7 +76,8 @@ absl::StatusOr<std::vector<std::string>> ParseKeys(absl::string_view text) {
       if (end == absl::string_view::npos) return absl::InvalidArgumentError("unclosed <");
       auto it = NamedKeys().find(std::string(text.substr(i + 1, end - i - 1)));
       if (it == NamedKeys().end()) {
-        return absl::InvalidArgumentError(absl::StrCat("unknown key ", text.substr(i, end - i + 1)));
+        return absl::InvalidArgumentError(
+            absl::StrCat("unknown key ", text.substr(i, end - i + 1)));
       }
       keys.push_back(it->second);
       i = end + 1;
