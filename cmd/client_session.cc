@@ -7,7 +7,9 @@
 namespace moshx::cmd {
 namespace {
 
-// Show "Nothing received from server…" after this long without a state.
+// Before the first server state: "Connecting..." after a short grace (no
+// flash on fast links), then mosh's "Nothing received from server…".
+constexpr absl::Duration kConnectingGrace = absl::Milliseconds(50);
 constexpr absl::Duration kConnectingNotice = absl::Milliseconds(250);
 
 core::PredictionEngine::Options PredictionOptions(const ClientSessionOptions& o) {
@@ -127,6 +129,9 @@ void ClientSession::Service() {
       bar_.SetMessage(absl::StrCat("Nothing received from server on UDP port ",
                                    options_.server.port(), "."),
                       core::NotificationBar::Kind::kTemporary, now.since_epoch());
+    } else if (now - start_time_ >= kConnectingGrace) {
+      bar_.SetMessage("Connecting...", core::NotificationBar::Kind::kTemporary,
+                      now.since_epoch());
     }
   }
   if (transport_->counterparty_shutting_down() && transport_->counterparty_shutdown_ack_sent()) {
@@ -162,7 +167,7 @@ void ClientSession::Draw() {
 
 absl::Duration ClientSession::WaitTime() const {
   absl::Duration wait = std::min(bar_.WaitTime(Now()), prediction_.WaitTime());
-  if (!connected_) wait = std::min(wait, kConnectingNotice);
+  if (!connected_) wait = std::min(wait, kConnectingGrace);
   return wait;
 }
 
