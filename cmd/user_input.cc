@@ -9,7 +9,7 @@ void UserInputTranslator::Translate(char byte, bool application_cursor_keys, std
       if (byte == '\x1b') state_ = State::kEscape;
       return;
     case State::kEscape:
-      if (byte == 'O') {
+      if (byte == 'O' && !application_cursor_keys) {
         state_ = State::kEscapeO;  // hold back until we see the next byte
         return;
       }

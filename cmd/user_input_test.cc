@@ -27,6 +27,11 @@ TEST(UserInputTest, HoldsBackTheOAcrossChunks) {
   EXPECT_EQ(Translate(&t, "C", false), "[C");
 }
 
+TEST(UserInputTest, NeverHoldsBackInApplicationCursorKeyMode) {
+  UserInputTranslator t;
+  EXPECT_EQ(Translate(&t, "\x1bO", true), "\x1bO");  // vim: ESC then O opens a line at once
+}
+
 TEST(UserInputTest, OtherSequencesPassThrough) {
   UserInputTranslator t;
   EXPECT_EQ(Translate(&t, "abc\x1bOP\x1b[5~\x1bOx", false), "abc\x1bOP\x1b[5~\x1bOx");
