@@ -25,7 +25,7 @@ relay_port=$(sed -n 's/.*listen=\([0-9]*\).*/\1/p' "$E2E_DIR/relay.out")
 control_port=$(sed -n 's/.*control=\([0-9]*\).*/\1/p' "$E2E_DIR/relay.out")
 [ -n "$relay_port" ] || fail "relay did not start: $(cat "$E2E_DIR/relay.out")"
 
-tmux_start c 80 24 env MOSH_KEY="$key" TERM=xterm-256color \
+tmux_start_with_status c 80 24 env MOSH_KEY="$key" TERM=xterm-256color \
   "$MOSHX" client --connection-id "$connid" 127.0.0.1 "$relay_port"
 wait_for_screen c 'srv\$' 20
 tmux_type c 'echo link-$((40+2))'
@@ -33,7 +33,8 @@ tmux_keys c Enter
 wait_for_screen c '^link-42' 20
 
 # Freeze the client for 30 s while the screen changes on the server side.
-client_pid=$(tmux_pane_pid c)   # env exec()s moshx: the pane's process is the client
+client_pid=$(pgrep -P "$(tmux_pane_pid c)" -f "moshx client" | head -1)  # sh -> moshx
+[ -n "$client_pid" ] || client_pid=$(pgrep -f "^$MOSHX client --connection-id $connid" | head -1)
 [ -n "$client_pid" ] || fail "client pid not found"
 kill -STOP "$client_pid"
 # While frozen, the server keeps running: make it print something by itself.
@@ -51,6 +52,6 @@ wait_for_screen c '^roamed-ok' 30
 
 tmux_type c 'exit'
 tmux_keys c Enter
-wait_for_dead_pane c 30
-[ "$(tmux_pane_status c)" = 0 ] || fail "client exit status $(tmux_pane_status c)"
+status=$(wait_for_status c 30)
+[ "$status" = 0 ] || fail "client exit status $status"
 echo PASS

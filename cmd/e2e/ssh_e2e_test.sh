@@ -12,7 +12,7 @@ world=$(sshd_world_dir)
 cp cmd/moshx "$world/moshx"
 chmod 755 "$world/moshx"
 
-tmux_start s 80 24 env TERM=xterm-256color LANG=C.UTF-8 "$world/moshx" connect \
+tmux_start_with_status s 80 24 env TERM=xterm-256color LANG=C.UTF-8 "$world/moshx" connect \
   --ssh "$E2E_SSH" --server "$world/moshx" "$E2E_SSH_DEST" -- /bin/sh
 wait_for_screen s '\$ *$' 20
 tmux_type s 'echo "I am $(id -un)"'
@@ -20,8 +20,8 @@ tmux_keys s Enter
 wait_for_screen s "^I am $E2E_SSH_USER" 15
 tmux_type s 'exit'
 tmux_keys s Enter
-wait_for_dead_pane s 20
-[ "$(tmux_pane_status s)" = 0 ] || fail "client exit status $(tmux_pane_status s)"
+status=$(wait_for_status s 20)
+[ "$status" = 0 ] || fail "client exit status $status"
 
 # No moshx on the remote side: say so and point to `moshx bootstrap`.
 tmux_start m 100 24 sh -c "\"$world/moshx\" connect --ssh \"$E2E_SSH\" --server /nonexistent/moshx \

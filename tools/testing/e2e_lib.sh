@@ -10,7 +10,8 @@
 #   tmux_type NAME TEXT           type TEXT literally
 #   tmux_screen NAME              print the visible pane
 #   wait_for_screen NAME REGEX [SECONDS]   poll until the pane matches (default 15 s)
-#   wait_for_exit PID [SECONDS]   wait for a process to end; prints its status
+#   tmux_start_with_status NAME COLS ROWS CMD   like tmux_start, exit status to a file
+#   wait_for_status NAME [SECONDS]              wait for it; prints the status
 #   fail MESSAGE                  print, dump state, exit 1
 
 set -u
@@ -50,6 +51,25 @@ tmux_start() {
   tmux_cmd -f /dev/null new-session -d -s "$name" -x "$cols" -y "$rows" "$@" ||
     fail "tmux could not start $*"
   tmux_cmd set-option -t "$name" remain-on-exit on >/dev/null
+}
+
+# Like tmux_start, but CMD's exit status is written to a file that
+# wait_for_status reads (tmux may report a pane dead before its status).
+tmux_start_with_status() {
+  local name=$1 cols=$2 rows=$3; shift 3
+  rm -f "$E2E_DIR/$name.status"
+  tmux_start "$name" "$cols" "$rows" sh -c '"$@"; echo $? >"$0.tmp" && mv "$0.tmp" "$0"' \
+    "$E2E_DIR/$name.status" "$@"
+}
+
+# Waits for the command started by tmux_start_with_status; prints its status.
+wait_for_status() {
+  local name=$1 seconds=${2:-15} i
+  for ((i = 0; i < seconds * 10; i++)); do
+    [ -s "$E2E_DIR/$name.status" ] && { cat "$E2E_DIR/$name.status"; return 0; }
+    sleep 0.1
+  done
+  fail "'$name' did not exit within ${seconds}s"
 }
 
 tmux_keys() { local name=$1; shift; tmux_cmd send-keys -t "$name" "$@"; }

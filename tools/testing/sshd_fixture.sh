@@ -11,8 +11,9 @@
 # sshd and the directory are removed by e2e_cleanup / the EXIT trap.
 
 sshd_free_port() {
-  local port
-  for port in $(seq 22220 22299); do
+  local port start=$((22220 + RANDOM % 700))
+  # A random start, so tests running in parallel rarely try the same port.
+  for port in $(seq "$start" 22999) $(seq 22220 "$start"); do
     if ! (exec 3<>"/dev/tcp/127.0.0.1/$port") 2>/dev/null; then
       echo "$port"
       return 0
