@@ -36,8 +36,11 @@ absl::StatusOr<std::unique_ptr<ClientSession>> ClientSession::Create(
   config.mode = options.mode;
   config.connection_id = options.connection_id;
   config.server_address = options.server;
+  TerminalState initial(options.width, options.height);
+  // A real mosh-server may send sequences outside moshx's repertoire.
+  initial.set_lenient_apply(options.mode == net::WireMode::kMosh);
   auto transport = ClientTransport::Create(std::move(deps), key, config, UserStream(),
-                                           TerminalState(options.width, options.height));
+                                           std::move(initial));
   if (!transport.ok()) return transport.status();
   session->transport_ = std::move(*transport);
   // State 1: the window size, sent at once (spec §6.7).

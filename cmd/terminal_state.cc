@@ -91,7 +91,9 @@ absl::Status TerminalState::ApplyDiff(absl::string_view diff) {
         return st;
       }
     }
-    if (inst.hostbytes.has_value()) {
+    if (inst.hostbytes.has_value() && lenient_apply_) {
+      framebuffer_ = core::ApplyLenient(framebuffer_, *inst.hostbytes, &skipped_sequences_);
+    } else if (inst.hostbytes.has_value()) {
       absl::StatusOr<core::Framebuffer> next = core::Apply(framebuffer_, *inst.hostbytes);
       if (!next.ok()) return next.status();
       framebuffer_ = *std::move(next);

@@ -57,6 +57,14 @@ class TerminalState {
   void set_pty_state(std::optional<core::PtyState> s) { pty_state_ = s; }
 
   // net/sync_state.h contract.
+  // Client side of a mosh-mode session: HostBytes from a real mosh-server go
+  // through core::ApplyLenient, so a sequence moshx does not know is skipped
+  // (as mosh's emulator ignores it) instead of stalling the session. Not
+  // part of the synchronized content; copies inherit it.
+  void set_lenient_apply(bool lenient) { lenient_apply_ = lenient; }
+  // HostBytes sequences skipped so far in lenient mode (this copy's history).
+  int skipped_sequences() const { return skipped_sequences_; }
+
   std::string DiffFrom(const TerminalState& reference) const;
   absl::Status ApplyDiff(absl::string_view diff);
   std::string InitDiff() const;
@@ -71,6 +79,8 @@ class TerminalState {
   core::Framebuffer framebuffer_;
   uint64_t echo_ack_ = 0;
   std::optional<core::PtyState> pty_state_;
+  bool lenient_apply_ = false;
+  int skipped_sequences_ = 0;
 };
 
 }  // namespace moshx::cmd

@@ -38,6 +38,8 @@ class Applier {
         bottom_(from.height() - 1) {}
 
   absl::Status Run(absl::string_view in);
+  // Skip what fails instead of stopping; counts the skipped sequences.
+  void set_lenient(int* skipped) { skipped_ = skipped; }
   Framebuffer Result() {
     fb_.mutable_cursor()->row = y_;
     fb_.mutable_cursor()->col = x_;
@@ -73,7 +75,31 @@ class Applier {
   Renditions pen_;
   std::shared_ptr<const Hyperlink> link_;
   size_t at_ = 0;  // offset of the sequence being parsed, for errors
+  int* skipped_ = nullptr;  // non-null: lenient
 };
+
+// Where the escape sequence starting at `at` ends (ECMA-48 grammar), for
+// skipping one the applier does not know.
+size_t SequenceEnd(absl::string_view in, size_t at) {
+  size_t p = at + 1;
+  if (p >= in.size()) return in.size();
+  auto byte = [&](size_t i) { return static_cast<unsigned char>(in[i]); };
+  if (in[p] == '[') {  // CSI: parameters and intermediates, then a final byte
+    for (++p; p < in.size() && byte(p) >= 0x20 && byte(p) <= 0x3F; ++p) {
+    }
+    return p < in.size() && byte(p) >= 0x40 && byte(p) <= 0x7E ? p + 1 : p;
+  }
+  if (in[p] == ']' || in[p] == 'P' || in[p] == '_' || in[p] == '^') {  // strings
+    for (++p; p < in.size(); ++p) {
+      if (in[p] == '\a') return p + 1;
+      if (in[p] == '\x1b' && p + 1 < in.size() && in[p + 1] == '\\') return p + 2;
+    }
+    return p;
+  }
+  for (; p < in.size() && byte(p) >= 0x20 && byte(p) <= 0x2F; ++p) {  // intermediates
+  }
+  return p < in.size() ? p + 1 : p;
+}
 
 absl::Status Applier::Run(absl::string_view in) {
   size_t pos = 0;
@@ -89,10 +115,14 @@ absl::Status Applier::Run(absl::string_view in) {
       status = Control(static_cast<char>(c));
     } else {
       char32_t cp;
-      if (!DecodeUtf8(in, &pos, &cp)) return Invalid("malformed UTF-8", at_);
-      status = Print(cp);
+      status = DecodeUtf8(in, &pos, &cp) ? Print(cp) : Invalid("malformed UTF-8", at_);
     }
-    if (!status.ok()) return status;
+    if (!status.ok()) {
+      if (skipped_ == nullptr) return status;
+      ++*skipped_;
+      size_t end = in[at_] == '\x1b' ? SequenceEnd(in, at_) : at_ + 1;
+      pos = std::max(pos, end);  // never stall on the same byte
+    }
   }
   return absl::OkStatus();
 }
@@ -412,6 +442,14 @@ absl::Status Applier::Combine(char32_t cp) {
 }
 
 }  // namespace
+
+Framebuffer ApplyLenient(const Framebuffer& from, absl::string_view diff, int* skipped) {
+  int ignored = 0;
+  Applier applier(from);
+  applier.set_lenient(skipped != nullptr ? skipped : &ignored);
+  (void)applier.Run(diff);
+  return applier.Result();
+}
 
 absl::StatusOr<Framebuffer> Apply(const Framebuffer& from,
                                   absl::string_view diff) {

@@ -114,6 +114,14 @@ std::string Repaint(const Framebuffer& to,
 absl::StatusOr<Framebuffer> Apply(const Framebuffer& from,
                                   absl::string_view diff);
 
+// Like Apply, but a sequence outside the subset (or malformed UTF-8) is
+// skipped and counted in `*skipped` (may be null) instead of failing the
+// whole diff. For a client talking to a real mosh-server, whose emulator
+// simply ignores what it does not know: one unexpected sequence must not
+// stall the session. Never fails.
+Framebuffer ApplyLenient(const Framebuffer& from, absl::string_view diff,
+                         int* skipped);
+
 }  // namespace moshx::core
 
 #endif  // MOSHX_CORE_DIFF_H_

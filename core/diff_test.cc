@@ -387,6 +387,19 @@ TEST(ApplyTest, RejectsSequencesOutsideTheSubset) {
 
 // Host bytes as a real mosh-server 1.4 sends them (spec §5.6 capture, and
 // an uninitialised frame in mosh's repertoire, spec §C.4/§C.8).
+TEST(ApplyTest, LenientApplySkipsUnknownSequencesAndKeepsTheRest) {
+  Framebuffer fb(20, 3);
+  // "a", an unknown CSI (DECSCA), an unknown ESC, malformed UTF-8, then "b".
+  std::string diff = "a\x1b[1\"q\x1b#3\xff" "b";
+  EXPECT_FALSE(Apply(fb, diff).ok());
+  int skipped = 0;
+  Framebuffer out = ApplyLenient(fb, diff, &skipped);
+  EXPECT_EQ(out.cell(0, 0).text, "a");
+  EXPECT_EQ(out.cell(0, 1).text, "b");
+  EXPECT_EQ(skipped, 3);
+  EXPECT_TRUE(ApplyLenient(fb, "", nullptr) == fb);
+}
+
 TEST(ApplyTest, AcceptsMoshServerHostBytes) {
   Framebuffer f(80, 24);
   absl::StatusOr<Framebuffer> r = Apply(f, "\x1b[?25l\nhi\x1b[?25h");
