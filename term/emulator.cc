@@ -623,9 +623,51 @@ uint64_t Emulator::dropped_answer_bytes() const {
   return impl_->dropped_answer_bytes;
 }
 
+namespace {
+
+// Fast path for floods of plain text (`seq`, `cat big.log`): the length of a
+// prefix of `bytes` that can be skipped without changing the visible screen.
+//
+// It is exact under these conditions, which the caller checks for the state
+// (no sequence in progress, scrolling covers the whole screen, no scrollback
+// kept) and this function for the bytes: only printable text, CR and LF (no
+// ESC, no other control, no C1 in UTF-8), cut right after a CR LF, and at
+// least 2 * height line feeds after the cut. Then at most height - 1 of those
+// line feeds reach the bottom row and at least height + 1 scroll, so every row
+// of the final screen is a fresh line written by the kept tail alone, with the
+// same pen (plain text cannot change it), and the cursor ends in the same
+// place. What the skipped prefix wrote only ever scrolled off the top.
+size_t SkippablePrefix(absl::string_view bytes, int height) {
+  const size_t need = 2 * static_cast<size_t>(height) + 1;
+  if (bytes.size() < need * 2) return 0;
+  for (size_t i = 0; i < bytes.size(); ++i) {
+    const unsigned char c = static_cast<unsigned char>(bytes[i]);
+    if (c >= 0x20 && c != 0x7f && c != 0xc2) continue;
+    if (c == '\r' || c == '\n') continue;
+    if (c == 0xc2 && i + 1 < bytes.size() &&
+        (static_cast<unsigned char>(bytes[i + 1]) < 0x80 ||
+         static_cast<unsigned char>(bytes[i + 1]) >= 0xa0)) {
+      continue;  // U+00A0..U+00BF, not a C1 control
+    }
+    return 0;
+  }
+  size_t line_feeds = 0;
+  for (size_t i = bytes.size(); i-- > 0;) {
+    if (bytes[i] != '\n') continue;
+    if (++line_feeds >= need && i > 0 && bytes[i - 1] == '\r') return i + 1;
+  }
+  return 0;
+}
+
+}  // namespace
+
 std::string Emulator::Feed(absl::string_view bytes) {
   Impl& m = *impl_;
   m.answers.clear();
+  if (m.options.plain_text_fast_path && m.framer.held() == 0 && m.tracker.at_ground() &&
+      m.options.scrollback_lines == 0 && m.tracker.FullScreenScrollRegion(m.height)) {
+    bytes.remove_prefix(SkippablePrefix(bytes, m.height));
+  }
   std::vector<size_t> restores;
   const std::string ready = m.framer.Push(bytes, &restores);
   m.tracker.Scan(ready);

@@ -77,6 +77,13 @@ class Emulator {
     // Answers pending beyond this many bytes are dropped (and counted), so a
     // flood of queries cannot grow memory without bound.
     size_t max_pending_answers = 64 * 1024;
+    // Floods of plain text (only printable characters, CR and LF; no escape
+    // sequence in progress, full-screen scrolling, no scrollback kept) parse
+    // only the tail that can still be on screen: `seq 1 3000000` costs a
+    // fraction of what libvterm's line-by-line scrolling would. The visible
+    // result is the same (see SkippablePrefix in emulator.cc); off for tests
+    // that compare against the plain path.
+    bool plain_text_fast_path = true;
   };
 
   // A screen of `width` x `height` cells, clamped to kMinWidth..kMaxDimension

@@ -379,3 +379,71 @@ TEST(EmulatorTest, AlternateScreenKeepsPrimaryContent) {
 
 }  // namespace
 }  // namespace moshx::term
+
+namespace moshx::term {
+namespace {
+
+// A seeded plain-text flood: CR LF lines of mixed lengths (some wrap), with
+// ASCII, Latin-1 (C2 A0..BF), CJK and combining marks.
+std::string PlainFlood(uint32_t seed, int lines) {
+  std::string out;
+  const char* pieces[] = {"abc", "12345", " ", "\xc2\xa9", "\xe6\x97\xa5\xe6\x9c\xac",
+                          "e\xcc\x81", "wxyz-", "0"};
+  for (int i = 0; i < lines; ++i) {
+    seed = seed * 1103515245u + 12345u;
+    int n = (seed >> 16) % 40;
+    for (int k = 0; k < n; ++k) {
+      seed = seed * 1103515245u + 12345u;
+      out += pieces[(seed >> 16) % 8];
+    }
+    out += "\r\n";
+  }
+  return out;
+}
+
+core::Framebuffer FeedInChunks(const std::string& prefix, const std::string& flood, size_t chunk,
+                               int width, int height, bool fast = true) {
+  Emulator::Options options;
+  options.plain_text_fast_path = fast;
+  Emulator e(width, height, options);
+  (void)e.Feed(prefix);
+  for (size_t i = 0; i < flood.size(); i += chunk) (void)e.Feed(flood.substr(i, chunk));
+  return e.Snapshot();
+}
+
+// Big chunks take the plain-text fast path (only the tail that can reach the
+// screen is parsed). The same chunks without it must show the same screen.
+// (Chunk sizes are kept equal: libvterm 0.1.4 itself can differ between
+// chunkings with autowrap off and combining marks at the last column.)
+TEST(EmulatorTest, PlainTextFloodFastPathShowsTheSameScreen) {
+  const std::vector<std::string> prefixes = {
+      "",                                  // cursor at the top
+      "\x1b[2J\x1b[24;1H",                 // cursor at the bottom
+      "\x1b[41;33;1mcoloured pen ",        // pen and BCE background carry over
+      "\x1b[5;10r",                        // scroll region: fast path must stay off
+      "\x1b[?7l",                          // autowrap off
+      "\x1b]0;title",                      // unfinished string before the flood
+  };
+  for (size_t p = 0; p < prefixes.size(); ++p) {
+    for (uint32_t seed : {1u, 2u, 3u}) {
+      std::string flood = PlainFlood(seed, 3000);
+      for (auto [w, h] : {std::pair{80, 24}, {20, 5}, {132, 50}}) {
+        core::Framebuffer fast = FeedInChunks(prefixes[p], flood, 16384, w, h);
+        core::Framebuffer slow = FeedInChunks(prefixes[p], flood, 16384, w, h, /*fast=*/false);
+        EXPECT_TRUE(fast == slow) << "prefix " << p << " seed " << seed << " size " << w << "x"
+                                  << h;
+      }
+    }
+  }
+}
+
+TEST(EmulatorTest, FloodWithControlsOrEscapesIsNotSkipped) {
+  std::string flood = PlainFlood(9, 2000);
+  flood.insert(flood.size() / 2, "\x1b[1;1Hmid");  // cursor addressing in the middle
+  flood.insert(flood.size() / 3, "\t\x07");
+  EXPECT_TRUE(FeedInChunks("", flood, 65536, 80, 24) ==
+              FeedInChunks("", flood, 65536, 80, 24, /*fast=*/false));
+}
+
+}  // namespace
+}  // namespace moshx::term

@@ -54,6 +54,7 @@ void ModeTracker::OnEscape(char c) {
     if (c == 'c') {  // RIS
       origin_mode_ = false;
       autowrap_ = true;
+      region_top_ = region_bottom_ = 0;
     }
     state_ = State::kGround;
   }
@@ -67,9 +68,11 @@ void ModeTracker::StartCsi() {
   csi_param_ = 0;
   csi_param_index_ = 0;
   csi_first_param_ = 0;
+  csi_second_param_ = 0;
 }
 
 void ModeTracker::EndParam() {
+  if (csi_param_index_ == 1) csi_second_param_ = csi_param_;
   if (csi_param_index_++ == 0) csi_first_param_ = csi_param_;
   csi_param_ = 0;
 }
@@ -98,6 +101,10 @@ void ModeTracker::OnCsi(char c) {
     if ((c == 'h' || c == 'l') && csi_private_ && !csi_intermediate_) {
       ApplyPrivateMode(c == 'h');
     }
+    if (c == 'r' && !csi_private_ && !csi_intermediate_) {  // DECSTBM
+      region_top_ = csi_first_param_;
+      region_bottom_ = csi_param_index_ > 1 ? csi_second_param_ : 0;
+    }
     state_ = State::kGround;
   }
   // Bytes 0x7f and above are ignored inside a CSI.
@@ -106,6 +113,7 @@ void ModeTracker::OnCsi(char c) {
 void ModeTracker::ApplyPrivateMode(bool set) {
   if (csi_first_param_ == 6) origin_mode_ = set;
   if (csi_first_param_ == 7) autowrap_ = set;
+  if (csi_first_param_ == 69 && set) lr_margins_ever_ = true;
 }
 
 void ModeTracker::OnString(char c) {

@@ -33,6 +33,16 @@ class ModeTracker {
 
   bool origin_mode() const { return origin_mode_; }
   bool autowrap() const { return autowrap_; }
+  // Not inside an escape sequence or string.
+  bool at_ground() const { return state_ == State::kGround; }
+  // True when scrolling certainly covers the whole screen: no top/bottom
+  // margins were set (DECSTBM) or they span all `height` rows, and left/right
+  // margins were never enabled (DECLRMM, mode 69). Conservative: it may say
+  // false when the margins are in fact full.
+  bool FullScreenScrollRegion(int height) const {
+    return !lr_margins_ever_ && region_top_ <= 1 &&
+           (region_bottom_ == 0 || region_bottom_ >= static_cast<uint32_t>(height));
+  }
 
  private:
   enum class State : uint8_t { kGround, kEscape, kCsi, kString, kStringEscape };
@@ -49,6 +59,10 @@ class ModeTracker {
   State state_ = State::kGround;
   bool origin_mode_ = false;
   bool autowrap_ = true;
+  uint32_t region_top_ = 0;     // DECSTBM parameters (0 = default)
+  uint32_t region_bottom_ = 0;
+  bool lr_margins_ever_ = false;
+  uint32_t csi_second_param_ = 0;
   // The CSI being collected: leader '?' seen, intermediates (or another
   // leader) seen, no byte seen yet, the current parameter and its index, and
   // the first parameter once complete.
