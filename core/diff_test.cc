@@ -469,3 +469,33 @@ TEST(ApplyTest, PendingWrapAndEarlyWrap) {
 
 }  // namespace
 }  // namespace moshx::core
+
+namespace moshx::core {
+namespace {
+
+// Terminals disagree on the width of ZWJ emoji sequences: the cell after one
+// is positioned absolutely instead of relying on the cursor's advance.
+TEST(DiffTest, PositionsAbsolutelyAfterAZwjSequence) {
+  Framebuffer from(20, 2);
+  Framebuffer to(20, 2);
+  Row* row = to.MutableRow(0);
+  row->Set(0, Cell{"a", 1, {}, nullptr});
+  // As an emulator stores 👨‍👩: the joiner is a zero-width mark on the first.
+  row->Set(1, Cell{"\xf0\x9f\x91\xa8\xe2\x80\x8d", 2, {}, nullptr});
+  row->Set(3, Cell{"\xf0\x9f\x91\xa9", 2, {}, nullptr});
+  row->Set(5, Cell{"b", 1, {}, nullptr});
+  std::string diff = Diff(from, to);
+  // 👩 comes right after a CUP to row 1, column 4 (1-based); "b" follows it.
+  EXPECT_NE(diff.find("\x1b[1;4H\xf0\x9f\x91\xa9" "b"), std::string::npos) << diff;
+  auto applied = Apply(from, diff);
+  ASSERT_TRUE(applied.ok()) << applied.status();
+  EXPECT_TRUE(*applied == to);
+  // Plain combining marks keep relying on the advance (no extra CUP).
+  Framebuffer plain(20, 2);
+  plain.MutableRow(0)->Set(0, Cell{"e\xcc\x81", 1, {}, nullptr});
+  plain.MutableRow(0)->Set(1, Cell{"x", 1, {}, nullptr});
+  EXPECT_EQ(Diff(from, plain).find("\x1b[1;2H"), std::string::npos);
+}
+
+}  // namespace
+}  // namespace moshx::core

@@ -3,6 +3,7 @@
 #include <cassert>
 #include <utility>
 
+#include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "core/escape.h"
 
@@ -240,6 +241,14 @@ void Painter::PrintHere(int y, int x, const Cell& cell) {
   }
   screen_.MutableRow(y)->Set(x, cell);
   x_ = x + cell.width;
+  // Terminals disagree on how far a ZWJ sequence or an emoji presentation
+  // selector advances the cursor (tmux draws 👨‍👩‍👧 in 4 columns, wcwidth says
+  // 6): the next cell is positioned absolutely, so the damage stays in the
+  // cell (interop I4; mosh does the same, spec §14.19).
+  if (absl::StrContains(cell.text, "\xe2\x80\x8d") ||
+      absl::StrContains(cell.text, "\xef\xb8\x8f")) {
+    known_ = false;
+  }
   if (x_ >= screen_.width()) {
     x_ = screen_.width() - 1;
     pending_ = true;
