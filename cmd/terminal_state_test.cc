@@ -66,6 +66,20 @@ TEST(TerminalStateTest, AppliesMoshServersCapturedHostBytes) {
   EXPECT_TRUE(client.framebuffer().cursor().visible);
 }
 
+TEST(TerminalStateTest, LenientApplySkipsUnknownHostBytesSequences) {
+  net::HostMessage message;
+  message.instructions.emplace_back().hostbytes = std::string("x\x1b[1\"qy");  // DECSCA: unknown
+  TerminalState strict(80, 24);
+  EXPECT_FALSE(strict.ApplyDiff(message.Serialize()).ok());
+  TerminalState lenient(80, 24);
+  lenient.set_lenient_apply(true);
+  TerminalState copy = lenient;  // received states are copies: the flag travels
+  ASSERT_TRUE(copy.ApplyDiff(message.Serialize()).ok());
+  EXPECT_EQ(copy.framebuffer().cell(0, 0).text, "x");
+  EXPECT_EQ(copy.framebuffer().cell(0, 1).text, "y");
+  EXPECT_EQ(copy.skipped_sequences(), 1);
+}
+
 TEST(TerminalStateTest, RejectsDecreasingEchoAckBadSizesAndGarbage) {
   TerminalState client(80, 24);
   client.set_echo_ack(5);
