@@ -77,11 +77,6 @@ tmux_type() { tmux_cmd send-keys -t "$1" -l "$2"; }
 tmux_screen() { tmux_cmd capture-pane -p -t "$1"; }
 tmux_pane_dead() { [ "$(tmux_cmd display-message -p -t "$1" '#{pane_dead}')" = 1 ]; }
 # The exit status of a dead pane (tmux may report death a moment before it).
-tmux_pane_status() {
-  local i status
-  for ((i = 0; i < 20; i++)); do
-    status=$(tmux_cmd display-message -p -t "$1" '#{pane_dead_status}')
-    [ -n "$status" ] && { echo "$status"; return; }
     sleep 0.05
   done
 }

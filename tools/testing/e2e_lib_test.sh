@@ -5,14 +5,17 @@ source tools/testing/e2e_lib.sh
 source tools/testing/sshd_fixture.sh
 e2e_init
 
-tmux_start t 40 10 /bin/sh
+tmux_start_with_status t 40 10 /bin/sh
 tmux_type t 'echo hello-$((6*7))'
 tmux_keys t Enter
 wait_for_screen t 'hello-42' 10
 tmux_type t 'exit 3'
 tmux_keys t Enter
+# The status comes through a file: tmux can report a pane dead before its
+# pane_dead_status is set.
+status=$(wait_for_status t 10)
+[ "$status" = 3 ] || fail "exit status not seen: '$status'"
 wait_for_dead_pane t 10
-[ "$(tmux_pane_status t)" = 3 ] || fail "exit status not seen: $(tmux_pane_status t)"
 
 if [ "$(id -u)" -eq 0 ]; then
   sshd_start
