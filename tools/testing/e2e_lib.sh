@@ -76,10 +76,6 @@ tmux_keys() { local name=$1; shift; tmux_cmd send-keys -t "$name" "$@"; }
 tmux_type() { tmux_cmd send-keys -t "$1" -l "$2"; }
 tmux_screen() { tmux_cmd capture-pane -p -t "$1"; }
 tmux_pane_dead() { [ "$(tmux_cmd display-message -p -t "$1" '#{pane_dead}')" = 1 ]; }
-# The exit status of a dead pane (tmux may report death a moment before it).
-    sleep 0.05
-  done
-}
 tmux_pane_pid() { tmux_cmd display-message -p -t "$1" '#{pane_pid}'; }
 
 wait_for_screen() {
