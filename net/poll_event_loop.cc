@@ -8,10 +8,9 @@
 #include <algorithm>
 #include <atomic>
 #include <cmath>
-#include <cstring>
 #include <vector>
 
-#include "absl/strings/str_cat.h"
+#include "absl/status/status.h"
 
 namespace moshx::net {
 namespace {
@@ -30,15 +29,11 @@ void OnSignal(int signo) {
   errno = saved_errno;
 }
 
-absl::Status ErrnoStatus(absl::string_view what) {
-  return absl::InternalError(absl::StrCat(what, ": ", std::strerror(errno)));
-}
-
 absl::Status SetNonblockCloexec(int fd) {
   int flags = fcntl(fd, F_GETFL);
   if (flags < 0 || fcntl(fd, F_SETFL, flags | O_NONBLOCK) < 0 ||
       fcntl(fd, F_SETFD, FD_CLOEXEC) < 0) {
-    return ErrnoStatus("fcntl");
+    return absl::ErrnoToStatus(errno, "fcntl");
   }
   return absl::OkStatus();
 }
@@ -48,7 +43,7 @@ absl::Status SetNonblockCloexec(int fd) {
 absl::StatusOr<std::unique_ptr<PollEventLoop>> PollEventLoop::Create(
     const Clock* clock) {
   int fds[2];
-  if (pipe(fds) != 0) return ErrnoStatus("pipe");
+  if (pipe(fds) != 0) return absl::ErrnoToStatus(errno, "pipe");
   for (int fd : fds) {
     absl::Status s = SetNonblockCloexec(fd);
     if (!s.ok()) {
@@ -113,7 +108,9 @@ absl::Status PollEventLoop::WatchSignal(int signo, std::function<void()> callbac
   sigemptyset(&action.sa_mask);
   action.sa_flags = SA_RESTART;
   SignalWatch watch{std::move(callback), {}};
-  if (sigaction(signo, &action, &watch.previous) != 0) return ErrnoStatus("sigaction");
+  if (sigaction(signo, &action, &watch.previous) != 0) {
+    return absl::ErrnoToStatus(errno, "sigaction");
+  }
   signals_.emplace(signo, std::move(watch));
   return absl::OkStatus();
 }
@@ -178,7 +175,7 @@ absl::Status PollEventLoop::RunOnce(absl::Duration timeout) {
     pfds.push_back({fd, events, 0});
   }
   int n = poll(pfds.data(), pfds.size(), PollTimeoutMs(timeout));
-  if (n < 0 && errno != EINTR) return ErrnoStatus("poll");
+  if (n < 0 && errno != EINTR) return absl::ErrnoToStatus(errno, "poll");
   if (n > 0) {
     if (pfds[0].revents & POLLIN) DrainSignalPipe();
     for (size_t i = 1; i < pfds.size(); ++i) {

@@ -15,10 +15,6 @@ namespace {
 
 constexpr int kEct0 = 0x02;  // ECN-capable transport, no DSCP (spec §7.5)
 
-absl::Status ErrnoStatus(absl::string_view what, int err) {
-  return absl::InternalError(absl::StrCat(what, ": ", std::strerror(err)));
-}
-
 socklen_t ToSockaddr(const Address& a, sockaddr_storage* ss) {
   std::memset(ss, 0, sizeof(*ss));
   if (a.family() == AddressFamily::kIPv4) {
@@ -63,7 +59,7 @@ absl::Status ConfigureSocket(int fd, const Address& bind_ip) {
   if (bind_ip.family() == AddressFamily::kIPv4) {
     int pmtud = IP_PMTUDISC_DONT;
     if (setsockopt(fd, IPPROTO_IP, IP_MTU_DISCOVER, &pmtud, sizeof(pmtud)) != 0) {
-      return ErrnoStatus("setsockopt(IP_MTU_DISCOVER)", errno);
+      return absl::ErrnoToStatus(errno, "setsockopt(IP_MTU_DISCOVER)");
     }
     setsockopt(fd, IPPROTO_IP, IP_TOS, &tos, sizeof(tos));
     setsockopt(fd, IPPROTO_IP, IP_RECVTOS, &one, sizeof(one));
@@ -83,7 +79,7 @@ absl::Status ConfigureSocket(int fd, const Address& bind_ip) {
 absl::StatusOr<int> NewSocket(const Address& bind_ip) {
   int af = bind_ip.family() == AddressFamily::kIPv4 ? AF_INET : AF_INET6;
   int fd = socket(af, SOCK_DGRAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
-  if (fd < 0) return ErrnoStatus("socket", errno);
+  if (fd < 0) return absl::ErrnoToStatus(errno, "socket");
   absl::Status s = ConfigureSocket(fd, bind_ip);
   if (!s.ok()) {
     close(fd);
@@ -145,9 +141,8 @@ absl::StatusOr<std::unique_ptr<UdpSocket>> UdpSocket::Bind(const Address& ip,
         absl::StrCat("no free UDP port in ", range.ToString(), " on ",
                      ip.IpString(), ": ", std::strerror(err)));
   }
-  return ErrnoStatus(absl::StrCat("bind to ", ip.IpString(), " in port range ",
-                                  range.ToString()),
-                     err);
+  return absl::ErrnoToStatus(
+      err, absl::StrCat("bind to ", ip.IpString(), " in port range ", range.ToString()));
 }
 
 absl::StatusOr<std::unique_ptr<UdpSocket>> UdpSocket::OpenEphemeral(
@@ -168,7 +163,7 @@ absl::Status UdpSocket::SendTo(const Address& to, absl::string_view payload) {
     return absl::UnavailableError("sendto: would block");
   }
   if (errno == EMSGSIZE) return DatagramTooLargeError(payload.size());
-  return ErrnoStatus(absl::StrCat("sendto ", to.ToString()), errno);
+  return absl::ErrnoToStatus(errno, absl::StrCat("sendto ", to.ToString()));
 }
 
 absl::StatusOr<Datagram> UdpSocket::ReceiveFrom() {
@@ -188,7 +183,7 @@ absl::StatusOr<Datagram> UdpSocket::ReceiveFrom() {
     if (errno == EAGAIN || errno == EWOULDBLOCK) {
       return absl::UnavailableError("recvmsg: nothing to read");
     }
-    return ErrnoStatus("recvmsg", errno);
+    return absl::ErrnoToStatus(errno, "recvmsg");
   }
   if (msg.msg_flags & MSG_TRUNC) {
     return absl::DataLossError("received oversize datagram (dropped)");
