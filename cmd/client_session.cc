@@ -36,10 +36,10 @@ absl::StatusOr<std::unique_ptr<ClientSession>> ClientSession::Create(
   config.mode = options.mode;
   config.connection_id = options.connection_id;
   config.server_address = options.server;
-  TerminalState initial(options.width, options.height);
+  protocol::TerminalState initial(options.width, options.height);
   // A real mosh-server may send sequences outside moshx's repertoire.
   initial.set_lenient_apply(options.mode == net::WireMode::kMosh);
-  auto transport = ClientTransport::Create(std::move(deps), key, config, UserStream(),
+  auto transport = ClientTransport::Create(std::move(deps), key, config, protocol::UserStream(),
                                            std::move(initial));
   if (!transport.ok()) return transport.status();
   session->transport_ = std::move(*transport);
@@ -148,7 +148,7 @@ void ClientSession::Service() {
 }
 
 core::ServerView ClientSession::ServerViewNow() const {
-  const TerminalState& remote = transport_->remote_state();
+  const protocol::TerminalState& remote = transport_->remote_state();
   return core::ServerView{&remote.framebuffer(), remote.echo_ack(), remote.pty_state()};
 }
 

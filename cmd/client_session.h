@@ -26,11 +26,11 @@
 #include "absl/status/statusor.h"
 #include "absl/time/time.h"
 #include "cmd/escape_key.h"
-#include "cmd/terminal_state.h"
-#include "cmd/user_stream.h"
 #include "core/framebuffer.h"
 #include "core/notification_bar.h"
 #include "core/prediction_engine.h"
+#include "core/protocol/terminal_state.h"
+#include "core/protocol/user_stream.h"
 #include "net/session_key.h"
 #include "net/transport.h"
 
@@ -60,7 +60,7 @@ struct ClientSessionOptions {
 
 class ClientSession {
  public:
-  using ClientTransport = net::Transport<UserStream, TerminalState>;
+  using ClientTransport = net::Transport<protocol::UserStream, protocol::TerminalState>;
   // Receives each frame to show; `full_repaint` asks to redraw everything.
   using DrawFunction = std::function<void(const core::Framebuffer& frame, bool full_repaint)>;
 

@@ -51,8 +51,8 @@ absl::StatusOr<std::unique_ptr<ServerSession>> ServerSession::Create(
   config.mode = options.mode;
   config.connection_id = options.connection_id;
   auto transport = ServerTransport::Create(std::move(deps), key, config,
-                                           TerminalState(options.width, options.height),
-                                           UserStream());
+                                           protocol::TerminalState(options.width, options.height),
+                                           protocol::UserStream());
   if (!transport.ok()) return transport.status();
   session->transport_ = std::move(*transport);
   ServerSession* self = session.get();
@@ -81,14 +81,14 @@ void ServerSession::OnRemoteState() {
   last_remote_num_ = num;
   heard_client_ = true;
   last_client_state_time_ = now;
-  const UserStream& stream = transport_->remote_state();
-  std::vector<UserEvent> events = stream.EventsSince(consumed_events_);
+  const protocol::UserStream& stream = transport_->remote_state();
+  std::vector<protocol::UserEvent> events = stream.EventsSince(consumed_events_);
   consumed_events_ = stream.end_index();
   if (!events.empty()) input_frames_.emplace_back(num, now);
   if (pty_ == nullptr && !shutting_down_) {
     // The shell starts with the client's first state, at the client's size.
     int width = options_.width, height = options_.height;
-    for (const UserEvent& e : events) {
+    for (const protocol::UserEvent& e : events) {
       if (e.is_resize) width = e.width, height = e.height;
     }
     absl::Status started = StartShell(width, height);
@@ -118,11 +118,11 @@ absl::Status ServerSession::StartShell(int width, int height) {
                         [this](uint32_t events) { OnPtyEvents(events); });
 }
 
-void ServerSession::ConsumeEvents(const std::vector<UserEvent>& events) {
+void ServerSession::ConsumeEvents(const std::vector<protocol::UserEvent>& events) {
   if (pty_ == nullptr) return;
   const bool app_cursor = transport_->local_state().framebuffer().modes().application_cursor_keys;
   for (size_t i = 0; i < events.size(); ++i) {
-    const UserEvent& e = events[i];
+    const protocol::UserEvent& e = events[i];
     if (!e.is_resize) {
       translator_.Translate(e.byte, app_cursor, &pending_pty_input_);
       continue;
@@ -191,15 +191,15 @@ void ServerSession::UpdatePtyState(net::MonoTime now) {
   if (options_.mode != net::WireMode::kMoshx || pty_ == nullptr) return;
   absl::StatusOr<term::TerminalModes> modes = pty_->GetTerminalModes();
   if (!modes.ok()) return;
-  core::PtyState state;
+  protocol::PtyState state;
   state.echo = modes->echo;
   state.canonical = modes->canonical;
   const pid_t group = tcgetpgrp(pty_->master_fd());
   state.foreground = group > 0 ? static_cast<uint32_t>(group) : 0;
   state.shell_foreground = group > 0 && group == pty_->child_pid();
-  const std::optional<core::PtyState>& old = transport_->local_state().pty_state();
+  const std::optional<protocol::PtyState>& old = transport_->local_state().pty_state();
   if (old.has_value()) {
-    core::PtyState unsettled = *old;
+    protocol::PtyState unsettled = *old;
     unsettled.settled = false;
     if (unsettled != state) last_pty_activity_ = now;
   }
@@ -257,7 +257,7 @@ absl::Duration ServerSession::WaitTime() const {
   if (!input_frames_.empty() && !shutting_down_) {  // no echo acks while shutting down
     wait = std::max(absl::ZeroDuration(), input_frames_.front().second + kEchoTimeout - now);
   }
-  const std::optional<core::PtyState>& pty_state = transport_->local_state().pty_state();
+  const std::optional<protocol::PtyState>& pty_state = transport_->local_state().pty_state();
   if (pty_state.has_value() && !pty_state->settled && !shutting_down_) {
     wait = std::min(wait, std::max(absl::ZeroDuration(),
                                    last_pty_activity_ + kPtySettleTime - now));

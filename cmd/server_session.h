@@ -44,9 +44,9 @@
 
 #include "absl/status/statusor.h"
 #include "absl/time/time.h"
-#include "cmd/terminal_state.h"
 #include "cmd/user_input.h"
-#include "cmd/user_stream.h"
+#include "core/protocol/terminal_state.h"
+#include "core/protocol/user_stream.h"
 #include "net/session_key.h"
 #include "net/transport.h"
 #include "term/emulator.h"
@@ -76,7 +76,7 @@ using PtySpawner =
 
 class ServerSession {
  public:
-  using ServerTransport = net::Transport<TerminalState, UserStream>;
+  using ServerTransport = net::Transport<protocol::TerminalState, protocol::UserStream>;
 
   static absl::StatusOr<std::unique_ptr<ServerSession>> Create(net::TransportDeps deps,
                                                                const net::SessionKey& key,
@@ -110,7 +110,7 @@ class ServerSession {
                 const ServerSessionOptions& options, PtySpawner spawner);
 
   void OnRemoteState();
-  void ConsumeEvents(const std::vector<UserEvent>& events);
+  void ConsumeEvents(const std::vector<protocol::UserEvent>& events);
   absl::Status StartShell(int width, int height);
   void OnPtyEvents(uint32_t events);
   void ReadPty();

@@ -11,11 +11,18 @@
 #include "cmd/client_session.h"
 #include "cmd/server_session.h"
 #include "cmd/testing/real_fd_loop.h"
+#include "core/protocol/terminal_state.h"
+#include "core/protocol/user_stream.h"
 #include "gtest/gtest.h"
+#include "net/sync_state.h"
 #include "net/testing/simulated_network.h"
 
 namespace moshx::cmd {
 namespace {
+
+// The application protocol's states satisfy the transport's contract.
+static_assert(net::IsSyncState<protocol::UserStream>);
+static_assert(net::IsSyncState<protocol::TerminalState>);
 
 using net::testing::LinkParams;
 using net::testing::SimulatedNetwork;

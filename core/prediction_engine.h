@@ -19,7 +19,7 @@
 //     nothing); modes adaptive/always/never/experimental.
 //
 // Beyond mosh, when the server reports its pty state with each frame (moshx
-// wire mode, see PtyState):
+// wire mode, see protocol::PtyState in core/protocol/pty_state.h):
 //   * secret input: while the pty has ECHO off in canonical mode (getpass,
 //     sudo, `read -s`, `stty -echo; read`) nothing is predicted and every
 //     prediction is dropped at once. Raw-mode programs (readline, vim) also
@@ -69,43 +69,19 @@
 #include "absl/strings/string_view.h"
 #include "absl/time/time.h"
 #include "core/framebuffer.h"
+#include "core/protocol/pty_state.h"
 
 namespace moshx::core {
 
 // --predict (MOSH_PREDICTION_DISPLAY).
 enum class PredictionDisplay { kAdaptive, kAlways, kNever, kExperimental };
 
-// The server's pty, as reported with each frame in moshx mode.
-struct PtyState {
-  bool echo = false;       // ECHO in c_lflag
-  bool canonical = false;  // ICANON in c_lflag
-  // The session's shell (the pty's session leader) is the foreground
-  // process group, i.e. no job is running.
-  bool shell_foreground = false;
-  // Opaque identity of the foreground process group (0 = unknown).
-  uint32_t foreground = 0;
-  // No pty output and no change of the above for a short while (the server
-  // uses 20 ms) before this report: a program that prints a prompt and then
-  // turns echo off has had time to do so. Only settled reports are trusted.
-  bool settled = false;
-
-  // ECHO off in canonical mode: a password is being typed.
-  bool secret() const { return canonical && !echo; }
-
-  friend bool operator==(const PtyState& a, const PtyState& b) {
-    return a.echo == b.echo && a.canonical == b.canonical &&
-           a.shell_foreground == b.shell_foreground && a.foreground == b.foreground &&
-           a.settled == b.settled;
-  }
-  friend bool operator!=(const PtyState& a, const PtyState& b) { return !(a == b); }
-};
-
 // The newest server state, as the engine sees it. `framebuffer` must stay
 // valid for the duration of the call it is passed to.
 struct ServerView {
   const Framebuffer* framebuffer = nullptr;
   uint64_t echo_ack = 0;        // the state's echo ack ("late ack")
-  std::optional<PtyState> pty;  // moshx mode only
+  std::optional<protocol::PtyState> pty;  // moshx mode only
 };
 
 class PredictionEngine {
@@ -218,7 +194,7 @@ class PredictionEngine {
   // A prompt where a prediction was credited, with the pty state then.
   struct Context {
     std::string prompt;
-    PtyState pty;
+    protocol::PtyState pty;
   };
   enum class ParseState { kGround, kEscape, kCsi };
   // A typed byte the echo ack does not cover yet.
@@ -297,7 +273,7 @@ class PredictionEngine {
   uint64_t confirmed_epoch_ = 0;
   uint64_t local_frame_sent_ = 0;
   uint64_t late_ack_ = 0;
-  std::optional<PtyState> pty_;
+  std::optional<protocol::PtyState> pty_;
   // The client state carrying the newest key that started an epoch.
   uint64_t uncertain_frame_ = 0;
   absl::Duration send_interval_ = absl::Milliseconds(250);

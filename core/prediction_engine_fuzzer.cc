@@ -15,7 +15,7 @@ using moshx::core::Cell;
 using moshx::core::Framebuffer;
 using moshx::core::PredictionDisplay;
 using moshx::core::PredictionEngine;
-using moshx::core::PtyState;
+using moshx::protocol::PtyState;
 using moshx::core::ServerView;
 
 class Script {

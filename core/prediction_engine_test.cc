@@ -8,6 +8,8 @@
 namespace moshx::core {
 namespace {
 
+using protocol::PtyState;
+
 constexpr absl::Duration kSlow = absl::Milliseconds(100);  // send interval: SRTT 200 ms
 
 // A fake server: a screen, a cursor, an echo ack and an optional pty report.

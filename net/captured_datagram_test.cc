@@ -91,19 +91,14 @@ TEST(CapturedDatagramTest, DecodesToTheListedFields) {
   }
 }
 
-TEST(CapturedDatagramTest, DiffsDecodeToTheSpecifiedMessages) {
+// The diffs themselves are opaque here; core/protocol/messages_test.cc
+// decodes them as UserMessage/HostMessage.
+TEST(CapturedDatagramTest, AcksAndShutdownCarryNoDiff) {
   std::vector<VectorRecord> records = Captured();
   ASSERT_EQ(records.size(), 4u);
-  auto user = UserMessage::Parse(Hex(records[0].at("diff")));
-  ASSERT_TRUE(user.ok());
-  ASSERT_EQ(user->instructions.size(), 1u);
-  EXPECT_EQ(user->instructions[0].resize, (Resize{80, 24}));
-  auto host = HostMessage::Parse(Hex(records[2].at("diff")));
-  ASSERT_TRUE(host.ok());
-  ASSERT_EQ(host->instructions.size(), 2u);
-  EXPECT_EQ(host->instructions[0].echo_ack, 1u);
-  EXPECT_EQ(host->instructions[1].hostbytes, std::string("\x1b[?25l\nhi\x1b[?25h"));
+  EXPECT_FALSE(Hex(records[0].at("diff")).empty());
   EXPECT_TRUE(Hex(records[1].at("diff")).empty());
+  EXPECT_FALSE(Hex(records[2].at("diff")).empty());
   EXPECT_EQ(Num(records[3], "new_num"), ~uint64_t{0});  // shutdown
 }
 

@@ -1,5 +1,6 @@
-// Hand-written protobuf codec against the encodings in spec §5.2–§5.6, plus
-// malformed-input rejection.
+// Hand-written TransportBuffers.Instruction codec against the encodings in
+// spec §5.2 and §5.6, plus malformed-input rejection. (The diff messages are
+// tested in core/protocol/messages_test.cc.)
 #include "net/instruction.h"
 
 #include <string>
@@ -88,73 +89,6 @@ TEST(InstructionTest, RejectsMalformedInput) {
     EXPECT_EQ(Instruction::Parse(Hex(hex)).status().code(), absl::StatusCode::kInvalidArgument)
         << hex;
   }
-}
-
-TEST(UserMessageTest, EncodesResizeAndKeystrokesLikeMosh) {
-  UserMessage resize;
-  resize.instructions.push_back({std::nullopt, Resize{80, 24}, ""});
-  EXPECT_EQ(ToHex(resize.Serialize()), "0a061a0428503018");
-  UserMessage keys;
-  keys.instructions.push_back({std::string("abc\r"), std::nullopt, ""});
-  EXPECT_EQ(ToHex(keys.Serialize()), "0a0812062204616263" "0d");
-}
-
-TEST(UserMessageTest, ParsesSpecExamples) {
-  auto m = UserMessage::Parse(Hex("0a061a0428503018" "0a0812062204616263" "0d"));
-  ASSERT_TRUE(m.ok()) << m.status();
-  ASSERT_EQ(m->instructions.size(), 2u);
-  EXPECT_EQ(m->instructions[0].resize, (Resize{80, 24}));
-  EXPECT_FALSE(m->instructions[0].keystroke.has_value());
-  EXPECT_EQ(m->instructions[1].keystroke, std::string("abc\r"));
-  EXPECT_FALSE(m->instructions[1].resize.has_value());
-}
-
-TEST(UserMessageTest, RejectsWrongWireTypeAndBadNestedLengths) {
-  EXPECT_FALSE(UserMessage::Parse(Hex("0801")).ok());          // instruction as varint
-  EXPECT_FALSE(UserMessage::Parse(Hex("0a021001")).ok());      // keystroke as varint
-  EXPECT_FALSE(UserMessage::Parse(Hex("0a0412022205")).ok());  // keys length past end
-  EXPECT_FALSE(UserMessage::Parse(Hex("0a041a022a00")).ok());  // width as bytes
-  EXPECT_FALSE(HostMessage::Parse(Hex("0a023801")).ok());      // echoack as varint
-  EXPECT_FALSE(HostMessage::Parse(Hex("0a053a03420101")).ok());  // echo_ack_num as bytes
-  // An empty Keystroke is valid and reads as empty keys.
-  auto empty = UserMessage::Parse(Hex("0a0412022200"));
-  ASSERT_TRUE(empty.ok());
-  EXPECT_EQ(empty->instructions.at(0).keystroke, std::string());
-}
-
-TEST(UserMessageTest, NegativeResizeRoundTripsAsTenByteVarint) {
-  UserMessage m;
-  m.instructions.push_back({std::nullopt, Resize{-1, 5}, ""});
-  std::string bytes = m.Serialize();
-  auto back = UserMessage::Parse(bytes);
-  ASSERT_TRUE(back.ok());
-  EXPECT_EQ(*back, m);
-}
-
-TEST(HostMessageTest, ParsesEchoAckAndHostBytesExample) {
-  auto m = HostMessage::Parse(
-      Hex("0a043a024001" "0a131211220f1b5b3f32356c0a68691b5b3f323568"));
-  ASSERT_TRUE(m.ok()) << m.status();
-  ASSERT_EQ(m->instructions.size(), 2u);
-  EXPECT_EQ(m->instructions[0].echo_ack, 1u);
-  EXPECT_FALSE(m->instructions[0].hostbytes.has_value());
-  EXPECT_EQ(m->instructions[1].hostbytes, std::string("\x1b[?25l\nhi\x1b[?25h"));
-  EXPECT_EQ(ToHex(m->Serialize()),
-            "0a043a024001" "0a131211220f1b5b3f32356c0a68691b5b3f323568");
-}
-
-TEST(HostMessageTest, RoundTripsLongHostBytesWithMultiByteLengths) {
-  HostMessage m;
-  HostInstruction resize;
-  resize.resize = Resize{132, 50};
-  HostInstruction bytes;
-  bytes.hostbytes = std::string(70000, 'q');
-  HostInstruction ext;
-  ext.unknown_fields = Hex("a2060100");  // moshx extension field 100, preserved
-  m.instructions = {resize, bytes, ext};
-  auto back = HostMessage::Parse(m.Serialize());
-  ASSERT_TRUE(back.ok()) << back.status();
-  EXPECT_EQ(*back, m);
 }
 
 TEST(WireFormatTest, VarintEdgeCases) {

@@ -1,11 +1,11 @@
-#include "cmd/terminal_state.h"
+#include "core/protocol/terminal_state.h"
 
 #include "absl/strings/str_cat.h"
 #include "core/diff.h"
-#include "net/instruction.h"
-#include "net/wire_format.h"
+#include "core/protocol/messages.h"
+#include "core/protocol/protobuf.h"
 
-namespace moshx::cmd {
+namespace moshx::protocol {
 namespace {
 
 // PtyEchoState fields (inside field::kMoshxPtyEchoState).
@@ -15,24 +15,24 @@ constexpr uint32_t kShellForegroundField = 3;
 constexpr uint32_t kForegroundField = 4;
 constexpr uint32_t kSettledField = 5;
 
-std::string EncodePtyState(const core::PtyState& s) {
+std::string EncodePtyState(const PtyState& s) {
   std::string payload;
-  net::AppendVarintField(&payload, kEchoField, s.echo);
-  net::AppendVarintField(&payload, kCanonicalField, s.canonical);
-  net::AppendVarintField(&payload, kShellForegroundField, s.shell_foreground);
-  net::AppendVarintField(&payload, kForegroundField, s.foreground);
-  net::AppendVarintField(&payload, kSettledField, s.settled);
-  std::string field;
-  net::AppendBytesField(&field, net::field::kMoshxPtyEchoState, payload);
-  return field;
+  AppendVarintField(&payload, kEchoField, s.echo);
+  AppendVarintField(&payload, kCanonicalField, s.canonical);
+  AppendVarintField(&payload, kShellForegroundField, s.shell_foreground);
+  AppendVarintField(&payload, kForegroundField, s.foreground);
+  AppendVarintField(&payload, kSettledField, s.settled);
+  std::string out;
+  AppendBytesField(&out, field::kMoshxPtyEchoState, payload);
+  return out;
 }
 
-absl::Status DecodePtyState(absl::string_view payload, core::PtyState* s) {
-  net::ProtoReader reader(payload);
+absl::Status DecodePtyState(absl::string_view payload, PtyState* s) {
+  ProtoReader reader(payload);
   while (!reader.done()) {
-    net::ProtoField f;
+    ProtoField f;
     if (absl::Status st = reader.Next(&f); !st.ok()) return st;
-    if (f.type != net::WireType::kVarint) continue;  // room to grow
+    if (f.type != WireType::kVarint) continue;  // room to grow
     if (f.number == kEchoField) s->echo = f.varint != 0;
     if (f.number == kCanonicalField) s->canonical = f.varint != 0;
     if (f.number == kShellForegroundField) s->shell_foreground = f.varint != 0;
@@ -43,16 +43,16 @@ absl::Status DecodePtyState(absl::string_view payload, core::PtyState* s) {
 }
 
 // Finds the moshx pty state among an Instruction's unknown fields.
-absl::Status ReadExtensions(absl::string_view unknown, std::optional<core::PtyState>* out) {
-  net::ProtoReader reader(unknown);
+absl::Status ReadExtensions(absl::string_view unknown, std::optional<PtyState>* out) {
+  ProtoReader reader(unknown);
   while (!reader.done()) {
-    net::ProtoField f;
+    ProtoField f;
     if (absl::Status st = reader.Next(&f); !st.ok()) return st;
-    if (f.number != net::field::kMoshxPtyEchoState) continue;
-    if (f.type != net::WireType::kLengthDelimited) {
+    if (f.number != field::kMoshxPtyEchoState) continue;
+    if (f.type != WireType::kLengthDelimited) {
       return absl::InvalidArgumentError("bad pty state extension");
     }
-    core::PtyState s;
+    PtyState s;
     if (absl::Status st = DecodePtyState(f.bytes, &s); !st.ok()) return st;
     *out = s;
   }
@@ -62,7 +62,7 @@ absl::Status ReadExtensions(absl::string_view unknown, std::optional<core::PtySt
 }  // namespace
 
 std::string TerminalState::DiffFrom(const TerminalState& reference) const {
-  net::HostMessage message;
+  HostMessage message;
   if (echo_ack_ != reference.echo_ack_) {
     message.instructions.emplace_back().echo_ack = echo_ack_;
   }
@@ -73,7 +73,7 @@ std::string TerminalState::DiffFrom(const TerminalState& reference) const {
     const core::Framebuffer& ref = reference.framebuffer_;
     if (ref.width() != framebuffer_.width() || ref.height() != framebuffer_.height()) {
       message.instructions.emplace_back().resize =
-          net::Resize{framebuffer_.width(), framebuffer_.height()};
+          Resize{framebuffer_.width(), framebuffer_.height()};
     }
     std::string bytes = core::Diff(ref, framebuffer_);
     if (!bytes.empty()) message.instructions.emplace_back().hostbytes = std::move(bytes);
@@ -83,9 +83,9 @@ std::string TerminalState::DiffFrom(const TerminalState& reference) const {
 }
 
 absl::Status TerminalState::ApplyDiff(absl::string_view diff) {
-  absl::StatusOr<net::HostMessage> message = net::HostMessage::Parse(diff);
+  absl::StatusOr<HostMessage> message = HostMessage::Parse(diff);
   if (!message.ok()) return message.status();
-  for (const net::HostInstruction& inst : message->instructions) {
+  for (const HostInstruction& inst : message->instructions) {
     if (!inst.unknown_fields.empty()) {
       if (absl::Status st = ReadExtensions(inst.unknown_fields, &pty_state_); !st.ok()) {
         return st;
@@ -98,7 +98,7 @@ absl::Status TerminalState::ApplyDiff(absl::string_view diff) {
       if (!next.ok()) return next.status();
       framebuffer_ = *std::move(next);
     } else if (inst.resize.has_value()) {
-      const net::Resize& r = *inst.resize;
+      const Resize& r = *inst.resize;
       if (r.width < 1 || r.height < 1 || r.width > kMaxDimension || r.height > kMaxDimension) {
         return absl::InvalidArgumentError(
             absl::StrCat("bad screen size ", r.width, "x", r.height, " from server"));
@@ -118,4 +118,4 @@ std::string TerminalState::InitDiff() const {
   return DiffFrom(TerminalState(framebuffer_.width(), framebuffer_.height()));
 }
 
-}  // namespace moshx::cmd
+}  // namespace moshx::protocol

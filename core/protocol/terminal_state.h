@@ -11,9 +11,10 @@
 //
 // moshx extension (never part of a mosh session): the server's pty state
 // (ECHO, ICANON, whether the shell is in the foreground) that lets the client
-// predict safely (core/prediction_engine.h). It travels as its own
-// Instruction whose only field is net::field::kMoshxPtyEchoState (100), a
-// message {1: echo, 2: canonical, 3: shell_foreground, 4: foreground id,
+// predict safely (core/prediction_engine.h, core/protocol/pty_state.h). It
+// travels as its own Instruction whose only field is
+// field::kMoshxPtyEchoState (100, core/protocol/messages.h), a message
+// {1: echo, 2: canonical, 3: shell_foreground, 4: foreground id,
 // 5: settled} (varints), emitted only when set and changed. A state whose
 // pty state was never set (every state of a mosh-mode server) diffs exactly
 // as mosh's.
@@ -26,8 +27,8 @@
 //
 // Value type (framebuffer rows are shared copy-on-write, so copies are
 // cheap); not thread-safe.
-#ifndef MOSHX_CMD_TERMINAL_STATE_H_
-#define MOSHX_CMD_TERMINAL_STATE_H_
+#ifndef MOSHX_CORE_PROTOCOL_TERMINAL_STATE_H_
+#define MOSHX_CORE_PROTOCOL_TERMINAL_STATE_H_
 
 #include <cstdint>
 #include <optional>
@@ -36,9 +37,9 @@
 #include "absl/status/status.h"
 #include "absl/strings/string_view.h"
 #include "core/framebuffer.h"
-#include "core/prediction_engine.h"
+#include "core/protocol/pty_state.h"
 
-namespace moshx::cmd {
+namespace moshx::protocol {
 
 class TerminalState {
  public:
@@ -53,8 +54,8 @@ class TerminalState {
   uint64_t echo_ack() const { return echo_ack_; }
   void set_echo_ack(uint64_t n) { echo_ack_ = n; }
   // moshx mode only (see the file comment); nullopt = not reported.
-  const std::optional<core::PtyState>& pty_state() const { return pty_state_; }
-  void set_pty_state(std::optional<core::PtyState> s) { pty_state_ = s; }
+  const std::optional<PtyState>& pty_state() const { return pty_state_; }
+  void set_pty_state(std::optional<PtyState> s) { pty_state_ = s; }
 
   // net/sync_state.h contract.
   // Client side of a mosh-mode session: HostBytes from a real mosh-server go
@@ -78,11 +79,11 @@ class TerminalState {
  private:
   core::Framebuffer framebuffer_;
   uint64_t echo_ack_ = 0;
-  std::optional<core::PtyState> pty_state_;
+  std::optional<PtyState> pty_state_;
   bool lenient_apply_ = false;
   int skipped_sequences_ = 0;
 };
 
-}  // namespace moshx::cmd
+}  // namespace moshx::protocol
 
-#endif  // MOSHX_CMD_TERMINAL_STATE_H_
+#endif  // MOSHX_CORE_PROTOCOL_TERMINAL_STATE_H_

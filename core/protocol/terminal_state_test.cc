@@ -1,14 +1,11 @@
-#include "cmd/terminal_state.h"
+#include "core/protocol/terminal_state.h"
 
 #include "absl/strings/escaping.h"
+#include "core/protocol/messages.h"
 #include "gtest/gtest.h"
-#include "net/instruction.h"
-#include "net/sync_state.h"
 
-namespace moshx::cmd {
+namespace moshx::protocol {
 namespace {
-
-static_assert(net::IsSyncState<TerminalState>);
 
 core::Framebuffer WithText(int w, int h, int row, const std::string& text) {
   core::Framebuffer fb(w, h);
@@ -43,7 +40,7 @@ TEST(TerminalStateTest, ResizeComesBeforeHostBytesAndRepairsSizeMismatch) {
   TerminalState server(100, 30);
   server.set_framebuffer(WithText(100, 30, 29, "bottom"));
   std::string diff = server.DiffFrom(TerminalState(80, 24));
-  auto parsed = net::HostMessage::Parse(diff);
+  auto parsed = HostMessage::Parse(diff);
   ASSERT_TRUE(parsed.ok());
   ASSERT_EQ(parsed->instructions.size(), 2u);
   EXPECT_TRUE(parsed->instructions[0].resize.has_value());
@@ -67,7 +64,7 @@ TEST(TerminalStateTest, AppliesMoshServersCapturedHostBytes) {
 }
 
 TEST(TerminalStateTest, LenientApplySkipsUnknownHostBytesSequences) {
-  net::HostMessage message;
+  HostMessage message;
   message.instructions.emplace_back().hostbytes = std::string("x\x1b[1\"qy");  // DECSCA: unknown
   TerminalState strict(80, 24);
   EXPECT_FALSE(strict.ApplyDiff(message.Serialize()).ok());
@@ -86,8 +83,8 @@ TEST(TerminalStateTest, RejectsDecreasingEchoAckBadSizesAndGarbage) {
   TerminalState older(80, 24);
   older.set_echo_ack(3);
   EXPECT_FALSE(client.ApplyDiff(older.DiffFrom(TerminalState(80, 24))).ok());
-  net::HostMessage zero;
-  zero.instructions.emplace_back().resize = net::Resize{0, 24};
+  HostMessage zero;
+  zero.instructions.emplace_back().resize = Resize{0, 24};
   EXPECT_FALSE(TerminalState().ApplyDiff(zero.Serialize()).ok());
   EXPECT_FALSE(TerminalState().ApplyDiff("\xff\xff").ok());
 }
@@ -95,9 +92,9 @@ TEST(TerminalStateTest, RejectsDecreasingEchoAckBadSizesAndGarbage) {
 TEST(TerminalStateTest, PtyStateTravelsInTheMoshxExtensionField) {
   TerminalState server(80, 24);
   server.set_echo_ack(3);
-  server.set_pty_state(core::PtyState{/*echo=*/false, /*canonical=*/true, true, 4242, /*settled=*/true});
+  server.set_pty_state(PtyState{/*echo=*/false, /*canonical=*/true, true, 4242, /*settled=*/true});
   const std::string diff = server.DiffFrom(TerminalState(80, 24));
-  absl::StatusOr<net::HostMessage> parsed = net::HostMessage::Parse(diff);
+  absl::StatusOr<HostMessage> parsed = HostMessage::Parse(diff);
   ASSERT_TRUE(parsed.ok());
   ASSERT_EQ(parsed->instructions.size(), 2u);
   // Field 100, length-delimited: key 0xA2 0x06.
@@ -112,7 +109,7 @@ TEST(TerminalStateTest, PtyStateTravelsInTheMoshxExtensionField) {
   // Unchanged: not resent; changed: resent.
   TerminalState next = server;
   EXPECT_EQ(next.DiffFrom(server), "");
-  next.set_pty_state(core::PtyState{true, true, true, 4242});
+  next.set_pty_state(PtyState{true, true, true, 4242});
   ASSERT_TRUE(client.ApplyDiff(next.DiffFrom(server)).ok());
   EXPECT_TRUE(client.pty_state()->echo);
 }
@@ -135,4 +132,4 @@ TEST(TerminalStateTest, MalformedPtyStateIsRejected) {
 }
 
 }  // namespace
-}  // namespace moshx::cmd
+}  // namespace moshx::protocol

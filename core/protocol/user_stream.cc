@@ -1,11 +1,11 @@
-#include "cmd/user_stream.h"
+#include "core/protocol/user_stream.h"
 
 #include <algorithm>
 
 #include "absl/strings/str_cat.h"
-#include "net/instruction.h"
+#include "core/protocol/messages.h"
 
-namespace moshx::cmd {
+namespace moshx::protocol {
 
 void UserStream::PushBytes(absl::string_view bytes) {
   for (char c : bytes) events_.push_back(UserEvent{false, c, 0, 0});
@@ -22,11 +22,11 @@ std::vector<UserEvent> UserStream::EventsSince(uint64_t index) const {
 }
 
 std::string UserStream::DiffFrom(const UserStream& reference) const {
-  net::UserMessage message;
+  UserMessage message;
   for (const UserEvent& e : EventsSince(reference.end_index())) {
     if (e.is_resize) {
-      net::UserInstruction inst;
-      inst.resize = net::Resize{e.width, e.height};
+      UserInstruction inst;
+      inst.resize = Resize{e.width, e.height};
       message.instructions.push_back(std::move(inst));
       continue;
     }
@@ -41,13 +41,13 @@ std::string UserStream::DiffFrom(const UserStream& reference) const {
 }
 
 absl::Status UserStream::ApplyDiff(absl::string_view diff) {
-  absl::StatusOr<net::UserMessage> message = net::UserMessage::Parse(diff);
+  absl::StatusOr<UserMessage> message = UserMessage::Parse(diff);
   if (!message.ok()) return message.status();
-  for (const net::UserInstruction& inst : message->instructions) {
+  for (const UserInstruction& inst : message->instructions) {
     if (inst.keystroke.has_value()) {
       PushBytes(*inst.keystroke);
     } else if (inst.resize.has_value()) {
-      const net::Resize& r = *inst.resize;
+      const Resize& r = *inst.resize;
       if (r.width < 1 || r.height < 1 || r.width > kMaxDimension || r.height > kMaxDimension) {
         return absl::InvalidArgumentError(
             absl::StrCat("bad window size ", r.width, "x", r.height, " in user stream"));
@@ -77,4 +77,4 @@ bool operator==(const UserStream& a, const UserStream& b) {
                     b.events_.begin() + (from - b.base_));
 }
 
-}  // namespace moshx::cmd
+}  // namespace moshx::protocol

@@ -3,7 +3,7 @@
 // events, each one raw byte typed or one window resize.
 //
 // It satisfies net/sync_state.h. Diffs are serialized ClientBuffers.UserMessage
-// (net/instruction.h), byte-compatible with mosh: consecutive bytes coalesce
+// (core/protocol/messages.h), byte-compatible with mosh: consecutive bytes coalesce
 // into one Keystroke instruction, each resize is its own instruction. Events
 // are numbered from the start of the session; Subtract() forgets an
 // acknowledged prefix so sent states stay small, while the numbering
@@ -13,8 +13,8 @@
 // mosh-server would abort on it; moshx drops the diff instead).
 //
 // Value type; not thread-safe.
-#ifndef MOSHX_CMD_USER_STREAM_H_
-#define MOSHX_CMD_USER_STREAM_H_
+#ifndef MOSHX_CORE_PROTOCOL_USER_STREAM_H_
+#define MOSHX_CORE_PROTOCOL_USER_STREAM_H_
 
 #include <cstdint>
 #include <deque>
@@ -24,7 +24,7 @@
 #include "absl/status/status.h"
 #include "absl/strings/string_view.h"
 
-namespace moshx::cmd {
+namespace moshx::protocol {
 
 struct UserEvent {
   bool is_resize = false;
@@ -62,6 +62,6 @@ class UserStream {
   std::deque<UserEvent> events_;    // events base_, base_ + 1, ...
 };
 
-}  // namespace moshx::cmd
+}  // namespace moshx::protocol
 
-#endif  // MOSHX_CMD_USER_STREAM_H_
+#endif  // MOSHX_CORE_PROTOCOL_USER_STREAM_H_

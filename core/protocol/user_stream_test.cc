@@ -1,13 +1,10 @@
-#include "cmd/user_stream.h"
+#include "core/protocol/user_stream.h"
 
 #include "absl/strings/escaping.h"
 #include "gtest/gtest.h"
-#include "net/sync_state.h"
 
-namespace moshx::cmd {
+namespace moshx::protocol {
 namespace {
-
-static_assert(net::IsSyncState<UserStream>);
 
 std::string Hex(const std::string& s) { return absl::BytesToHexString(s); }
 
@@ -82,4 +79,4 @@ TEST(UserStreamTest, RejectsBadResizeAndGarbage) {
 }
 
 }  // namespace
-}  // namespace moshx::cmd
+}  // namespace moshx::protocol
