@@ -1,18 +1,23 @@
 #include "cmd/testing/trace_replay.h"
 
+#include <dirent.h>
 #include <fcntl.h>
 #include <poll.h>
 #include <sys/ioctl.h>
+#include <termios.h>
 #include <unistd.h>
 
 #include <algorithm>
-#include <cstdio>
-#include <cstdlib>
 #include <array>
 #include <csignal>
+#include <cstdio>
+#include <cstdlib>
+#include <fstream>
+#include <iterator>
 #include <map>
 #include <memory>
 #include <random>
+#include <sstream>
 
 #include "absl/random/bit_gen_ref.h"
 #include "absl/strings/match.h"
@@ -45,6 +50,41 @@ net::SessionKey Key() {
 
 int64_t NowMs() {
   return absl::ToUnixMillis(absl::Now());
+}
+
+// True when the pty's foreground process group has a process and every one
+// of them sleeps waiting for input (a tty read, poll or select), read from
+// /proc: the program has finished answering. A quiet pty alone does not
+// say so: on a busy machine a program can pause longer than kQuietMs in the
+// middle of an answer (bash forking `stty -echo`, say).
+bool ForegroundWaitsForInput(int master_fd) {
+  const pid_t group = tcgetpgrp(master_fd);
+  if (group <= 0) return false;
+  DIR* proc = opendir("/proc");
+  if (proc == nullptr) return false;
+  int members = 0;
+  bool waiting = true;
+  for (dirent* e; waiting && (e = readdir(proc)) != nullptr;) {
+    if (e->d_name[0] < '1' || e->d_name[0] > '9') continue;  // not a process
+    std::ifstream stat_file(absl::StrCat("/proc/", e->d_name, "/stat"));
+    std::string stat((std::istreambuf_iterator<char>(stat_file)), std::istreambuf_iterator<char>());
+    size_t paren = stat.rfind(')');
+    if (paren == std::string::npos) continue;
+    std::istringstream fields(stat.substr(paren + 1));
+    char state = 0;
+    long parent = 0, process_group = 0;
+    if (!(fields >> state >> parent >> process_group) || process_group != group) continue;
+    ++members;
+    std::ifstream wchan_file(absl::StrCat("/proc/", e->d_name, "/wchan"));
+    std::string wchan;
+    wchan_file >> wchan;
+    waiting = state == 'S' && (absl::StrContains(wchan, "wait_woken") ||
+                               absl::StrContains(wchan, "n_tty_read") ||
+                               absl::StrContains(wchan, "poll") ||
+                               absl::StrContains(wchan, "select"));
+  }
+  closedir(proc);
+  return waiting && members > 0;
 }
 
 // An EventLoop for replays: simulated sockets and alarms in virtual time,
@@ -86,12 +126,17 @@ class TraceLoop : public net::EventLoop {
   }
 
   // Watch this tty (the pty's slave side, opened by the caller) for input
-  // the program has not read yet; -1 = none.
-  void set_input_probe(int fd) { input_probe_ = fd; }
+  // the program has not read yet, and this pty master for its foreground
+  // process group; -1 = none.
+  void set_input_probe(int fd, int master_fd) {
+    input_probe_ = fd;
+    master_probe_ = master_fd;
+  }
 
   // Waits (up to kMaxSettleMs) until the program has read its input, then up
-  // to kFirstOutputMs for output, then until kQuietMs of silence. A hung-up
-  // pty (the program exited) stops the wait at once.
+  // to kFirstOutputMs for output, then until kQuietMs of silence, then until
+  // the program waits for input again (and kQuietMs more for its last
+  // output). A hung-up pty (the program exited) stops the wait at once.
   void Settle() {
     const int64_t limit = NowMs() + kMaxSettleMs;
     int unread = 0;
@@ -103,6 +148,12 @@ class TraceLoop : public net::EventLoop {
     while (NowMs() < std::min(deadline, limit)) {
       if (PollReal(static_cast<int>(deadline - NowMs()))) deadline = NowMs() + kQuietMs;
       if (hung_up_) return;
+    }
+    if (master_probe_ < 0) return;
+    while (NowMs() < limit && !hung_up_ && !ForegroundWaitsForInput(master_probe_)) PollReal(1);
+    deadline = NowMs() + kQuietMs;
+    while (NowMs() < std::min(deadline, limit) && !hung_up_) {
+      if (PollReal(static_cast<int>(deadline - NowMs()))) deadline = NowMs() + kQuietMs;
     }
   }
 
@@ -144,6 +195,7 @@ class TraceLoop : public net::EventLoop {
   std::map<int, Watch> real_fds_;
   int real_wait_ms_ = 0;
   int input_probe_ = -1;
+  int master_probe_ = -1;
   bool hung_up_ = false;
   absl::Duration max_step_ = absl::InfiniteDuration();
 };
@@ -297,7 +349,7 @@ class Replayer {
             // A second opener of the slave, only to ask how much input the
             // program has not read yet (never read from).
             probe_fd_ = open((*pty)->slave_path().c_str(), O_RDONLY | O_NOCTTY | O_NONBLOCK);
-            loop_.set_input_probe(probe_fd_);
+            loop_.set_input_probe(probe_fd_, (*pty)->master_fd());
           }
           return pty;
         });
@@ -470,7 +522,7 @@ class Replayer {
     r.final_client = TextOf(client_->last_frame());
     r.final_server = TextOf(server_fb);
     server_->OnTerminateSignal();
-    loop_.set_input_probe(-1);
+    loop_.set_input_probe(-1, -1);
     if (probe_fd_ >= 0) close(probe_fd_);
     probe_fd_ = -1;
     return r;
