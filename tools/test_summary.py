@@ -74,6 +74,8 @@ def read_bep(path):
                 tests[ident["testSummary"]["label"]] = \
                     ev.get("testSummary", {}).get("overallStatus", "NO STATUS")
     leg = ", ".join(sorted({mnemonics.get(c, "") for c in test_configs} - {""}))
+    if not leg:  # no test ran (nothing built?): name it after its configurations
+        leg = ", ".join(sorted(set(mnemonics.values()) - {"", "host"}))
     return tests, xmls, leg
 
 
