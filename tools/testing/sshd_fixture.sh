@@ -7,6 +7,8 @@
 #                       E2E_SSH_DEST (USER@127.0.0.1), E2E_SSH_USER, E2E_SSH_HOME.
 #   sshd_world_dir      prints a fresh directory every user can read (the test
 #                       user cannot see Bazel's runfiles under /root)
+#   sshd_ensure_user USER   create/unlock the account only (netns_lib.sh's
+#                       netns_sshd starts sshds inside network namespaces)
 #
 # sshd and the directory are removed by e2e_cleanup / the EXIT trap.
 
@@ -30,16 +32,25 @@ sshd_world_dir() {
   echo "$d"
 }
 
+# sshd_ensure_user USER: an unprivileged account sshd accepts key logins
+# for (created if missing; tolerates another test creating it meanwhile).
+sshd_ensure_user() {
+  local user=$1
+  if ! getent passwd "$user" >/dev/null; then
+    useradd -m -s /bin/bash "$user" 2>/dev/null || getent passwd "$user" >/dev/null ||
+      fail "cannot create user $user"
+  fi
+  # A fresh account's password is "!" (locked), which sshd refuses even for
+  # key logins; "*" means "no password" without the lock.
+  [ "$(getent shadow "$user" | cut -d: -f2)" = '*' ] || usermod -p '*' "$user" ||
+    fail "cannot unlock $user"
+}
+
 sshd_start() {
   E2E_SSH_USER=${1:-moshx-e2e}
   [ "$(id -u)" -eq 0 ] || fail "sshd_start needs root"
   [ -x /usr/sbin/sshd ] || fail "openssh-server is not installed (tools/setup --test)"
-  if ! getent passwd "$E2E_SSH_USER" >/dev/null; then
-    useradd -m -s /bin/bash "$E2E_SSH_USER" || fail "cannot create user $E2E_SSH_USER"
-  fi
-  # A fresh account's password is "!" (locked), which sshd refuses even for
-  # key logins; "*" means "no password" without the lock.
-  usermod -p '*' "$E2E_SSH_USER" || fail "cannot unlock $E2E_SSH_USER"
+  sshd_ensure_user "$E2E_SSH_USER"
   E2E_SSH_HOME=$(getent passwd "$E2E_SSH_USER" | cut -d: -f6)
   local dir=$E2E_DIR/sshd port
   mkdir -p "$dir" /run/sshd
