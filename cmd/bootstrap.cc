@@ -6,8 +6,11 @@
 
 #include <cstdio>
 #include <cstring>
+#include <filesystem>
 #include <fstream>
 #include <sstream>
+#include <system_error>
+#include <vector>
 
 #include "absl/strings/escaping.h"
 #include "absl/strings/str_cat.h"
@@ -68,6 +71,36 @@ std::string ElfBuildId(absl::string_view elf) {
       }
       p = desc + ((uint64_t{nh.n_descsz} + 3) & ~3ull);
     }
+  }
+  return "";
+}
+
+// e_machine of `arch`'s executables (`uname -m` spelling); 0 if unknown.
+int ElfMachine(absl::string_view arch) {
+  if (arch == "x86_64") return EM_X86_64;
+  if (arch == "aarch64") return EM_AARCH64;
+  return 0;
+}
+
+// Empty when `elf` is a statically linked little-endian ELF64 executable for
+// `arch`, else what it is not (bounds-checked throughout).
+std::string NotAStaticExecutable(absl::string_view elf, absl::string_view arch) {
+  if (elf.size() < sizeof(Elf64_Ehdr) || elf.substr(0, 4) != ELFMAG) return "not an ELF file";
+  Elf64_Ehdr eh;
+  std::memcpy(&eh, elf.data(), sizeof eh);
+  if (eh.e_ident[EI_CLASS] != ELFCLASS64 || eh.e_ident[EI_DATA] != ELFDATA2LSB) {
+    return "not a 64-bit little-endian ELF file";
+  }
+  if (eh.e_machine != ElfMachine(arch)) return absl::StrCat("not an ", arch, " executable");
+  if (eh.e_type != ET_EXEC && eh.e_type != ET_DYN) return "not an executable";
+  for (int i = 0; i < eh.e_phnum; ++i) {
+    uint64_t at = eh.e_phoff + static_cast<uint64_t>(i) * eh.e_phentsize;
+    if (eh.e_phentsize < sizeof(Elf64_Phdr) || at + sizeof(Elf64_Phdr) > elf.size()) {
+      return "a damaged ELF file";
+    }
+    Elf64_Phdr ph;
+    std::memcpy(&ph, elf.data() + at, sizeof ph);
+    if (ph.p_type == PT_INTERP) return "dynamically linked; the remote needs a static build";
   }
   return "";
 }
@@ -164,7 +197,6 @@ BootstrapResult::Action Decide(const BootstrapOptions& o, const RemoteProbe& pro
 
 absl::StatusOr<BootstrapResult> Run(const BootstrapOptions& o, bool check_only,
                                     const BootstrapProgress& progress) {
-  MOSHX_BOOT_ASSIGN_OR_RETURN(binary, ReadBinary(o.binary_path));
   MOSHX_BOOT_ASSIGN_OR_RETURN(ssh_words, SplitCommandLine(o.ssh));
   std::vector<std::string> argv = ssh_words;
   // ssh's own zlib compression (no remote tool needed) more than halves the
@@ -173,12 +205,18 @@ absl::StatusOr<BootstrapResult> Run(const BootstrapOptions& o, bool check_only,
                            BootstrapRemoteCommand(o.dest_path, o.check_command)});
   MOSHX_BOOT_ASSIGN_OR_RETURN(channel, SshChannel::Start(argv));
   BootstrapResult r;
-  r.sha256 = Sha256Hex(binary);
-  r.build_id = ElfBuildId(binary);
   MOSHX_BOOT_ASSIGN_OR_RETURN(probe, ReadProbe(*channel));
   r.probe = probe;
   r.path = probe.dest.path;
+  // The build for the remote's architecture, chosen within this one
+  // connection (the remote waits for "skip" or "upload"). CheckPlatform
+  // first: it limits probe.arch, which names a local file, to known values.
   MOSHX_BOOT_RETURN_IF_ERROR(CheckPlatform(probe));
+  MOSHX_BOOT_ASSIGN_OR_RETURN(build, FindBuild(o, probe.arch));
+  const std::string& binary = build.bytes;
+  r.binary = build.path;
+  r.sha256 = Sha256Hex(binary);
+  r.build_id = ElfBuildId(binary);
   r.action = Decide(o, probe, r.sha256, r.build_id, &r.server);
   if (check_only || r.action == BootstrapResult::Action::kUnchanged) {
     if (check_only) r.action = BootstrapResult::Action::kChecked;
@@ -231,7 +269,47 @@ BootstrapProgress TerminalProgress(const BootstrapOptions& options) {
   };
 }
 
+// " (the aarch64 build, /dir/moshx-linux-aarch64)" when `r` is about a build
+// other than the running binary, else "".
+std::string WhichBuild(const BootstrapResult& r) {
+  if (r.probe.arch == kBootstrapArch) return "";
+  return absl::StrCat(" (the ", r.probe.arch, " build, ", r.binary, ")");
+}
+
 }  // namespace
+
+absl::StatusOr<LocalBuild> FindBuild(const BootstrapOptions& o, const std::string& arch) {
+  namespace fs = std::filesystem;
+  if (arch == kBootstrapArch) {
+    MOSHX_BOOT_ASSIGN_OR_RETURN(bytes, ReadBinary(o.binary_path));
+    return LocalBuild{o.binary_path, std::move(bytes)};
+  }
+  const std::string name = BuildFileName(arch);
+  std::vector<fs::path> dirs;
+  std::error_code ec;
+  fs::path self = fs::canonical(o.binary_path, ec);  // /proc/self/exe -> the file
+  if (!ec) dirs.push_back(self.parent_path());
+  if (!o.data_dir.empty()) dirs.push_back(fs::path(o.data_dir));
+  std::vector<std::string> looked;
+  for (const fs::path& dir : dirs) {
+    const std::string path = (dir / name).string();
+    if (!fs::exists(path, ec)) {
+      looked.push_back(absl::StrCat(path, " (not there)"));
+      continue;
+    }
+    absl::StatusOr<std::string> bytes = ReadBinary(path);
+    std::string problem = bytes.ok() ? NotAStaticExecutable(*bytes, arch) : "cannot be read";
+    if (problem.empty()) return LocalBuild{path, *std::move(bytes)};
+    looked.push_back(absl::StrCat(path, " (", problem, ")"));
+  }
+  if (looked.empty()) looked.push_back("nowhere (no directory to look in)");
+  return absl::FailedPreconditionError(absl::StrCat(
+      "the remote runs ", kBootstrapOs, " ", arch, " and this moshx is the ", kBootstrapArch,
+      " build; no ", arch, " build found: looked for ", absl::StrJoin(looked, " and "),
+      ". Get one with tools/release in moshx's source tree (it writes dist/", name,
+      ") and put it beside this moshx or in ",
+      o.data_dir.empty() ? "$XDG_DATA_HOME/moshx" : o.data_dir));
+}
 
 absl::StatusOr<BootstrapResult> CheckRemote(const BootstrapOptions& options) {
   return Run(options, /*check_only=*/true, nullptr);
@@ -256,15 +334,16 @@ std::string DescribeResult(const BootstrapOptions& o, const BootstrapResult& r) 
   std::string how = r.probe.hash_tool == "none" ? "build id checked with --version"
                                                 : absl::StrCat("sha256 checked with ", r.probe.hash_tool);
   if (r.action == BootstrapResult::Action::kUnchanged) {
-    return absl::StrCat("moshx: ", o.destination, " already has this build at ", r.server,
-                        " (", how, "); nothing uploaded");
+    return absl::StrCat("moshx: ", o.destination, " already has this build", WhichBuild(r), " at ",
+                        r.server, " (", how, "); nothing uploaded");
   }
   if (r.action == BootstrapResult::Action::kChecked) {
     return absl::StrCat("moshx: ", o.destination, ": ", r.probe.os, " ", r.probe.arch, ", ",
-                        r.server.empty() ? "no copy of this build" : r.server);
+                        r.server.empty() ? "no copy of this build" : r.server, WhichBuild(r));
   }
-  return absl::StrCat("moshx: ", ActionName(r.action), " build ", r.build_id.substr(0, 12), " at ", r.path,
-                      " on ", o.destination, " (", r.bytes_uploaded, " bytes in ",
+  return absl::StrCat("moshx: ", ActionName(r.action), " build ", r.build_id.substr(0, 12),
+                      WhichBuild(r), " at ", r.path, " on ", o.destination, " (",
+                      r.bytes_uploaded, " bytes in ",
                       absl::StrFormat("%.2f", absl::ToDoubleSeconds(r.upload_time)), " s, ",
                       how, ")");
 }
@@ -274,7 +353,8 @@ std::string ResultJson(const BootstrapOptions& o, const BootstrapResult& r) {
       "{\"ok\":true,\"action\":\"", ActionName(r.action), "\",\"host\":", JsonString(o.destination),
       ",\"path\":", JsonString(r.path), ",\"server\":", JsonString(r.server),
       ",\"os\":", JsonString(r.probe.os), ",\"arch\":", JsonString(r.probe.arch),
-      ",\"hash_tool\":", JsonString(r.probe.hash_tool), ",\"sha256\":\"", r.sha256,
+      ",\"hash_tool\":", JsonString(r.probe.hash_tool), ",\"binary\":", JsonString(r.binary),
+      ",\"sha256\":\"", r.sha256,
       "\",\"build_id\":\"", r.build_id, "\",\"bytes\":", r.bytes_uploaded, ",\"seconds\":",
       absl::StrFormat("%.3f", absl::ToDoubleSeconds(r.upload_time)), "}");
 }
@@ -286,6 +366,7 @@ absl::StatusOr<std::string> ServerAfterBootstrap(const ConnectOptions& c) {
   b.destination = c.destination;
   b.ssh = c.ssh;
   b.force = c.bootstrap == BootstrapMode::kAlways;
+  b.data_dir = c.bootstrap_data_dir;
   if (auto_mode) b.check_command = c.server;
   absl::StatusOr<BootstrapResult> r = Bootstrap(b, TerminalProgress(b));
   if (!r.ok()) {

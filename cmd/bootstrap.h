@@ -4,8 +4,9 @@
 // One SSH connection carries the whole conversation (see
 // cmd/bootstrap_script.h for the protocol): the remote reports its OS,
 // architecture, hashing tool and what sits at the destination; this side
-// refuses a platform mismatch, skips the upload when the remote copy is the
-// same build, and otherwise streams /proc/self/exe into a temporary file
+// picks the build for that architecture (FindBuild below: this very binary,
+// or a moshx-linux-ARCH file from tools/release), skips the upload when the
+// remote copy is that build, and otherwise streams it into a temporary file
 // beside the destination, which the remote checks and renames into place.
 //
 // `moshx connect --bootstrap auto|always|never` calls Bootstrap() with
@@ -44,16 +45,32 @@ struct BootstrapResult {
   std::string server;
   uint64_t bytes_uploaded = 0;
   absl::Duration upload_time = absl::ZeroDuration();
-  std::string sha256;        // this binary's SHA-256, lowercase hex
-  std::string build_id;      // this binary's GNU build id, lowercase hex (may be empty)
+  std::string binary;        // the local build for the remote: options.binary_path
+                             // or a moshx-linux-ARCH file (FindBuild)
+  std::string sha256;        // `binary`'s SHA-256, lowercase hex
+  std::string build_id;      // `binary`'s GNU build id, lowercase hex (may be empty)
 };
+
+// The build of moshx for a remote of architecture `arch` (`uname -m`): the
+// file at `options.binary_path` when `arch` is kBootstrapArch, else
+// moshx-linux-ARCH from the directory of `options.binary_path` (symlinks
+// resolved) or from `options.data_dir`, the first that is a static ELF
+// executable for `arch`. FailedPrecondition, saying where it looked and how
+// to get one (tools/release), when there is none; NotFound when
+// `options.binary_path` cannot be read.
+struct LocalBuild {
+  std::string path;
+  std::string bytes;
+};
+absl::StatusOr<LocalBuild> FindBuild(const BootstrapOptions& options, const std::string& arch);
 
 // Called while uploading with the bytes sent so far and the total.
 using BootstrapProgress = std::function<void(uint64_t sent, uint64_t total)>;
 
 // Probes the remote over one SSH connection and changes nothing.
-// FailedPrecondition for a platform mismatch, Unavailable when ssh fails
-// (the message includes ssh's own error output).
+// FailedPrecondition for a platform moshx is not built for, or one whose
+// build is not on this machine (FindBuild), Unavailable when ssh fails (the
+// message includes ssh's own error output).
 absl::StatusOr<BootstrapResult> CheckRemote(const BootstrapOptions& options);
 
 // Probes and, unless the same build is already there (or `force`), uploads
@@ -77,11 +94,13 @@ std::string ResultJson(const BootstrapOptions& options, const BootstrapResult& r
 // than the default "moshx" (the user chose what to run, e.g. mosh-server):
 // `options.server` unchanged, no SSH. kAuto: one probe; the --server command
 // when it is this very build, else the default destination once it holds
-// this build (uploaded if needed). kAlways: upload to the default
-// destination every time and run that. Uploads draw the progress bar on a
-// terminal and print one line to stderr. In kAuto a platform mismatch or an
-// unwritable home only warns (on stderr) and falls back to --server, which
-// may be a native build; other failures, and all in kAlways, are returned.
+// this build (uploaded if needed; for a remote of another architecture, the
+// build for it, FindBuild). kAlways: upload to the default destination every
+// time and run that. Uploads draw the progress bar on a terminal and print
+// one line to stderr. In kAuto a platform without a build at hand or an
+// unwritable home only warns (on stderr, saying where builds were looked for)
+// and falls back to --server, which may be a native build; other failures,
+// and all in kAlways, are returned.
 // The result is shell-quoted, ready for ConnectOptions::server.
 absl::StatusOr<std::string> ServerAfterBootstrap(const ConnectOptions& options);
 

@@ -13,7 +13,7 @@ namespace moshx::cmd {
 namespace {
 
 // One shell statement (or compound opener) per element; joined with spaces.
-// $1 DEST, $2 COMMAND, $3 OS, $4 ARCH. No newlines, backslashes or single
+// $1 DEST, $2 COMMAND, $3 OS, $4 ARCHES. No newlines, backslashes or single
 // quotes anywhere (see the header).
 constexpr const char* kScript[] = {
     "umask 022;",
@@ -35,8 +35,8 @@ constexpr const char* kScript[] = {
     "os=$(uname -s 2>/dev/null); arch=$(uname -m 2>/dev/null);",
     "describe() { if [ -f \"$1\" ]; then",
     "  h=$(hashof \"$1\") || h=; [ -n \"$h\" ] || h=-; i=-;",
-    "  if [ \"$tool\" = none ] && [ \"$os\" = \"$wos\" ] && [ \"$arch\" = \"$warch\" ]; then",
-    "    i=$(idof \"$1\") || i=; [ -n \"$i\" ] || i=-; fi;",
+    "  if [ \"$tool\" = none ] && [ \"$os\" = \"$wos\" ]; then case \" $warch \" in",
+    "    *\" $arch \"*) i=$(idof \"$1\") || i=; [ -n \"$i\" ] || i=-;; esac; fi;",
     "  say \"file $h $i\";",
     "elif [ -e \"$1\" ] || [ -L \"$1\" ]; then say other; else say missing; fi; };",
     "case $dest in \"~/\"*) dest=$HOME/${dest#\"~/\"};; /*) ;; *) dest=$HOME/$dest;; esac;",
@@ -131,9 +131,13 @@ const std::string& BootstrapScript() {
   return *script;
 }
 
+std::string BuildFileName(absl::string_view arch) {
+  return absl::StrCat("moshx-linux-", arch);
+}
+
 std::string BootstrapRemoteCommand(absl::string_view dest, absl::string_view command) {
   return ShellJoin({"sh", "-c", BootstrapScript(), "moshx-bootstrap", std::string(dest),
-                    std::string(command), kBootstrapOs, kBootstrapArch});
+                    std::string(command), kBootstrapOs, absl::StrJoin(kBootstrapArches, " ")});
 }
 
 absl::StatusOr<RemoteProbe> ParseProbe(const std::vector<std::string>& lines) {
@@ -156,12 +160,17 @@ absl::StatusOr<RemoteProbe> ParseProbe(const std::vector<std::string>& lines) {
 }
 
 absl::Status CheckPlatform(const RemoteProbe& probe) {
-  if (probe.os == kBootstrapOs && probe.arch == kBootstrapArch) return absl::OkStatus();
+  if (probe.os == kBootstrapOs &&
+      std::find(std::begin(kBootstrapArches), std::end(kBootstrapArches), probe.arch) !=
+          std::end(kBootstrapArches)) {
+    return absl::OkStatus();
+  }
   std::string remote = absl::StrCat(probe.os.empty() ? "an unknown OS" : probe.os, " ",
                                     probe.arch.empty() ? "(unknown architecture)" : probe.arch);
-  return absl::FailedPreconditionError(
-      absl::StrCat("the remote runs ", remote, ", but this moshx is a static ", kBootstrapArch,
-                   " ", kBootstrapOs, " binary; build moshx for that platform and copy it there"));
+  return absl::FailedPreconditionError(absl::StrCat(
+      "the remote runs ", remote, ", but moshx is built for ", kBootstrapOs, " ",
+      absl::StrJoin(kBootstrapArches, " and "), " only (static binaries); build moshx for that "
+      "platform and copy it there"));
 }
 
 bool IsSameBuild(const RemoteFile& file, absl::string_view sha256, absl::string_view build_id) {

@@ -2,7 +2,8 @@
 // and pure functions that read what it prints and decide what to do.
 //
 // Protocol over the one SSH connection (the script is the remote command,
-// `sh -c SCRIPT moshx-bootstrap DEST COMMAND OS ARCH`; nothing but a POSIX sh,
+// `sh -c SCRIPT moshx-bootstrap DEST COMMAND OS ARCHES`, ARCHES being the
+// architectures moshx is built for, space-separated; nothing but a POSIX sh,
 // uname, mkdir, cat, wc, chmod, mv and rm is assumed on the remote):
 //
 //   remote -> local   "moshx-bootstrap 1"        greeting, protocol version
@@ -20,8 +21,12 @@
 //
 // HASH is the remote tool's SHA-256 in lowercase hex ("-" when there is no
 // tool); ID is the 12-hex-digit build id printed by `FILE --version` ("-" when
-// it was not asked for: only without a hashing tool, and only when the
-// platform matches, is the remote file ever run).
+// it was not asked for: only without a hashing tool, and only on a platform
+// moshx is built for, is the remote file ever run).
+//
+// The local side chooses what to upload once it knows the remote's
+// architecture (cmd/bootstrap.h): this binary, or the build for that
+// architecture found on this machine.
 //
 // Safety: the upload goes to DIR/.moshx-bootstrap.PID beside DEST, is checked
 // (size, then hash or build id) and only then chmod 755 and renamed over DEST
@@ -43,16 +48,29 @@
 
 namespace moshx::cmd {
 
-// The platform this binary runs on (and so the only one it can be copied to),
-// as `uname -s` / `uname -m` print it.
+// The platform this binary runs on, as `uname -s` / `uname -m` print it.
 inline constexpr char kBootstrapOs[] = "Linux";
+#if defined(__x86_64__)
 inline constexpr char kBootstrapArch[] = "x86_64";
+#elif defined(__aarch64__)
+inline constexpr char kBootstrapArch[] = "aarch64";
+#else
+#error "moshx is built for x86_64 and aarch64 Linux only (see kBootstrapArches)"
+#endif
+
+// Every architecture moshx is built for (tools/release makes one static
+// binary per architecture), as `uname -m` prints it.
+inline constexpr const char* kBootstrapArches[] = {"x86_64", "aarch64"};
+
+// The file name of the build for `arch` (`uname -m`): "moshx-linux-aarch64",
+// as tools/release names it.
+std::string BuildFileName(absl::string_view arch);
 
 // The script text (one line, no backslashes).
 const std::string& BootstrapScript();
 
 // The remote command line for ssh: `sh -c SCRIPT moshx-bootstrap DEST COMMAND
-// OS ARCH`, each word shell-quoted. `dest` may start with "~/" (the remote
+// OS ARCHES`, each word shell-quoted. `dest` may start with "~/" (the remote
 // $HOME) or be relative to $HOME; `command` is looked up on the remote PATH
 // with `command -v` and may be empty (no lookup).
 std::string BootstrapRemoteCommand(absl::string_view dest, absl::string_view command);
@@ -84,8 +102,9 @@ struct RemoteProbe {
 // missing; Unimplemented for another protocol version.
 absl::StatusOr<RemoteProbe> ParseProbe(const std::vector<std::string>& lines);
 
-// OK when the remote is kBootstrapOs/kBootstrapArch; FailedPrecondition with a
-// message naming both platforms otherwise.
+// OK when the remote is kBootstrapOs on one of kBootstrapArches (whether a
+// build for it is at hand is the caller's question); FailedPrecondition with
+// a message naming the remote's platform and moshx's otherwise.
 absl::Status CheckPlatform(const RemoteProbe& probe);
 
 // Whether `file` is this build: same SHA-256 when the remote had a hashing

@@ -29,7 +29,12 @@ TEST(BootstrapScriptTest, IsOneLineWithoutBackslashesOrSingleQuotes) {
 TEST(BootstrapScriptTest, RemoteCommandQuotesEveryWord) {
   std::string c = BootstrapRemoteCommand("~/my bin/moshx", "moshx");
   EXPECT_THAT(c, testing::StartsWith("'sh' '-c' '"));
-  EXPECT_THAT(c, HasSubstr("'moshx-bootstrap' '~/my bin/moshx' 'moshx' 'Linux' 'x86_64'"));
+  EXPECT_THAT(c, HasSubstr("'moshx-bootstrap' '~/my bin/moshx' 'moshx' 'Linux' 'x86_64 aarch64'"));
+}
+
+TEST(BootstrapScriptTest, BuildFilesAreNamedAfterUnameM) {
+  EXPECT_EQ(BuildFileName("aarch64"), "moshx-linux-aarch64");
+  EXPECT_EQ(BuildFileName(kBootstrapArch), std::string("moshx-linux-") + kBootstrapArch);
 }
 
 // The script is valid sh: dash and bash parse it (-n) without complaint.
@@ -95,16 +100,23 @@ TEST(BootstrapScriptTest, IgnoresMalformedHashesAndUnknownKeys) {
   EXPECT_EQ(p->dest.build_id, "");
 }
 
+TEST(BootstrapScriptTest, EveryArchitectureMoshxIsBuiltForIsAccepted) {
+  RemoteProbe p;
+  p.os = "Linux";
+  for (const char* arch : {"x86_64", "aarch64"}) {
+    p.arch = arch;
+    EXPECT_TRUE(CheckPlatform(p).ok()) << arch;
+  }
+}
+
 TEST(BootstrapScriptTest, PlatformMismatchNamesBothPlatforms) {
   RemoteProbe p;
   p.os = "Linux";
-  p.arch = "x86_64";
-  EXPECT_TRUE(CheckPlatform(p).ok());
-  p.arch = "aarch64";
+  p.arch = "armv7l";
   absl::Status s = CheckPlatform(p);
   EXPECT_EQ(s.code(), absl::StatusCode::kFailedPrecondition);
-  EXPECT_THAT(s.message(), HasSubstr("Linux aarch64"));
-  EXPECT_THAT(s.message(), HasSubstr("static x86_64 Linux binary"));
+  EXPECT_THAT(s.message(), HasSubstr("Linux armv7l"));
+  EXPECT_THAT(s.message(), HasSubstr("built for Linux x86_64 and aarch64 only"));
   p.os = "Darwin";
   p.arch = "x86_64";
   EXPECT_THAT(CheckPlatform(p).message(), HasSubstr("Darwin x86_64"));

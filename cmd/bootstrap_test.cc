@@ -156,12 +156,103 @@ TEST_F(BootstrapTest, UsesShasumOrOpensslWhenThatIsAllThereIs) {
   }
 }
 
-TEST_F(BootstrapTest, RefusesAForeignArchitectureAndWritesNothing) {
-  UseMinimalPath("aarch64");
+TEST_F(BootstrapTest, RefusesAnArchitectureMoshxIsNotBuiltForAndWritesNothing) {
+  UseMinimalPath("armv7l");
   auto r = Bootstrap(options_);
   EXPECT_EQ(r.status().code(), absl::StatusCode::kFailedPrecondition);
-  EXPECT_THAT(r.status().message(), HasSubstr("Linux aarch64"));
-  EXPECT_THAT(r.status().message(), HasSubstr("x86_64 Linux"));
+  EXPECT_THAT(r.status().message(), HasSubstr("Linux armv7l"));
+  EXPECT_THAT(r.status().message(), HasSubstr("built for Linux x86_64 and aarch64 only"));
+  EXPECT_FALSE(fs::exists(home_ / ".local"));
+}
+
+// This test runs the x86-64 build; the remote's fake uname says aarch64.
+class OtherArchitectureTest : public BootstrapTest {
+ protected:
+  void SetUp() override {
+    BootstrapTest::SetUp();
+    ASSERT_STREQ(kBootstrapArch, "x86_64");
+    UseMinimalPath("aarch64", "sha256sum");
+    // This moshx runs from dist/ (through a symlink, as from ~/bin); builds
+    // for other architectures sit beside it or in the data directory.
+    fs::create_directories(root_ / "dist");
+    fs::create_directories(root_ / "bin");
+    fs::copy_file(options_.binary_path, root_ / "dist/moshx");
+    fs::create_symlink(root_ / "dist/moshx", root_ / "bin/moshx");
+    options_.binary_path = (root_ / "bin/moshx").string();
+    options_.data_dir = (root_ / "data/moshx").string();
+    aarch64_ = Slurp(fs::absolute("moshx_aarch64"));
+    ASSERT_GT(aarch64_.size(), 1000u);
+  }
+
+  std::string aarch64_;
+};
+
+TEST_F(OtherArchitectureTest, WithoutItsBuildSaysWhereItLookedAndWritesNothing) {
+  auto r = Bootstrap(options_);
+  EXPECT_EQ(r.status().code(), absl::StatusCode::kFailedPrecondition);
+  const std::string beside = (root_ / "dist/moshx-linux-aarch64").string();
+  const std::string data = (root_ / "data/moshx/moshx-linux-aarch64").string();
+  const std::string message(r.status().message());
+  EXPECT_THAT(message,
+              HasSubstr("the remote runs Linux aarch64 and this moshx is the x86_64 build"));
+  EXPECT_THAT(message, HasSubstr(beside + " (not there) and " + data + " (not there)"));
+  EXPECT_THAT(message, HasSubstr("tools/release"));
+  EXPECT_FALSE(fs::exists(home_ / ".local"));
+
+  // A file of another architecture under that name is not uploaded either.
+  WriteFile(beside, binary_);
+  r = Bootstrap(options_);
+  EXPECT_EQ(r.status().code(), absl::StatusCode::kFailedPrecondition);
+  EXPECT_THAT(r.status().message(), HasSubstr(beside + " (not an aarch64 executable)"));
+  WriteFile(beside, "#!/bin/sh\necho moshx\n");
+  r = Bootstrap(options_);
+  EXPECT_THAT(r.status().message(), HasSubstr(beside + " (not an ELF file)"));
+  EXPECT_FALSE(fs::exists(home_ / ".local"));
+}
+
+TEST_F(OtherArchitectureTest, UploadsTheBuildFoundBesideThisBinary) {
+  WriteFile(root_ / "dist/moshx-linux-aarch64", aarch64_);
+  fs::create_directories(root_ / "data/moshx");  // found second: not used
+  WriteFile(root_ / "data/moshx/moshx-linux-aarch64", "not this one");
+  auto r = Bootstrap(options_);
+  ASSERT_TRUE(r.ok()) << r.status();
+  EXPECT_EQ(r->action, Action::kInstalled);
+  EXPECT_EQ(r->probe.arch, "aarch64");
+  EXPECT_EQ(r->binary, (root_ / "dist/moshx-linux-aarch64").string());
+  EXPECT_EQ(r->bytes_uploaded, aarch64_.size());
+  EXPECT_EQ(Slurp(Dest()), aarch64_);
+  EXPECT_EQ(r->probe.hash_tool, "sha256sum");  // so the remote checked the hash
+  EXPECT_THAT(DescribeResult(options_, *r),
+              HasSubstr("(the aarch64 build, " + r->binary + ") at " + Dest().string()));
+  EXPECT_THAT(ResultJson(options_, *r), HasSubstr("\"binary\":\"" + r->binary + "\""));
+  ExpectNoLeftovers();
+
+  r = Bootstrap(options_);
+  ASSERT_TRUE(r.ok()) << r.status();
+  EXPECT_EQ(r->action, Action::kUnchanged);
+  EXPECT_EQ(r->bytes_uploaded, 0u);
+}
+
+TEST_F(OtherArchitectureTest, UploadsTheBuildFromTheDataDirectory) {
+  fs::create_directories(root_ / "data/moshx");
+  WriteFile(root_ / "data/moshx/moshx-linux-aarch64", aarch64_);
+  auto r = Bootstrap(options_);
+  ASSERT_TRUE(r.ok()) << r.status();
+  EXPECT_EQ(r->action, Action::kInstalled);
+  EXPECT_EQ(r->binary, (root_ / "data/moshx/moshx-linux-aarch64").string());
+  EXPECT_EQ(Slurp(Dest()), aarch64_);
+}
+
+TEST_F(OtherArchitectureTest, ConnectAutoWarnsAndFallsBackWithoutItsBuild) {
+  ConnectOptions c;
+  c.destination = options_.destination;
+  c.ssh = options_.ssh;
+  c.bootstrap_data_dir = options_.data_dir;
+  // ServerAfterBootstrap uploads /proc/self/exe: this test binary's own
+  // directory has no moshx-linux-aarch64, so the remote gets nothing.
+  auto server = ServerAfterBootstrap(c);
+  ASSERT_TRUE(server.ok()) << server.status();
+  EXPECT_EQ(*server, "moshx");
   EXPECT_FALSE(fs::exists(home_ / ".local"));
 }
 

@@ -63,7 +63,9 @@ struct App {
 // `moshx bootstrap` (bootstrap helper).
 CLI::App* AddBootstrap(CLI::App& app, RawFlags* f) {
   CLI::App* b = app.add_subcommand(
-      "bootstrap", "Copy this moshx to [user@]host over SSH (no root needed), unless it is there");
+      "bootstrap",
+      "Copy moshx (this binary, or the build for the remote's architecture) to [user@]host "
+      "over SSH (no root needed), unless it is there");
   b->add_option("destination", f->bootstrap.destination, "[user@]host, as given to ssh")
       ->required();
   b->add_option("--ssh", f->bootstrap.ssh, "SSH command to use (e.g. \"ssh -p 2222\")")
@@ -214,6 +216,18 @@ absl::StatusOr<PredictMode> ParsePredictMode(const std::string& flag,
       "unknown prediction mode '", predict, "' (MOSH_PREDICTION_DISPLAY in environment)"));
 }
 
+// $XDG_DATA_HOME/moshx, else $HOME/.local/share/moshx (the XDG base directory
+// rules: a relative XDG_DATA_HOME is ignored); empty without either.
+std::string BootstrapDataDir(const std::map<std::string, std::string>& env) {
+  auto xdg = env.find("XDG_DATA_HOME");
+  if (xdg != env.end() && absl::StartsWith(xdg->second, "/")) return xdg->second + "/moshx";
+  auto home = env.find("HOME");
+  if (home != env.end() && absl::StartsWith(home->second, "/")) {
+    return home->second + "/.local/share/moshx";
+  }
+  return "";
+}
+
 ParsedCommandLine FinishServe(const RawFlags& f, const std::map<std::string, std::string>& env) {
   ParsedCommandLine r;
   r.action = ParsedCommandLine::Action::kRun;
@@ -276,14 +290,17 @@ ParsedCommandLine FinishConnect(const RawFlags& f,
   o.bootstrap = f.bootstrap_mode == "always"  ? BootstrapMode::kAlways
                 : f.bootstrap_mode == "never" ? BootstrapMode::kNever
                                               : BootstrapMode::kAuto;
+  o.bootstrap_data_dir = BootstrapDataDir(env);
   return r;
 }
 
-ParsedCommandLine FinishBootstrap(const RawFlags& f) {
+ParsedCommandLine FinishBootstrap(const RawFlags& f,
+                                  const std::map<std::string, std::string>& env) {
   ParsedCommandLine r;
   r.action = ParsedCommandLine::Action::kRun;
   r.command = Command::kBootstrap;
   r.bootstrap = f.bootstrap;
+  r.bootstrap.data_dir = BootstrapDataDir(env);
   const std::string& dest = r.bootstrap.dest_path;
   if (dest.empty() || dest.back() == '/' || dest == "~" ||
       dest.find('\n') != std::string::npos) {
@@ -351,7 +368,7 @@ ParsedCommandLine ParseCommandLine(const std::vector<std::string>& args,
   if (a.serve->parsed()) return FinishServe(flags, env);
   if (a.connect->parsed()) return FinishConnect(flags, env);
   if (a.client->parsed()) return FinishClient(flags, env);
-  if (a.bootstrap->parsed()) return FinishBootstrap(flags);
+  if (a.bootstrap->parsed()) return FinishBootstrap(flags, env);
   return UsageError("no command given");
 }
 

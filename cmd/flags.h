@@ -68,6 +68,8 @@ struct ConnectOptions {
   int verbose = 0;
   std::vector<std::string> command;   // run instead of the login shell
   BootstrapMode bootstrap = BootstrapMode::kAuto;  // --bootstrap (bootstrap helper)
+  // BootstrapOptions::data_dir for --bootstrap.
+  std::string bootstrap_data_dir;
 };
 
 // `moshx bootstrap [user@]host`: copy this binary to the remote (cmd/bootstrap.h).
@@ -83,6 +85,11 @@ struct BootstrapOptions {
   std::string check_command;
   // The binary to copy and compare; tests point it at a built moshx.
   std::string binary_path = "/proc/self/exe";
+  // Where the build for a remote of another architecture (a file named
+  // moshx-linux-ARCH, as tools/release writes it) is looked for when it is not
+  // in the directory of `binary_path` (symlinks resolved):
+  // $XDG_DATA_HOME/moshx, by default ~/.local/share/moshx. Empty: nowhere else.
+  std::string data_dir;
 };
 
 // `moshx client`: attach to a running server given its address; the key

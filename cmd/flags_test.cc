@@ -278,6 +278,21 @@ TEST(BootstrapFlagsTest, ParsesEveryOption) {
   EXPECT_TRUE(r.bootstrap.json);
 }
 
+TEST(BootstrapFlagsTest, OtherArchitecturesBuildsAreLookedForInTheXdgDataDirectory) {
+  const std::vector<std::string> bootstrap = {"moshx", "bootstrap", "host"};
+  const std::vector<std::string> connect = {"moshx", "connect", "host"};
+  std::map<std::string, std::string> env = {{"HOME", "/home/me"}};
+  EXPECT_EQ(ParseCommandLine(bootstrap, env).bootstrap.data_dir, "/home/me/.local/share/moshx");
+  EXPECT_EQ(ParseCommandLine(connect, env).connect.bootstrap_data_dir,
+            "/home/me/.local/share/moshx");
+  env["XDG_DATA_HOME"] = "/data";
+  EXPECT_EQ(ParseCommandLine(bootstrap, env).bootstrap.data_dir, "/data/moshx");
+  EXPECT_EQ(ParseCommandLine(connect, env).connect.bootstrap_data_dir, "/data/moshx");
+  env["XDG_DATA_HOME"] = "relative";  // invalid by the XDG rules: ignored
+  EXPECT_EQ(ParseCommandLine(bootstrap, env).bootstrap.data_dir, "/home/me/.local/share/moshx");
+  EXPECT_EQ(ParseCommandLine(bootstrap, {}).bootstrap.data_dir, "");
+}
+
 TEST(BootstrapFlagsTest, NeedsADestinationAndAFileToWrite) {
   for (std::vector<std::string> args :
        {std::vector<std::string>{"moshx", "bootstrap"},

@@ -4,7 +4,10 @@
 # time, draws a progress bar on a terminal, survives a killed upload, reports
 # a read-only home clearly, and `moshx connect` (--bootstrap auto, the
 # default) works on a clean account in one command and runs the uploaded
-# copy. Needs root (sshd fixture, mount).
+# copy. Then the account's uname -m says aarch64: the aarch64 build
+# (//:moshx_aarch64) is uploaded from beside the binary or from
+# $XDG_DATA_HOME/moshx, verified by checksum on the remote, and without one
+# the error says where it looked. Needs root (sshd fixture, mount, usermod).
 source tools/testing/e2e_lib.sh
 source tools/testing/sshd_fixture.sh
 e2e_init
@@ -14,9 +17,11 @@ MOSHX=$PWD/cmd/moshx
 [ -x "$MOSHX" ] || fail "no moshx binary at $MOSHX"
 SIZE=$(stat -L -c %s "$MOSHX")
 BOOT_MOUNT=
+BOOT_SHELL_CHANGED=
 
 boot_cleanup() {
   [ -n "$BOOT_MOUNT" ] && umount "$BOOT_MOUNT" 2>/dev/null
+  [ -n "$BOOT_SHELL_CHANGED" ] && usermod -s /bin/bash moshx-boot 2>/dev/null
   if [ -n "${E2E_SSH_HOME:-}" ]; then  # leave the account as clean as we found it
     chmod 755 "$E2E_SSH_HOME" 2>/dev/null
     rm -rf "$E2E_SSH_HOME/.local"
@@ -185,5 +190,66 @@ connect_and_check auto2 --bootstrap auto
 [ "$(stat -c '%i %Y' "$DEST")" = "$before" ] || fail "the second connect uploaded again"
 connect_and_check always --bootstrap always
 [ "$(stat -c '%i' "$DEST")" != "${before% *}" ] || fail "--bootstrap always did not upload"
+
+# 7. A remote whose uname -m says aarch64: the account's login shell puts a
+# uname wrapper first on its PATH.
+ARM=$PWD/moshx_aarch64
+[ -f "$ARM" ] || fail "no aarch64 build at $ARM"
+ARM_SHA256=$(sha256sum <"$ARM" | cut -d' ' -f1)
+world=$(sshd_world_dir)
+mkdir -p "$world/bin"
+printf '%s\n' '#!/bin/sh' '# uname, but the machine is aarch64.' \
+  'case "$1" in -m) echo aarch64 ;; *) exec /bin/uname "$@" ;; esac' >"$world/bin/uname"
+printf '%s\n' '#!/bin/sh' '# Login shell of the "aarch64" account: bash, the fake uname first on PATH.' \
+  "PATH=$world/bin:/usr/local/bin:/usr/bin:/bin" 'export PATH' 'exec /bin/bash "$@"' \
+  >"$world/aarch64-shell"
+chmod 755 "$world/bin/uname" "$world/aarch64-shell"
+BOOT_SHELL_CHANGED=1
+usermod -s "$world/aarch64-shell" moshx-boot || fail "cannot change the test account's shell"
+[ "$($E2E_SSH "$E2E_SSH_DEST" uname -m)" = aarch64 ] || fail "the account's uname -m is not aarch64"
+
+# This moshx runs from a directory of its own, as after tools/release.
+reset_home
+mkdir -p "$E2E_DIR/dist" "$E2E_DIR/alone" "$E2E_DIR/data/moshx"
+cp "$MOSHX" "$E2E_DIR/dist/moshx"
+cp "$ARM" "$E2E_DIR/dist/moshx-linux-aarch64"
+cp "$MOSHX" "$E2E_DIR/alone/moshx"
+arm_bootstrap() {  # DIR XDG_DATA_HOME ARGS...: bootstrap with DIR/moshx
+  local dir=$1 data=$2
+  shift 2
+  XDG_DATA_HOME=$data "$dir/moshx" bootstrap --ssh "$E2E_SSH" "$@" "$E2E_SSH_DEST"
+}
+remote_sha256() { $E2E_SSH "$E2E_SSH_DEST" sha256sum .local/bin/moshx | cut -d' ' -f1; }
+
+# Without an aarch64 build: where it looked and how to get one; nothing written.
+out=$(arm_bootstrap "$E2E_DIR/alone" "$E2E_DIR/data" 2>&1) &&
+  fail "bootstrap without an aarch64 build succeeded: $out"
+echo "no aarch64 build: $out"
+looked="looked for $E2E_DIR/alone/moshx-linux-aarch64 (not there) and"
+looked="$looked $E2E_DIR/data/moshx/moshx-linux-aarch64 (not there)"
+echo "$out" | grep -qF "$looked" || fail "unclear error: $out"
+echo "$out" | grep -q "tools/release" || fail "no hint how to get a build: $out"
+[ ! -e "$RHOME/.local" ] || fail "something was written without an aarch64 build"
+
+# Beside the binary: uploaded, then found the second time.
+out=$(arm_bootstrap "$E2E_DIR/dist" "$E2E_DIR/data" --json) || fail "aarch64 bootstrap failed: $out"
+echo "aarch64 build beside the binary: $out"
+[ "$(echo "$out" | json_field action)" = installed ] || fail "not installed: $out"
+[ "$(echo "$out" | json_field arch)" = aarch64 ] || fail "arch: $out"
+[ "$(echo "$out" | json_field binary)" = "$E2E_DIR/dist/moshx-linux-aarch64" ] || fail "binary: $out"
+[ "$(echo "$out" | json_field sha256)" = "$ARM_SHA256" ] || fail "sha256: $out"
+[ "$(remote_sha256)" = "$ARM_SHA256" ] || fail "the remote's sha256 of $DEST is not the aarch64 build's"
+[ "$(stat -c '%a %U' "$DEST")" = "755 moshx-boot" ] || fail "mode/owner: $(stat -c '%a %U' "$DEST")"
+out=$(arm_bootstrap "$E2E_DIR/dist" "$E2E_DIR/data" --json) || fail "second aarch64 bootstrap: $out"
+[ "$(echo "$out" | json_field action)" = unchanged ] || fail "second aarch64 run: $out"
+
+# In $XDG_DATA_HOME/moshx.
+reset_home
+cp "$ARM" "$E2E_DIR/data/moshx/moshx-linux-aarch64"
+out=$(arm_bootstrap "$E2E_DIR/alone" "$E2E_DIR/data") || fail "aarch64 bootstrap from the data dir: $out"
+echo "aarch64 build from XDG_DATA_HOME: $out"
+echo "$out" | grep -qF "(the aarch64 build, $E2E_DIR/data/moshx/moshx-linux-aarch64) at $DEST" ||
+  fail "summary: $out"
+[ "$(remote_sha256)" = "$ARM_SHA256" ] || fail "the remote's sha256 of $DEST is not the aarch64 build's"
 
 echo PASS
