@@ -47,7 +47,12 @@
 #                                 on a real network change
 #   netns_cleanup                 (also the EXIT trap) kill every process in
 #                                 our namespaces, stop the relay, delete the
-#                                 namespaces; never touches anything else
+#                                 namespaces; never touches anything else.
+#                                 After a failure it prints the relay's links
+#                                 and non-zero counters to stderr first.
+#
+# Outside Bazel (a benchmark script), set NETNS_RELAY_BIN and NETNS_PROBE_BIN
+# to the built tools/netem binaries before netns_init.
 #
 # Namespaces are named mxnet-<shell PID>-<ROLE>; their addresses (10.77.0.0/16
 # on the relay, 10.78.0.0/16 on veth cables) exist only inside them. The host
@@ -84,7 +89,7 @@ netns_init() {
   declare -gA NETNS_NAME=() NETNS_ADDR=() NETNS_PREFIX=() NETNS_PEER_ADDR=()
   declare -gA NETNS_SSHD_PID=() NETNS_SSHD_ADDR=()
   netns_sweep_stale
-  trap 'netns_cleanup; e2e_cleanup' EXIT
+  trap 'netns_cleanup; e2e_cleanup' EXIT  # netns_cleanup reads the exit status
   trap 'exit 143' TERM
   trap 'exit 130' INT
   trap 'exit 129' HUP
@@ -408,9 +413,20 @@ netns_roam() {
 }
 
 netns_cleanup() {
+  local status=$?
   [ "${NETNS_CLEANED:-1}" = 0 ] || return 0
   NETNS_CLEANED=1
   local role ns i
+  # A failing test: show the links and what they did, for the log.
+  if [ "$status" != 0 ] && [ -n "$NETNS_RELAY_PID" ] &&
+      kill -0 "$NETNS_RELAY_PID" 2>/dev/null; then
+    {
+      echo "--- relay links ---"
+      timeout 5 "$NETNS_RELAY_BIN" ctl "$NETNS_RELAY_SOCK" show
+      echo "--- relay counters (non-zero) ---"
+      timeout 5 "$NETNS_RELAY_BIN" ctl "$NETNS_RELAY_SOCK" stats | grep -v '=0$'
+    } >&2 2>/dev/null
+  fi
   for role in "${NETNS_ROLES[@]}"; do
     netns__kill_inside "${NETNS_NAME[$role]}"
   done

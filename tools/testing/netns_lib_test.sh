@@ -73,6 +73,8 @@ for mode in pass fail term kill; do
   run_child "$mode"
 done
 grep -q 'simulated failure' "$E2E_DIR/child-fail.log" || fail "fail mode did not fail"
+grep -q '^a.up delay=5ms' "$E2E_DIR/child-fail.log" || fail "no relay links after the failure"
+grep -q 'relay links' "$E2E_DIR/child-pass.log" && fail "relay links printed after a pass"
 
 # --- 2. sshd through the relay (50 ms RTT), and through a ProxyJump host ---
 netns_create client server jump inner
