@@ -49,8 +49,13 @@ absl::Duration RttEstimator::SendInterval() const {
 void TimestampEcho::OnReceived(MonoTime now, uint16_t timestamp,
                                bool congestion_experienced) {
   if (timestamp == kNoTimestamp) return;
-  saved_ = timestamp;
-  saved_at_ = congestion_experienced ? now - kCongestionPenalty : now;
+  // A congestion mark makes the saved value older (smaller), so the reply is
+  // smaller and the peer's RTT sample 500 ms larger. (Moving the arrival time
+  // into the past instead would shrink the sample: it would go negative,
+  // wrap past kMaxSample and be discarded, leaving the peer's SRTT as it was.)
+  const int64_t penalty_ms = absl::ToInt64Milliseconds(kCongestionPenalty);
+  saved_ = static_cast<uint16_t>(congestion_experienced ? timestamp - penalty_ms : timestamp);
+  saved_at_ = now;
 }
 
 uint16_t TimestampEcho::TakeReply(MonoTime now) {

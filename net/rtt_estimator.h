@@ -72,8 +72,9 @@ class TimestampEcho {
  public:
   // Older timestamps would make the peer's RTT sample meaningless.
   static constexpr absl::Duration kMaxHold = absl::Milliseconds(1000);
-  // ECN congestion-experienced marks make the echo 500 ms "older", so the
-  // peer's SRTT and frame interval grow (spec §7.6).
+  // ECN congestion-experienced marks make the echoed timestamp 500 ms older,
+  // so the peer measures a 500 ms longer round trip and its SRTT and frame
+  // interval grow (spec §7.6).
   static constexpr absl::Duration kCongestionPenalty = absl::Milliseconds(500);
 
   // Records a timestamp from an in-order datagram. kNoTimestamp is ignored.

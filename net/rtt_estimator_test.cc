@@ -84,10 +84,29 @@ TEST(TimestampEchoTest, DoesNotEchoAfterOneSecond) {
   EXPECT_EQ(echo.TakeReply(AtMs(3999)), 7 + 999);
 }
 
-TEST(TimestampEchoTest, CongestionAddsFiveHundredMilliseconds) {
+TEST(TimestampEchoTest, CongestionMakesTheEchoFiveHundredMillisecondsOlder) {
   TimestampEcho echo;
   echo.OnReceived(AtMs(1000), 100, true);
-  EXPECT_EQ(echo.TakeReply(AtMs(1010)), 100 + 510);
+  EXPECT_EQ(echo.TakeReply(AtMs(1010)), static_cast<uint16_t>(100 - 500 + 10));
+}
+
+TEST(TimestampEchoTest, CongestionMarkLengthensThePeersSampleOnAMeasuredPath) {
+  // A 100 ms path (110 ms minus the 10 ms the receiver held the timestamp).
+  RttEstimator sender;
+  TimestampEcho receiver;
+  for (int t = 0; t < 10000; t += 1000) {
+    receiver.OnReceived(AtMs(t + 50), Timestamp16(AtMs(t)), false);
+    ASSERT_TRUE(sender.AddReply(AtMs(t + 110), receiver.TakeReply(AtMs(t + 60))));
+  }
+  EXPECT_NEAR(sender.srtt_ms(), 100, 1);
+  // The same path with every datagram marked: each sample is 500 ms longer,
+  // so SRTT climbs towards 600 ms (the frame interval to its maximum).
+  for (int t = 10000; t < 40000; t += 1000) {
+    receiver.OnReceived(AtMs(t + 50), Timestamp16(AtMs(t)), true);
+    ASSERT_TRUE(sender.AddReply(AtMs(t + 110), receiver.TakeReply(AtMs(t + 60))));
+  }
+  EXPECT_GT(sender.srtt_ms(), 580);
+  EXPECT_EQ(sender.SendInterval(), RttEstimator::kSendIntervalMax);
 }
 
 TEST(TimestampEchoTest, NoTimestampIsNotSaved) {
