@@ -12,8 +12,6 @@
 #include <csignal>
 #include <cstdio>
 #include <cstdlib>
-#include <fstream>
-#include <iterator>
 #include <map>
 #include <memory>
 #include <random>
@@ -52,6 +50,19 @@ int64_t NowMs() {
   return absl::ToUnixMillis(absl::Now());
 }
 
+// The contents of a small /proc file, or "" if it cannot be read: the process
+// may exit between readdir() and the read (ESRCH). Plain read(2), because an
+// ifstream throws std::ios_base::failure when read() fails mid-stream.
+std::string ReadProcFile(const std::string& path) {
+  int fd = open(path.c_str(), O_RDONLY | O_CLOEXEC);
+  if (fd < 0) return "";
+  std::string out;
+  char buffer[512];
+  for (ssize_t n; (n = read(fd, buffer, sizeof(buffer))) > 0;) out.append(buffer, n);
+  close(fd);
+  return out;
+}
+
 // True when the pty's foreground process group has a process and every one
 // of them sleeps waiting for input (a tty read, poll or select), read from
 // /proc: the program has finished answering. A quiet pty alone does not
@@ -66,8 +77,7 @@ bool ForegroundWaitsForInput(int master_fd) {
   bool waiting = true;
   for (dirent* e; waiting && (e = readdir(proc)) != nullptr;) {
     if (e->d_name[0] < '1' || e->d_name[0] > '9') continue;  // not a process
-    std::ifstream stat_file(absl::StrCat("/proc/", e->d_name, "/stat"));
-    std::string stat((std::istreambuf_iterator<char>(stat_file)), std::istreambuf_iterator<char>());
+    const std::string stat = ReadProcFile(absl::StrCat("/proc/", e->d_name, "/stat"));
     size_t paren = stat.rfind(')');
     if (paren == std::string::npos) continue;
     std::istringstream fields(stat.substr(paren + 1));
@@ -75,9 +85,7 @@ bool ForegroundWaitsForInput(int master_fd) {
     long parent = 0, process_group = 0;
     if (!(fields >> state >> parent >> process_group) || process_group != group) continue;
     ++members;
-    std::ifstream wchan_file(absl::StrCat("/proc/", e->d_name, "/wchan"));
-    std::string wchan;
-    wchan_file >> wchan;
+    const std::string wchan = ReadProcFile(absl::StrCat("/proc/", e->d_name, "/wchan"));
     waiting = state == 'S' && (absl::StrContains(wchan, "wait_woken") ||
                                absl::StrContains(wchan, "n_tty_read") ||
                                absl::StrContains(wchan, "poll") ||
