@@ -153,6 +153,19 @@ absl::Status SimulatedNetwork::Send(SimSocket* from, const Address& to,
     ++link.stats.lost;
     return absl::OkStatus();
   }
+  absl::Duration queued = absl::ZeroDuration();
+  if (p.rate_bits_per_second > 0) {
+    MonoTime start = std::max(now_, link.busy_until);
+    double wire_bytes = static_cast<double>(payload.size() + p.header_bytes);
+    double backlog_bytes =
+        absl::ToDoubleSeconds(start - now_) * p.rate_bits_per_second / 8;
+    if (p.queue_bytes > 0 && backlog_bytes + wire_bytes > static_cast<double>(p.queue_bytes)) {
+      ++link.stats.queue_drops;
+      return absl::OkStatus();
+    }
+    link.busy_until = start + absl::Seconds(wire_bytes * 8 / p.rate_bits_per_second);
+    queued = link.busy_until - now_;
+  }
   std::uniform_real_distribution<double> u(0, 1);
   int copies = 1;
   if (p.duplicate > 0 && u(rng_) < p.duplicate) {
@@ -160,7 +173,7 @@ absl::Status SimulatedNetwork::Send(SimSocket* from, const Address& to,
     ++link.stats.duplicated;
   }
   for (int i = 0; i < copies; ++i) {
-    absl::Duration delay = p.delay;
+    absl::Duration delay = queued + p.delay;
     if (p.jitter > absl::ZeroDuration()) {
       std::uniform_int_distribution<int64_t> j(0, absl::ToInt64Microseconds(p.jitter));
       delay += absl::Microseconds(j(rng_));

@@ -16,7 +16,8 @@
 // MTU (drop silently, or fail SendTo with DatagramTooLargeError), loss
 // (i.i.d. with probability `loss`, or bursty with a Gilbert-Elliott two-state
 // chain), duplication, a base delay plus uniform jitter in [0, jitter], and
-// reordering (with probability `reorder`, an extra `reorder_delay`). Jitter
+// reordering (with probability `reorder`, an extra `reorder_delay`), and an
+// optional bottleneck (a rate and a bounded drop-tail queue). Jitter
 // also reorders; with probability `congestion_mark` a copy arrives with ECN
 // "congestion experienced" set. Datagrams are routed by destination address at delivery
 // time, so a host that moved (Rebind) no longer receives traffic sent to its
@@ -73,6 +74,14 @@ struct LinkParams {
   double congestion_mark = 0;      // probability of an ECN CE mark
   size_t mtu = 1500;               // datagram payload bytes
   MtuBehavior mtu_behavior = MtuBehavior::kDrop;
+  // Bottleneck: 0 = infinitely fast. Otherwise datagrams are serialized at
+  // this rate (counting `header_bytes` of IP+UDP per datagram) through a FIFO
+  // that holds at most `queue_bytes` (0 = unbounded); a datagram that does not
+  // fit is tail-dropped (LinkStats::queue_drops). The base delay, jitter and
+  // reordering apply after the datagram leaves the queue.
+  double rate_bits_per_second = 0;
+  size_t queue_bytes = 0;
+  size_t header_bytes = 28;
 };
 
 // Per-direction counters.
@@ -84,6 +93,7 @@ struct LinkStats {
   uint64_t reordered = 0;
   uint64_t delivered = 0;   // copies that reached a socket
   uint64_t unroutable = 0;  // copies whose destination had no socket
+  uint64_t queue_drops = 0; // tail-dropped at a full bottleneck queue
 };
 
 class SimulatedNetwork : public EventLoop, public Clock {
@@ -171,6 +181,7 @@ class SimulatedNetwork : public EventLoop, public Clock {
     LinkParams params;
     LinkStats stats;
     bool bad = false;  // Gilbert-Elliott state
+    MonoTime busy_until;  // bottleneck: when the queue will have drained
   };
   LinkState& Link(const Host* from, const Host* to);
 

@@ -51,6 +51,28 @@ TEST_F(SimulatedNetworkTest, DeliversAfterConfiguredDelay) {
   EXPECT_EQ(arrivals_[0].second, "hi");
 }
 
+TEST_F(SimulatedNetworkTest, BottleneckSerializesAtItsRateAndTailDrops) {
+  LinkParams p;
+  p.delay = absl::Milliseconds(10);
+  p.rate_bits_per_second = 8e6;  // 1 byte per microsecond
+  p.header_bytes = 0;
+  p.queue_bytes = 3000;
+  net_.SetLink(a_, b_, p);
+  std::string kilobyte(1000, 'x');
+  for (int i = 0; i < 5; ++i) ASSERT_TRUE(sa_->SendTo(sb_->local_address(), kilobyte).ok());
+  net_.RunFor(absl::Seconds(1));
+  // Three fit the 3000-byte queue; they leave 1 ms apart, then 10 ms delay.
+  ASSERT_EQ(arrivals_.size(), 3u);
+  EXPECT_EQ(arrivals_[0].first, MonoTime::FromEpoch(absl::Milliseconds(11)));
+  EXPECT_EQ(arrivals_[1].first, MonoTime::FromEpoch(absl::Milliseconds(12)));
+  EXPECT_EQ(arrivals_[2].first, MonoTime::FromEpoch(absl::Milliseconds(13)));
+  EXPECT_EQ(net_.stats(a_, b_).queue_drops, 2u);
+  // Once drained, the queue accepts again.
+  ASSERT_TRUE(sa_->SendTo(sb_->local_address(), kilobyte).ok());
+  net_.RunFor(absl::Seconds(1));
+  EXPECT_EQ(arrivals_.size(), 4u);
+}
+
 TEST_F(SimulatedNetworkTest, SourceAddressIsTheSendersSocket) {
   Datagram got;
   ASSERT_TRUE(sa_->SendTo(sb_->local_address(), "x").ok());
