@@ -417,6 +417,10 @@ void StreamMux::OnStreamChunk(const Chunk& c) {
     ++stats_.final_size_violations;
     return;
   }
+  if (end > s->advertised_max) {
+    ++stats_.flow_control_violations;
+    return;
+  }
   if (s->dead) {
     // Only the connection's accounting matters now: the bytes are discarded.
     if (end > s->highest_received) {
@@ -427,10 +431,6 @@ void StreamMux::OnStreamChunk(const Chunk& c) {
     }
     if (c.fin()) s->final_size = end;
     MaybeFree(s);
-    return;
-  }
-  if (end > s->advertised_max) {
-    ++stats_.flow_control_violations;
     return;
   }
   if (end > s->highest_received) {
@@ -520,6 +520,10 @@ void StreamMux::OnResetChunk(const Chunk& c) {
       (s->final_size.has_value() && *s->final_size != final_size)) {
     ++stats_.final_size_violations;
     final_size = std::max(final_size, s->highest_received);
+  }
+  if (final_size > s->advertised_max) {  // it cannot have sent that much
+    ++stats_.flow_control_violations;
+    final_size = s->advertised_max;
   }
   if (!s->dead) Kill(s, c.value, /*notify=*/true);  // our RESET answers with our final size
   SettleFinalSize(s, final_size);

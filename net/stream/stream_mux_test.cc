@@ -217,7 +217,12 @@ TEST_F(StreamMuxTest, SurvivesAThirtySecondOutage) {
   ASSERT_FALSE(Done(*pipe));
   LinkParams down = Bottleneck(1.0);
   net_.SetLinks(link_->client_host, link_->server_host, down);
+  uint64_t probes_before = link_->client->stats().probe_timeouts;
   net_.RunFor(absl::Seconds(30));
+  // Backoff capped at max_probe_timeout (1 s): about one probe a second.
+  uint64_t probes = link_->client->stats().probe_timeouts - probes_before;
+  EXPECT_GE(probes, 20u);
+  EXPECT_LE(probes, 40u);
   net_.SetLinks(link_->client_host, link_->server_host, Bottleneck(0.01));
   MonoTime back = net_.Now();
   ASSERT_TRUE(net_.RunUntil([&] { return Done(*pipe); }, absl::Seconds(60)));
