@@ -1,0 +1,113 @@
+// Forwarder: the forwarding service of one side of a moshx session, on the
+// session's stream multiplexer (net/stream).
+//
+// Client side (options from -L/-R/-D/-A):
+//  * -L: a TCP listener; each accepted connection opens a stream whose
+//    OpenRequest (cmd/forward/forward_protocol.h) asks the server to connect
+//    to host:hostport.
+//  * -D: a TCP listener speaking SOCKS5 (CONNECT); the target comes from the
+//    SOCKS request, the rest is as -L; the SOCKS reply reports the server's
+//    connect result.
+//  * -R: a control stream per option asks the server to listen; each
+//    connection the server accepts comes back as a stream naming the listener,
+//    and the client connects to its own configured host:hostport.
+//  * -A: agent streams from the server are connected to the client's agent
+//    socket ($SSH_AUTH_SOCK).
+// Server side: connects for kConnect, listens for kListen (closing the
+// listener when its control stream ends), and with StartAgentListener()
+// offers a unix socket whose connections go to the client's agent.
+//
+// Policy: a client serves only kReverse (for its own -R listeners) and kAgent
+// (only with -A); a server serves only kConnect and kListen. Anything else
+// is answered kRefused. A listener that cannot be opened (port in use,
+// privileged port) is one log line; the session goes on.
+//
+// Ownership: `loop` and `mux` must outlive the Forwarder; it owns its
+// listeners and connections. Install OnIncomingStream() as the mux's
+// incoming handler. Loop thread only.
+#ifndef MOSHX_CMD_FORWARD_FORWARDER_H_
+#define MOSHX_CMD_FORWARD_FORWARDER_H_
+
+#include <cstdint>
+#include <functional>
+#include <map>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "absl/status/status.h"
+#include "cmd/forward/forward_spec.h"
+#include "net/event_loop.h"
+#include "net/stream/stream_mux.h"
+#include "term/scoped_fd.h"
+
+namespace moshx::cmd::forward {
+
+struct ForwarderOptions {
+  bool is_server = false;
+  std::vector<ForwardSpec> specs;  // client only
+  std::string agent_socket;        // client: non-empty turns -A on
+};
+
+struct ForwarderStats {
+  uint64_t accepted = 0;          // local connections accepted (any listener)
+  uint64_t bridged = 0;           // connections that reached the data phase
+  uint64_t refused = 0;           // requests refused by policy
+  uint64_t failed = 0;            // connects/opens that failed
+};
+
+class Forwarder {
+ public:
+  using Logger = std::function<void(const std::string& line)>;
+
+  Forwarder(net::EventLoop* loop, net::stream::StreamMux* mux, ForwarderOptions options,
+            Logger log);
+  ~Forwarder();
+  Forwarder(const Forwarder&) = delete;
+  Forwarder& operator=(const Forwarder&) = delete;
+
+  // Client: opens the -L/-D listeners and asks for the -R ones. Failures are
+  // logged, one line each.
+  void Start();
+  // Server, for -A: listens on the unix socket `path` (the caller creates a
+  // private directory and sets SSH_AUTH_SOCK=path in the session).
+  absl::Status StartAgentListener(const std::string& path);
+  // The stream multiplexer's incoming-stream handler.
+  void OnIncomingStream(net::stream::StreamId id);
+
+  // Client: the port a -L/-D listener got (its spec's port; tests use 0).
+  uint16_t listening_port(size_t spec_index) const;
+  size_t connections() const { return conns_.size(); }
+  const ForwarderStats& stats() const { return stats_; }
+
+ private:
+  struct Listener;
+  struct Conn;
+
+  void OpenListener(size_t spec_index);
+  void RequestRemoteListener(size_t spec_index);
+  void OnAccept(Listener* listener);
+  void OpenStreamFor(Conn* conn, const std::string& request);
+  void OnStreamReadable(Conn* conn);
+  void OnSocketEvent(Conn* conn, uint32_t events);
+  void HandleRequest(Conn* conn, const std::string& body);
+  void HandleReply(Conn* conn, const std::string& body);
+  void StartConnect(Conn* conn, absl::StatusOr<term::ScopedFd> fd);
+  void Reply(Conn* conn, int status, const std::string& message);
+  void Bridge(Conn* conn, std::string to_socket, std::string to_stream);
+  void Drop(Conn* conn, const std::string& why);
+  void CloseListenerFor(net::stream::StreamId control);
+
+  net::EventLoop* const loop_;
+  net::stream::StreamMux* const mux_;
+  const ForwarderOptions options_;
+  Logger log_;
+  std::vector<std::unique_ptr<Listener>> listeners_;
+  std::map<uint64_t, std::unique_ptr<Conn>> conns_;
+  uint64_t next_conn_ = 1;
+  ForwarderStats stats_;
+};
+
+}  // namespace moshx::cmd::forward
+
+#endif  // MOSHX_CMD_FORWARD_FORWARDER_H_
