@@ -5,12 +5,23 @@
 #include <unistd.h>
 
 #include "absl/strings/str_cat.h"
-#include "cmd/forward/forward_protocol.h"
+#include "core/protocol/forward_protocol.h"
 #include "cmd/forward/socks5.h"
 #include "cmd/forward/sockets.h"
 #include "cmd/forward/stream_bridge.h"
 
 namespace moshx::cmd::forward {
+
+using protocol::EncodeOpenReply;
+using protocol::EncodeOpenRequest;
+using protocol::kMaxMessageSize;
+using protocol::OpenKind;
+using protocol::OpenRequest;
+using protocol::OpenStatus;
+using protocol::OpenStatusName;
+using protocol::ParseOpenReply;
+using protocol::ParseOpenRequest;
+using protocol::TakeMessage;
 
 using net::stream::StreamId;
 

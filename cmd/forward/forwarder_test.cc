@@ -14,7 +14,7 @@
 #include <string>
 #include <vector>
 
-#include "cmd/forward/forward_protocol.h"
+#include "core/protocol/forward_protocol.h"
 #include "cmd/forward/sockets.h"
 #include "cmd/forward/socks5.h"
 #include "cmd/testing/real_fd_loop.h"
@@ -22,6 +22,17 @@
 #include "net/stream/testing/sim_link.h"
 
 namespace moshx::cmd::forward {
+
+using protocol::EncodeOpenReply;
+using protocol::EncodeOpenRequest;
+using protocol::kMaxMessageSize;
+using protocol::OpenKind;
+using protocol::OpenRequest;
+using protocol::OpenStatus;
+using protocol::OpenStatusName;
+using protocol::ParseOpenReply;
+using protocol::ParseOpenRequest;
+using protocol::TakeMessage;
 namespace {
 
 // A TCP or unix echo server on the test's loop (answers `fixed` instead of

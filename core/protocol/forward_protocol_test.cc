@@ -1,8 +1,8 @@
-#include "cmd/forward/forward_protocol.h"
+#include "core/protocol/forward_protocol.h"
 
 #include "gtest/gtest.h"
 
-namespace moshx::cmd::forward {
+namespace moshx::protocol {
 namespace {
 
 OpenRequest RoundTrip(const OpenRequest& r) {
@@ -63,4 +63,4 @@ TEST(ForwardProtocolTest, RejectsMalformedBodies) {
 }
 
 }  // namespace
-}  // namespace moshx::cmd::forward
+}  // namespace moshx::protocol

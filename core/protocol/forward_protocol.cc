@@ -1,10 +1,10 @@
-#include "cmd/forward/forward_protocol.h"
+#include "core/protocol/forward_protocol.h"
 
 #include <algorithm>
 
 #include "absl/status/status.h"
 
-namespace moshx::cmd::forward {
+namespace moshx::protocol {
 namespace {
 
 void PutU16(std::string* out, uint16_t v) {
@@ -169,4 +169,4 @@ const char* OpenStatusName(OpenStatus status) {
   return "unknown";
 }
 
-}  // namespace moshx::cmd::forward
+}  // namespace moshx::protocol

@@ -17,13 +17,13 @@
 //       kAgent    (server -> client; -A)         nothing: connect to the agent
 //     OpenReply:   u8 status, u8 n, message[n] (for the log)
 //
-// Who may ask what is policy for the wiring (cmd/forward): a client accepts
+// Who may ask what is policy for the wiring (cmd/forward/forwarder.h): a client accepts
 // only kReverse for its own listeners and kAgent when -A is on; a server
 // accepts only kConnect and kListen. Everything else is refused with
 // kRefused. Parsers are for untrusted bytes (fuzzed by
 // forward_protocol_fuzzer); they never read past the input.
-#ifndef MOSHX_CMD_FORWARD_FORWARD_PROTOCOL_H_
-#define MOSHX_CMD_FORWARD_FORWARD_PROTOCOL_H_
+#ifndef MOSHX_CORE_PROTOCOL_FORWARD_PROTOCOL_H_
+#define MOSHX_CORE_PROTOCOL_FORWARD_PROTOCOL_H_
 
 #include <cstddef>
 #include <cstdint>
@@ -33,7 +33,7 @@
 #include "absl/status/statusor.h"
 #include "absl/strings/string_view.h"
 
-namespace moshx::cmd::forward {
+namespace moshx::protocol {
 
 inline constexpr uint8_t kProtocolVersion = 1;
 inline constexpr size_t kMaxMessageSize = 600;
@@ -77,6 +77,6 @@ absl::StatusOr<OpenReply> ParseOpenReply(absl::string_view body);
 // "connection refused", ... for messages.
 const char* OpenStatusName(OpenStatus status);
 
-}  // namespace moshx::cmd::forward
+}  // namespace moshx::protocol
 
-#endif  // MOSHX_CMD_FORWARD_FORWARD_PROTOCOL_H_
+#endif  // MOSHX_CORE_PROTOCOL_FORWARD_PROTOCOL_H_

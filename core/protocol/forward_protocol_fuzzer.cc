@@ -6,13 +6,13 @@
 #include <cstdlib>
 #include <string>
 
-#include "cmd/forward/forward_protocol.h"
+#include "core/protocol/forward_protocol.h"
 
-using moshx::cmd::forward::EncodeOpenReply;
-using moshx::cmd::forward::EncodeOpenRequest;
-using moshx::cmd::forward::ParseOpenReply;
-using moshx::cmd::forward::ParseOpenRequest;
-using moshx::cmd::forward::TakeMessage;
+using moshx::protocol::EncodeOpenReply;
+using moshx::protocol::EncodeOpenRequest;
+using moshx::protocol::ParseOpenReply;
+using moshx::protocol::ParseOpenRequest;
+using moshx::protocol::TakeMessage;
 
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   std::string buffer(reinterpret_cast<const char*>(data), size);
