@@ -7,6 +7,7 @@
 
 #include "absl/strings/str_cat.h"
 #include "absl/strings/escaping.h"
+#include "term/emulator.h"
 
 namespace moshx::cmd {
 namespace {
@@ -49,7 +50,8 @@ std::string BuildId() {
 }
 
 std::string VersionLine() {
-  return absl::StrCat("moshx ", kVersion, " (build ", BuildId().substr(0, 12), ")");
+  return absl::StrCat("moshx ", kVersion, " (build ", BuildId().substr(0, 12),
+                      ") libvterm ", term::Emulator::LibvtermVersion());
 }
 
 }  // namespace moshx::cmd

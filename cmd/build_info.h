@@ -19,7 +19,9 @@ inline constexpr char kVersion[] = "0.1.0";
 // exactly when they are the same build.
 std::string BuildId();
 
-// "moshx 0.1.0 (build 1a2b3c4d5e6f)": the --version line.
+// "moshx 0.1.0 (build 1a2b3c4d5e6f) libvterm 0.3.3": the --version line
+// (the terminal emulator's version is part of what a build is: it decides
+// how screens look).
 std::string VersionLine();
 
 }  // namespace moshx::cmd

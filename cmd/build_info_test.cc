@@ -15,9 +15,9 @@ TEST(BuildInfoTest, BuildIdIsTheLinkerNoteAsHex) {
 
 TEST(BuildInfoTest, BuildIdIsStableWithinAProcess) { EXPECT_EQ(BuildId(), BuildId()); }
 
-TEST(BuildInfoTest, VersionLineNamesVersionAndShortBuildId) {
-  EXPECT_EQ(VersionLine(),
-            std::string("moshx ") + kVersion + " (build " + BuildId().substr(0, 12) + ")");
+TEST(BuildInfoTest, VersionLineNamesVersionShortBuildIdAndLibvterm) {
+  EXPECT_EQ(VersionLine(), std::string("moshx ") + kVersion + " (build " +
+                               BuildId().substr(0, 12) + ") libvterm 0.3.3");
 }
 
 }  // namespace

@@ -8,26 +8,10 @@
 #include <algorithm>
 
 #include "absl/strings/str_cat.h"
+#include "core/mosh_model.h"
 
 namespace moshx::cmd {
 namespace {
-
-// mosh mode (helper "interop"): mosh's emulator has no faint and no
-// strikethrough (spec §6.9), so a real mosh-client would drop them while
-// moshx's client drew them. Dropping them here keeps both clients' screens
-// identical.
-void StripNonMoshAttributes(core::Framebuffer* fb) {
-  constexpr uint8_t kNotMosh = core::kFaint | core::kStrikethrough;
-  for (int y = 0; y < fb->height(); ++y) {
-    for (int x = 0; x < fb->width(); ++x) {
-      const core::Cell& cell = fb->cell(y, x);
-      if (cell.is_continuation() || (cell.renditions.attributes & kNotMosh) == 0) continue;
-      core::Cell plain = cell;
-      plain.renditions.attributes &= ~kNotMosh;
-      fb->MutableRow(y)->Set(x, std::move(plain));
-    }
-  }
-}
 
 // mosh reads at most this much pty output per loop iteration (§D.5): a flood
 // cannot delay the keystrokes (Ctrl-C) waiting on the socket.
@@ -182,7 +166,10 @@ void ServerSession::ReadPty() {
 void ServerSession::PublishScreen() {
   UpdatePtyState(clock_->Now());
   core::Framebuffer fb = emulator_.Snapshot();
-  if (options_.mode == net::WireMode::kMosh) StripNonMoshAttributes(&fb);
+  // mosh mode: both kinds of client must draw the same cells, so the screen
+  // is sent as mosh's emulator would hold it (no faint or strikethrough,
+  // mosh's colour numbers).
+  if (options_.mode == net::WireMode::kMosh) core::ToMoshModel(&fb);
   if (fb == transport_->local_state().framebuffer()) return;
   transport_->mutable_local_state().set_framebuffer(std::move(fb));
 }

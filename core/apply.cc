@@ -35,7 +35,8 @@ class Applier {
       : fb_(from),
         y_(from.cursor().row),
         x_(from.cursor().col),
-        bottom_(from.height() - 1) {}
+        bottom_(from.height() - 1),
+        pen_(from.pen()) {}
 
   absl::Status Run(absl::string_view in);
   // Skip what fails instead of stopping; counts the skipped sequences.
@@ -43,6 +44,7 @@ class Applier {
   Framebuffer Result() {
     fb_.mutable_cursor()->row = y_;
     fb_.mutable_cursor()->col = x_;
+    fb_.set_pen(pen_);
     return std::move(fb_);
   }
 
@@ -332,9 +334,9 @@ absl::Status Applier::Sgr(const std::vector<int>& params) {
     } else if (p < 10 && kByCode[p] != 0) {
       pen_.set(kByCode[p], true);
     } else if ((p >= 30 && p <= 37) || (p >= 40 && p <= 47)) {
-      (p < 40 ? pen_.fg : pen_.bg) = Color::Indexed(p % 10);
+      (p < 40 ? pen_.fg : pen_.bg) = Color::Ansi(p % 10);
     } else if ((p >= 90 && p <= 97) || (p >= 100 && p <= 107)) {
-      (p < 100 ? pen_.fg : pen_.bg) = Color::Indexed(8 + (p % 10));
+      (p < 100 ? pen_.fg : pen_.bg) = Color::Ansi(8 + (p % 10));
     } else if (p == 39 || p == 49) {
       (p == 39 ? pen_.fg : pen_.bg) = Color::Default();
     } else if (p == 38 || p == 48) {

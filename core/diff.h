@@ -8,17 +8,20 @@
 //   ESC ] 0|1|2 ; text BEL (icon/title); ESC ] 52 ; selection ; data BEL*
 //   (any selection string); ESC ] 8 ; [id=ID] ; URI ESC \ and ESC ] 8 ; ; ESC \;
 //   CSI r and CSI 1 ; b r; CSI H and CSI y ; x H; CSI 2 J; CSI K; CSI n X;
-//   CSI 0 ... m (absolute SGR; 2 faint* and 9 strikethrough* included);
+//   CSI 0 ... m (absolute SGR; 2 faint* and 9 strikethrough* included;
+//   colours as 30-37/90-97 for ANSI ones, 38;5;N for palette ones, 38;2;R;G;B,
+//   and the 40s likewise);
 //   CSI ? n h / l for n in 1* (cursor keys), 5, 6* (origin), 7* (autowrap),
 //   9, 1000, 1002, 1003, 1004, 1005, 1006, 1015, 25, 1049* (alternate
 //   screen), 2004; CSI n SP q* (cursor shape); ESC = and ESC >* (keypad).
 //
 // Conventions at diff boundaries, which every diff establishes at its end
-// and assumes at its start: the receiver's SGR is SGR 0, no OSC 8 link is
-// open, the scroll region is the whole screen, and its cursor is where the
-// framebuffer says (possibly in the pending-wrap state at the last column,
-// so the engine never prints there nor moves relatively before an absolute
-// move or CR).
+// and assumes at its start: the receiver's SGR is the framebuffer's pen()
+// (from.pen() at the start, to.pen() at the end; SGR 0 for every frame
+// moshx's server makes), no OSC 8 link is open, the scroll region is the
+// whole screen, and its cursor is where the framebuffer says (possibly in
+// the pending-wrap state at the last column, so the engine never prints
+// there nor moves relatively before an absolute move or CR).
 //
 // Shape of the output:
 //   * bell: one BEL per bell rung (to.bell_count - from.bell_count, at most
@@ -104,8 +107,10 @@ std::string Repaint(const Framebuffer& to,
 // real mosh-server's display engine emits (spec §C.8: it is the client's
 // emulator for mosh's HostBytes), which adds CSI ? 1001 h/l (highlight
 // mouse tracking, kept as MouseTracking::kNormal). It starts as the boundary
-// conventions say (SGR 0, no link, whole-screen region, cursor at
-// from.cursor() and not in pending wrap); a row becomes wrapped when a
+// conventions say (SGR from.pen(), no link, whole-screen region, cursor at
+// from.cursor() and not in pending wrap) and leaves the SGR it ends with in
+// the result's pen() (mosh-server's frames rely on it carrying over from
+// one frame to the next: docs/mosh-interop.md); a row becomes wrapped when a
 // printable character autowraps out of it, and stops being wrapped when its
 // last column is erased. CSI ? 1049 h/l only sets the mode flag (the screen
 // contents are whatever follows). Returns InvalidArgument for

@@ -30,9 +30,10 @@ class Bytes {
 };
 
 Color ColorFrom(Bytes& in) {
-  switch (in.Below(4)) {
+  switch (in.Below(5)) {
     case 1: return Color::Indexed(in.Next());
     case 2: return Color::Rgb(in.Next(), in.Next(), in.Next());
+    case 3: return Color::Ansi(in.Next() & 15);
     default: return Color::Default();
   }
 }

@@ -296,17 +296,24 @@ TEST(DiffTest, SgrIsAlwaysAbsolute) {
   Cell cell;
   cell.text = "R";
   cell.renditions.set(kBold, true);
-  cell.renditions.fg = Color::Indexed(7);
-  cell.renditions.bg = Color::Indexed(4);
+  cell.renditions.fg = Color::Ansi(7);
+  cell.renditions.bg = Color::Ansi(4);
   b.MutableRow(0)->Set(0, cell);
   cell.text = "G";
   cell.renditions.set(kBold, false);
   cell.renditions.fg = Color::Rgb(1, 2, 3);
   cell.renditions.bg = Color::Indexed(200);
   b.MutableRow(0)->Set(1, cell);
-  b.mutable_cursor()->col = 2;
+  cell.text = "B";
+  cell.renditions.fg = Color::Ansi(9);    // SGR 91
+  cell.renditions.bg = Color::Indexed(9);  // 48;5;9: the same colour, asked otherwise
+  b.MutableRow(0)->Set(2, cell);
+  b.mutable_cursor()->col = 3;
   EXPECT_EQ(Diff(a, b),
-            "\x1b[0;1;37;44mR\x1b[0;38;2;1;2;3;48;5;200mG\x1b[0m");
+            "\x1b[0;1;37;44mR\x1b[0;38;2;1;2;3;48;5;200mG\x1b[0;91;48;5;9mB\x1b[0m");
+  absl::StatusOr<Framebuffer> applied = Apply(a, Diff(a, b));
+  ASSERT_TRUE(applied.ok());
+  EXPECT_EQ(*applied, b);
 }
 
 TEST(DiffTest, BlankRunsUseEraseWhenShorter) {
@@ -424,6 +431,33 @@ TEST(ApplyTest, AcceptsMoshServerHostBytes) {
   ASSERT_TRUE(r.ok()) << r.status();
   EXPECT_EQ(r->cell(0, 0).text, "\xc2\xa0\xcc\x81");
   EXPECT_EQ(r->cell(0, 0).renditions.fg, Color::Indexed(10));
+}
+
+// A diff starts from the receiver's SGR being from.pen() and leaves it at
+// to.pen() (SGR 0 for moshx's own frames; a mosh-server's frames end with
+// the application's pen and rely on it in the next frame).
+TEST(DiffTest, PenIsTheSgrAtTheBoundaries) {
+  Framebuffer a(10, 2);
+  Renditions red;
+  red.fg = Color::Ansi(1);
+  a.set_pen(red);
+  Framebuffer b = a;
+  Cell cell;
+  cell.text = "r";
+  cell.renditions = red;
+  b.MutableRow(0)->Set(0, cell);
+  b.mutable_cursor()->col = 1;
+  EXPECT_EQ(Diff(a, b), "r");  // drawn with the pen the receiver already has
+  Renditions blue;
+  blue.bg = Color::Indexed(4);
+  b.set_pen(blue);
+  EXPECT_EQ(Diff(a, b), "r\x1b[0;48;5;4m");
+  absl::StatusOr<Framebuffer> applied = Apply(a, Diff(a, b));
+  ASSERT_TRUE(applied.ok());
+  EXPECT_EQ(*applied, b);
+  applied = Apply(Framebuffer(10, 2), Repaint(b));
+  ASSERT_TRUE(applied.ok());
+  EXPECT_EQ(*applied, b);
 }
 
 TEST(ApplyTest, DropsCombiningMarksBeyondTheCellLimit) {

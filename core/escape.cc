@@ -5,19 +5,21 @@
 namespace moshx::core {
 namespace {
 
-// ;30-37 / ;90-97 / ;38;5;n / ;38;2;r;g;b (base 30) or the 40s (base 40).
+// ;30-37 / ;90-97 (ANSI) / ;38;5;n (palette) / ;38;2;r;g;b (base 30), or
+// the 40s (base 40).
 void AppendColor(const Color& c, int base, std::string* out) {
   switch (c.kind) {
     case Color::Kind::kDefault:
       return;
-    case Color::Kind::kIndexed:
+    case Color::Kind::kAnsi:
       if (c.index() < 8) {
         absl::StrAppend(out, ";", base + c.index());
-      } else if (c.index() < 16) {
-        absl::StrAppend(out, ";", base + 60 + c.index() - 8);
       } else {
-        absl::StrAppend(out, ";", base + 8, ";5;", c.index());
+        absl::StrAppend(out, ";", base + 60 + c.index() - 8);
       }
+      return;
+    case Color::Kind::kIndexed:
+      absl::StrAppend(out, ";", base + 8, ";5;", c.index());
       return;
     case Color::Kind::kRgb:
       absl::StrAppend(out, ";", base + 8, ";2;", c.r, ";", c.g, ";", c.b);

@@ -252,7 +252,8 @@ bool operator==(const Framebuffer& x, const Framebuffer& y) {
   if (x.width_ != y.width_ || x.rows_.size() != y.rows_.size()) return false;
   if (x.cursor_ != y.cursor_ || x.modes_ != y.modes_ ||
       x.bell_count_ != y.bell_count_ || x.title_ != y.title_ ||
-      x.icon_name_ != y.icon_name_ || x.clipboard_ != y.clipboard_) {
+      x.icon_name_ != y.icon_name_ || x.clipboard_ != y.clipboard_ ||
+      x.pen_ != y.pen_) {
     return false;
   }
   for (size_t i = 0; i < x.rows_.size(); ++i) {

@@ -3,8 +3,8 @@
 // A Framebuffer is the state that moshx synchronises from server to client
 // and renders on the user's terminal: a grid of cells (text, width,
 // renditions, hyperlink), the cursor, the terminal modes an application can
-// set, the window title and icon name, a bell counter and the most recent
-// OSC 52 clipboard write.
+// set, the window title and icon name, a bell counter, the most recent
+// OSC 52 clipboard write, and the SGR state diffs leave the receiver in.
 //
 // Value semantics: copying is cheap because rows are shared copy-on-write
 // (std::shared_ptr<const Row>); mutating a row through MutableRow() first
@@ -44,13 +44,21 @@
 
 namespace moshx::core {
 
-// A foreground or background colour: the terminal's default, an index into
-// the 256-colour palette (0-7 are the ANSI colours, 8-15 their bright
-// variants, so "one of 16" is an index below 16), or 24-bit RGB.
+// A foreground or background colour: the terminal's default, one of the 16
+// colours SGR names directly (30-37 / 90-97 for the foreground, 40-47 /
+// 100-107 for the background: "ANSI" 0-7 and their bright variants 8-15),
+// an index into the 256-colour palette (38;5;N / 48;5;N, any N, 0-15
+// included), or 24-bit RGB. ANSI colour 9 and palette colour 9 are usually
+// drawn alike but are different requests (terminals may render bold or
+// themes differently, and tmux keeps them apart), so they are kept apart.
 struct Color {
-  enum class Kind : uint8_t { kDefault, kIndexed, kRgb };
+  enum class Kind : uint8_t { kDefault, kAnsi, kIndexed, kRgb };
 
   static constexpr Color Default() { return Color(); }
+  // `index` < 16.
+  static constexpr Color Ansi(uint8_t index) {
+    return Color{Kind::kAnsi, static_cast<uint8_t>(index & 15), 0, 0};
+  }
   static constexpr Color Indexed(uint8_t index) {
     return Color{Kind::kIndexed, index, 0, 0};
   }
@@ -59,11 +67,12 @@ struct Color {
   }
 
   bool is_default() const { return kind == Kind::kDefault; }
-  // For kIndexed the palette index; meaningless otherwise.
+  // For kAnsi and kIndexed the colour number; meaningless otherwise.
   uint8_t index() const { return r; }
 
   Kind kind = Kind::kDefault;
-  // kIndexed keeps the index in `r` (g and b are 0); kDefault keeps all 0.
+  // kAnsi and kIndexed keep the number in `r` (g and b are 0); kDefault
+  // keeps all 0.
   uint8_t r = 0;
   uint8_t g = 0;
   uint8_t b = 0;
@@ -325,6 +334,15 @@ class Framebuffer {
   const std::optional<ClipboardWrite>& clipboard() const { return clipboard_; }
   void set_clipboard(ClipboardWrite write) { clipboard_ = std::move(write); }
 
+  // The SGR state a terminal that was brought to this framebuffer by a diff
+  // is left in, which the next diff starts from (core/diff.h). Default (SGR
+  // 0) for every frame moshx's server makes. A real mosh-server ends each
+  // frame with the application's current renditions and leaves them out of
+  // the next frame's cells that use them, so a client of mosh-server keeps
+  // them here (core::Apply reads and writes it).
+  const Renditions& pen() const { return pen_; }
+  void set_pen(const Renditions& pen) { pen_ = pen; }
+
   // Checks every invariant of the canonical form. Error: the first problem.
   absl::Status Validate() const;
 
@@ -342,6 +360,7 @@ class Framebuffer {
   std::string icon_name_;
   uint64_t bell_count_ = 0;
   std::optional<ClipboardWrite> clipboard_;
+  Renditions pen_;
 };
 
 }  // namespace moshx::core

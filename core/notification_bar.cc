@@ -19,8 +19,8 @@ constexpr int kMaxLineChars = 128;
 
 Renditions BarRenditions(bool bold) {
   Renditions r;
-  r.fg = Color::Indexed(7);
-  r.bg = Color::Indexed(4);
+  r.fg = Color::Ansi(7);  // SGR 37;44, as mosh draws it
+  r.bg = Color::Ansi(4);
   r.set(Attribute::kBold, bold);
   return r;
 }

@@ -102,14 +102,14 @@ TEST(NotificationBarTest, DrawsWhiteOnBlueBoldTextAndHidesCursorOnRowZero) {
   EXPECT_FALSE(fb.cursor().visible);
   const Cell& text = fb.cell(0, 0);
   EXPECT_TRUE(text.renditions.has(Attribute::kBold));
-  EXPECT_EQ(text.renditions.fg, Color::Indexed(7));
-  EXPECT_EQ(text.renditions.bg, Color::Indexed(4));
+  EXPECT_EQ(text.renditions.fg, Color::Ansi(7));
+  EXPECT_EQ(text.renditions.bg, Color::Ansi(4));
   Framebuffer wide(80, 3);
   bar.Draw(Seconds(7), &wide);
   const Cell& pad = wide.cell(0, 79);
   EXPECT_TRUE(pad.is_blank());
   EXPECT_FALSE(pad.renditions.has(Attribute::kBold));
-  EXPECT_EQ(pad.renditions.bg, Color::Indexed(4));
+  EXPECT_EQ(pad.renditions.bg, Color::Ansi(4));
   EXPECT_EQ(RowText(wide, 1), std::string(80, ' '));
 }
 

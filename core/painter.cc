@@ -72,6 +72,7 @@ Painter::Painter(const Framebuffer& start, const DiffOptions& options)
       y_(start.cursor().row),
       x_(start.cursor().col),
       pending_(start.cursor().col == start.width() - 1),
+      pen_(start.pen()),
       visible_(start.cursor().visible),
       autowrap_(start.modes().autowrap) {
   if (y_ < 0 || y_ >= start.height() || x_ < 0 || x_ >= start.width()) {
@@ -351,7 +352,7 @@ void Painter::Finish(const Framebuffer& from, const Framebuffer& to) {
   if (!known_ || cursor.row != y_ || cursor.col != x_) {
     MoveTo(cursor.row, cursor.col);
   }
-  SetPen(Renditions(), nullptr);
+  SetPen(to.pen(), nullptr);
   if (visible_ != cursor.visible) AppendDecMode(25, cursor.visible, &out_);
   if (CursorStyleNumber(from.cursor()) != CursorStyleNumber(cursor)) {
     absl::StrAppend(&out_, "\x1b[", CursorStyleNumber(cursor), " q");

@@ -25,8 +25,8 @@ namespace moshx::core {
 class Painter {
  public:
   // Starts from a receiver showing `start` (cursor at start.cursor(), which
-  // may be in the pending-wrap state if it is in the last column), SGR 0, no
-  // link, scroll region = whole screen.
+  // may be in the pending-wrap state if it is in the last column), SGR
+  // start.pen(), no link, scroll region = whole screen.
   Painter(const Framebuffer& start, const DiffOptions& options);
 
   // Appends raw bytes (caller guarantees they do not move the cursor or
@@ -47,7 +47,7 @@ class Painter {
   // leaving a partial diff) once the output exceeds `budget` bytes.
   bool PaintRows(const Framebuffer& to, size_t budget = SIZE_MAX);
 
-  // Final state: origin mode, autowrap, cursor position, SGR 0 and no link,
+  // Final state: origin mode, autowrap, cursor position, SGR to.pen() and no link,
   // cursor visibility and shape, then the other modes that differ between
   // `from` (what the receiver had) and `to`.
   void Finish(const Framebuffer& from, const Framebuffer& to);

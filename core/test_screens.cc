@@ -27,7 +27,9 @@ std::string Utf8(char32_t cp) {
 Color RandomColor(Rng& rng) {
   switch (Uniform(rng, 0, 5)) {
     case 0:
-      return Color::Indexed(static_cast<uint8_t>(Uniform(rng, 0, 15)));
+      return Uniform(rng, 0, 1) == 0
+                 ? Color::Ansi(static_cast<uint8_t>(Uniform(rng, 0, 15)))
+                 : Color::Indexed(static_cast<uint8_t>(Uniform(rng, 0, 15)));
     case 1:
       return Color::Indexed(static_cast<uint8_t>(Uniform(rng, 0, 255)));
     case 2:

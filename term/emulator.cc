@@ -18,13 +18,18 @@
 #include "absl/strings/str_split.h"
 #include "absl/strings/strip.h"
 #include "core/char_width.h"
-#include "term/mode_tracker.h"
 #include "term/sequence_framer.h"
+#include "third_party/libvterm_extra.h"
+
+static_assert(VTERM_VERSION_MAJOR == 0 && VTERM_VERSION_MINOR == 3 &&
+                  VTERM_VERSION_PATCH == 3,
+              "term::Emulator works around libvterm 0.3.3's defects; check them again");
 
 namespace moshx::term {
 
 using core::Color;
 using Link = std::shared_ptr<const core::Hyperlink>;
+using Mark = SequenceFramer::Mark;
 
 namespace {
 
@@ -34,7 +39,8 @@ struct VTermDeleter {
 using VTermPtr = std::unique_ptr<VTerm, VTermDeleter>;
 
 // Titles, icon names, hyperlink URIs and clipboard payloads longer than this
-// are cut (at a UTF-8 boundary for text): bounds what one OSC can cost.
+// are cut (at a UTF-8 boundary for text) or dropped: bounds what one OSC can
+// cost.
 constexpr size_t kMaxTitleBytes = 1024;
 constexpr size_t kMaxUriBytes = 4096;
 constexpr size_t kMaxClipboardBytes = 1 << 20;
@@ -44,6 +50,15 @@ constexpr size_t kMaxClipboardBytes = 1 << 20;
 constexpr int kMouseProbeCol = 199;
 
 constexpr uint32_t kContinuation = static_cast<uint32_t>(-1);
+constexpr char32_t kNoBreakSpace = 0xA0;
+
+// What libvterm's pen cannot hold (it has no faint, and stores SGR 90 and
+// 38;5;8 alike) travels in its font attribute (SGR 10-19, which moshx does
+// not model): these bits of the font number. Cells printed with the pen
+// carry it, DECSC/DECRC save and restore it, SGR 0 clears it.
+constexpr int kFaintBit = 1;
+constexpr int kFgPaletteBit = 2;  // foreground set by 38;5;N (not 30-37/90-97)
+constexpr int kBgPaletteBit = 4;  // background set by 48;5;N
 
 int ClampWidth(int v) {
   return std::clamp(v, Emulator::kMinWidth, Emulator::kMaxDimension);
@@ -60,10 +75,10 @@ bool IsOscSafe(absl::string_view text) {
 
 // A title or icon name: controls removed, cut to at most `max` bytes
 // without splitting a UTF-8 sequence.
-std::string TitleText(const char* s, size_t max) {
+std::string TitleText(absl::string_view s, size_t max) {
   std::string text;
-  for (; *s != '\0'; ++s) {
-    if (IsOscSafe(absl::string_view(s, 1))) text.push_back(*s);
+  for (char c : s) {
+    if (IsOscSafe(absl::string_view(&c, 1))) text.push_back(c);
   }
   if (text.size() <= max) return text;
   while (max > 0 && (static_cast<unsigned char>(text[max]) & 0xC0) == 0x80) --max;
@@ -71,41 +86,124 @@ std::string TitleText(const char* s, size_t max) {
   return text;
 }
 
-Color ToColor(const VTermColor& c, bool foreground) {
+Color ToColor(const VTermColor& c, bool foreground, bool palette_form) {
   if (foreground ? VTERM_COLOR_IS_DEFAULT_FG(&c) : VTERM_COLOR_IS_DEFAULT_BG(&c)) {
     return Color::Default();
   }
-  if (VTERM_COLOR_IS_INDEXED(&c)) return Color::Indexed(c.indexed.idx);
+  if (VTERM_COLOR_IS_INDEXED(&c)) {
+    return c.indexed.idx < 16 && !palette_form ? Color::Ansi(c.indexed.idx)
+                                               : Color::Indexed(c.indexed.idx);
+  }
   return Color::Rgb(c.rgb.red, c.rgb.green, c.rgb.blue);
 }
 
 // libvterm's screen reports a cell's reverse attribute XORed with reverse
 // video (DECSCNM); `screen_reverse` undoes that.
 core::Renditions ToRenditions(const VTermScreenCell& cell, bool screen_reverse) {
+  const int carrier = cell.attrs.font;
   core::Renditions r;
   r.set(core::kBold, cell.attrs.bold);
+  r.set(core::kFaint, (carrier & kFaintBit) != 0);
   r.set(core::kItalic, cell.attrs.italic);
   r.set(core::kUnderline, cell.attrs.underline != 0);
   r.set(core::kBlink, cell.attrs.blink);
   r.set(core::kInverse, cell.attrs.reverse != screen_reverse);
+  r.set(core::kInvisible, cell.attrs.conceal);
   r.set(core::kStrikethrough, cell.attrs.strike);
-  r.fg = ToColor(cell.fg, /*foreground=*/true);
-  r.bg = ToColor(cell.bg, /*foreground=*/false);
+  r.fg = ToColor(cell.fg, /*foreground=*/true, (carrier & kFgPaletteBit) != 0);
+  r.bg = ToColor(cell.bg, /*foreground=*/false, (carrier & kBgPaletteBit) != 0);
   return r;
 }
 
-// The cell's grapheme in canonical form: a base that core does not consider
-// printable becomes U+FFFD, marks it does not accept are dropped.
+// The cell's grapheme in canonical form: marks core does not accept are
+// dropped; a base that is itself a mark gets U+00A0 in front (as mosh draws
+// a mark with no base), any other base core does not print becomes U+FFFD.
 std::string ToText(const uint32_t* chars) {
   std::string text;
   for (int i = 0; i < VTERM_MAX_CHARS_PER_CELL && chars[i] != 0; ++i) {
-    char32_t cp = chars[i];
+    char32_t cp = chars[i] <= 0x10FFFF ? chars[i] : 0xFFFD;
     const int width = core::CharWidth(cp);
-    if (i == 0 && width < 1) cp = 0xFFFD;
+    if (i == 0 && width == 0) core::AppendUtf8(kNoBreakSpace, &text);
+    if (i == 0 && width < 0) cp = 0xFFFD;
     if (i > 0 && width < 0) continue;
     core::AppendUtf8(cp, &text);
   }
   return text;
+}
+
+// One SGR parameter as libvterm's parser stores it.
+struct SgrArg {
+  long value;  // -1: missing
+  bool more;   // followed by ':' (a sub-parameter follows)
+};
+
+std::vector<SgrArg> SgrArgs(absl::string_view sequence) {
+  // "ESC [" params "m", with any C0 controls inside (libvterm executes them).
+  std::vector<SgrArg> args(1, SgrArg{-1, false});
+  for (size_t i = 2; i + 1 < sequence.size(); ++i) {
+    const char c = sequence[i];
+    if (c >= '0' && c <= '9') {
+      long& v = args.back().value;
+      v = std::min<long>((v < 0 ? 0 : v) * 10 + (c - '0'), 1L << 30);
+    } else if (c == ';' || c == ':') {
+      args.back().more = c == ':';
+      args.push_back(SgrArg{-1, false});
+    }
+  }
+  return args;
+}
+
+// The carrier bits after libvterm applies the SGR `sequence` to a pen that
+// had `bits`: follows libvterm's reading of the parameters (pen.c,
+// vterm_state_setpen), which decides whether a 2 is faint or part of a
+// colour.
+int CarrierAfterSgr(int bits, absl::string_view sequence) {
+  const std::vector<SgrArg> args = SgrArgs(sequence);
+  const size_t n = args.size();
+  size_t i = 0;
+  while (i < n) {
+    const long a = args[i].value;
+    if (a <= 0) {
+      bits = 0;
+    } else if (a == 2) {
+      bits |= kFaintBit;
+    } else if (a == 22) {
+      bits &= ~kFaintBit;
+    } else if ((a >= 30 && a <= 37) || a == 39 || (a >= 90 && a <= 97)) {
+      bits &= ~kFgPaletteBit;
+    } else if ((a >= 40 && a <= 47) || a == 49 || (a >= 100 && a <= 107)) {
+      bits &= ~kBgPaletteBit;
+    } else if (a == 38 || a == 48) {
+      // libvterm would read a stale argument after the last one: nothing
+      // sensible to mirror.
+      if (i + 1 >= n) return bits;
+      const int bit = a == 38 ? kFgPaletteBit : kBgPaletteBit;
+      const size_t rest = n - i - 2;
+      size_t used = 0;
+      if (args[i + 1].value == 2) {
+        used = std::min<size_t>(rest, 3);
+        if (rest >= 3) bits &= ~bit;
+      } else if (args[i + 1].value == 5) {
+        used = rest > 0 ? 1 : 0;
+        if (rest > 0 && args[i + 2].value >= 0) bits |= bit;
+      }
+      i += 1 + used;
+    }
+    bool more;
+    do {
+      more = i < n && args[i].more;
+      ++i;
+    } while (more);
+  }
+  return bits;
+}
+
+// The SGR that gives libvterm's pen the carrier `bits` (font 10 + bits).
+std::string CarrierSgr(int bits) { return absl::StrCat("\x1b[", 10 + bits, "m"); }
+
+// Decodes the UTF-8 character at `pos` (advancing it); false if malformed.
+bool NextChar(absl::string_view text, size_t* pos, char32_t* cp) {
+  return core::DecodeUtf8(text, pos, cp);
 }
 
 }  // namespace
@@ -123,16 +221,29 @@ struct Emulator::Impl {
   void SwitchLinks(bool to_alternate);
   void MoveLinks(const VTermRect& dest, const VTermRect& src);
   void MoveRows(const VTermRect& dest, const VTermRect& src);
-  void OnOsc(absl::string_view command);
+  void OnTitle(VTermProp prop, const VTermStringFragment& frag);
+  void OnOscFragment(int command, const VTermStringFragment& frag);
   void OnHyperlink(absl::string_view params_and_uri);
-  void PushScrollback(core::Row row);
+  void OnClipboard(absl::string_view sequence);
+  void PushLine(int cols, const VTermScreenCell* cells);
   void ReadModes(core::Modes* modes);
-  void PrepareResize(int new_height);
-  void ClampCursor();
-  void Inject(const std::string& bytes);
+  MoshxVTermState ReadState();
+  bool LineContinues(int row);
+  void Inject(absl::string_view bytes);
+  void Write(absl::string_view bytes);
+  void WriteSgr(absl::string_view sequence);
+  size_t WriteTextStart(absl::string_view ready, size_t at);
   std::string Probe(void (*action)(Impl*));
   core::MouseEncoding ProbeMouseEncoding();
   void Output(const char* bytes, size_t len);
+  // Hyperlinks across a resize: see Resize().
+  struct Line {
+    std::vector<uint32_t> chars;  // each cell's first character, to the last non-blank
+    std::vector<Link> links;
+  };
+  std::vector<Line> Lines(bool with_links);
+  void RemapLinks(const std::vector<Line>& before);
+  void KeepCursorLineOnShrink(int new_height);
 
   Options options;
   VTermPtr vt;
@@ -145,7 +256,7 @@ struct Emulator::Impl {
   core::Framebuffer fb;
   std::vector<bool> dirty;
   SequenceFramer framer;
-  ModeTracker tracker;
+  std::vector<Mark> marks;
   // Terminal properties reported by libvterm.
   bool cursor_visible = true;
   bool cursor_blink = true;
@@ -153,6 +264,12 @@ struct Emulator::Impl {
   bool alternate_screen = false;
   bool reverse_video = false;
   int mouse = VTERM_PROP_MOUSE_NONE;
+  // OSC strings arrive in fragments: the title, icon name and OSC 8 being
+  // collected (bounded; `*_overflow` once past the bound).
+  std::string title_text;
+  std::string icon_text;
+  std::string osc_text;
+  bool osc_overflow = false;
   // OSC 8: the open link, and the link of every cell (empty until the first
   // link is opened, so that link-free output costs nothing).
   Link current_link;
@@ -163,6 +280,10 @@ struct Emulator::Impl {
   std::string* sink = &answers;
   uint64_t dropped_answer_bytes = 0;
   std::deque<core::Row> scrollback;
+  // Lines libvterm pushed since the last move of rows (a scroll pushes its
+  // rows 0..k-1 in order, then moves the rest): the row index of the next.
+  int pushed = 0;
+  bool resizing = false;
   // A one-line libvterm used to learn libvterm's own width of a character
   // (cached), and a buffer for reading one row of cells.
   VTermPtr width_probe;
@@ -183,7 +304,9 @@ void OnOutput(const char* bytes, size_t len, void* user) {
 int OnDamage(VTermRect rect, void* user) {
   Emulator::Impl* self = Self(user);
   self->MarkDirty(rect.start_row, rect.end_row);
-  if (!self->links.empty()) self->UpdateLinks(rect);
+  // During a resize libvterm reports damage in the new size while the
+  // links are still laid out in the old one; Resize() redoes them.
+  if (!self->links.empty() && !self->resizing) self->UpdateLinks(rect);
   return 1;
 }
 
@@ -191,6 +314,7 @@ int OnMoveRect(VTermRect dest, VTermRect src, void* user) {
   Emulator::Impl* self = Self(user);
   if (!self->links.empty()) self->MoveLinks(dest, src);
   self->MoveRows(dest, src);
+  self->pushed = 0;
   return 1;
 }
 
@@ -207,10 +331,8 @@ int OnSetTermProp(VTermProp prop, VTermValue* val, void* user) {
     case VTERM_PROP_CURSORSHAPE: self->cursor_shape = val->number; break;
     case VTERM_PROP_MOUSE: self->mouse = val->number; break;
     case VTERM_PROP_TITLE:
-      self->fb.set_title(TitleText(val->string, kMaxTitleBytes));
-      break;
     case VTERM_PROP_ICONNAME:
-      self->fb.set_icon_name(TitleText(val->string, kMaxTitleBytes));
+      self->OnTitle(prop, val->string);
       break;
     default:
       return 0;
@@ -226,16 +348,13 @@ int OnBell(void* user) {
 int OnPushLine(int cols, const VTermScreenCell* cells, void* user) {
   Emulator::Impl* self = Self(user);
   if (self->options.scrollback_lines == 0 || cols < 1) return 0;
-  self->PushScrollback(self->CellsToRow(
-      cols, cells, self->links.empty() ? nullptr : &self->links[0]));
+  self->PushLine(cols, cells);
   return 1;
 }
 
-int OnUnknownOsc(const char* command, size_t len, void* user) {
-  // libvterm reports SIZE_MAX for some strings split across writes; the
-  // SequenceFramer prevents those, this guards against any other.
-  if (len > SequenceFramer::kMaxStringBytes) return 0;
-  Self(user)->OnOsc(absl::string_view(command, len));
+int OnUnknownOsc(int command, VTermStringFragment frag, void* user) {
+  if (command != 8) return 0;
+  Self(user)->OnOscFragment(command, frag);
   return 1;
 }
 
@@ -263,16 +382,17 @@ const VTermScreenCallbacks kScreenCallbacks = {
     nullptr,        // resize
     OnPushLine,     // sb_pushline
     nullptr,        // sb_popline: lines do not come back on a resize
+    nullptr,        // sb_clear: lines already taken stay taken
 };
 
-const VTermParserCallbacks kFallbacks = {
-    nullptr,       // text
+const VTermStateFallbacks kFallbacks = {
     nullptr,       // control
-    nullptr,       // escape
     OnUnknownCsi,  // csi
     OnUnknownOsc,  // osc
     nullptr,       // dcs
-    nullptr,       // resize
+    nullptr,       // apc
+    nullptr,       // pm
+    nullptr,       // sos
 };
 
 }  // namespace
@@ -294,10 +414,11 @@ Emulator::Impl::Impl(int w, int h, const Options& opts)
   vterm_screen_set_callbacks(screen, &kScreenCallbacks, this);
   vterm_screen_set_unrecognised_fallbacks(screen, &kFallbacks, this);
   vterm_screen_enable_altscreen(screen, 1);
+  // libvterm 0.3.3's reflow (off by default) is left off: it reads outside
+  // its buffer when the top row continues a line that scrolled off, aborts
+  // the process when it loses track of the cursor, and misplaces the cursor
+  // under a line that fills its last row (all found by round_trip_test).
   vterm_screen_reset(screen, 1);
-  // libvterm 0.1.4 loops forever on REP (CSI b) before any character was
-  // printed; printing and erasing a space gives REP a character to repeat.
-  Inject(" \r\x1b[K");
   width_probe.reset(vterm_new(1, 4));
   ABSL_RAW_CHECK(width_probe != nullptr, "vterm_new failed");
   vterm_set_utf8(width_probe.get(), 1);
@@ -310,6 +431,16 @@ void Emulator::Impl::Output(const char* bytes, size_t len) {
     return;
   }
   sink->append(bytes, len);
+}
+
+MoshxVTermState Emulator::Impl::ReadState() {
+  MoshxVTermState s;
+  moshx_vterm_read_state(vt.get(), &s);
+  return s;
+}
+
+bool Emulator::Impl::LineContinues(int row) {
+  return row + 1 < height && vterm_state_get_lineinfo(state, row + 1)->continuation;
 }
 
 void Emulator::Impl::MarkDirty(int begin_row, int end_row) {
@@ -354,9 +485,10 @@ int Emulator::Impl::NaturalWidth(uint32_t cp) {
 core::Row Emulator::Impl::CellsToRow(int cols, const VTermScreenCell* cells,
                                      const std::vector<Link>* row_links) {
   core::Row row(cols);
+  const int link_cols = row_links ? static_cast<int>(row_links->size()) : 0;
   for (int x = 0; x < cols; ++x) {
     const VTermScreenCell& raw = cells[x];
-    const Link link = row_links && x < width ? (*row_links)[x] : nullptr;
+    const Link link = x < link_cols ? (*row_links)[x] : nullptr;
     core::Cell cell = ToCell(raw, link);
     const bool lead = x + 1 < cols && cells[x + 1].chars[0] == kContinuation;
     size_t pos = 0;
@@ -390,7 +522,10 @@ core::Row Emulator::Impl::ReadRow(int y) {
   for (int x = 0; x < width; ++x) {
     vterm_screen_get_cell(screen, VTermPos{y, x}, &row_cells[x]);
   }
-  return CellsToRow(width, row_cells.data(), links.empty() ? nullptr : &links[y]);
+  core::Row row =
+      CellsToRow(width, row_cells.data(), links.empty() ? nullptr : &links[y]);
+  row.set_wrapped(LineContinues(y));
+  return row;
 }
 
 // libvterm damages each printed glyph on its own (one or two cells of one
@@ -447,6 +582,7 @@ void Emulator::Impl::MoveLinks(const VTermRect& dest, const VTermRect& src) {
 
 // A full-width move keeps the rows (and their dirty flags) as they are, just
 // at new positions; anything narrower makes the destination rows dirty.
+// Rows whose wrapped flag changes are refreshed on Snapshot().
 void Emulator::Impl::MoveRows(const VTermRect& dest, const VTermRect& src) {
   const int n = dest.end_row - dest.start_row;
   const bool full_width = dest.start_col == 0 && dest.end_col == width &&
@@ -468,23 +604,39 @@ void Emulator::Impl::MoveRows(const VTermRect& dest, const VTermRect& src) {
   }
 }
 
-void Emulator::Impl::OnOsc(absl::string_view command) {
-  std::pair<absl::string_view, absl::string_view> parts =
-      absl::StrSplit(command, absl::MaxSplits(';', 1));
-  int number;
-  if (!absl::SimpleAtoi(parts.first, &number)) return;
-  if (number == 8) {
-    OnHyperlink(parts.second);
-  } else if (number == 52) {
-    std::pair<std::string, std::string> sel_data =
-        absl::StrSplit(parts.second, absl::MaxSplits(';', 1));
-    // "?" asks for the clipboard's contents: the server cannot know them.
-    if (sel_data.second == "?" || sel_data.second.size() > kMaxClipboardBytes ||
-        !IsOscSafe(sel_data.first) || !IsOscSafe(sel_data.second)) {
-      return;
-    }
-    fb.set_clipboard({std::move(sel_data.first), std::move(sel_data.second)});
+// OSC 0/1/2 arrive in fragments (libvterm 0.3 passes a string split across
+// writes piece by piece).
+void Emulator::Impl::OnTitle(VTermProp prop, const VTermStringFragment& frag) {
+  std::string& text = prop == VTERM_PROP_TITLE ? title_text : icon_text;
+  if (frag.initial) text.clear();
+  // Room for the longest title plus controls that are removed later.
+  if (frag.len > 0 && text.size() < 4 * kMaxTitleBytes) {
+    text.append(frag.str, std::min<size_t>(frag.len, 4 * kMaxTitleBytes - text.size()));
   }
+  if (!frag.final) return;
+  if (prop == VTERM_PROP_TITLE) {
+    fb.set_title(TitleText(text, kMaxTitleBytes));
+  } else {
+    fb.set_icon_name(TitleText(text, kMaxTitleBytes));
+  }
+  text.clear();
+}
+
+void Emulator::Impl::OnOscFragment(int command, const VTermStringFragment& frag) {
+  if (frag.initial) {
+    osc_text.clear();
+    osc_overflow = false;
+  }
+  if (osc_text.size() + frag.len > kMaxUriBytes + 1024) {
+    osc_overflow = true;
+  } else if (frag.len > 0) {
+    osc_text.append(frag.str, frag.len);
+  }
+  if (!frag.final) return;
+  if (command == 8) {
+    OnHyperlink(osc_overflow ? absl::string_view(";") : absl::string_view(osc_text));
+  }
+  osc_text.clear();
 }
 
 // OSC 8 ; params ; uri — params is a ':'-separated list of key=value, of
@@ -508,51 +660,131 @@ void Emulator::Impl::OnHyperlink(absl::string_view params_and_uri) {
   }
 }
 
-void Emulator::Impl::PushScrollback(core::Row row) {
-  scrollback.push_back(std::move(row));
+// OSC 52 ; selection ; data, kept verbatim (libvterm would decode the
+// base64 and reduce the selection to a set; it swallows OSC 52 unless asked
+// to do that). `sequence` is the whole string: "ESC ] 52 ; ... BEL|ST".
+void Emulator::Impl::OnClipboard(absl::string_view sequence) {
+  absl::string_view body = sequence.substr(5);  // after "ESC ] 52 ;"
+  if (absl::EndsWith(body, "\x07")) {
+    body.remove_suffix(1);
+  } else if (absl::EndsWith(body, "\x1b\\")) {
+    body.remove_suffix(2);
+  }
+  // libvterm drops NUL and DEL inside strings.
+  std::string text;
+  for (char c : body) {
+    if (c != '\0' && c != 0x7f) text.push_back(c);
+  }
+  std::pair<std::string, std::string> sel_data =
+      absl::StrSplit(text, absl::MaxSplits(';', 1));
+  // "?" asks for the clipboard's contents: the server cannot know them.
+  if (sel_data.second == "?" || sel_data.second.size() > kMaxClipboardBytes ||
+      !IsOscSafe(sel_data.first) || !IsOscSafe(sel_data.second) ||
+      !absl::StrContains(text, ';')) {
+    return;
+  }
+  fb.set_clipboard({std::move(sel_data.first), std::move(sel_data.second)});
+}
+
+// A line leaving the top of the primary screen (a scroll, or a resize that
+// keeps the cursor's line on screen). libvterm pushes the rows of one scroll
+// or resize from the top down, before moving the rest.
+void Emulator::Impl::PushLine(int cols, const VTermScreenCell* cells) {
+  const int row = pushed++;
+  // While a resize is in progress the pushed rows are the old primary
+  // screen's (whichever screen is showing); a scroll pushes from the primary
+  // screen while it shows.
+  const std::vector<std::vector<Link>>& table = alternate_screen ? other_links : links;
+  const std::vector<Link>* row_links =
+      row < static_cast<int>(table.size()) ? &table[row] : nullptr;
+  core::Row line = CellsToRow(cols, cells, row_links);
+  // Whether the line continues: on a scroll libvterm has already shifted its
+  // line info, so the row now at the top tells for the last line pushed
+  // (exact for the usual one-line scroll; a scroll of several lines at once
+  // reports that row's flag for each of them). On a resize the old line
+  // info is still in place (read through libvterm_extra).
+  if (resizing) {
+    line.set_wrapped(row + 1 < height &&
+                     moshx_vterm_primary_line_continues(vt.get(), row + 1) != 0);
+  } else {
+    line.set_wrapped(vterm_state_get_lineinfo(state, 0)->continuation != 0);
+  }
+  scrollback.push_back(std::move(line));
   while (scrollback.size() > options.scrollback_lines) scrollback.pop_front();
 }
 
 // Sends bytes of our own to libvterm. Safe only at a sequence boundary,
 // which the SequenceFramer guarantees between Feed() calls.
-void Emulator::Impl::Inject(const std::string& bytes) {
+void Emulator::Impl::Inject(absl::string_view bytes) {
   vterm_input_write(vt.get(), bytes.data(), bytes.size());
 }
 
-// libvterm 0.1.4 mishandles resizes in several ways: it does not clamp the
-// scroll region to a smaller screen (and then writes out of bounds on the
-// next scroll); it corrupts memory when the height shrinks while rows below
-// the new bottom hold text and the cursor is above them; and to keep
-// non-blank bottom rows it scrolls the screen up so far that the cursor row
-// goes negative. So before a resize the scroll region is reset (terminals do
-// that on resize) and every row below both the cursor and the new bottom is
-// erased (those rows are dropped anyway): libvterm then scrolls up only when
-// the cursor itself would fall off, just enough to keep it on the last row.
-// The cursor is put back (a pending wrap, if any, is lost).
-void Emulator::Impl::PrepareResize(int new_height) {
-  VTermPos cursor;
-  vterm_state_get_cursorpos(state, &cursor);
-  // With the region reset, CUP is absolute even in origin mode.
-  std::string s = "\x1b[r";
-  const int first_dropped = std::max(cursor.row + 1, new_height);
-  if (first_dropped < height) {
-    absl::StrAppend(&s, "\x1b[", first_dropped + 1, ";1H\x1b[J");
-  }
-  absl::StrAppend(&s, "\x1b[", cursor.row + 1, ";", cursor.col + 1, "H");
-  Inject(s);
+// Writes program output. The SequenceFramer's kTextStart marks split it
+// where libvterm starts a new run of text, so no run is cut elsewhere.
+void Emulator::Impl::Write(absl::string_view bytes) {
+  if (!bytes.empty()) Inject(bytes);
 }
 
-// After a resize or a cursor restore: a cursor outside the screen (libvterm
-// restores positions saved before a resize unclamped) is moved in.
-void Emulator::Impl::ClampCursor() {
-  VTermPos cursor;
-  vterm_state_get_cursorpos(state, &cursor);
-  if (cursor.row >= 0 && cursor.row < height && cursor.col >= 0 &&
-      cursor.col < width) {
-    return;
+// An SGR: libvterm applies it, then the carrier in the font attribute is
+// set from what it was and what the SGR says.
+void Emulator::Impl::WriteSgr(absl::string_view sequence) {
+  VTermValue font;
+  vterm_state_get_penattr(state, VTERM_ATTR_FONT, &font);
+  const int before = font.number;
+  Inject(sequence);
+  const int after = CarrierAfterSgr(before, sequence);
+  vterm_state_get_penattr(state, VTERM_ATTR_FONT, &font);
+  if (font.number != after) Inject(CarrierSgr(after));
+}
+
+// At `at` in `ready` a non-ASCII character starts a run of text as libvterm
+// decodes it. When it combines, libvterm attaches it to the last glyph only
+// if the cursor still stands right after that glyph; otherwise (the cursor
+// moved, or the glyph filled the last column and the cursor is in the
+// pending-wrap state, where libvterm even wraps and prints the mark alone on
+// the next line) it prints the mark as a glyph of width 0 at the cursor,
+// over whatever was there, and a later REP repeats that width-0 glyph
+// forever. Here the run of combining characters goes, as mosh places them,
+// to the last glyph if the cursor has not moved since it was printed, else
+// to the character under the cursor, or, on a blank cell, after a U+00A0 of
+// its own (the cursor then advances). Returns the offset after what was
+// written (`at` when nothing was).
+size_t Emulator::Impl::WriteTextStart(absl::string_view ready, size_t at) {
+  size_t end = at;
+  char32_t cp;
+  for (size_t pos = at; NextChar(ready, &pos, &cp) && moshx_vterm_is_combining(cp);) {
+    end = pos;
   }
-  Inject(absl::StrCat("\x1b[", std::clamp(cursor.row, 0, height - 1) + 1, ";",
-                      std::clamp(cursor.col, 0, width - 1) + 1, "H"));
+  if (end == at) return at;
+  const absl::string_view marks = ready.substr(at, end - at);
+  const MoshxVTermState s = ReadState();
+  const VTermPos after_glyph{s.glyph_pos.row, s.glyph_pos.col + s.glyph_width};
+  if (s.glyph_width >= 1 && !s.pending_wrap && s.cursor.row == after_glyph.row &&
+      s.cursor.col == after_glyph.col) {
+    Inject(marks);  // libvterm joins them to the glyph itself
+    return end;
+  }
+  VTermPos target = s.cursor;
+  if (s.glyph_width >= 1 && s.pending_wrap && s.cursor.row == s.glyph_pos.row &&
+      after_glyph.col == width) {
+    target = s.glyph_pos;  // the glyph that filled the line
+  }
+  VTermScreenCell cell;
+  vterm_screen_get_cell(screen, target, &cell);
+  if (cell.chars[0] == kContinuation && target.col > 0) {
+    --target.col;  // the right half of a wide character: its left half
+    vterm_screen_get_cell(screen, target, &cell);
+  }
+  if (cell.chars[0] == 0 || cell.chars[0] == kContinuation) {
+    std::string text;
+    core::AppendUtf8(kNoBreakSpace, &text);
+    absl::StrAppend(&text, marks);
+    Inject(text);
+    return end;
+  }
+  moshx_vterm_append_combining(vt.get(), target, cell.chars, cell.width == 2 ? 2 : 1,
+                               marks.data(), marks.size());
+  return end;
 }
 
 // Runs `action` with libvterm's output captured, and returns that output.
@@ -591,6 +823,7 @@ void Emulator::Impl::ReadModes(core::Modes* m) {
   m->bracketed_paste = !Probe([](Impl* self) {
                           vterm_keyboard_start_paste(self->vt.get());
                         }).empty();
+  // libvterm reports turning focus events on, but not RIS turning them off.
   m->focus_events = !Probe([](Impl* self) {
                        vterm_state_focus_in(self->state);
                      }).empty();
@@ -603,8 +836,67 @@ void Emulator::Impl::ReadModes(core::Modes* m) {
   m->mouse_encoding = ProbeMouseEncoding();
   m->alternate_screen = alternate_screen;
   m->reverse_video = reverse_video;
-  m->origin_mode = tracker.origin_mode();
-  m->autowrap = tracker.autowrap();
+  const MoshxVTermState s = ReadState();
+  m->origin_mode = s.origin_mode != 0;
+  m->autowrap = s.autowrap != 0;
+}
+
+// The rows of the screen showing, as libvterm's resize sees them: up to the
+// last non-blank cell.
+std::vector<Emulator::Impl::Line> Emulator::Impl::Lines(bool with_links) {
+  std::vector<Line> lines(height);
+  for (int y = 0; y < height; ++y) {
+    int end = width;
+    VTermScreenCell cell;
+    while (end > 0) {
+      vterm_screen_get_cell(screen, VTermPos{y, end - 1}, &cell);
+      if (cell.chars[0] != 0) break;
+      --end;
+    }
+    for (int x = 0; x < end; ++x) {
+      vterm_screen_get_cell(screen, VTermPos{y, x}, &cell);
+      lines[y].chars.push_back(cell.chars[0]);
+      if (with_links) lines[y].links.push_back(links[y][x]);
+    }
+  }
+  return lines;
+}
+
+// After a resize: libvterm keeps each row's cells from the left (cut to the
+// new width), dropping rows off the top and blank ones at the bottom, so the
+// non-blank rows before and after are matched from the bottom and each cell
+// takes the link of the cell it was. Matching stops at the first row whose
+// characters differ.
+void Emulator::Impl::RemapLinks(const std::vector<Line>& before) {
+  const std::vector<Line> after = Lines(/*with_links=*/false);
+  links.assign(height, std::vector<Link>(width));
+  int i = static_cast<int>(before.size()) - 1;
+  int j = height - 1;
+  while (i >= 0 && j >= 0) {
+    if (before[i].chars.empty()) { --i; continue; }
+    if (after[j].chars.empty()) { --j; continue; }
+    const size_t n = std::min(before[i].chars.size(), after[j].chars.size());
+    if (!std::equal(before[i].chars.begin(), before[i].chars.begin() + n,
+                    after[j].chars.begin())) {
+      break;
+    }
+    std::copy(before[i].links.begin(), before[i].links.begin() + n, links[j].begin());
+    --i, --j;
+  }
+}
+
+// libvterm keeps the bottom rows on a shrink, even when that pushes the
+// cursor's line off the top (the cursor then lands on row 0, on another
+// line). Terminals keep the cursor's line: rows below both the cursor and
+// the new bottom are dropped instead. Erasing them first makes libvterm do
+// that (it then only scrolls when the cursor's line itself would fall off).
+void Emulator::Impl::KeepCursorLineOnShrink(int new_height) {
+  const MoshxVTermState s = ReadState();
+  const int first_dropped = std::max(s.cursor.row + 1, new_height);
+  if (first_dropped >= height) return;
+  moshx_vterm_set_cursor(vt.get(), VTermPos{first_dropped, 0}, 0);
+  Inject("\x1b[J");
+  moshx_vterm_set_cursor(vt.get(), s.cursor, s.pending_wrap);
 }
 
 // ---------------------------------------------------------------- Emulator
@@ -621,6 +913,11 @@ int Emulator::height() const { return impl_->height; }
 
 uint64_t Emulator::dropped_answer_bytes() const {
   return impl_->dropped_answer_bytes;
+}
+
+std::string Emulator::LibvtermVersion() {
+  return absl::StrCat(VTERM_VERSION_MAJOR, ".", VTERM_VERSION_MINOR, ".",
+                      VTERM_VERSION_PATCH);
 }
 
 namespace {
@@ -664,38 +961,76 @@ size_t SkippablePrefix(absl::string_view bytes, int height) {
 std::string Emulator::Feed(absl::string_view bytes) {
   Impl& m = *impl_;
   m.answers.clear();
-  if (m.options.plain_text_fast_path && m.framer.held() == 0 && m.tracker.at_ground() &&
-      m.options.scrollback_lines == 0 && m.tracker.FullScreenScrollRegion(m.height)) {
-    bytes.remove_prefix(SkippablePrefix(bytes, m.height));
+  if (m.options.plain_text_fast_path && m.framer.held() == 0 &&
+      m.options.scrollback_lines == 0) {
+    const MoshxVTermState s = m.ReadState();
+    if (s.scroll_top == 0 && s.scroll_bottom == m.height && !s.left_right_margins) {
+      bytes.remove_prefix(SkippablePrefix(bytes, m.height));
+    }
   }
-  std::vector<size_t> restores;
-  const std::string ready = m.framer.Push(bytes, &restores);
-  m.tracker.Scan(ready);
+  m.marks.clear();
+  const std::string ready = m.framer.Push(bytes, &m.marks);
+  const absl::string_view in = ready;
   size_t done = 0;
-  for (size_t end : restores) {  // a restored cursor may lie off screen
-    vterm_input_write(m.vt.get(), ready.data() + done, end - done);
-    m.ClampCursor();
-    done = end;
+  for (const Mark& mark : m.marks) {
+    if (mark.begin < done) continue;  // inside a run already written
+    m.Write(in.substr(done, mark.begin - done));
+    const absl::string_view sequence = in.substr(mark.begin, mark.end - mark.begin);
+    switch (mark.kind) {
+      case Mark::Kind::kSgr:
+        m.WriteSgr(sequence);
+        done = mark.end;
+        break;
+      case Mark::Kind::kRep:
+        // REP repeats the last glyph; libvterm loops forever when there is
+        // none yet (or it had width 0), so it is dropped then.
+        if (m.ReadState().glyph_width >= 1) m.Inject(sequence);
+        done = mark.end;
+        break;
+      case Mark::Kind::kClipboard:
+        m.Inject(sequence);  // libvterm ignores it, but ends text runs
+        m.OnClipboard(sequence);
+        done = mark.end;
+        break;
+      case Mark::Kind::kTextStart:
+        done = m.WriteTextStart(in, mark.begin);
+        break;
+    }
   }
-  vterm_input_write(m.vt.get(), ready.data() + done, ready.size() - done);
+  m.Write(in.substr(done));
   return std::move(m.answers);
 }
 
+// libvterm 0.3 resizes on its own (cutting or padding rows, moving rows
+// that no longer fit into scrollback, keeping the scroll region clamped).
+// Around it: rows below the cursor that the shrink drops anyway are erased
+// first (KeepCursorLineOnShrink); a region (or left/right margins) that the
+// clamp left empty is reset, as libvterm would scroll it with a negative
+// size; a cursor saved before a shrink, which libvterm would restore outside
+// the screen, is moved inside. Hyperlinks follow their cells (RemapLinks),
+// on the screen showing; the other screen's are dropped (libvterm resizes it
+// unseen).
 void Emulator::Resize(int width, int height) {
   Impl& m = *impl_;
   width = ClampWidth(width);
   height = ClampHeight(height);
   if (width == m.width && height == m.height) return;
-  m.PrepareResize(height);
+  m.KeepCursorLineOnShrink(height);
+  std::vector<Impl::Line> before;
+  if (!m.links.empty()) before = m.Lines(/*with_links=*/true);
+  m.resizing = true;
+  m.pushed = 0;
   vterm_set_size(m.vt.get(), height, width);
+  m.resizing = false;
+  m.pushed = 0;
   m.width = width;
   m.height = height;
-  m.ClampCursor();
+  moshx_vterm_repair_margins(m.vt.get());
+  moshx_vterm_clamp_saved_cursor(m.vt.get());
   m.fb.Resize(width, height);
   m.dirty.assign(height, true);
-  // libvterm may move content while resizing; links do not follow.
   if (!m.links.empty()) {
-    m.links.assign(height, std::vector<Link>(width));
+    m.RemapLinks(before);
     m.other_links.clear();
   }
 }
@@ -703,7 +1038,11 @@ void Emulator::Resize(int width, int height) {
 core::Framebuffer Emulator::Snapshot() {
   Impl& m = *impl_;
   for (int y = 0; y < m.height; ++y) {
-    if (!m.dirty[y]) continue;
+    if (!m.dirty[y]) {
+      // A row's wrapped flag changes when the next row starts or stops
+      // continuing it, which may not damage this row.
+      if (m.fb.row(y).wrapped() == m.LineContinues(y)) continue;
+    }
     m.fb.SetRow(y, m.ReadRow(y));
     m.dirty[y] = false;
   }

@@ -2,41 +2,67 @@
 //
 // An Emulator consumes what the application writes to its pty and keeps the
 // resulting screen as a core::Framebuffer. It is the only code in moshx that
-// includes <vterm.h>; libvterm 0.1.4 does the parsing and the screen model,
-// and this class maps everything core::Framebuffer models:
+// includes <vterm.h>; libvterm 0.3.3 (built from source, third_party/
+// libvterm.BUILD) does the parsing and the screen model, and this class maps
+// everything core::Framebuffer models:
 //
 //   * cells: text (base character plus combining marks), wide characters,
-//     bold/italic/underline/blink/inverse/strikethrough, and colours kept as
-//     libvterm reports them (default, palette index 0-255, or 24-bit RGB;
-//     an index is never turned into RGB or the other way round);
+//     bold/faint/italic/underline/blink/inverse/invisible (SGR 8)/
+//     strikethrough, and colours as the application asked for them (default,
+//     ANSI 0-15 by SGR 30-37/90-97, palette index by 38;5;N, or 24-bit RGB;
+//     never converted into one another);
+//   * whether a row wrapped into the next (libvterm's line continuation);
 //   * OSC 8 hyperlinks on the cells printed while a link was open;
 //   * the cursor (position, visibility, shape, blinking);
-//   * modes: alternate screen, reverse video, mouse tracking (from libvterm's
-//     terminal properties); application cursor keys, application keypad,
-//     bracketed paste, focus events and mouse encoding (probed from what
-//     libvterm would send for a key, a paste, a focus change and a wheel
-//     event); origin mode and autowrap (tracked by term::ModeTracker, since
-//     libvterm 0.1.4 exposes neither);
+//   * modes: alternate screen, reverse video, mouse tracking, focus events
+//     (libvterm's terminal properties); application cursor keys, application
+//     keypad, bracketed paste and mouse encoding (probed from what libvterm
+//     would send for a key, a paste and a wheel event); origin mode and
+//     autowrap (read from libvterm's state);
 //   * title and icon name (OSC 0/1/2), bell count, and the most recent OSC 52
 //     clipboard write (any selection target, payload verbatim).
 //
-// Not modelled, because libvterm 0.1.4 does not keep them: faint (SGR 2) and
-// invisible (SGR 8) are dropped; a row's `wrapped` flag is always false
-// (0.1.4 has no line-continuation info); mouse mode 9 (X10) is ignored;
-// DECSET/DECRST apply only their first parameter (libvterm's behaviour).
-// Hyperlinks are dropped on a resize.
+// libvterm's pen has no faint and stores SGR 90 and 38;5;8 alike; both
+// travel in its font attribute (SGR 10-19, not modelled: an application's
+// font choice is ignored), which printed cells and DECSC/DECRC carry.
+// Erased cells keep only colours in libvterm, so a background-colour erase
+// with 48;5;N (N < 16) shows ANSI colour N.
 //
-// libvterm 0.1.4 defects this class works around (each found by the tests
-// or fuzzers in term/): it loses or misreports OSC/DCS strings split across
-// writes and overruns its array on more than 16 CSI parameters (input goes
-// through term::SequenceFramer, which hands libvterm whole sequences only);
-// it crashes printing wide characters on a one-column screen (kMinWidth);
-// it corrupts memory or misplaces the cursor on some resizes, and restores
-// a cursor saved before a shrink outside the screen (Resize() resets the
-// scroll region and erases the rows being dropped, restores are clamped);
-// REP before any printed character loops forever (a space is printed and
-// erased at start); cell widths after partial overwrites of wide characters
-// are inconsistent (rows are put in canonical form when read).
+// Not modelled: mouse mode 9 (X10; libvterm ignores it), underline styles,
+// fonts, double-width/height lines.
+//
+// Resize: rows are cut or padded on the right and wrapped flags cleared (no
+// reflow: libvterm 0.3.3's reflow reads outside its buffer, can abort the
+// process and misplaces the cursor); on a shrink, rows below the cursor go
+// first, then rows leave at the top (into scrollback, see below), so the
+// cursor's line stays on screen. The scroll region is kept (clamped) while
+// it still holds two rows. Hyperlinks follow their cells on the screen
+// showing; the other screen's are dropped.
+//
+// libvterm 0.3.3 defects this class works around (each proven by a test in
+// term/emulator_test.cc; 0.1.4's split OSC strings, DECSET reading only its
+// first parameter, memory corruption and misplaced cursor on resize, and
+// ignored conceal are fixed in 0.3.3, and their workarounds are gone):
+//   * more than 16 CSI parameters overrun its array: term::SequenceFramer
+//     drops the excess;
+//   * a wide character on a one-column screen crashes it: one column is
+//     emulated as two (kMinWidth);
+//   * REP before any character (or after a glyph of width 0) loops forever:
+//     such a REP is dropped;
+//   * UTF-8-encoded C1 controls are printed with width -1 (the cursor moves
+//     left, REP then loops): the framer drops them;
+//   * a combining character that arrives after the cursor moved, or after a
+//     glyph that filled the last column (a pty read may split them), is
+//     printed as a width-0 glyph over the next cell, or wrapped onto the
+//     next line: such marks are attached as mosh does (WriteTextStart in
+//     emulator.cc);
+//   * a cursor saved before a shrink is restored outside the screen: it is
+//     clamped on resize;
+//   * cell widths after partial overwrites of wide characters are
+//     inconsistent: rows are put in canonical form when read.
+// The state it reads that libvterm does not export (pending wrap, last
+// glyph, scroll region, origin mode, autowrap, saved cursor) comes through
+// third_party/libvterm_extra.h, compiled with libvterm's own sources.
 //
 // Queries never leave the server: libvterm answers DA (`CSI c`), secondary DA
 // (`CSI > c`), DSR/CPR (`CSI 5 n`, `CSI 6 n`), DECRQM and DECRQSS, and this
@@ -49,8 +75,12 @@
 // full-width scroll moves the shared rows instead of copying them, so the
 // diff engine sees the scroll as moved rows.
 //
-// Scrollback: lines that scroll off the top of the primary screen can be kept
-// in a bounded buffer (Options::scrollback_lines; 0 = off), oldest first.
+// Scrollback: lines that leave the top of the primary screen (scrolled off,
+// or pushed out by a resize) can be kept in a bounded buffer
+// (Options::scrollback_lines; 0 = off), oldest first, each with its cells,
+// renditions, hyperlinks and whether it continues on the next line
+// (Row::wrapped(); for a scroll of several lines at once, SU or DL with a
+// count at the top, each takes the flag of the last one).
 //
 // Thread-safety: none; one thread per Emulator. Not copyable (it owns the
 // libvterm instance); movable only through std::unique_ptr.
@@ -98,9 +128,12 @@ class Emulator {
   // Largest width or height accepted (larger requests are clamped): bounds the
   // memory a hostile resize can take (libvterm keeps two screens of cells).
   static constexpr int kMaxDimension = 1024;
-  // Narrowest screen: libvterm 0.1.4 crashes printing a wide character on a
+  // Narrowest screen: libvterm 0.3.3 crashes printing a wide character on a
   // one-column screen, so one column is emulated as two.
   static constexpr int kMinWidth = 2;
+
+  // The version of the libvterm linked in, e.g. "0.3.3".
+  static std::string LibvtermVersion();
 
   // Interprets `bytes` of pty output (any bytes; invalid UTF-8 becomes
   // U+FFFD; a sequence may be split across calls). Returns the bytes the
@@ -108,10 +141,8 @@ class Emulator {
   // (empty almost always).
   [[nodiscard]] std::string Feed(absl::string_view bytes);
 
-  // Changes the screen size (clamped as in the constructor). Content is kept
-  // top-left aligned as libvterm does (unless the cursor would fall off the
-  // bottom: then the top rows scroll off); the cursor stays inside the
-  // screen; the scroll region is reset to the whole screen.
+  // Changes the screen size (clamped as in the constructor): see "Resize"
+  // in the file comment. The cursor stays inside the screen.
   void Resize(int width, int height);
 
   int width() const;
@@ -121,8 +152,8 @@ class Emulator {
   // shared (same pointer) with the framebuffer that call returned.
   core::Framebuffer Snapshot();
 
-  // Lines that scrolled off the top since the last call, oldest first
-  // (at most Options::scrollback_lines of them).
+  // Lines that left the top of the primary screen since the last call,
+  // oldest first (at most Options::scrollback_lines of them).
   std::vector<core::Row> TakeScrollback();
 
   // Answers dropped because more than Options::max_pending_answers bytes of

@@ -23,10 +23,13 @@ constexpr char kDefaultModes[] =
     "\x1b(B\x0f"                                            // ASCII in G0, G0
     "\x1b[0m";                                              // SGR
 
-// The frame as this Renderer draws it: never on the alternate screen.
+// The frame as this Renderer draws it: never on the alternate screen, and
+// the terminal left with SGR 0 between frames (a frame from mosh-server
+// carries the application's pen for the next diff only: core/diff.h).
 core::Framebuffer Drawable(const core::Framebuffer& frame) {
   core::Framebuffer out = frame;
   out.mutable_modes()->alternate_screen = false;
+  out.set_pen(core::Renditions());
   return out;
 }
 

@@ -12,7 +12,8 @@ namespace {
 std::string ColorSpec(absl::string_view name, const core::Color& c) {
   switch (c.kind) {
     case core::Color::Kind::kDefault: return "";
-    case core::Color::Kind::kIndexed: return absl::StrCat(name, "=", c.index());
+    case core::Color::Kind::kAnsi: return absl::StrCat(name, "=", c.index());
+    case core::Color::Kind::kIndexed: return absl::StrCat(name, "=p", c.index());
     case core::Color::Kind::kRgb:
       return absl::StrFormat("%s=#%02x%02x%02x", name, c.r, c.g, c.b);
   }

@@ -36,11 +36,13 @@ void SequenceFramer::Release(std::string* out) {
   state_ = State::kGround;
 }
 
-std::string SequenceFramer::Push(absl::string_view bytes,
-                                 std::vector<size_t>* restores) {
-  restores_ = restores;
+std::string SequenceFramer::Push(absl::string_view bytes, std::vector<Mark>* marks) {
+  marks_ = marks;
   std::string out;
   out.reserve(bytes.size());
+  // Each Push() is written to libvterm on its own: text starts afresh.
+  after_non_ascii_ = false;
+  run_chars_ = 0;
   for (char c : bytes) {
     switch (state_) {
       case State::kGround: OnGround(c, &out); break;
@@ -52,23 +54,34 @@ std::string SequenceFramer::Push(absl::string_view bytes,
       default: OnDiscard(c, &out); break;
     }
   }
-  restores_ = nullptr;
+  marks_ = nullptr;
   return out;
 }
 
-// Notes cursor restores: ESC 8, CSI ? 1049 l (libvterm applies only the
-// first parameter) and CSI u, ignoring C0 controls inside the sequence.
+void SequenceFramer::AddMark(Mark::Kind kind, size_t begin, size_t end) {
+  if (marks_ != nullptr) marks_->push_back(Mark{kind, begin, end});
+}
+
+// Marks SGR, REP and OSC 52 (C0 controls inside a CSI are executed by
+// libvterm and do not count).
 void SequenceFramer::Completed(const std::string& out) {
-  if (restores_ == nullptr) return;
-  std::string seq;
-  for (char c : held_) {
-    if (Byte(c) >= 0x20 || c == kEsc) seq.push_back(c);
+  after_non_ascii_ = false;
+  run_chars_ = 0;
+  if (marks_ == nullptr || held_.size() < 3) return;
+  const size_t begin = out.size(), end = out.size() + held_.size();
+  if (held_[1] == ']') {
+    if (held_.compare(2, 3, "52;") == 0) AddMark(Mark::Kind::kClipboard, begin, end);
+    return;
   }
-  if (seq == "\x1b" "8" || seq == "\x1b[u" ||
-      (seq.size() >= 8 && seq.compare(0, 7, "\x1b[?1049") == 0 &&
-       (seq[7] == 'l' || seq[7] == ';' || seq[7] == ':') && seq.back() == 'l')) {
-    restores_->push_back(out.size() + held_.size());
+  if (held_[1] != '[') return;
+  const char final = held_.back();
+  if (final != 'm' && final != 'b') return;
+  for (size_t i = 2; i + 1 < held_.size(); ++i) {
+    const char c = held_[i];
+    if (Byte(c) < 0x20) continue;
+    if ((c < '0' || c > '9') && c != ';' && c != ':') return;  // leader, intermediate
   }
+  AddMark(final == 'm' ? Mark::Kind::kSgr : Mark::Kind::kRep, begin, end);
 }
 
 void SequenceFramer::OnGround(char c, std::string* out) {
@@ -81,22 +94,48 @@ void SequenceFramer::OnGround(char c, std::string* out) {
     utf8_left_ = n;
     state_ = State::kUtf8;
   } else {
+    // ASCII text, a control, or a stray continuation byte (U+FFFD).
+    after_non_ascii_ = Byte(c) >= 0x80;
+    if (Byte(c) < 0x20 || c == 0x7f) {
+      run_chars_ = 0;
+    } else {
+      ++run_chars_;
+    }
     out->push_back(c);
   }
+}
+
+void SequenceFramer::ReleaseCharacter(std::string* out) {
+  if (held_.size() == 2 && Byte(held_[0]) == 0xC2 && Byte(held_[1]) < 0xA0) {
+    held_.clear();  // U+0080..U+009F: dropped
+    state_ = State::kGround;
+    return;
+  }
+  if (!after_non_ascii_ || run_chars_ >= kMaxRunChars) {
+    AddMark(Mark::Kind::kTextStart, out->size(), out->size() + held_.size());
+    run_chars_ = 0;
+  }
+  after_non_ascii_ = true;
+  ++run_chars_;
+  Release(out);
 }
 
 void SequenceFramer::OnUtf8(char c, std::string* out) {
   if ((Byte(c) & 0xC0) == 0x80) {
     held_.push_back(c);
-    if (--utf8_left_ == 0) Release(out);
+    if (--utf8_left_ == 0) ReleaseCharacter(out);
     return;
   }
-  Release(out);  // a broken character: libvterm decodes it as U+FFFD
+  // A broken character: libvterm decodes it as U+FFFD.
+  after_non_ascii_ = true;
+  Release(out);
   OnGround(c, out);
 }
 
 void SequenceFramer::OnEscape(char c, std::string* out) {
   if (c == kEsc) {  // abandons the escape, starts another
+    after_non_ascii_ = false;
+  run_chars_ = 0;
     Release(out);
     OnGround(c, out);
     return;
@@ -108,7 +147,7 @@ void SequenceFramer::OnEscape(char c, std::string* out) {
   } else if (IsStringIntroducer(c) && !intermediate_) {
     state_ = State::kString;
   } else if (IsAbort(c) || (Byte(c) >= 0x30 && Byte(c) <= 0x7e)) {
-    if (!IsAbort(c)) Completed(*out);
+    Completed(*out);
     Release(out);  // a final byte (after any intermediates), or an abort
   } else if (Byte(c) >= 0x20 && Byte(c) <= 0x2f) {
     intermediate_ = true;
@@ -118,6 +157,8 @@ void SequenceFramer::OnEscape(char c, std::string* out) {
 
 void SequenceFramer::OnCsi(char c, std::string* out) {
   if (c == kEsc) {
+    after_non_ascii_ = false;
+  run_chars_ = 0;
     Release(out);
     OnGround(c, out);
     return;
@@ -127,8 +168,12 @@ void SequenceFramer::OnCsi(char c, std::string* out) {
     return;  // a parameter past the 16th (or its separator): dropped
   }
   held_.push_back(c);
-  if (IsAbort(c) || (Byte(c) >= 0x40 && Byte(c) <= 0x7e)) {
-    if (!IsAbort(c)) Completed(*out);
+  if (IsAbort(c)) {
+    after_non_ascii_ = false;
+  run_chars_ = 0;
+    Release(out);
+  } else if (Byte(c) >= 0x40 && Byte(c) <= 0x7e) {
+    Completed(*out);
     Release(out);
   } else if (held_.size() > kMaxCsiBytes) {
     held_.clear();
@@ -140,12 +185,14 @@ void SequenceFramer::OnString(char c, std::string* out) {
   if (state_ == State::kStringEscape) {
     if (c == '\\') {
       held_.push_back(c);
+      Completed(*out);
       Release(out);
       return;
     }
     // ESC + anything else: libvterm would drop the string or, for ESC + C0,
     // report garbage. Close it with ST here and start the new escape.
     held_.push_back('\\');
+    Completed(*out);
     Release(out);
     OnGround(kEsc, out);
     OnEscape(c, out);
@@ -153,6 +200,12 @@ void SequenceFramer::OnString(char c, std::string* out) {
   }
   held_.push_back(c);
   if (c == kBel || IsAbort(c)) {
+    if (c == kBel) {
+      Completed(*out);
+    } else {
+      after_non_ascii_ = false;
+  run_chars_ = 0;
+    }
     Release(out);
   } else if (c == kEsc) {
     state_ = State::kStringEscape;

@@ -1,14 +1,19 @@
 // term::SequenceFramer: passes a byte stream to libvterm in whole pieces —
 // never ending inside an escape sequence, a control string or a UTF-8
-// character — by holding back an unfinished one until it completes.
+// character — by holding back an unfinished one until it completes, and
+// marks the places where term::Emulator has to step in.
 //
-// Why: libvterm 0.1.4 mishandles a control string (OSC, DCS...) split across
-// vterm_input_write() calls — the fallback then sees only the last write's
-// bytes (a title set in two pieces is lost), and a split between ESC and '\'
-// of the terminator makes it report a length of SIZE_MAX. pty reads split
-// output anywhere. Holding every unfinished sequence also means libvterm's
-// parser is in its ground state between Push() calls, so the Emulator can
-// inject sequences of its own (on resize) without corrupting the program's.
+// Why whole pieces: libvterm 0.3.3 overruns its 16-entry parameter array on
+// a CSI with more parameters (parser.c increments the index unchecked), so
+// the framer drops parameters after the 16th, which needs the whole CSI.
+// And with libvterm's parser in its ground state between Push() calls, the
+// Emulator can write sequences of its own (resize, SGR carriers, combining
+// fixes) without corrupting the program's. (libvterm 0.1.4 also lost control
+// strings split across writes; 0.3.3 hands them over in fragments.)
+//
+// UTF-8-encoded C1 controls (U+0080..U+009F) are dropped: libvterm 0.3.3
+// prints them as glyphs of width -1, which moves the cursor left and makes a
+// later REP loop forever.
 //
 // Framing follows libvterm: a CSI ends at a final byte (0x40-0x7e), with C0
 // controls inside it executed; ESC, CAN and SUB abort a sequence; a string
@@ -35,19 +40,40 @@ namespace moshx::term {
 class SequenceFramer {
  public:
   static constexpr size_t kMaxCsiBytes = 4096;
-  // libvterm 0.1.4 has room for 16 CSI parameters and writes past its array
-  // for more; parameters after the 16th are dropped here.
+  // libvterm has room for 16 CSI parameters and writes past its array for
+  // more; parameters after the 16th are dropped here.
   static constexpr int kMaxCsiParams = 16;
   static constexpr size_t kMaxStringBytes = (1 << 20) + 1024;
+  static constexpr int kMaxRunChars = 1000;
+
+  // A place in Push()'s output: bytes [begin, end).
+  struct Mark {
+    enum class Kind : uint8_t {
+      kSgr,        // CSI ... m (no leader, no intermediate), whole sequence
+      kRep,        // CSI ... b (REP), whole sequence
+      kClipboard,  // an OSC string starting "52;", whole sequence
+      // A non-ASCII character that starts a run of text as libvterm decodes
+      // it: after anything but a non-ASCII character (ASCII text, a
+      // control, a sequence), at the start of the output, or after
+      // kMaxRunChars characters of text since the last such mark (libvterm
+      // decodes at most 1024 code points per run; the Emulator writes each
+      // marked run on its own, so libvterm's runs start exactly here).
+      kTextStart,
+    };
+    Kind kind;
+    size_t begin;
+    size_t end;
+
+    friend bool operator==(const Mark& a, const Mark& b) {
+      return a.kind == b.kind && a.begin == b.begin && a.end == b.end;
+    }
+  };
 
   // Takes more stream bytes; returns those that can go to libvterm now, in
   // order: everything up to the start of an unfinished sequence, which a
-  // later call returns once it is complete. If `restores` is given, it gets
-  // the offsets in the returned bytes just after each sequence that restores
-  // a saved cursor (ESC 8, CSI ? 1049 l, CSI u): libvterm 0.1.4 does not
-  // clamp a cursor saved before a resize, so the Emulator checks it there.
-  std::string Push(absl::string_view bytes,
-                   std::vector<size_t>* restores = nullptr);
+  // later call returns once it is complete. If `marks` is given, it gets the
+  // marks in the returned bytes (in order).
+  std::string Push(absl::string_view bytes, std::vector<Mark>* marks = nullptr);
 
   // Bytes currently held back (0 when the stream is at a boundary).
   size_t held() const { return held_.size(); }
@@ -73,15 +99,23 @@ class SequenceFramer {
   void OnDiscard(char c, std::string* out);
   // Moves the held bytes to `out`; the stream is at a boundary again.
   void Release(std::string* out);
-  // Called with a complete escape sequence (from ESC to its final byte).
+  // Releases a complete UTF-8 character (or drops a C1 control).
+  void ReleaseCharacter(std::string* out);
+  // Called with a complete escape sequence or string held (from ESC to its
+  // final byte or terminator), before it is released.
   void Completed(const std::string& out);
+  void AddMark(Mark::Kind kind, size_t begin, size_t end);
 
   State state_ = State::kGround;
   int utf8_left_ = 0;  // continuation bytes still expected in kUtf8
   int csi_separators_ = 0;  // ';' and ':' seen in the current CSI
   bool intermediate_ = false;  // kEscape: an intermediate byte was seen
+  // The last byte released belongs to a non-ASCII character.
+  bool after_non_ascii_ = false;
+  // Characters of text released since the last kTextStart mark or non-text.
+  int run_chars_ = 0;
   std::string held_;
-  std::vector<size_t>* restores_ = nullptr;  // during Push()
+  std::vector<Mark>* marks_ = nullptr;  // during Push()
 };
 
 }  // namespace moshx::term

@@ -6,6 +6,11 @@
 #include "gtest/gtest.h"
 
 namespace moshx::term {
+
+void PrintTo(const SequenceFramer::Mark& m, std::ostream* os) {
+  *os << "{" << static_cast<int>(m.kind) << ", " << m.begin << ", " << m.end << "}";
+}
+
 namespace {
 
 TEST(SequenceFramerTest, PassesCompleteInputStraightThrough) {
@@ -71,17 +76,54 @@ TEST(SequenceFramerTest, DropsOverlongSequences) {
   EXPECT_EQ(f.Push("1;2mok"), "ok");
 }
 
-TEST(SequenceFramerTest, ReportsCursorRestores) {
+using Kind = SequenceFramer::Mark::Kind;
+using Marks = std::vector<SequenceFramer::Mark>;
+
+TEST(SequenceFramerTest, MarksSgrRepAndClipboardWrites) {
   SequenceFramer f;
-  std::vector<size_t> restores;
-  const std::string out =
-      f.Push("a\x1b" "8b\x1b#8\x1b[?1049lc\x1b[?1049h\x1b[u\x1b[?1049;1l", &restores);
-  EXPECT_EQ(restores, (std::vector<size_t>{3, 15, 27, 37}));
-  EXPECT_EQ(out.size(), 37u);
-  restores.clear();
-  EXPECT_EQ(f.Push("\x1b", &restores), "");
-  EXPECT_EQ(f.Push("\x05" "8", &restores), "\x1b\x05" "8");
-  EXPECT_EQ(restores, (std::vector<size_t>{3}));
+  Marks marks;
+  const std::string out = f.Push(
+      "a\x1b[1;38;5;9mb\x1b[3b\x1b[?1m\x1b[>4;1m\x1b[1\x05;2m\x1b]52;c;aGk=\x07"
+      "\x1b]2;t\x07\x1b]52;p;eA==\x1b\\",
+      &marks);
+  EXPECT_EQ(marks, (Marks{{Kind::kSgr, 1, 12},
+                          {Kind::kRep, 13, 17},
+                          {Kind::kSgr, 29, 36},  // a C0 inside counts for nothing
+                          {Kind::kClipboard, 36, 48},
+                          {Kind::kClipboard, 54, 67}}));
+  EXPECT_EQ(out.substr(29, 7), "\x1b[1\x05;2m");
+  marks.clear();  // split across calls: the offsets are in the call that completes it
+  EXPECT_EQ(f.Push("\x1b[3", &marks), "");
+  EXPECT_EQ(f.Push("1mx", &marks), "\x1b[31mx");
+  EXPECT_EQ(marks, (Marks{{Kind::kSgr, 0, 5}}));
+}
+
+TEST(SequenceFramerTest, MarksWhereLibvtermStartsARunOfText) {
+  SequenceFramer f;
+  Marks marks;
+  // "e" U+0301 "\r\n" U+0302 U+0303 "x" CJK CJK: the marks after ASCII and
+  // after a control start runs; a character after a non-ASCII one does not.
+  f.Push("e\xcc\x81\r\n\xcc\x82\xcc\x83x\xe4\xb8\xad\xe4\xb8\xad", &marks);
+  EXPECT_EQ(marks, (Marks{{Kind::kTextStart, 1, 3},
+                          {Kind::kTextStart, 5, 7},
+                          {Kind::kTextStart, 10, 13}}));
+  marks.clear();
+  f.Push("\xe4\xb8\xad", &marks);  // a new call starts a new run
+  EXPECT_EQ(marks, (Marks{{Kind::kTextStart, 0, 3}}));
+  // A long run is cut every kMaxRunChars characters.
+  marks.clear();
+  std::string run;
+  for (int i = 0; i < 2 * SequenceFramer::kMaxRunChars + 10; ++i) run += "\xc3\xa9";
+  f.Push(run, &marks);
+  ASSERT_EQ(marks.size(), 3u);
+  EXPECT_EQ(marks[1].begin, 2u * SequenceFramer::kMaxRunChars);
+}
+
+TEST(SequenceFramerTest, DropsUtf8EncodedC1Controls) {
+  SequenceFramer f;
+  EXPECT_EQ(f.Push("a\xc2\x85" "b\xc2\x9b" "c\xc2\xa0" "d"), "abc\xc2\xa0" "d");
+  EXPECT_EQ(f.Push("\xc2"), "");
+  EXPECT_EQ(f.Push("\x80!"), "!");
 }
 
 // Whatever the split points, the output is the same bytes in the same order.

@@ -1,0 +1,84 @@
+/* See libvterm_extra.h. Compiled inside the @libvterm target. */
+#include "libvterm_extra.h"  /* beside this file */
+
+#include "vterm_internal.h"
+
+#if VTERM_VERSION_MAJOR != 0 || VTERM_VERSION_MINOR != 3 || VTERM_VERSION_PATCH != 3
+#error "libvterm_extra.c reads libvterm 0.3.3's internal state; check it against this version"
+#endif
+
+void moshx_vterm_read_state(VTerm *vt, MoshxVTermState *out) {
+  const VTermState *state = vterm_obtain_state(vt);
+  out->cursor = state->pos;
+  out->pending_wrap = state->at_phantom;
+  out->glyph_pos = state->combine_pos;
+  out->glyph_width = state->combine_width;
+  out->scroll_top = state->scrollregion_top;
+  out->scroll_bottom = SCROLLREGION_BOTTOM(state);
+  out->left_right_margins = state->mode.leftrightmargin;
+  out->origin_mode = state->mode.origin;
+  out->autowrap = state->mode.autowrap;
+}
+
+int moshx_vterm_is_combining(uint32_t codepoint) {
+  return vterm_unicode_is_combining(codepoint);
+}
+
+void moshx_vterm_append_combining(VTerm *vt, VTermPos at, const uint32_t *chars,
+                                  int width, const char *bytes, size_t len) {
+  VTermState *state = vterm_obtain_state(vt);
+  /* The combine buffer starts with 16 elements and only grows. */
+  size_t n = 0;
+  while (n < VTERM_MAX_CHARS_PER_CELL && chars[n] != 0 && n + 1 < state->combine_chars_size) {
+    state->combine_chars[n] = chars[n];
+    ++n;
+  }
+  state->combine_chars[n] = 0;
+  state->combine_pos = at;
+  state->combine_width = width;
+  /* libvterm joins a combining character to the last glyph when the cursor
+   * stands right after it; put it there for the write, then back. */
+  const VTermPos cursor = state->pos;
+  const int pending_wrap = state->at_phantom;
+  state->pos.row = at.row;
+  state->pos.col = at.col + width;
+  state->at_phantom = 0;
+  vterm_input_write(vt, bytes, len);
+  state->pos = cursor;
+  state->at_phantom = pending_wrap;
+}
+
+int moshx_vterm_primary_line_continues(VTerm *vt, int row) {
+  const VTermState *state = vterm_obtain_state(vt);
+  return state->lineinfos[BUFIDX_PRIMARY][row].continuation;
+}
+
+void moshx_vterm_set_cursor(VTerm *vt, VTermPos pos, int pending_wrap) {
+  VTermState *state = vterm_obtain_state(vt);
+  state->pos = pos;
+  state->at_phantom = pending_wrap;
+}
+
+int moshx_vterm_repair_margins(VTerm *vt) {
+  VTermState *state = vterm_obtain_state(vt);
+  int repaired = 0;
+  if (SCROLLREGION_BOTTOM(state) <= state->scrollregion_top) {
+    state->scrollregion_top = 0;
+    state->scrollregion_bottom = -1;
+    repaired = 1;
+  }
+  if (state->scrollregion_right > -1 && state->scrollregion_right <= state->scrollregion_left) {
+    state->scrollregion_left = 0;
+    state->scrollregion_right = -1;
+    repaired = 1;
+  }
+  return repaired;
+}
+
+void moshx_vterm_clamp_saved_cursor(VTerm *vt) {
+  VTermState *state = vterm_obtain_state(vt);
+  if (state->saved.pos.row >= state->rows) state->saved.pos.row = state->rows - 1;
+  if (state->saved.pos.col >= state->cols) state->saved.pos.col = state->cols - 1;
+  if (state->saved.pos.row < 0) state->saved.pos.row = 0;
+  if (state->saved.pos.col < 0) state->saved.pos.col = 0;
+}
