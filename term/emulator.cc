@@ -7,6 +7,7 @@
 
 #include <algorithm>
 #include <cstdio>
+#include <vector>
 #include <cstring>
 #include <utility>
 
@@ -15,6 +16,7 @@
 #include "absl/strings/match.h"
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
+#include "absl/strings/str_join.h"
 #include "absl/strings/str_split.h"
 #include "absl/strings/strip.h"
 #include "core/char_width.h"
@@ -198,6 +200,23 @@ int CarrierAfterSgr(int bits, absl::string_view sequence) {
   return bits;
 }
 
+// ITU T.416 writes a direct colour as 38:2:CS:R:G:B (CS: a colour space id,
+// usually left empty: 38:2::R:G:B); libvterm 0.3.3 reads the three values
+// after the 2, so it takes CS as red. Such tokens lose their colour space
+// (38:2:R:G:B, which libvterm and every terminal read alike).
+std::string WithoutColourSpace(absl::string_view sequence) {
+  std::vector<std::string> tokens =
+      absl::StrSplit(sequence.substr(2, sequence.size() - 3), ';');
+  for (std::string& token : tokens) {
+    if (!absl::StartsWith(token, "38:2:") && !absl::StartsWith(token, "48:2:")) continue;
+    std::vector<absl::string_view> parts = absl::StrSplit(token, ':');
+    if (parts.size() < 6) continue;  // 38:2:R:G:B as it is
+    parts.erase(parts.begin() + 2);
+    token = absl::StrJoin(parts, ":");
+  }
+  return absl::StrCat("\x1b[", absl::StrJoin(tokens, ";"), "m");
+}
+
 // The SGR that gives libvterm's pen the carrier `bits` (font 10 + bits).
 std::string CarrierSgr(int bits) { return absl::StrCat("\x1b[", 10 + bits, "m"); }
 
@@ -232,6 +251,7 @@ struct Emulator::Impl {
   void Inject(absl::string_view bytes);
   void Write(absl::string_view bytes);
   void WriteSgr(absl::string_view sequence);
+  void WriteLongCsi(absl::string_view sequence);
   size_t WriteTextStart(absl::string_view ready, size_t at);
   std::string Probe(void (*action)(Impl*));
   core::MouseEncoding ProbeMouseEncoding();
@@ -728,6 +748,11 @@ void Emulator::Impl::Write(absl::string_view bytes) {
 // An SGR: libvterm applies it, then the carrier in the font attribute is
 // set from what it was and what the SGR says.
 void Emulator::Impl::WriteSgr(absl::string_view sequence) {
+  std::string normalized;
+  if (sequence.find(':') != absl::string_view::npos) {
+    normalized = WithoutColourSpace(sequence);
+    sequence = normalized;
+  }
   VTermValue font;
   vterm_state_get_penattr(state, VTERM_ATTR_FONT, &font);
   const int before = font.number;
@@ -735,6 +760,73 @@ void Emulator::Impl::WriteSgr(absl::string_view sequence) {
   const int after = CarrierAfterSgr(before, sequence);
   vterm_state_get_penattr(state, VTERM_ATTR_FONT, &font);
   if (font.number != after) Inject(CarrierSgr(after));
+}
+
+// A CSI with more than 16 parameters (libvterm would write past its array).
+// An SGR is split into consecutive SGRs of at most 16 parameters each, at
+// parameter boundaries that keep a 38/48 colour together (their effect is
+// the same: SGR applies its parameters in order); any other CSI keeps its
+// first 16. C0 controls inside are executed first.
+void Emulator::Impl::WriteLongCsi(absl::string_view sequence) {
+  std::string controls, leader, params, intermediates;
+  const char final = sequence.back();
+  for (size_t i = 2; i + 1 < sequence.size(); ++i) {
+    const char c = sequence[i];
+    if (static_cast<unsigned char>(c) < 0x20) {
+      controls.push_back(c);
+    } else if (c >= 0x3c && c <= 0x3f && params.empty() && intermediates.empty()) {
+      leader.push_back(c);
+    } else if (c >= 0x20 && c <= 0x2f) {
+      intermediates.push_back(c);
+    } else if (intermediates.empty()) {
+      params.push_back(c);
+    }
+  }
+  if (!controls.empty()) Inject(controls);
+  // Parameters: ';'-separated, each with ':' sub-parameters (libvterm takes
+  // every one of them as an entry of its array).
+  const std::vector<absl::string_view> tokens = absl::StrSplit(params, ';');
+  auto entries = [](absl::string_view token) {
+    return 1 + static_cast<int>(std::count(token.begin(), token.end(), ':'));
+  };
+  if (final != 'm' || !leader.empty() || !intermediates.empty()) {
+    std::string kept;
+    int n = 0;
+    for (absl::string_view token : tokens) {
+      if (n + entries(token) > SequenceFramer::kMaxCsiParams) break;
+      absl::StrAppend(&kept, n > 0 ? ";" : "", token);
+      n += entries(token);
+    }
+    Inject(absl::StrCat("\x1b[", leader, kept, intermediates, std::string(1, final)));
+    return;
+  }
+  std::string chunk;
+  int n = 0;
+  for (size_t i = 0; i < tokens.size();) {
+    // A colour in ';' form takes the tokens after it: 5;N or 2;R;G;B.
+    size_t group = 1;
+    if ((tokens[i] == "38" || tokens[i] == "48") && i + 1 < tokens.size()) {
+      group = tokens[i + 1] == "5" ? 3 : tokens[i + 1] == "2" ? 5 : 1;
+      group = std::min(group, tokens.size() - i);
+    }
+    int size = 0;
+    for (size_t k = i; k < i + group; ++k) size += entries(tokens[k]);
+    if (size > SequenceFramer::kMaxCsiParams) {  // absurd sub-parameters: dropped
+      i += group;
+      continue;
+    }
+    if (n + size > SequenceFramer::kMaxCsiParams) {
+      WriteSgr(absl::StrCat("\x1b[", chunk, "m"));
+      chunk.clear();
+      n = 0;
+    }
+    for (size_t k = i; k < i + group; ++k) {
+      absl::StrAppend(&chunk, n > 0 || k > i ? ";" : "", tokens[k]);
+    }
+    n += size;
+    i += group;
+  }
+  if (n > 0) WriteSgr(absl::StrCat("\x1b[", chunk, "m"));
 }
 
 // At `at` in `ready` a non-ASCII character starts a run of text as libvterm
@@ -985,6 +1077,10 @@ std::string Emulator::Feed(absl::string_view bytes) {
         // REP repeats the last glyph; libvterm loops forever when there is
         // none yet (or it had width 0), so it is dropped then.
         if (m.ReadState().glyph_width >= 1) m.Inject(sequence);
+        done = mark.end;
+        break;
+      case Mark::Kind::kLongCsi:
+        m.WriteLongCsi(sequence);
         done = mark.end;
         break;
       case Mark::Kind::kClipboard:

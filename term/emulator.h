@@ -44,7 +44,13 @@
 // first parameter, memory corruption and misplaced cursor on resize, and
 // ignored conceal are fixed in 0.3.3, and their workarounds are gone):
 //   * more than 16 CSI parameters overrun its array: term::SequenceFramer
-//     drops the excess;
+//     marks such a CSI; an SGR is split into several (so truecolor
+//     foreground and background with many attributes keep every parameter),
+//     any other CSI keeps its first 16;
+//   * a CSI parameter or OSC number of more than 9 digits overflows its
+//     accumulator (undefined behaviour): the framer drops the extra digits;
+//   * 38:2::R:G:B (ITU T.416 with an empty colour space) is read with the
+//     colour space as red: the colour space is dropped before it sees it;
 //   * a wide character on a one-column screen crashes it: one column is
 //     emulated as two (kMinWidth);
 //   * REP before any character (or after a glyph of width 0) loops forever:

@@ -357,6 +357,41 @@ TEST(EmulatorTest, ManyCsiParametersAreHarmless) {
   EXPECT_EQ(fb.modes().mouse_tracking, core::MouseTracking::kNormal);
 }
 
+// Direct colour with a colour space id (ITU T.416: 38:2:CS:R:G:B, CS often
+// empty) is read as R:G:B (libvterm took CS for red).
+TEST(EmulatorTest, ColonColoursWithAColourSpace) {
+  Emulator e(20, 2);
+  (void)e.Feed("\x1b[38:2::255:128:0ma\x1b[48:2:0:1:2:3mb\x1b[0;38:2:4:5:6mc\x1b[38:5:9md");
+  core::Framebuffer fb = e.Snapshot();
+  EXPECT_EQ(fb.cell(0, 0).renditions.fg, Color::Rgb(255, 128, 0));
+  EXPECT_EQ(fb.cell(0, 1).renditions.bg, Color::Rgb(1, 2, 3));
+  EXPECT_EQ(fb.cell(0, 2).renditions.fg, Color::Rgb(4, 5, 6));
+  EXPECT_EQ(fb.cell(0, 3).renditions.fg, Color::Indexed(9));
+}
+
+// An SGR with more than 16 parameters (truecolor foreground and background
+// with several attributes) keeps all of them: libvterm has room for 16, so
+// it is split (any other CSI keeps its first 16).
+TEST(EmulatorTest, LongSgrKeepsEveryParameter) {
+  Emulator e(20, 2);
+  (void)e.Feed("\x1b[0;1;2;3;4;5;7;8;9;38;2;40;112;213;48;2;213;201;40mL"
+               "\x1b[0;1;3;4;38;5;9;48;5;200;38:2::1:2:3;5;7;8;9;2;48;2;7;8;9mM"
+               "\x1b[1;1;1;1;1;1;1;1;1;1;1;1;1;1;1;1;7mN\x1b[0m");
+  core::Framebuffer fb = e.Snapshot();
+  const core::Renditions& l = fb.cell(0, 0).renditions;
+  EXPECT_EQ(l.attributes, core::kBold | core::kFaint | core::kItalic | core::kUnderline |
+                              core::kBlink | core::kInverse | core::kInvisible |
+                              core::kStrikethrough);
+  EXPECT_EQ(l.fg, Color::Rgb(40, 112, 213));
+  EXPECT_EQ(l.bg, Color::Rgb(213, 201, 40));
+  const core::Renditions& m = fb.cell(0, 1).renditions;
+  EXPECT_EQ(m.fg, Color::Rgb(1, 2, 3));
+  EXPECT_EQ(m.bg, Color::Rgb(7, 8, 9));
+  EXPECT_TRUE(m.has(core::kFaint));
+  EXPECT_TRUE(m.has(core::kStrikethrough));
+  EXPECT_TRUE(fb.cell(0, 2).renditions.has(core::kInverse));  // the 17th
+}
+
 TEST(EmulatorTest, CollectsBoundedScrollback) {
   Emulator::Options options;
   options.scrollback_lines = 2;

@@ -62,8 +62,8 @@ void SequenceFramer::AddMark(Mark::Kind kind, size_t begin, size_t end) {
   if (marks_ != nullptr) marks_->push_back(Mark{kind, begin, end});
 }
 
-// Marks SGR, REP and OSC 52 (C0 controls inside a CSI are executed by
-// libvterm and do not count).
+// Marks SGR, REP, OSC 52 and CSIs with too many parameters (C0 controls
+// inside a CSI are executed by libvterm and do not count).
 void SequenceFramer::Completed(const std::string& out) {
   after_non_ascii_ = false;
   run_chars_ = 0;
@@ -74,6 +74,10 @@ void SequenceFramer::Completed(const std::string& out) {
     return;
   }
   if (held_[1] != '[') return;
+  if (csi_separators_ >= kMaxCsiParams) {
+    AddMark(Mark::Kind::kLongCsi, begin, end);
+    return;
+  }
   const char final = held_.back();
   if (final != 'm' && final != 'b') return;
   for (size_t i = 2; i + 1 < held_.size(); ++i) {
@@ -135,7 +139,7 @@ void SequenceFramer::OnUtf8(char c, std::string* out) {
 void SequenceFramer::OnEscape(char c, std::string* out) {
   if (c == kEsc) {  // abandons the escape, starts another
     after_non_ascii_ = false;
-  run_chars_ = 0;
+    run_chars_ = 0;
     Release(out);
     OnGround(c, out);
     return;
@@ -144,8 +148,10 @@ void SequenceFramer::OnEscape(char c, std::string* out) {
   if (c == '[' && !intermediate_) {
     state_ = State::kCsi;
     csi_separators_ = 0;
+    csi_digits_ = 0;
   } else if (IsStringIntroducer(c) && !intermediate_) {
     state_ = State::kString;
+    osc_command_digits_ = c == ']' ? 0 : -1;
   } else if (IsAbort(c) || (Byte(c) >= 0x30 && Byte(c) <= 0x7e)) {
     Completed(*out);
     Release(out);  // a final byte (after any intermediates), or an abort
@@ -158,19 +164,21 @@ void SequenceFramer::OnEscape(char c, std::string* out) {
 void SequenceFramer::OnCsi(char c, std::string* out) {
   if (c == kEsc) {
     after_non_ascii_ = false;
-  run_chars_ = 0;
+    run_chars_ = 0;
     Release(out);
     OnGround(c, out);
     return;
   }
-  if (c == ';' || c == ':') ++csi_separators_;
-  if (csi_separators_ >= kMaxCsiParams && Byte(c) >= 0x30 && Byte(c) <= 0x3f) {
-    return;  // a parameter past the 16th (or its separator): dropped
+  if (c == ';' || c == ':') {
+    ++csi_separators_;
+    csi_digits_ = 0;
+  } else if (c >= '0' && c <= '9' && ++csi_digits_ > kMaxParamDigits) {
+    return;  // libvterm would overflow a long (undefined behaviour) on it
   }
   held_.push_back(c);
   if (IsAbort(c)) {
     after_non_ascii_ = false;
-  run_chars_ = 0;
+    run_chars_ = 0;
     Release(out);
   } else if (Byte(c) >= 0x40 && Byte(c) <= 0x7e) {
     Completed(*out);
@@ -198,13 +206,20 @@ void SequenceFramer::OnString(char c, std::string* out) {
     OnEscape(c, out);
     return;
   }
+  if (osc_command_digits_ >= 0) {  // an OSC's command number
+    if (c < '0' || c > '9') {
+      osc_command_digits_ = -1;
+    } else if (++osc_command_digits_ > kMaxParamDigits) {
+      return;  // libvterm would overflow an int (undefined behaviour)
+    }
+  }
   held_.push_back(c);
   if (c == kBel || IsAbort(c)) {
     if (c == kBel) {
       Completed(*out);
     } else {
       after_non_ascii_ = false;
-  run_chars_ = 0;
+      run_chars_ = 0;
     }
     Release(out);
   } else if (c == kEsc) {

@@ -5,11 +5,13 @@
 //
 // Why whole pieces: libvterm 0.3.3 overruns its 16-entry parameter array on
 // a CSI with more parameters (parser.c increments the index unchecked), so
-// the framer drops parameters after the 16th, which needs the whole CSI.
-// And with libvterm's parser in its ground state between Push() calls, the
-// Emulator can write sequences of its own (resize, SGR carriers, combining
-// fixes) without corrupting the program's. (libvterm 0.1.4 also lost control
-// strings split across writes; 0.3.3 hands them over in fragments.)
+// such a CSI must reach libvterm rewritten (the Emulator splits a long SGR
+// into several, and cuts any other after its 16th parameter), which needs
+// the whole CSI. And with libvterm's parser in its ground state between
+// Push() calls, the Emulator can write sequences of its own (resize, SGR
+// carriers, combining fixes) without corrupting the program's. (libvterm
+// 0.1.4 also lost control strings split across writes; 0.3.3 hands them
+// over in fragments.)
 //
 // UTF-8-encoded C1 controls (U+0080..U+009F) are dropped: libvterm 0.3.3
 // prints them as glyphs of width -1, which moves the cursor left and makes a
@@ -41,8 +43,12 @@ class SequenceFramer {
  public:
   static constexpr size_t kMaxCsiBytes = 4096;
   // libvterm has room for 16 CSI parameters and writes past its array for
-  // more; parameters after the 16th are dropped here.
+  // more: a CSI with more (counting ':' sub-parameters) is marked kLongCsi.
   static constexpr int kMaxCsiParams = 16;
+  // Digits kept of one CSI parameter or OSC number: libvterm multiplies by
+  // 10 in a long (an int) without a check; the digits after these are
+  // dropped (no parameter means anything that large).
+  static constexpr int kMaxParamDigits = 9;
   static constexpr size_t kMaxStringBytes = (1 << 20) + 1024;
   static constexpr int kMaxRunChars = 1000;
 
@@ -52,6 +58,8 @@ class SequenceFramer {
       kSgr,        // CSI ... m (no leader, no intermediate), whole sequence
       kRep,        // CSI ... b (REP), whole sequence
       kClipboard,  // an OSC string starting "52;", whole sequence
+      kLongCsi,    // a CSI with more than kMaxCsiParams parameters (SGR
+                   // included), whole sequence: must not reach libvterm as is
       // A non-ASCII character that starts a run of text as libvterm decodes
       // it: after anything but a non-ASCII character (ASCII text, a
       // control, a sequence), at the start of the output, or after
@@ -109,6 +117,8 @@ class SequenceFramer {
   State state_ = State::kGround;
   int utf8_left_ = 0;  // continuation bytes still expected in kUtf8
   int csi_separators_ = 0;  // ';' and ':' seen in the current CSI
+  int csi_digits_ = 0;      // digits of the current CSI parameter
+  int osc_command_digits_ = -1;  // digits of an OSC's number; -1: past it
   bool intermediate_ = false;  // kEscape: an intermediate byte was seen
   // The last byte released belongs to a non-ASCII character.
   bool after_non_ascii_ = false;

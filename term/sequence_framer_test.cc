@@ -58,12 +58,30 @@ TEST(SequenceFramerTest, ClosesAStringInterruptedByAnEscape) {
   EXPECT_EQ(f.Push("\x1b]0;t\x1b[1m"), "\x1b]0;t\x1b\\\x1b[1m");
 }
 
-TEST(SequenceFramerTest, KeepsAtMostSixteenCsiParameters) {
+TEST(SequenceFramerTest, MarksCsiWithMoreThanSixteenParameters) {
   SequenceFramer f;
-  EXPECT_EQ(f.Push("\x1b[" + std::string(30, ';') + "K"),
-            "\x1b[" + std::string(15, ';') + "K");
-  EXPECT_EQ(f.Push("\x1b[1;2;3;4;5;6;7;8;9;10;11;12;13;14;15;16;17;18 q"),
-            "\x1b[1;2;3;4;5;6;7;8;9;10;11;12;13;14;15;16 q");
+  std::vector<SequenceFramer::Mark> marks;
+  const std::string sgr = "\x1b[0;1;2;3;4;5;7;8;9;38;2;1;2;3;48;2;4;5;6m";
+  EXPECT_EQ(f.Push("\x1b[" + std::string(30, ';') + "K" + sgr + "\x1b[1:2:3:4:5:6:7:8:9:1:2:3:4:5:6:7:8m"
+                   "\x1b[1;2;3;4;5;6;7;8;9;10;11;12;13;14;15;16m",
+                   &marks),
+            "\x1b[" + std::string(30, ';') + "K" + sgr +
+                "\x1b[1:2:3:4:5:6:7:8:9:1:2:3:4:5:6:7:8m\x1b[1;2;3;4;5;6;7;8;9;10;11;12;13;14;15;16m");
+  using Kind = SequenceFramer::Mark::Kind;
+  ASSERT_EQ(marks.size(), 4u);
+  EXPECT_EQ(marks[0].kind, Kind::kLongCsi);
+  EXPECT_EQ(marks[1].kind, Kind::kLongCsi);
+  EXPECT_EQ(marks[1].end - marks[1].begin, sgr.size());
+  EXPECT_EQ(marks[2].kind, Kind::kLongCsi);  // sub-parameters count too
+  EXPECT_EQ(marks[3].kind, Kind::kSgr);      // 16 is fine
+}
+
+TEST(SequenceFramerTest, KeepsNineDigitsOfAParameter) {
+  SequenceFramer f;
+  EXPECT_EQ(f.Push("\x1b[12345678901234567890;7;0012345678901H"),
+            "\x1b[123456789;7;001234567H");
+  EXPECT_EQ(f.Push("\x1b]1234567890123;x123456789012\x07"),
+            "\x1b]123456789;x123456789012\x07");
 }
 
 TEST(SequenceFramerTest, DropsOverlongSequences) {
@@ -72,7 +90,7 @@ TEST(SequenceFramerTest, DropsOverlongSequences) {
   EXPECT_EQ(f.Push(huge), "");
   EXPECT_EQ(f.held(), 0u);
   EXPECT_EQ(f.Push("AAAA\x07ok"), "ok");
-  EXPECT_EQ(f.Push("\x1b[" + std::string(SequenceFramer::kMaxCsiBytes, '1')), "");
+  EXPECT_EQ(f.Push("\x1b[" + std::string(SequenceFramer::kMaxCsiBytes, ';')), "");
   EXPECT_EQ(f.Push("1;2mok"), "ok");
 }
 

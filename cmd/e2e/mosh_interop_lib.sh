@@ -11,9 +11,12 @@
 #                                emoji and a combining accent; with the pid
 #                                of a tools/netem udp_relay, also a client
 #                                address change (SIGUSR1: the relay rebinds);
-#                                then a torture screen (interop_torture_file);
-#                                snapshots of both screens go to OUT
-#   interop_snapshot NAME        the pane with attributes, plus the cursor
+#                                then the screens of interop_torture_file
+#                                (torture, modes, colours, text); snapshots
+#                                of every screen go to OUT
+#   interop_snapshot NAME        the pane with attributes, the cursor, and the
+#                                pane again with wrapped lines joined (tmux
+#                                keeps which lines the terminal wrapped)
 #   interop_client_start NAME COLS ROWS CMD...   start a client in tmux
 #   interop_exit NAME            `exit` in the shell: the client must end with status 0
 
@@ -92,6 +95,34 @@ interop_script() {
   wait_for_screen "$name" '^MODES-DONE' 10
   sleep 1
   interop_snapshot "$name" >>"$out"
+  interop_fidelity_screens "$name" "$out.fidelity"
+  cat "$out.fidelity" >>"$out"
+}
+
+# The screens of issue 17 (colours.sh, text.sh; the pane is 100x30 by now),
+# their snapshots to OUT: compared with the same screens under the real
+# mosh-server, they show what a server keeps of what the application drew.
+interop_fidelity_screens() {
+  local name=$1 out=$2
+  interop_run "$name" "clear; bash $E2E_DIR/colours.sh"
+  wait_for_screen "$name" '^COLOURS-DONE' 10
+  sleep 1
+  interop_snapshot "$name" >>"$out"
+  interop_run "$name" "clear; bash $E2E_DIR/text.sh"
+  wait_for_screen "$name" '^TEXT-DONE' 10
+  sleep 1
+  interop_snapshot "$name" >>"$out"
+}
+
+# Only the issue 17 screens, in a window of the size interop_script ends with.
+interop_fidelity_script() {
+  local name=$1 out=$2
+  wait_for_screen "$name" 'srv\$' 20
+  tmux_cmd resize-window -t "$name" -x 100 -y 30
+  interop_run "$name" 'echo size=$(tput cols)x$(tput lines)'
+  wait_for_screen "$name" '^size=100x30' 10
+  interop_torture_file
+  interop_fidelity_screens "$name" "$out"
 }
 
 # Harder screen content: wrapping, a wide character at the last column,
@@ -145,11 +176,48 @@ printf '\x0e\x0f\x07so-si\n'
 printf '%s(0lqk%s(B\n' "$e" "$e"
 printf 'MODES-%s\n' DONE
 MODES
+  # Every cell's SGR (issue 17): the 256 palette colours as foreground and
+  # background, then 256 truecolor cells whose colours change at every cell,
+  # one for each combination of bold, faint, italic, underline, blink,
+  # inverse, concealed and strikethrough; then an SGR that a frame boundary
+  # separates from its text (mosh-server leaves it out of the next frame).
+  cat >"$E2E_DIR/colours.sh" <<'COLOURS'
+e=$'\e'
+for i in $(seq 0 255); do printf '%s[38;5;%d;48;5;%dm%x' "$e" $i $((255 - i)) $((i % 16)); done
+printf '%s[0m\n' "$e"
+a=(1 2 3 4 5 7 8 9) L=ABCDEFGHIJKLMNOPQRSTUVWXYZ
+for i in $(seq 0 255); do
+  s=0
+  for b in 0 1 2 3 4 5 6 7; do (( (i >> b) & 1 )) && s="$s;${a[b]}"; done
+  printf '%s[%s;38;2;%d;%d;%d;48;2;%d;%d;%dm%s' "$e" "$s" $(( (77 + i * 101) % 256 )) \
+    $(( (101 + i * 53) % 256 )) $(( (178 + i * 29) % 256 )) $(( (178 + i * 29) % 256 )) \
+    $(( (154 + i * 17) % 256 )) $(( (77 + i * 101) % 256 )) "${L:i % 26:1}"
+done
+printf '%s[0m\n' "$e"
+printf 'pen %s[1;3;38;2;77;101;178;48;2;178;154;77m' "$e"; sleep 0.5
+printf 'P%s[0m after\n' "$e"
+printf 'COLOURS-%s\n' DONE
+COLOURS
+  # Wrapped long lines (one with an attribute run across the wrap point),
+  # concealed text, lone combining marks: on an empty line, after a cursor
+  # motion onto a blank, after a motion onto a character.
+  cat >"$E2E_DIR/text.sh" <<'TEXT'
+e=$'\e'
+printf 'L%.0s' {1..230}; printf '\n'
+printf 'x%.0s' {1..95}; printf '%s[1;32mGREEN-ACROSS-THE-WRAP%s[0m tail\n' "$e" "$e"
+printf '%s[8mconcealed%s[0m visible %s[8;1;31mhidden-red%s[0m\n' "$e" "$e" "$e" "$e"
+printf 'abc\n\314\202\ndef\n'
+printf 'xy%s[1C\314\202Z\n' "$e"
+printf 'abc\r\314\201X\n'
+printf 'TEXT-%s\n' DONE
+TEXT
 }
 
 interop_snapshot() {
   tmux_cmd capture-pane -p -e -t "$1"
   tmux_cmd display-message -p -t "$1" 'cursor=#{cursor_x},#{cursor_y} size=#{pane_width}x#{pane_height}'
+  echo "joined:"
+  tmux_cmd capture-pane -p -e -J -t "$1"
 }
 
 # A client in tmux whose exit status lands in $E2E_DIR/NAME.status (tmux
@@ -172,11 +240,12 @@ interop_exit() {
   [ "$status" = 0 ] || fail "client in '$1' exited with status '$status'"
 }
 
-# Fails unless the two snapshots are identical (shows the difference).
+# Fails unless the two snapshots are identical (shows the difference): every
+# cell's text and exact SGR, and which lines wrapped.
 interop_compare() {
   local a=$1 b=$2
-  # Cells, not escape sequences: EL versus written spaces, or SGR 92 versus
-  # 38;5;10, leave the same screen but a different capture (screen_cells.py).
+  # Cells, not escape sequences: EL versus written spaces leave the same
+  # screen but a different capture (screen_cells.py).
   python3 cmd/e2e/screen_cells.py <"$a" >"$a.cells"
   python3 cmd/e2e/screen_cells.py <"$b" >"$b.cells"
   a=$a.cells b=$b.cells

@@ -4,7 +4,8 @@
 # CJK, emoji, combining accent) runs on `moshx client --mode mosh` — through a
 # UDP relay that changes the client's address mid-session — and on the real
 # mosh-client, each against its own real mosh-server; the two screens must be
-# identical, and the shell's exit must end both clients with status 0.
+# identical (every cell's text and SGR, and which lines wrapped), and the
+# shell's exit must end both clients with status 0.
 source tools/testing/e2e_lib.sh
 source cmd/e2e/mosh_interop_lib.sh
 e2e_init

@@ -3,13 +3,15 @@
 
 Two clients that leave the same cells on the screen can still make tmux
 capture different escape sequences: one erases a line with EL, the other
-writes spaces, and tmux then emits an SGR reset at a different place; one
-draws palette colour 10 as SGR 92, the other as 38;5;10. This reads the
-capture, tracks the SGR state cell by cell, and prints every line as runs of
-text tagged with their effective renditions (colours as palette index or
-rgb, attribute set), dropping trailing blanks that show nothing (default
-background, no inverse). Lines that are not part of the screen (the
-"cursor=..." line interop_snapshot appends) pass through unchanged.
+writes spaces, and tmux then emits an SGR reset at a different place. This
+reads the capture, tracks the SGR state cell by cell, and prints every line
+as runs of text tagged with their effective renditions, dropping trailing
+blanks that show nothing (default background, no inverse). The renditions
+are exact: colours keep the form they were drawn with (aN for the sixteen
+SGR 30-37/90-97 name, pN for 38;5;N, rgb(...) for 38;2), which tmux keeps
+apart, and the attribute set. Lines that are not part of the screen (the
+"cursor=..." and "joined:" lines interop_snapshot adds) pass through
+unchanged and reset the state.
 
 Usage: screen_cells.py < capture > canonical
 """
@@ -44,13 +46,13 @@ def apply_sgr(state, text):
         elif p in UNSET:
             state["attrs"] = state["attrs"] - set(UNSET[p])
         elif 30 <= p <= 37:
-            state["fg"] = "p%d" % (p - 30)
+            state["fg"] = "a%d" % (p - 30)
         elif 90 <= p <= 97:
-            state["fg"] = "p%d" % (p - 90 + 8)
+            state["fg"] = "a%d" % (p - 90 + 8)
         elif 40 <= p <= 47:
-            state["bg"] = "p%d" % (p - 40)
+            state["bg"] = "a%d" % (p - 40)
         elif 100 <= p <= 107:
-            state["bg"] = "p%d" % (p - 100 + 8)
+            state["bg"] = "a%d" % (p - 100 + 8)
         elif p == 39:
             state["fg"] = None
         elif p == 49:
@@ -96,7 +98,7 @@ def canonical_line(line, state):
 def main():
     state = {"fg": None, "bg": None, "attrs": frozenset()}
     for raw in sys.stdin.read().split("\n"):
-        if raw.startswith("cursor="):
+        if raw.startswith("cursor=") or raw == "joined:":
             print(raw)
             state = {"fg": None, "bg": None, "attrs": frozenset()}
             continue
