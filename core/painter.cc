@@ -112,6 +112,10 @@ void Painter::ScrollUp(int bottom, int lines) {
 }
 
 bool Painter::PaintRows(const Framebuffer& to, size_t budget) {
+  // Rows that stop wrapping first, top down (see ClearWrap).
+  for (int y = 0; y < to.height(); ++y) {
+    if (screen_.row(y).wrapped() && !to.row(y).wrapped()) ClearWrap(y);
+  }
   for (int y = 0; y < to.height(); ++y) {
     PaintRow(y, to);
     if (out_.size() > budget) return false;
@@ -126,7 +130,6 @@ void Painter::PaintRow(int y, const Framebuffer& to) {
                        screen_.row(y) == want)) {
     return;
   }
-  if (screen_.row(y).wrapped() && !want.wrapped()) ClearWrap(y);
   // A row that starts to wrap must print its last cell, then row y+1's first.
   const bool start_wrap =
       want.wrapped() && !screen_.row(y).wrapped() && y + 1 < to.height();
@@ -176,15 +179,21 @@ void Painter::ContinueWrap(int y, const Cell& next) {
   PrintHere(y + 1, 0, next);
 }
 
+// A row stops wrapping: the whole row is erased (EL from its first column)
+// and painted again. Terminals keep "this line continues" in different
+// places: xterm and mosh drop it when the row's last column is erased, but
+// tmux only when the whole line is cleared, and then it also drops the mark
+// of the row above; so the row above is taken as not wrapping any more,
+// and painted to wrap again if it should.
 void Painter::ClearWrap(int y) {
-  const int begin = LastCellStart(screen_.row(y));
   BeginPaint(y);
-  MoveTo(y, begin);
+  MoveTo(y, 0);
   SetPen(Renditions(), nullptr);
   out_.append("\x1b[K");
-  Row* row = screen_.MutableRow(y);
-  row->Erase(begin, row->width(), Renditions());
-  row->set_wrapped(false);
+  screen_.SetRow(y, Row(screen_.width()));
+  if (y > 0 && screen_.row(y - 1).wrapped()) {
+    screen_.MutableRow(y - 1)->set_wrapped(false);
+  }
 }
 
 void Painter::FlushRun(int y, int begin, int end, const Renditions& r,

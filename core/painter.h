@@ -62,6 +62,7 @@ class Painter {
   void PaintCells(int y, const Row& want, int must_print);
   // Prints `next` at the start of row y+1 through pending autowrap.
   void ContinueWrap(int y, const Cell& next);
+  // Erases row y entirely (it stops wrapping; see painter.cc).
   void ClearWrap(int y);
   void FlushRun(int y, int begin, int end, const Renditions& r, bool wrapped);
   void DrawCell(int y, int x, const Cell& cell);

@@ -256,13 +256,14 @@ struct Emulator::Impl {
   std::string Probe(void (*action)(Impl*));
   core::MouseEncoding ProbeMouseEncoding();
   void Output(const char* bytes, size_t len);
-  // Hyperlinks across a resize: see Resize().
+  // Hyperlinks and wrapped rows across a resize: see Resize().
   struct Line {
     std::vector<uint32_t> chars;  // each cell's first character, to the last non-blank
     std::vector<Link> links;
+    bool wrapped = false;
   };
   std::vector<Line> Lines(bool with_links);
-  void RemapLinks(const std::vector<Line>& before);
+  std::vector<int> MatchRows(const std::vector<Line>& before, const std::vector<Line>& after);
   void KeepCursorLineOnShrink(int new_height);
 
   Options options;
@@ -950,20 +951,21 @@ std::vector<Emulator::Impl::Line> Emulator::Impl::Lines(bool with_links) {
       lines[y].chars.push_back(cell.chars[0]);
       if (with_links) lines[y].links.push_back(links[y][x]);
     }
+    lines[y].wrapped = LineContinues(y);
   }
   return lines;
 }
 
-// After a resize: libvterm keeps each row's cells from the left (cut to the
-// new width), dropping rows off the top and blank ones at the bottom, so the
-// non-blank rows before and after are matched from the bottom and each cell
-// takes the link of the cell it was. Matching stops at the first row whose
+// Where each row went in a resize (-1: gone, or not known). libvterm keeps
+// each row's cells from the left (cut to the new width), dropping rows off
+// the top and blank ones at the bottom, so the non-blank rows before and
+// after are matched from the bottom. Matching stops at the first row whose
 // characters differ.
-void Emulator::Impl::RemapLinks(const std::vector<Line>& before) {
-  const std::vector<Line> after = Lines(/*with_links=*/false);
-  links.assign(height, std::vector<Link>(width));
+std::vector<int> Emulator::Impl::MatchRows(const std::vector<Line>& before,
+                                           const std::vector<Line>& after) {
+  std::vector<int> match(before.size(), -1);
   int i = static_cast<int>(before.size()) - 1;
-  int j = height - 1;
+  int j = static_cast<int>(after.size()) - 1;
   while (i >= 0 && j >= 0) {
     if (before[i].chars.empty()) { --i; continue; }
     if (after[j].chars.empty()) { --j; continue; }
@@ -972,9 +974,10 @@ void Emulator::Impl::RemapLinks(const std::vector<Line>& before) {
                     after[j].chars.begin())) {
       break;
     }
-    std::copy(before[i].links.begin(), before[i].links.begin() + n, links[j].begin());
+    match[i] = j;
     --i, --j;
   }
+  return match;
 }
 
 // libvterm keeps the bottom rows on a shrink, even when that pushes the
@@ -1103,7 +1106,7 @@ std::string Emulator::Feed(absl::string_view bytes) {
 // first (KeepCursorLineOnShrink); a region (or left/right margins) that the
 // clamp left empty is reset, as libvterm would scroll it with a negative
 // size; a cursor saved before a shrink, which libvterm would restore outside
-// the screen, is moved inside. Hyperlinks follow their cells (RemapLinks),
+// the screen, is moved inside. Hyperlinks follow their cells (MatchRows),
 // on the screen showing; the other screen's are dropped (libvterm resizes it
 // unseen).
 void Emulator::Resize(int width, int height) {
@@ -1112,8 +1115,8 @@ void Emulator::Resize(int width, int height) {
   height = ClampHeight(height);
   if (width == m.width && height == m.height) return;
   m.KeepCursorLineOnShrink(height);
-  std::vector<Impl::Line> before;
-  if (!m.links.empty()) before = m.Lines(/*with_links=*/true);
+  const std::vector<Impl::Line> before = m.Lines(/*with_links=*/!m.links.empty());
+  const bool same_width = width == m.width;
   m.resizing = true;
   m.pushed = 0;
   vterm_set_size(m.vt.get(), height, width);
@@ -1125,8 +1128,26 @@ void Emulator::Resize(int width, int height) {
   moshx_vterm_clamp_saved_cursor(m.vt.get());
   m.fb.Resize(width, height);
   m.dirty.assign(height, true);
+  const std::vector<int> match = m.MatchRows(before, m.Lines(/*with_links=*/false));
+  // libvterm clears every continuation flag when it resizes without reflow;
+  // a height change alone leaves the rows as they were, so their wraps stay
+  // (as in mosh and xterm; a width change clears them, as there).
+  if (same_width) {
+    for (size_t i = 0; i + 1 < before.size(); ++i) {
+      if (before[i].wrapped && match[i] >= 0 && match[i + 1] == match[i] + 1) {
+        moshx_vterm_set_line_continues(m.vt.get(), match[i + 1], 1);
+      }
+    }
+  }
+  // Hyperlinks follow their cells.
   if (!m.links.empty()) {
-    m.RemapLinks(before);
+    m.links.assign(height, std::vector<Link>(width));
+    for (size_t i = 0; i < before.size(); ++i) {
+      if (match[i] < 0) continue;
+      const size_t n = std::min<size_t>(before[i].links.size(), width);
+      std::copy(before[i].links.begin(), before[i].links.begin() + n,
+                m.links[match[i]].begin());
+    }
     m.other_links.clear();
   }
 }

@@ -633,6 +633,25 @@ TEST(EmulatorTest, ResizeKeepsTheScrollRegion) {
   EXPECT_TRUE(fb.Validate().ok());
 }
 
+// A height change keeps which rows wrapped (libvterm alone forgets every
+// one); a width change ends the wraps, as in xterm and mosh.
+TEST(EmulatorTest, ResizeKeepsWrappedRowsWhenTheWidthStays) {
+  Emulator e(10, 6);
+  (void)e.Feed("0123456789abc\r\nshort\r\n0123456789xy");
+  e.Resize(10, 9);
+  core::Framebuffer fb = e.Snapshot();
+  EXPECT_TRUE(fb.row(0).wrapped());
+  EXPECT_FALSE(fb.row(1).wrapped());
+  EXPECT_TRUE(fb.row(3).wrapped());
+  e.Resize(10, 4);  // the top rows leave
+  fb = e.Snapshot();
+  EXPECT_EQ(Text(fb, 0), "abc");
+  EXPECT_TRUE(fb.row(2).wrapped());
+  EXPECT_EQ(Text(fb, 3), "xy");
+  e.Resize(12, 4);
+  EXPECT_FALSE(e.Snapshot().row(2).wrapped());
+}
+
 // Hyperlinks follow their cells through resizes (they were dropped).
 TEST(EmulatorTest, ResizeKeepsHyperlinks) {
   Emulator e(20, 4);

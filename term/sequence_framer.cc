@@ -161,11 +161,25 @@ void SequenceFramer::OnEscape(char c, std::string* out) {
   // C0 controls (executed) and intermediates: the escape goes on.
 }
 
+// An unfinished CSI that ESC, CAN or SUB abandons: libvterm would parse its
+// parameters before dropping it, so one with too many goes without them
+// (only its C0 controls, which libvterm executes, are passed on).
+void SequenceFramer::ReleaseAbandonedCsi(std::string* out) {
+  if (csi_separators_ >= kMaxCsiParams) {
+    std::string controls;
+    for (size_t i = 1; i < held_.size(); ++i) {
+      if (Byte(held_[i]) < 0x20) controls.push_back(held_[i]);
+    }
+    held_ = controls;
+  }
+  Release(out);
+}
+
 void SequenceFramer::OnCsi(char c, std::string* out) {
   if (c == kEsc) {
     after_non_ascii_ = false;
     run_chars_ = 0;
-    Release(out);
+    ReleaseAbandonedCsi(out);
     OnGround(c, out);
     return;
   }
@@ -179,7 +193,7 @@ void SequenceFramer::OnCsi(char c, std::string* out) {
   if (IsAbort(c)) {
     after_non_ascii_ = false;
     run_chars_ = 0;
-    Release(out);
+    ReleaseAbandonedCsi(out);
   } else if (Byte(c) >= 0x40 && Byte(c) <= 0x7e) {
     Completed(*out);
     Release(out);

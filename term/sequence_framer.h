@@ -109,6 +109,7 @@ class SequenceFramer {
   void Release(std::string* out);
   // Releases a complete UTF-8 character (or drops a C1 control).
   void ReleaseCharacter(std::string* out);
+  void ReleaseAbandonedCsi(std::string* out);
   // Called with a complete escape sequence or string held (from ESC to its
   // final byte or terminator), before it is released.
   void Completed(const std::string& out);

@@ -76,6 +76,16 @@ TEST(SequenceFramerTest, MarksCsiWithMoreThanSixteenParameters) {
   EXPECT_EQ(marks[3].kind, Kind::kSgr);      // 16 is fine
 }
 
+// An abandoned CSI still reaches libvterm's parser, which would overrun its
+// array on the parameters: they are left out.
+TEST(SequenceFramerTest, AbandonedCsiWithTooManyParametersKeepsOnlyItsControls) {
+  SequenceFramer f;
+  const std::string many = "\x1b[" + std::string(20, ';') + "\n" + std::string(3, ';');
+  EXPECT_EQ(f.Push(many + "\x1b[1mx"), "\n\x1b[1mx");
+  EXPECT_EQ(f.Push(many + "\x18y"), "\n\x18y");
+  EXPECT_EQ(f.Push("\x1b[1;2\x18z"), "\x1b[1;2\x18z");  // few: as before
+}
+
 TEST(SequenceFramerTest, KeepsNineDigitsOfAParameter) {
   SequenceFramer f;
   EXPECT_EQ(f.Push("\x1b[12345678901234567890;7;0012345678901H"),

@@ -75,6 +75,11 @@ int moshx_vterm_repair_margins(VTerm *vt) {
   return repaired;
 }
 
+void moshx_vterm_set_line_continues(VTerm *vt, int row, int continues) {
+  VTermState *state = vterm_obtain_state(vt);
+  if (row >= 0 && row < state->rows) state->lineinfo[row].continuation = continues != 0;
+}
+
 void moshx_vterm_clamp_saved_cursor(VTerm *vt) {
   VTermState *state = vterm_obtain_state(vt);
   if (state->saved.pos.row >= state->rows) state->saved.pos.row = state->rows - 1;

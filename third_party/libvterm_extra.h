@@ -65,6 +65,9 @@ void moshx_vterm_set_cursor(VTerm *vt, VTermPos pos, int pending_wrap);
  * with a negative size. Returns whether it did. */
 int moshx_vterm_repair_margins(VTerm *vt);
 
+/* Sets whether row `row` of the screen showing continues the row above. */
+void moshx_vterm_set_line_continues(VTerm *vt, int row, int continues);
+
 /* Moves the saved cursor (DECSC, mode 1048/1049) inside the screen: after a
  * resize libvterm would restore it outside. */
 void moshx_vterm_clamp_saved_cursor(VTerm *vt);
