@@ -14,9 +14,10 @@
 #                                then the screens of interop_torture_file
 #                                (torture, modes, colours, text); snapshots
 #                                of every screen go to OUT
-#   interop_snapshot NAME        the pane with attributes, the cursor, and the
-#                                pane again with wrapped lines joined (tmux
-#                                keeps which lines the terminal wrapped)
+#   interop_snapshot NAME        the pane with attributes, plus the cursor
+#   interop_joined_snapshot NAME the pane with wrapped lines joined (tmux keeps
+#                                which lines the terminal wrapped), after a
+#                                full repaint
 #   interop_client_start NAME COLS ROWS CMD...   start a client in tmux
 #   interop_exit NAME            `exit` in the shell: the client must end with status 0
 
@@ -108,10 +109,12 @@ interop_fidelity_screens() {
   wait_for_screen "$name" '^COLOURS-DONE' 10
   sleep 1
   interop_snapshot "$name" >>"$out"
+  interop_joined_snapshot "$name" >>"$out"
   interop_run "$name" "clear; bash $E2E_DIR/text.sh"
   wait_for_screen "$name" '^TEXT-DONE' 10
   sleep 1
   interop_snapshot "$name" >>"$out"
+  interop_joined_snapshot "$name" >>"$out"
 }
 
 # Only the issue 17 screens, in a window of the size interop_script ends with.
@@ -216,6 +219,21 @@ TEXT
 interop_snapshot() {
   tmux_cmd capture-pane -p -e -t "$1"
   tmux_cmd display-message -p -t "$1" 'cursor=#{cursor_x},#{cursor_y} size=#{pane_width}x#{pane_height}'
+}
+
+# Which lines wrap, as the client draws them from scratch. tmux keeps a
+# line's "wrapped" mark across later writes in ways terminals do not share
+# (a full-line clear drops the mark of the line above, a line feed may keep
+# it), so two clients that agree on every line can leave tmux with
+# different marks after different sequences of updates; a window resize
+# (one row taller, then back) makes both repaint everything first.
+interop_joined_snapshot() {
+  local h
+  h=$(tmux_cmd display-message -p -t "$1" '#{pane_height}')
+  tmux_cmd resize-window -t "$1" -y $((h + 1))
+  sleep 0.7
+  tmux_cmd resize-window -t "$1" -y "$h"
+  sleep 1
   echo "joined:"
   tmux_cmd capture-pane -p -e -J -t "$1"
 }
