@@ -32,7 +32,7 @@ TEST(FlagsTest, VersionPrintsVersionAndBuildId) {
   ParsedCommandLine r = Parse({"--version"});
   EXPECT_EQ(r.exit_code, 0);
   EXPECT_THAT(r.out, StartsWith("moshx 0.1.0 (build "));
-  EXPECT_THAT(r.out, EndsWith(")\n"));
+  EXPECT_THAT(r.out, EndsWith(") libvterm 0.3.3\n"));
   EXPECT_EQ(CountLines(r.out), 1);
 }
 

@@ -29,9 +29,10 @@ arm_version=$("$QEMU" "$ARM" --version) || fail "aarch64 --version failed under 
 x86_version=$("$X86" --version)
 echo "aarch64: $arm_version"
 echo "x86-64:  $x86_version"
-[[ $arm_version == "moshx "*" (build ${arm_id:0:12})" ]] || fail "aarch64 --version: '$arm_version'"
-[[ $x86_version == "moshx "*" (build ${x86_id:0:12})" ]] || fail "x86-64 --version: '$x86_version'"
+[[ $arm_version == "moshx "*" (build ${arm_id:0:12}) libvterm "* ]] || fail "aarch64 --version: '$arm_version'"
+[[ $x86_version == "moshx "*" (build ${x86_id:0:12}) libvterm "* ]] || fail "x86-64 --version: '$x86_version'"
 [ "${arm_version% (build *}" = "${x86_version% (build *}" ] || fail "different versions"
+[ "${arm_version#*) }" = "${x86_version#*) }" ] || fail "different libvterm versions"
 
 "$QEMU" "$ARM" --help >"$TEST_TMPDIR/arm.help" || fail "aarch64 --help failed under qemu"
 "$X86" --help >"$TEST_TMPDIR/x86.help"
