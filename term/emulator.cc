@@ -220,6 +220,30 @@ std::string WithoutColourSpace(absl::string_view sequence) {
 // The SGR that gives libvterm's pen the carrier `bits` (font 10 + bits).
 std::string CarrierSgr(int bits) { return absl::StrCat("\x1b[", 10 + bits, "m"); }
 
+// A marked sequence as libvterm reads it: C0 controls inside it (even
+// between ESC and its introducer) are executed as they come, NUL and DEL
+// ignored. Returns the sequence without them (a string keeps its BEL or
+// ESC \ terminator) and appends the controls to run first to `controls`.
+std::string CleanSequence(absl::string_view sequence, std::string* controls) {
+  absl::string_view tail;
+  if (absl::EndsWith(sequence, "\x1b\\")) {
+    tail = sequence.substr(sequence.size() - 2);
+  } else if (absl::EndsWith(sequence, "\x07")) {
+    tail = sequence.substr(sequence.size() - 1);
+  }
+  std::string clean(1, '\x1b');
+  for (char c : sequence.substr(1, sequence.size() - 1 - tail.size())) {
+    const unsigned char u = static_cast<unsigned char>(c);
+    if (u >= 0x20 && u != 0x7f) {
+      clean.push_back(c);
+    } else if (u != 0 && u != 0x7f) {
+      controls->push_back(c);
+    }
+  }
+  absl::StrAppend(&clean, tail);
+  return clean;
+}
+
 // Decodes the UTF-8 character at `pos` (advancing it); false if malformed.
 bool NextChar(absl::string_view text, size_t* pos, char32_t* cp) {
   return core::DecodeUtf8(text, pos, cp);
@@ -1070,7 +1094,12 @@ std::string Emulator::Feed(absl::string_view bytes) {
   for (const Mark& mark : m.marks) {
     if (mark.begin < done) continue;  // inside a run already written
     m.Write(in.substr(done, mark.begin - done));
-    const absl::string_view sequence = in.substr(mark.begin, mark.end - mark.begin);
+    std::string controls, clean;
+    if (mark.kind != Mark::Kind::kTextStart) {
+      clean = CleanSequence(in.substr(mark.begin, mark.end - mark.begin), &controls);
+      if (!controls.empty()) m.Inject(controls);
+    }
+    const absl::string_view sequence = clean;
     switch (mark.kind) {
       case Mark::Kind::kSgr:
         m.WriteSgr(sequence);

@@ -369,6 +369,20 @@ TEST(EmulatorTest, ColonColoursWithAColourSpace) {
   EXPECT_EQ(fb.cell(0, 3).renditions.fg, Color::Indexed(9));
 }
 
+// C0 controls between ESC and '[' are executed and the CSI goes on
+// (libvterm's reading): such a CSI is recognised too.
+TEST(EmulatorTest, ControlsInsideASequence) {
+  Emulator e(20, 2);
+  (void)e.Feed(std::string("\x1b\x00\x07[2;38;5;9mx\x1b\x07[", 17) + std::string(20, ';') + "K" +
+               "\x1b]52;c;a\x01Z\x07");
+  core::Framebuffer fb = e.Snapshot();
+  EXPECT_TRUE(fb.cell(0, 0).renditions.has(core::kFaint));
+  EXPECT_EQ(fb.cell(0, 0).renditions.fg, Color::Indexed(9));
+  EXPECT_EQ(fb.bell_count(), 2u);
+  ASSERT_TRUE(fb.clipboard().has_value());
+  EXPECT_EQ(fb.clipboard()->data, "aZ");  // the control runs, the string goes on
+}
+
 // An SGR with more than 16 parameters (truecolor foreground and background
 // with several attributes) keeps all of them: libvterm has room for 16, so
 // it is split (any other CSI keeps its first 16).

@@ -62,27 +62,32 @@ void SequenceFramer::AddMark(Mark::Kind kind, size_t begin, size_t end) {
   if (marks_ != nullptr) marks_->push_back(Mark{kind, begin, end});
 }
 
-// Marks SGR, REP, OSC 52 and CSIs with too many parameters (C0 controls
-// inside a CSI are executed by libvterm and do not count).
+// Marks SGR, REP, OSC 52 and CSIs with too many parameters. C0 controls
+// (and DEL) anywhere inside are executed (or ignored) by libvterm and do not
+// count, even between ESC and the introducer.
 void SequenceFramer::Completed(const std::string& out) {
   after_non_ascii_ = false;
   run_chars_ = 0;
-  if (marks_ == nullptr || held_.size() < 3) return;
+  if (marks_ == nullptr) return;
+  std::string seq;  // the sequence as libvterm reads it
+  for (char c : held_) {
+    if (Byte(c) >= 0x20 && c != 0x7f) seq.push_back(c);
+  }
+  if (seq.size() < 2) return;
   const size_t begin = out.size(), end = out.size() + held_.size();
-  if (held_[1] == ']') {
-    if (held_.compare(2, 3, "52;") == 0) AddMark(Mark::Kind::kClipboard, begin, end);
+  if (seq[0] == ']') {
+    if (seq.compare(1, 3, "52;") == 0) AddMark(Mark::Kind::kClipboard, begin, end);
     return;
   }
-  if (held_[1] != '[') return;
+  if (seq[0] != '[') return;
   if (csi_separators_ >= kMaxCsiParams) {
     AddMark(Mark::Kind::kLongCsi, begin, end);
     return;
   }
-  const char final = held_.back();
+  const char final = seq.back();
   if (final != 'm' && final != 'b') return;
-  for (size_t i = 2; i + 1 < held_.size(); ++i) {
-    const char c = held_[i];
-    if (Byte(c) < 0x20) continue;
+  for (size_t i = 1; i + 1 < seq.size(); ++i) {
+    const char c = seq[i];
     if ((c < '0' || c > '9') && c != ';' && c != ':') return;  // leader, intermediate
   }
   AddMark(final == 'm' ? Mark::Kind::kSgr : Mark::Kind::kRep, begin, end);
