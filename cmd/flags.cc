@@ -7,6 +7,7 @@
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "cmd/build_info.h"
+#include "cmd/env.h"
 #include "cmd/port_range.h"
 
 namespace moshx::cmd {
@@ -179,53 +180,26 @@ ParsedCommandLine UnexpectedArgument(const std::vector<std::string>& extras) {
   return UsageError(absl::StrCat(what, " '", first, "'"));
 }
 
-// A timeout from a flag, else from the environment variable (mosh's rules:
-// positive integer seconds; invalid or negative values are ignored with a
-// warning).
+// A timeout from a flag, else from the environment variable (mosh's rules).
 absl::Duration Timeout(const std::optional<int64_t>& flag, const char* variable,
                        const std::map<std::string, std::string>& env,
                        std::vector<std::string>* warnings) {
   if (flag.has_value()) return absl::Seconds(std::max<int64_t>(0, *flag));
-  auto it = env.find(variable);
-  if (it == env.end() || it->second.empty()) return absl::ZeroDuration();
-  int64_t seconds = 0;
-  if (!absl::SimpleAtoi(it->second, &seconds)) {
-    warnings->push_back(absl::StrCat(variable, " not a valid integer, ignoring"));
-    return absl::ZeroDuration();
-  }
-  if (seconds < 0) {
-    warnings->push_back(absl::StrCat(variable, " is negative, ignoring"));
-    return absl::ZeroDuration();
-  }
-  return absl::Seconds(seconds);
+  return TimeoutFromEnvironment(env, variable, warnings);
 }
 
 // --predict, else MOSH_PREDICTION_DISPLAY, else adaptive.
-absl::StatusOr<PredictMode> ParsePredictMode(const std::string& flag,
-                                             const std::map<std::string, std::string>& env) {
+absl::StatusOr<core::PredictionDisplay> ParsePredictionDisplay(
+    const std::string& flag, const std::map<std::string, std::string>& env) {
   std::string predict = flag;
   if (predict.empty()) {
     auto it = env.find("MOSH_PREDICTION_DISPLAY");
     predict = it == env.end() || it->second.empty() ? "adaptive" : it->second;
   }
-  if (predict == "adaptive") return PredictMode::kAdaptive;
-  if (predict == "always") return PredictMode::kAlways;
-  if (predict == "never") return PredictMode::kNever;
-  if (predict == "experimental") return PredictMode::kExperimental;
+  std::optional<core::PredictionDisplay> display = PredictionDisplayNamed(predict);
+  if (display.has_value()) return *display;
   return absl::InvalidArgumentError(absl::StrCat(
       "unknown prediction mode '", predict, "' (MOSH_PREDICTION_DISPLAY in environment)"));
-}
-
-// $XDG_DATA_HOME/moshx, else $HOME/.local/share/moshx (the XDG base directory
-// rules: a relative XDG_DATA_HOME is ignored); empty without either.
-std::string BootstrapDataDir(const std::map<std::string, std::string>& env) {
-  auto xdg = env.find("XDG_DATA_HOME");
-  if (xdg != env.end() && absl::StartsWith(xdg->second, "/")) return xdg->second + "/moshx";
-  auto home = env.find("HOME");
-  if (home != env.end() && absl::StartsWith(home->second, "/")) {
-    return home->second + "/.local/share/moshx";
-  }
-  return "";
 }
 
 ParsedCommandLine FinishServe(const RawFlags& f, const std::map<std::string, std::string>& env) {
@@ -251,6 +225,7 @@ ParsedCommandLine FinishServe(const RawFlags& f, const std::map<std::string, std
   o.foreground = f.foreground;
   o.verbose = f.serve_verbose;
   o.command = f.serve_command;
+  SetServeEnvironment(env, &o);
   return r;
 }
 
@@ -279,13 +254,14 @@ ParsedCommandLine FinishConnect(const RawFlags& f,
     o.port = f.port;
   }
   o.family = f.family;
-  auto predict = ParsePredictMode(f.predict, env);
+  auto predict = ParsePredictionDisplay(f.predict, env);
   if (!predict.ok()) return UsageError(predict.status().message());
-  o.predict = *predict;
-  auto overwrite = env.find("MOSH_PREDICTION_OVERWRITE");
-  o.predict_overwrite = f.predict_overwrite ||
-                        (overwrite != env.end() && overwrite->second == "yes");
-  o.title_prefix = f.title_prefix;
+  o.terminal.predict = *predict;
+  o.terminal.predict_overwrite =
+      f.predict_overwrite || Lookup(env, "MOSH_PREDICTION_OVERWRITE") == "yes";
+  o.terminal.title_prefix = f.title_prefix;
+  SetTerminalEnvironment(env, &o.terminal);
+  SetConnectEnvironment(env, &o);
   o.verbose = f.connect_verbose;
   o.bootstrap = f.bootstrap_mode == "always"  ? BootstrapMode::kAlways
                 : f.bootstrap_mode == "never" ? BootstrapMode::kNever
@@ -329,10 +305,13 @@ ParsedCommandLine FinishClient(const RawFlags& f, const std::map<std::string, st
                         "MOSHX CONNECT line");
     }
   }
-  auto predict = ParsePredictMode(f.predict, env);
+  auto predict = ParsePredictionDisplay(f.predict, env);
   if (!predict.ok()) return UsageError(predict.status().message());
-  o.predict = *predict;
-  o.title_prefix = f.title_prefix;
+  o.terminal.predict = *predict;
+  o.terminal.title_prefix = f.title_prefix;
+  SetTerminalEnvironment(env, &o.terminal);
+  auto key = env.find("MOSH_KEY");
+  if (key != env.end()) o.mosh_key = key->second;
   return r;
 }
 

@@ -154,6 +154,14 @@ TEST(ServeFlagsTest, TimeoutsComeFromMoshsVariablesUnlessFlagged) {
                                       "MOSH_SERVER_SIGNAL_TMOUT is negative, ignoring"));
 }
 
+TEST(ServeFlagsTest, TheServersEnvironmentTravelsInTheOptions) {
+  ParsedCommandLine r =
+      ParseWithEnv({"serve"}, {{"HOME", "/h"}, {"SHELL", "/bin/zsh"}, {"LANG", "C.UTF-8"}});
+  EXPECT_EQ(r.serve.home, "/h");
+  EXPECT_EQ(r.serve.shell, "/bin/zsh");
+  EXPECT_THAT(r.serve.locale_environment, ElementsAre(Pair("LANG", "C.UTF-8")));
+}
+
 TEST(ServeFlagsTest, SubcommandHelpDescribesTheSubcommand) {
   ParsedCommandLine r = ParseWithEnv({"serve", "--help"}, {});
   EXPECT_EQ(r.exit_code, 0);
@@ -169,7 +177,7 @@ TEST(ConnectFlagsTest, DestinationAndCommand) {
   EXPECT_THAT(r.connect.command, ElementsAre("ls", "-l"));
   EXPECT_EQ(r.connect.ssh, "ssh");
   EXPECT_EQ(r.connect.server, "moshx");
-  EXPECT_EQ(r.connect.predict, PredictMode::kAdaptive);
+  EXPECT_EQ(r.connect.terminal.predict, core::PredictionDisplay::kAdaptive);
 }
 
 TEST(ConnectFlagsTest, LocalNeedsNoDestination) {
@@ -199,16 +207,16 @@ TEST(ConnectFlagsTest, ParsesEveryOption) {
   EXPECT_EQ(r.connect.server, "/opt/moshx serve");
   EXPECT_EQ(*r.connect.port, "60001:60010");
   EXPECT_EQ(r.connect.family, "inet6");
-  EXPECT_EQ(r.connect.predict, PredictMode::kNever);
-  EXPECT_TRUE(r.connect.predict_overwrite);
-  EXPECT_EQ(r.connect.title_prefix, "[x] ");
+  EXPECT_EQ(r.connect.terminal.predict, core::PredictionDisplay::kNever);
+  EXPECT_TRUE(r.connect.terminal.predict_overwrite);
+  EXPECT_EQ(r.connect.terminal.title_prefix, "[x] ");
   EXPECT_EQ(r.connect.verbose, 1);
   EXPECT_EQ(r.connect.destination, "host");
 }
 
 TEST(ConnectFlagsTest, PredictionModeFromEnvironmentAndBadValues) {
-  EXPECT_EQ(ParseWithEnv({"connect", "h"}, {{"MOSH_PREDICTION_DISPLAY", "always"}}).connect.predict,
-            PredictMode::kAlways);
+  EXPECT_EQ(ParseWithEnv({"connect", "h"}, {{"MOSH_PREDICTION_DISPLAY", "always"}}).connect.terminal.predict,
+            core::PredictionDisplay::kAlways);
   ParsedCommandLine r = ParseWithEnv({"connect", "h"}, {{"MOSH_PREDICTION_DISPLAY", "sometimes"}});
   EXPECT_EQ(r.exit_code, 2);
   EXPECT_THAT(r.err, HasSubstr("unknown prediction mode 'sometimes'"));
@@ -233,6 +241,25 @@ TEST(ClientFlagsTest, ParsesAddressModeAndConnectionId) {
   EXPECT_EQ(r.client.port, 60001);
   EXPECT_EQ(r.client.mode, net::WireMode::kMoshx);
   EXPECT_EQ(r.client.connection_id, 0x0123456789abcdefULL);
+}
+
+TEST(ConnectFlagsTest, TheTerminalsEnvironmentTravelsInTheOptions) {
+  ParsedCommandLine r = ParseWithEnv(
+      {"connect", "h"},
+      {{"MOSH_ESCAPE_KEY", "~"}, {"MOSH_NO_TERM_INIT", "1"}, {"TERM", "xterm"}, {"LANG", "C"}});
+  EXPECT_EQ(r.connect.terminal.escape_key, "~");
+  EXPECT_FALSE(r.connect.terminal.alternate_screen);
+  EXPECT_EQ(r.connect.term, "xterm");
+  EXPECT_THAT(r.connect.locale, ElementsAre(Pair("LANG", "C")));
+  EXPECT_TRUE(ParseWithEnv({"connect", "h"}, {}).connect.terminal.alternate_screen);
+}
+
+TEST(ClientFlagsTest, TheKeyComesFromTheEnvironment) {
+  ParsedCommandLine r = ParseWithEnv({"client", "--mode", "mosh", "127.0.0.1", "60001"},
+                                     {{"MOSH_KEY", "AAECAwQFBgcICQoLDA0ODw"}});
+  EXPECT_EQ(r.client.mosh_key, "AAECAwQFBgcICQoLDA0ODw");
+  EXPECT_EQ(ParseWithEnv({"client", "--mode", "mosh", "127.0.0.1", "60001"}, {}).client.mosh_key,
+            std::nullopt);
 }
 
 TEST(ClientFlagsTest, MoshModeNeedsNoConnectionId) {

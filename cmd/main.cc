@@ -1,15 +1,19 @@
-// moshx: entry point. Parses the command line and dispatches; all logic lives
-// in the cmd/ libraries.
+// moshx: entry point. Reads the environment (once: the map below is the only
+// place moshx reads it; the parsers turn what commands need into their option
+// structs), parses the command line and dispatches; all logic lives in the
+// cmd/ libraries.
 #include <cstdio>
 #include <map>
 #include <string>
 #include <vector>
 
-#include "cmd/bootstrap.h"
+#include "cmd/client/direct_client.h"
 #include "cmd/connect.h"
 #include "cmd/flags.h"
+#include "cmd/launch/bootstrap.h"
 #include "cmd/mosh_compat.h"
-#include "cmd/serve.h"
+#include "cmd/server/serve.h"
+#include "cmd/sys/terminfo.h"
 
 extern char** environ;
 
@@ -40,7 +44,7 @@ int main(int argc, char** argv) {
       break;
     case moshx::cmd::Personality::kMoshClient:
       parsed = moshx::cmd::ParseMoshClientCommandLine(args, env,
-                                                      moshx::cmd::TerminfoDirectories(env));
+                                                      moshx::sys::TerminfoDirectories(env));
       break;
     case moshx::cmd::Personality::kMoshx:
       parsed = moshx::cmd::ParseCommandLine(args, env);

@@ -1,16 +1,14 @@
 #include "cmd/mosh_compat.h"
 
-#include <fstream>
-#include <iterator>
-
 #include "absl/strings/match.h"
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
-#include "absl/strings/str_format.h"
 #include "absl/strings/str_split.h"
 #include "absl/strings/strip.h"
 #include "cmd/build_info.h"
+#include "cmd/env.h"
 #include "cmd/port_range.h"
+#include "cmd/sys/terminfo.h"
 #include "net/session_key.h"
 
 namespace moshx::cmd {
@@ -39,32 +37,8 @@ ParsedCommandLine Exit(int code, std::string out, std::string err) {
   return r;
 }
 
-std::string Lookup(const std::map<std::string, std::string>& env, const std::string& name) {
-  auto it = env.find(name);
-  return it == env.end() ? "" : it->second;
-}
-
 bool AllDigits(absl::string_view s) {
   return !s.empty() && s.find_first_not_of("0123456789") == absl::string_view::npos;
-}
-
-// mosh-server's timeout variables: positive integer seconds, else ignored
-// with mosh's warning.
-absl::Duration TimeoutFromEnvironment(const std::map<std::string, std::string>& env,
-                                      const std::string& name,
-                                      std::vector<std::string>* warnings) {
-  std::string text = Lookup(env, name);
-  if (text.empty()) return absl::ZeroDuration();
-  int64_t seconds = 0;
-  if (!absl::SimpleAtoi(text, &seconds)) {
-    warnings->push_back(absl::StrCat(name, " not a valid integer, ignoring"));
-    return absl::ZeroDuration();
-  }
-  if (seconds < 0) {
-    warnings->push_back(absl::StrCat(name, " is negative, ignoring"));
-    return absl::ZeroDuration();
-  }
-  return absl::Seconds(seconds);
 }
 
 // A getopt(3)-style scanner: clustered flags ("-sv"), attached ("-p6000")
@@ -214,32 +188,6 @@ ParsedCommandLine LegacyServer(const std::vector<std::string>& args, ParsedComma
   return r;
 }
 
-// The compiled entry's `colors` (numeric capability 13).
-absl::StatusOr<int> ParseTerminfoColors(const std::string& data) {
-  auto u16 = [&](size_t at) {
-    return static_cast<int>(static_cast<uint8_t>(data[at]) |
-                            static_cast<uint8_t>(data[at + 1]) << 8);
-  };
-  if (data.size() < 12) return absl::DataLossError("short terminfo entry");
-  int magic = u16(0);
-  size_t number_size = magic == 0432 ? 2 : magic == 01036 ? 4 : 0;
-  if (number_size == 0) return absl::DataLossError("not a terminfo entry");
-  size_t names = u16(2), bools = u16(4), numbers = u16(6);
-  size_t offset = 12 + names + bools;
-  offset += offset % 2;
-  constexpr size_t kColors = 13;
-  if (numbers <= kColors) return -1;
-  size_t at = offset + kColors * number_size;
-  if (at + number_size > data.size()) return absl::DataLossError("truncated terminfo entry");
-  int64_t value = 0;
-  for (size_t k = 0; k < number_size; ++k) {
-    value |= static_cast<int64_t>(static_cast<uint8_t>(data[at + k])) << (8 * k);
-  }
-  if (number_size == 2 && value >= 0x8000) value -= 0x10000;
-  if (number_size == 4 && value >= 0x80000000LL) value -= 0x100000000LL;
-  return value < 0 ? -1 : static_cast<int>(value);
-}
-
 }  // namespace
 
 Personality PersonalityOf(absl::string_view argv0) {
@@ -266,6 +214,7 @@ ParsedCommandLine ParseMoshServerCommandLine(const std::vector<std::string>& arg
   r.serve.network_timeout =
       TimeoutFromEnvironment(env, "MOSH_SERVER_NETWORK_TMOUT", &r.warnings);
   r.serve.signal_timeout = TimeoutFromEnvironment(env, "MOSH_SERVER_SIGNAL_TMOUT", &r.warnings);
+  SetServeEnvironment(env, &r.serve);
   if (args.size() < 2 || args[1] != "new") return LegacyServer(args, std::move(r));
   // mosh-server runs getopt on argv + 1, so getopt calls itself "new".
   Getopt g = RunGetopt("new", {args.begin() + 2, args.end()}, "@ipcl", "sv");
@@ -295,7 +244,7 @@ ParsedCommandLine ParseMoshClientCommandLine(const std::vector<std::string>& arg
     if (opt.letter != 'c') continue;
     std::string term = Lookup(env, "TERM");
     if (env.count("TERM") == 0) return Exit(1, "", "TERM environment variable not set.\n");
-    auto colors = TerminfoColors(term, terminfo_dirs);
+    auto colors = sys::TerminfoColors(term, terminfo_dirs);
     if (!colors.ok()) return Exit(1, "", absl::StrCat("'", term, "': unknown terminal type.\n"));
     return Exit(0, absl::StrCat(*colors, "\n"), "");
   }
@@ -319,70 +268,18 @@ ParsedCommandLine ParseMoshClientCommandLine(const std::vector<std::string>& arg
   o.ip = g.positional[0];
   o.port = static_cast<uint16_t>(port);
   o.mode = net::WireMode::kMosh;
-  std::string predict = Lookup(env, "MOSH_PREDICTION_DISPLAY");
-  if (predict.empty() || predict == "adaptive") {
-    o.predict = PredictMode::kAdaptive;
-  } else if (predict == "always") {
-    o.predict = PredictMode::kAlways;
-  } else if (predict == "never") {
-    o.predict = PredictMode::kNever;
-  } else if (predict == "experimental") {
-    o.predict = PredictMode::kExperimental;
-  } else {
+  const std::string predict = Lookup(env, "MOSH_PREDICTION_DISPLAY");
+  std::optional<core::PredictionDisplay> display =
+      PredictionDisplayNamed(predict.empty() ? "adaptive" : predict);
+  if (!display.has_value()) {
     return Exit(1, "", absl::StrCat("Unknown prediction mode ", predict, ".\n"));
   }
-  o.predict_overwrite = Lookup(env, "MOSH_PREDICTION_OVERWRITE") == "yes";
-  o.title_prefix = env.count("MOSH_TITLE_NOPREFIX") ? "" : "[mosh] ";
+  o.terminal.predict = *display;
+  o.terminal.predict_overwrite = Lookup(env, "MOSH_PREDICTION_OVERWRITE") == "yes";
+  o.terminal.title_prefix = env.count("MOSH_TITLE_NOPREFIX") ? "" : "[mosh] ";
+  SetTerminalEnvironment(env, &o.terminal);
+  o.mosh_key = Lookup(env, "MOSH_KEY");
   return r;
-}
-
-std::vector<std::string> TerminfoDirectories(const std::map<std::string, std::string>& env) {
-  std::vector<std::string> dirs;
-  if (!Lookup(env, "TERMINFO").empty()) dirs.push_back(Lookup(env, "TERMINFO"));
-  if (!Lookup(env, "HOME").empty()) dirs.push_back(Lookup(env, "HOME") + "/.terminfo");
-  for (absl::string_view d : absl::StrSplit(Lookup(env, "TERMINFO_DIRS"), ':', absl::SkipEmpty())) {
-    dirs.emplace_back(d);
-  }
-  for (const char* d : {"/etc/terminfo", "/lib/terminfo", "/usr/share/terminfo"}) {
-    dirs.emplace_back(d);
-  }
-  return dirs;
-}
-
-absl::StatusOr<int> TerminfoColors(const std::string& term,
-                                   const std::vector<std::string>& dirs) {
-  if (term.empty() || term.find('/') != std::string::npos || term[0] == '.') {
-    return absl::NotFoundError("no terminfo entry");
-  }
-  for (const std::string& dir : dirs) {
-    for (const std::string& sub :
-         {std::string(1, term[0]), absl::StrFormat("%02x", static_cast<uint8_t>(term[0]))}) {
-      std::ifstream in(absl::StrCat(dir, "/", sub, "/", term), std::ios::binary);
-      if (!in) continue;
-      std::string data((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
-      return ParseTerminfoColors(data);
-    }
-  }
-  return absl::NotFoundError("no terminfo entry");
-}
-
-bool IsMoshServerCommand(const std::vector<std::string>& server_words) {
-  if (server_words.empty()) return false;
-  const std::string& last = server_words.back();
-  return last == "mosh-server" || absl::EndsWith(last, "/mosh-server");
-}
-
-std::vector<std::string> MoshServerArguments(const MoshServerRequest& request) {
-  std::vector<std::string> args = {"new", "-c", absl::StrCat(request.colors), "-s"};
-  if (request.port.has_value()) args.insert(args.end(), {"-p", *request.port});
-  for (const auto& [name, value] : request.locale) {
-    args.insert(args.end(), {"-l", absl::StrCat(name, "=", value)});
-  }
-  if (!request.command.empty()) {
-    args.push_back("--");
-    args.insert(args.end(), request.command.begin(), request.command.end());
-  }
-  return args;
 }
 
 }  // namespace moshx::cmd

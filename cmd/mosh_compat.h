@@ -7,15 +7,15 @@
 // --server mosh-server`.
 //
 // Everything here is pure parsing and formatting (plus reading terminfo
-// files for `mosh-client -c`): the results are ordinary ServeOptions /
-// ClientOptions in a ParsedCommandLine that main() runs with RunServe and
-// RunDirectClient. Nothing is printed here; messages come back in
+// files for `mosh-client -c`, cmd/sys/terminfo.h): the results are ordinary
+// ServeOptions / ClientOptions in a ParsedCommandLine that main() runs with
+// RunServe and RunDirectClient. Nothing is printed here; messages come back in
 // ParsedCommandLine::out/err/warnings, worded like mosh's so that scripts
 // matching them keep working.
 //
 // Deliberate differences from mosh (documented, not bugs):
 //   * the version banner names moshx, not mosh;
-//   * a non-UTF-8 locale is not fatal (cmd/locale.h picks C.UTF-8 instead).
+//   * a non-UTF-8 locale is not fatal (cmd/server/locale.h picks C.UTF-8 instead).
 // (An -i/-s address that cannot be bound falls back to every interface, as in
 // mosh; RunServe does that when ServeOptions::mosh_server is set.)
 //
@@ -24,11 +24,9 @@
 #define MOSHX_CMD_MOSH_COMPAT_H_
 
 #include <map>
-#include <optional>
 #include <string>
 #include <vector>
 
-#include "absl/status/statusor.h"
 #include "absl/strings/string_view.h"
 #include "cmd/flags.h"
 
@@ -54,39 +52,12 @@ ParsedCommandLine ParseMoshServerCommandLine(const std::vector<std::string>& arg
 // `MOSH_KEY=... mosh-client [-# ARGS] [-v] IP PORT` and `mosh-client -c`.
 // kRun results carry Command::kClient with mode kMosh. The key is checked here
 // (mosh's "MOSH_KEY environment variable not found." / "Crypto exception: ..."
-// texts, exit 1) but read again and unset by RunDirectClient. `terminfo_dirs`
-// is where -c looks up $TERM (TerminfoDirectories(env) in production).
+// texts, exit 1), carried in ClientOptions::mosh_key and removed from the
+// environment by RunDirectClient. `terminfo_dirs` is where -c looks up $TERM
+// (sys::TerminfoDirectories(env) in production).
 ParsedCommandLine ParseMoshClientCommandLine(const std::vector<std::string>& args,
                                              const std::map<std::string, std::string>& env,
                                              const std::vector<std::string>& terminfo_dirs);
-
-// The directories ncurses searches, in order: $TERMINFO, ~/.terminfo,
-// $TERMINFO_DIRS, /etc/terminfo, /lib/terminfo, /usr/share/terminfo.
-std::vector<std::string> TerminfoDirectories(const std::map<std::string, std::string>& env);
-
-// The `colors` capability of terminal type `term` from the compiled terminfo
-// entry (<dir>/<first letter>/<term>, or the hex-letter layout), -1 when the
-// entry lacks it (e.g. "dumb"). NotFound if no directory has the entry;
-// DataLoss if the file is not a terminfo entry.
-absl::StatusOr<int> TerminfoColors(const std::string& term,
-                                   const std::vector<std::string>& dirs);
-
-// True when the --server command of `moshx connect` names mosh's server (its
-// last word is "mosh-server" or a path ending in "/mosh-server"): then the
-// remote gets mosh-server's argv instead of moshx's `serve ...`.
-bool IsMoshServerCommand(const std::vector<std::string>& server_words);
-
-// What `moshx connect` asks a real mosh-server for (spec §10.2).
-struct MoshServerRequest {
-  int colors = 256;                                           // local terminal colours
-  std::optional<std::string> port;                            // -p PORT[:HIGH]
-  std::vector<std::pair<std::string, std::string>> locale;    // -l NAME=VALUE, in order
-  std::vector<std::string> command;                           // empty: login shell
-};
-
-// The words after the server command, as the `mosh` wrapper sends them:
-// new -c COLORS -s [-p PORT] -l NAME=VALUE... [-- command...].
-std::vector<std::string> MoshServerArguments(const MoshServerRequest& request);
 
 }  // namespace moshx::cmd
 

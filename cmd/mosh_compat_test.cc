@@ -1,10 +1,6 @@
 #include "cmd/mosh_compat.h"
 
-#include <sys/stat.h>
-
-#include <cstdlib>
-#include <fstream>
-
+#include "cmd/sys/testing/terminfo_entry.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
 
@@ -176,14 +172,15 @@ TEST(MoshClientCommandLineTest, IpPortAndEnvironment) {
   EXPECT_EQ(r.client.mode, net::WireMode::kMosh);
   EXPECT_EQ(r.client.ip, "127.0.0.1");
   EXPECT_EQ(r.client.port, 60001);
-  EXPECT_EQ(r.client.predict, PredictMode::kNever);
-  EXPECT_TRUE(r.client.predict_overwrite);
-  EXPECT_EQ(r.client.title_prefix, "[mosh] ");
+  EXPECT_EQ(r.client.terminal.predict, core::PredictionDisplay::kNever);
+  EXPECT_TRUE(r.client.terminal.predict_overwrite);
+  EXPECT_EQ(r.client.terminal.title_prefix, "[mosh] ");
+  EXPECT_EQ(r.client.mosh_key, kKey);
   ParsedCommandLine plain =
       Client({"-v", "::1", "5"}, {{"MOSH_KEY", kKey}, {"MOSH_TITLE_NOPREFIX", ""}});
   ASSERT_EQ(plain.action, ParsedCommandLine::Action::kRun);
-  EXPECT_EQ(plain.client.title_prefix, "");
-  EXPECT_EQ(plain.client.predict, PredictMode::kAdaptive);
+  EXPECT_EQ(plain.client.terminal.title_prefix, "");
+  EXPECT_EQ(plain.client.terminal.predict, core::PredictionDisplay::kAdaptive);
 }
 
 TEST(MoshClientCommandLineTest, ErrorsUseMoshTexts) {
@@ -210,45 +207,10 @@ TEST(MoshClientCommandLineTest, ErrorsUseMoshTexts) {
   EXPECT_THAT(help.out, HasSubstr("       /opt/bin/mosh-client -c\n"));
 }
 
-// Writes a compiled terminfo entry: legacy 16-bit numbers or the extended
-// 32-bit format, `numbers` numeric capabilities with colors (index 13) set.
-void WriteEntry(const std::string& dir, const std::string& sub, const std::string& name,
-                bool wide, int numbers, int64_t colors) {
-  std::string names = name + "|test entry";
-  names.push_back('\0');
-  const int bools = 3;  // odd total with the names: exercises the padding byte
-  auto put16 = [](std::string* s, int v) {
-    s->push_back(static_cast<char>(v & 0xff));
-    s->push_back(static_cast<char>((v >> 8) & 0xff));
-  };
-  std::string data;
-  for (int v : {wide ? 01036 : 0432, static_cast<int>(names.size()), bools, numbers, 0, 0}) {
-    put16(&data, v);
-  }
-  data += names + std::string(bools, '\1');
-  if (data.size() % 2) data.push_back('\0');
-  for (int i = 0; i < numbers; ++i) {
-    int64_t v = i == 13 ? colors : 80;
-    for (int k = 0; k < (wide ? 4 : 2); ++k) data.push_back(static_cast<char>((v >> (8 * k)) & 0xff));
-  }
-  mkdir(dir.c_str(), 0755);
-  mkdir((dir + "/" + sub).c_str(), 0755);
-  std::ofstream(dir + "/" + sub + "/" + name, std::ios::binary) << data;
-}
-
-TEST(TerminfoTest, ReadsColorsFromCompiledEntries) {
-  const std::string dir = std::string(getenv("TEST_TMPDIR")) + "/terminfo";
-  WriteEntry(dir, "x", "xterm-256color", false, 15, 256);
-  WriteEntry(dir, "78", "xterm-direct", true, 15, 0x1000000);  // hex-letter layout
-  WriteEntry(dir, "d", "dumb", false, 2, 0);                   // no colors capability
-  WriteEntry(dir, "v", "vt-absent", false, 15, -1);
-  EXPECT_EQ(*TerminfoColors("xterm-256color", {dir}), 256);
-  EXPECT_EQ(*TerminfoColors("xterm-direct", {"/nonexistent", dir}), 0x1000000);
-  EXPECT_EQ(*TerminfoColors("dumb", {dir}), -1);
-  EXPECT_EQ(*TerminfoColors("vt-absent", {dir}), -1);
-  EXPECT_FALSE(TerminfoColors("nosuch", {dir}).ok());
-  EXPECT_FALSE(TerminfoColors("../x/xterm-256color", {dir}).ok());
-
+TEST(MoshClientCommandLineTest, DashCPrintsTheColoursOfTerm) {
+  const std::string dir = ::testing::TempDir() + "terminfo";
+  sys::testing::WriteTerminfoEntry(dir, "x", "xterm-256color", false, 15, 256);
+  sys::testing::WriteTerminfoEntry(dir, "d", "dumb", false, 2, 0);  // no colors capability
   ParsedCommandLine c = Client({"-c"}, {{"TERM", "xterm-256color"}}, {dir});
   EXPECT_EQ(c.exit_code, 0);
   EXPECT_EQ(c.out, "256\n");
@@ -257,31 +219,6 @@ TEST(TerminfoTest, ReadsColorsFromCompiledEntries) {
   EXPECT_EQ(unknown.exit_code, 1);
   EXPECT_EQ(unknown.err, "'foo': unknown terminal type.\n");
   EXPECT_EQ(Client({"-c"}, Env{}, {dir}).err, "TERM environment variable not set.\n");
-}
-
-TEST(TerminfoTest, GarbageIsNotAnEntry) {
-  const std::string dir = std::string(getenv("TEST_TMPDIR")) + "/garbage";
-  mkdir(dir.c_str(), 0755);
-  mkdir((dir + "/g").c_str(), 0755);
-  std::ofstream(dir + "/g/garbage") << "this is not terminfo";
-  EXPECT_FALSE(TerminfoColors("garbage", {dir}).ok());
-}
-
-TEST(MoshServerArgumentsTest, LikeTheMoshWrapper) {
-  EXPECT_TRUE(IsMoshServerCommand({"mosh-server"}));
-  EXPECT_TRUE(IsMoshServerCommand({"env", "X=1", "/usr/local/bin/mosh-server"}));
-  EXPECT_FALSE(IsMoshServerCommand({"moshx"}));
-  EXPECT_FALSE(IsMoshServerCommand({"mosh-server", "--foo"}));
-  EXPECT_FALSE(IsMoshServerCommand({}));
-  MoshServerRequest req;
-  req.colors = 8;
-  req.port = "60010:60020";
-  req.locale = {{"LANG", "C.UTF-8"}};
-  req.command = {"top", "-d", "1"};
-  EXPECT_THAT(MoshServerArguments(req),
-              ElementsAre("new", "-c", "8", "-s", "-p", "60010:60020", "-l", "LANG=C.UTF-8",
-                          "--", "top", "-d", "1"));
-  EXPECT_THAT(MoshServerArguments(MoshServerRequest{}), ElementsAre("new", "-c", "256", "-s"));
 }
 
 }  // namespace

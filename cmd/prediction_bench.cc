@@ -3,7 +3,7 @@
 //   bazel run -c opt //cmd:prediction_bench
 //   bazel run -c opt //cmd:prediction_bench -- --traces=shell_editing --rtts=50,500
 //       [--predict=adaptive|always|never|experimental] [--wire=moshx|mosh]
-//       [--engine=moshx|mosh]
+//       [--engine=moshx|mosh] [--debug=1]
 //
 // Run from the workspace runfiles (bazel run does this) so that
 // testdata/traces/<name>.trace resolves. Columns: keys typed, share shown
@@ -20,7 +20,7 @@
 
 namespace {
 
-using moshx::cmd::PredictMode;
+using moshx::core::PredictionDisplay;
 using namespace moshx::cmd::testing;
 
 std::vector<std::string> Arg(int argc, char** argv, const char* name, const char* def) {
@@ -33,11 +33,11 @@ std::vector<std::string> Arg(int argc, char** argv, const char* name, const char
   return absl::StrSplit(def, ',', absl::SkipEmpty());
 }
 
-PredictMode ModeOf(const std::string& s) {
-  if (s == "always") return PredictMode::kAlways;
-  if (s == "never") return PredictMode::kNever;
-  if (s == "experimental") return PredictMode::kExperimental;
-  return PredictMode::kAdaptive;
+PredictionDisplay ModeOf(const std::string& s) {
+  if (s == "always") return PredictionDisplay::kAlways;
+  if (s == "never") return PredictionDisplay::kNever;
+  if (s == "experimental") return PredictionDisplay::kExperimental;
+  return PredictionDisplay::kAdaptive;
 }
 
 }  // namespace
@@ -50,6 +50,8 @@ int main(int argc, char** argv) {
   const std::string wire = Arg(argc, argv, "wire", "moshx")[0];
   // --engine=mosh: mosh 1.4's prediction engine, without moshx's changes.
   const std::string engine = Arg(argc, argv, "engine", "moshx")[0];
+  // --debug=1: each key's drawn screen against the expected one, on stderr.
+  const std::string debug = Arg(argc, argv, "debug", "0")[0];
   std::printf("%-14s %6s %5s %8s %7s %8s %8s %6s %7s %5s\n", "trace", "rtt_ms", "keys",
               "instant", "mispred", "median", "mean", "never", "secret", "conv");
   int failures = 0;
@@ -72,6 +74,7 @@ int main(int argc, char** argv) {
       o.predict = ModeOf(predict);
       o.mode = wire == "mosh" ? moshx::net::WireMode::kMosh : moshx::net::WireMode::kMoshx;
       o.mosh_engine = engine == "mosh";
+      o.debug = debug == "1";
       absl::StatusOr<ReplayResult> r = ReplayTrace(*trace, *reference, o);
       if (!r.ok()) {
         std::fprintf(stderr, "%s\n", std::string(r.status().message()).c_str());

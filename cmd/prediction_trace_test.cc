@@ -35,7 +35,7 @@ const Loaded& Load(const std::string& name) {
 }
 
 ReplayResult Replay(const std::string& name, int rtt_ms,
-                    PredictMode predict = PredictMode::kAdaptive,
+                    core::PredictionDisplay predict = core::PredictionDisplay::kAdaptive,
                     net::WireMode mode = net::WireMode::kMoshx, bool mosh_engine = false) {
   const Loaded& l = Load(name);
   ReplayOptions o;
@@ -82,12 +82,12 @@ TEST_P(PasswordTest, NoCharacterOfThePasswordIsEverDrawn) {
 INSTANTIATE_TEST_SUITE_P(Rtt, PasswordTest, ::testing::Values(50, 200, 500));
 
 TEST(PasswordModesTest, NeverDrawnInAlwaysModeNorAgainstAMoshServer) {
-  ReplayResult always = Replay("password", 200, PredictMode::kAlways);
+  ReplayResult always = Replay("password", 200, core::PredictionDisplay::kAlways);
   EXPECT_EQ(always.secret_cells_drawn, 0);
   EXPECT_TRUE(always.pty_reported);
   // Mosh wire mode: no pty report (a mosh peer never sees the extension),
   // only mosh's epochs protect the password.
-  ReplayResult mosh = Replay("password", 200, PredictMode::kAdaptive, net::WireMode::kMosh);
+  ReplayResult mosh = Replay("password", 200, core::PredictionDisplay::kAdaptive, net::WireMode::kMosh);
   EXPECT_EQ(mosh.secret_cells_drawn, 0);
   EXPECT_FALSE(mosh.pty_reported);
 }
@@ -101,7 +101,7 @@ TEST(FullScreenTest, EditorAndPagerConverge) {
 
 TEST(MoshEngineComparisonTest, BeatsMoshsEngineAt500Ms) {
   ReplayResult moshx = Replay("shell_editing", 500);
-  ReplayResult mosh = Replay("shell_editing", 500, PredictMode::kAdaptive,
+  ReplayResult mosh = Replay("shell_editing", 500, core::PredictionDisplay::kAdaptive,
                              net::WireMode::kMosh, /*mosh_engine=*/true);
   EXPECT_GE(moshx.instant_share(), mosh.instant_share() + 0.10);
   // (The editor trace shows the replay's gain too: //cmd:prediction_bench
@@ -109,7 +109,7 @@ TEST(MoshEngineComparisonTest, BeatsMoshsEngineAt500Ms) {
 }
 
 TEST(PredictNeverTest, NothingIsShownBeforeTheServerAnswers) {
-  ReplayResult r = Replay("shell_editing", 200, PredictMode::kNever);
+  ReplayResult r = Replay("shell_editing", 200, core::PredictionDisplay::kNever);
   // A key can only "appear" at once when its screen was already on display
   // (e.g. a right arrow at the end of the line).
   EXPECT_LE(r.instant_share(), 0.02);

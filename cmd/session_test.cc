@@ -8,8 +8,8 @@
 
 #include "absl/random/bit_gen_ref.h"
 #include "absl/strings/match.h"
-#include "cmd/client_session.h"
-#include "cmd/server_session.h"
+#include "cmd/client/client_session.h"
+#include "cmd/server/server_session.h"
 #include "cmd/testing/real_fd_loop.h"
 #include "core/protocol/terminal_state.h"
 #include "core/protocol/user_stream.h"
@@ -63,12 +63,12 @@ class SessionHarness {
     so.connection_id = 0x1234;
     server_ = *ServerSession::Create(
         {&loop_, &net_, *server_host->Bind(kPort), nullptr, absl::BitGenRef(server_rng_)}, Key(),
-        so, [](term::WindowSize size) {
-          term::PtyOptions po;
+        so, [](sys::WindowSize size) {
+          sys::PtyOptions po;
           po.argv = {"/bin/sh"};
           po.size = size;
           po.extra_env = {"PS1=$ ", "ENV="};
-          return term::Pty::Spawn(po);
+          return sys::Pty::Spawn(po);
         });
     ClientSessionOptions co;
     co.mode = mode;
@@ -76,9 +76,8 @@ class SessionHarness {
     co.server = server_host->ip().WithPort(kPort);
     client_ = *ClientSession::Create({&loop_, &net_, *client_host->Open(net::AddressFamily::kIPv4),
                                       client_host, absl::BitGenRef(client_rng_)},
-                                     Key(), co, [this](const core::Framebuffer& f, bool) {
+                                     Key(), co, [this](const core::Framebuffer&, bool) {
                                        ++frames_drawn_;
-                                       (void)f;
                                      });
   }
 

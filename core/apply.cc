@@ -449,7 +449,8 @@ Framebuffer ApplyLenient(const Framebuffer& from, absl::string_view diff, int* s
   int ignored = 0;
   Applier applier(from);
   applier.set_lenient(skipped != nullptr ? skipped : &ignored);
-  (void)applier.Run(diff);
+  // Lenient: what cannot be applied was skipped and counted; the rest stands.
+  applier.Run(diff).IgnoreError();
   return applier.Result();
 }
 

@@ -18,15 +18,15 @@
 #include <sstream>
 
 #include "absl/random/bit_gen_ref.h"
-#include "absl/strings/match.h"
 #include "absl/strings/escaping.h"
+#include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_split.h"
-#include "cmd/server_session.h"
-#include "cmd/user_input.h"
+#include "cmd/server/server_session.h"
+#include "cmd/server/user_input.h"
+#include "cmd/sys/pty.h"
 #include "net/testing/simulated_network.h"
 #include "term/emulator.h"
-#include "term/pty.h"
 
 namespace moshx::cmd::testing {
 namespace {
@@ -208,13 +208,13 @@ class TraceLoop : public net::EventLoop {
   absl::Duration max_step_ = absl::InfiniteDuration();
 };
 
-absl::StatusOr<std::unique_ptr<term::Pty>> Spawn(const Trace& trace, term::WindowSize size) {
-  term::PtyOptions po;
+absl::StatusOr<std::unique_ptr<sys::Pty>> Spawn(const Trace& trace, sys::WindowSize size) {
+  sys::PtyOptions po;
   po.argv = trace.argv;
   po.size = size;
   po.extra_env = trace.env;
   po.working_directory = "/";
-  return term::Pty::Spawn(po);
+  return sys::Pty::Spawn(po);
 }
 
 std::string TextOf(const core::Framebuffer& fb) { return ScreenOf(fb).text; }
@@ -242,9 +242,9 @@ namespace {
 // A program on a pty with an emulator: the reference run.
 class DirectTerminal {
  public:
-  DirectTerminal(std::unique_ptr<term::Pty> pty, int width, int height)
+  DirectTerminal(std::unique_ptr<sys::Pty> pty, int width, int height)
       : pty_(std::move(pty)), emulator_(width, height) {}
-  ~DirectTerminal() { (void)pty_->Kill(SIGKILL); }
+  ~DirectTerminal() { pty_->Kill(SIGKILL).IgnoreError(); }  // fails only once reaped
 
   // Reads output for up to `first_ms`, then until `quiet_ms` of silence.
   void Drain(int first_ms, int quiet_ms) {
@@ -256,7 +256,8 @@ class DirectTerminal {
       absl::StatusOr<size_t> n = pty_->Read(buf, sizeof(buf));
       if (!n.ok()) return;
       std::string answers = emulator_.Feed(absl::string_view(buf, *n));
-      if (!answers.empty()) (void)pty_->Write(answers);
+      // A lost answer shows as a wrong screen, which the replay reports.
+      if (!answers.empty()) pty_->Write(answers).IgnoreError();
       deadline = NowMs() + quiet_ms;
     }
   }
@@ -264,12 +265,12 @@ class DirectTerminal {
     const bool app_cursor = emulator_.Snapshot().modes().application_cursor_keys;
     std::string bytes;
     for (char c : key) translator_.Translate(c, app_cursor, &bytes);
-    (void)pty_->Write(bytes);
+    pty_->Write(bytes).IgnoreError();  // as above: a wrong screen tells
   }
   core::Framebuffer Snapshot() { return emulator_.Snapshot(); }
 
  private:
-  std::unique_ptr<term::Pty> pty_;
+  std::unique_ptr<sys::Pty> pty_;
   term::Emulator emulator_;
   UserInputTranslator translator_;
 };
@@ -277,10 +278,10 @@ class DirectTerminal {
 }  // namespace
 
 absl::StatusOr<std::vector<Screen>> ReferenceScreens(const Trace& trace) {
-  term::WindowSize size;
+  sys::WindowSize size;
   size.cols = static_cast<uint16_t>(trace.width);
   size.rows = static_cast<uint16_t>(trace.height);
-  absl::StatusOr<std::unique_ptr<term::Pty>> pty = Spawn(trace, size);
+  absl::StatusOr<std::unique_ptr<sys::Pty>> pty = Spawn(trace, size);
   if (!pty.ok()) return pty.status();
   DirectTerminal term(*std::move(pty), trace.width, trace.height);
   std::vector<Screen> screens;
@@ -351,8 +352,8 @@ class Replayer {
     const Trace& trace = trace_;
     auto server = ServerSession::Create(
         {&loop_, &net_, *server_host->Bind(kPort), nullptr, absl::BitGenRef(server_rng_)}, Key(),
-        so, [this, &trace](term::WindowSize size) {
-          absl::StatusOr<std::unique_ptr<term::Pty>> pty = Spawn(trace, size);
+        so, [this, &trace](sys::WindowSize size) {
+          absl::StatusOr<std::unique_ptr<sys::Pty>> pty = Spawn(trace, size);
           if (pty.ok() && probe_fd_ < 0) {
             // A second opener of the slave, only to ask how much input the
             // program has not read yet (never read from).
@@ -418,10 +419,10 @@ class Replayer {
     client_->HandleInput(key);
     client_->Service();
     Observe(client_->last_frame());
-    if (std::getenv("MOSHX_TRACE_DEBUG") != nullptr) Debug(key);
+    if (options_.debug) Debug(key);
   }
 
-  // MOSHX_TRACE_DEBUG=1: what was drawn right after each key vs expected.
+  // ReplayOptions::debug: what was drawn right after each key vs expected.
   void Debug(const std::string& key) {
     const int k = static_cast<int>(key_time_.size()) - 1;
     const Screen shown = ScreenOf(client_->last_frame());
@@ -451,7 +452,7 @@ class Replayer {
     // asking for an immediate wakeup cannot stall the replay.
     absl::Duration wait = std::min({client_->WaitTime(), server_->WaitTime()});
     wait = std::min(limit, std::max(wait, absl::Microseconds(100)));
-    (void)loop_.RunOnce(wait);
+    loop_.RunOnce(wait).IgnoreError();  // the simulated loop's RunOnce cannot fail
     if (server_->transport().remote_state_num() != server_seen_num_) {
       server_seen_num_ = server_->transport().remote_state_num();
       loop_.Settle();  // the program answers "at once" in virtual time
@@ -518,7 +519,7 @@ class Replayer {
       if (it != key_end_byte_.end()) wrong[it - key_end_byte_.begin()] = true;
     }
     r.mispredicted = static_cast<int>(std::count(wrong.begin(), wrong.end(), true));
-    if (std::getenv("MOSHX_TRACE_DEBUG") != nullptr) {
+    if (options_.debug) {
       for (int k = 0; k < r.keys; ++k) {
         if (wrong[k]) std::fprintf(stderr, "mispredicted key %d\n", k);
       }

@@ -31,7 +31,7 @@
 
 #include "absl/status/statusor.h"
 #include "absl/time/time.h"
-#include "cmd/client_session.h"
+#include "cmd/client/client_session.h"
 #include "cmd/testing/trace.h"
 #include "core/framebuffer.h"
 
@@ -54,10 +54,13 @@ absl::StatusOr<std::vector<Screen>> ReferenceScreens(const Trace& trace);
 struct ReplayOptions {
   absl::Duration rtt = absl::Milliseconds(200);  // both directions together
   uint64_t seed = 1;
-  PredictMode predict = PredictMode::kAdaptive;
+  core::PredictionDisplay predict = core::PredictionDisplay::kAdaptive;
   net::WireMode mode = net::WireMode::kMoshx;
   bool mosh_engine = false;  // ClientSessionOptions::predict_mosh_compatible
   absl::Duration instant = absl::Milliseconds(5);
+  // Print to stderr what was drawn right after each key against what was
+  // expected, and which keys were mispredicted (prediction_bench --debug).
+  bool debug = false;
 };
 
 struct ReplayResult {

@@ -1,5 +1,5 @@
 #!/bin/sh
-# Stands in for ssh in //cmd:bootstrap_test: called as ssh would be
+# Stands in for ssh in //cmd/launch:bootstrap_test: called as ssh would be
 # (`fake_ssh.sh [options] -T DEST -- COMMAND`), it runs COMMAND locally with
 # `sh -c` in $FAKE_SSH_HOME (which becomes $HOME), with PATH=$FAKE_SSH_PATH
 # when that is set (to hide hashing tools or substitute uname).

@@ -1,0 +1,172 @@
+#include "cmd/client/client_session.h"
+
+#include <algorithm>
+
+#include "absl/strings/str_cat.h"
+
+namespace moshx::cmd {
+namespace {
+
+// Before the first server state: "Connecting..." after a short grace (no
+// flash on fast links), then mosh's "Nothing received from server…".
+constexpr absl::Duration kConnectingGrace = absl::Milliseconds(50);
+constexpr absl::Duration kConnectingNotice = absl::Milliseconds(250);
+
+core::PredictionEngine::Options PredictionOptions(const ClientSessionOptions& o) {
+  core::PredictionEngine::Options p;
+  p.display = o.predict;
+  p.overwrite = o.predict_overwrite;
+  p.mosh_compatible = o.predict_mosh_compatible;
+  return p;
+}
+
+}  // namespace
+
+absl::StatusOr<std::unique_ptr<ClientSession>> ClientSession::Create(
+    net::TransportDeps deps, const net::SessionKey& key, const ClientSessionOptions& options,
+    DrawFunction draw) {
+  std::unique_ptr<ClientSession> session(new ClientSession(deps.clock, options, std::move(draw)));
+  net::TransportConfig config;
+  config.role = net::Role::kClient;
+  config.mode = options.mode;
+  config.connection_id = options.connection_id;
+  config.server_address = options.server;
+  protocol::TerminalState initial(options.width, options.height);
+  // A real mosh-server may send sequences outside moshx's repertoire.
+  initial.set_lenient_apply(options.mode == net::WireMode::kMosh);
+  auto transport = ClientTransport::Create(std::move(deps), key, config, protocol::UserStream(),
+                                           std::move(initial));
+  if (!transport.ok()) return transport.status();
+  session->transport_ = std::move(*transport);
+  // State 1: the window size, sent at once (spec §6.7).
+  session->transport_->mutable_local_state().PushResize(options.width, options.height);
+  return session;
+}
+
+ClientSession::ClientSession(const net::Clock* clock, const ClientSessionOptions& options,
+                             DrawFunction draw)
+    : clock_(clock),
+      options_(options),
+      draw_(std::move(draw)),
+      escape_(options.escape),
+      bar_(options.escape.key_name, clock->Now().since_epoch()),
+      prediction_(PredictionOptions(options)),
+      last_frame_(options.width, options.height),
+      start_time_(clock->Now()) {}
+
+void ClientSession::HandleInput(absl::string_view bytes) {
+  if (shutting_down_ || done_) return;  // mosh ignores input while shutting down
+  InputActions actions = escape_.Process(bytes);
+  if (!actions.to_send.empty()) {
+    // The engine sees what is sent, so escape-key commands never predict
+    // (§F.11); the paste cutoff looks at the whole read (§E.3).
+    if (bytes.size() > core::PredictionEngine::kPasteThreshold) {
+      prediction_.Reset();
+    } else {
+      prediction_.SetLocalFrameSent(transport_->scheduler().back().num);
+      prediction_.NewUserBytes(actions.to_send, ServerViewNow(), Now());
+    }
+    transport_->mutable_local_state().PushBytes(actions.to_send);
+  }
+  if (actions.clear_help && bar_.message() == escape_.config().help) bar_.ClearMessage();
+  if (actions.show_help && escape_.waiting_for_command()) {
+    bar_.SetMessage(escape_.config().help, core::NotificationBar::Kind::kPermanent, Now(),
+                    /*with_quit_hint=*/false);
+  }
+  if (actions.repaint) repaint_ = true;
+  if (actions.suspend) suspend_requested_ = true;
+  if (actions.quit) StartShutdown("Exiting on user request...");
+}
+
+void ClientSession::HandleInputClosed() { StartShutdown("Exiting..."); }
+
+void ClientSession::HandleResize(int width, int height) {
+  if (shutting_down_ || width < 1 || height < 1) return;
+  prediction_.Reset();
+  transport_->mutable_local_state().PushResize(width, height);
+}
+
+void ClientSession::HandleTerminateSignal() { StartShutdown("Signal received, shutting down..."); }
+
+bool ClientSession::TakeSuspendRequest() {
+  bool s = suspend_requested_;
+  suspend_requested_ = false;
+  return s;
+}
+
+void ClientSession::StartShutdown(std::string message) {
+  if (shutting_down_) return;
+  shutting_down_ = true;
+  bar_.SetMessage(std::move(message), core::NotificationBar::Kind::kPermanent, Now());
+  if (!transport_->connection().has_remote_address()) {
+    done_ = true;
+    return;
+  }
+  transport_->StartShutdown();
+}
+
+void ClientSession::Service() {
+  if (done_) return;
+  net::MonoTime now = clock_->Now();
+  const uint64_t num = transport_->remote_state_num();
+  if (num != last_remote_num_) {
+    last_remote_num_ = num;
+    bar_.ServerHeard(transport_->remote_state_time().since_epoch());
+    if (!connected_) {
+      connected_ = true;
+      bar_.ClearMessage();
+    }
+  }
+  if (transport_->scheduler().front().num != 0) {
+    bar_.ServerAcked(transport_->scheduler().front().send_time.since_epoch());
+  }
+  if (!connected_ && !shutting_down_) {
+    if (now - start_time_ >= options_.connect_timeout) {
+      StartShutdown("Timed out waiting for server...");
+    } else if (now - start_time_ >= kConnectingNotice) {
+      bar_.SetMessage(absl::StrCat("Nothing received from server on UDP port ",
+                                   options_.server.port(), "."),
+                      core::NotificationBar::Kind::kTemporary, now.since_epoch());
+    } else if (now - start_time_ >= kConnectingGrace) {
+      bar_.SetMessage("Connecting...", core::NotificationBar::Kind::kTemporary,
+                      now.since_epoch());
+    }
+  }
+  if (transport_->counterparty_shutting_down() && transport_->counterparty_shutdown_ack_sent()) {
+    done_ = clean_ = true;
+  } else if (shutting_down_ && transport_->shutdown_acknowledged()) {
+    done_ = clean_ = true;
+  } else if (shutting_down_ && transport_->shutdown_ack_timed_out()) {
+    done_ = true;
+  }
+  if (!done_) Draw();
+}
+
+core::ServerView ClientSession::ServerViewNow() const {
+  const protocol::TerminalState& remote = transport_->remote_state();
+  return core::ServerView{&remote.framebuffer(), remote.echo_ack(), remote.pty_state()};
+}
+
+void ClientSession::Draw() {
+  const net::RttEstimator& rtt = transport_->connection().rtt();
+  prediction_.SetTiming(rtt.SendInterval(), rtt.srtt());
+  prediction_.Cull(ServerViewNow(), Now());
+  core::Framebuffer frame = server_framebuffer();
+  prediction_.Apply(&frame);
+  if (!options_.title_prefix.empty() && !frame.title().empty()) {
+    frame.set_title(options_.title_prefix + frame.title());
+  }
+  bar_.Draw(Now(), &frame);
+  if (!repaint_ && frame == last_frame_) return;
+  draw_(frame, repaint_);
+  repaint_ = false;
+  last_frame_ = std::move(frame);
+}
+
+absl::Duration ClientSession::WaitTime() const {
+  absl::Duration wait = std::min(bar_.WaitTime(Now()), prediction_.WaitTime());
+  if (!connected_) wait = std::min(wait, kConnectingGrace);
+  return wait;
+}
+
+}  // namespace moshx::cmd

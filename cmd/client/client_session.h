@@ -1,0 +1,133 @@
+// ClientSession: the client side of a session — the transport, the user's
+// keystrokes and window size, the escape key, the notification bar and the
+// frames to draw (spec mosh-protocol.md §9, mosh-prediction-display.md §B, §E).
+//
+// It never touches the real terminal: typed bytes come in through
+// HandleInput(), window sizes through HandleResize(), and every frame to show
+// goes out through the `draw` callback as a composed core::Framebuffer (the
+// newest server screen, the local-echo predictions drawn over it
+// (core::PredictionEngine, spec §A/§E.3), and the notification bar on top).
+// cmd/client/terminal_loop.cc turns those frames into bytes with
+// term::Renderer; tests just keep them.
+// Like ServerSession, the caller drives it:
+//
+//   while (!session->done()) {
+//     loop->RunOnce(session->WaitTime());
+//     session->Service();
+//   }
+//
+// Not thread-safe: all calls on the loop's thread.
+#ifndef MOSHX_CMD_CLIENT_SESSION_H_
+#define MOSHX_CMD_CLIENT_SESSION_H_
+
+#include <functional>
+#include <memory>
+#include <string>
+
+#include "absl/status/statusor.h"
+#include "absl/time/time.h"
+#include "cmd/client/escape_key.h"
+#include "core/framebuffer.h"
+#include "core/notification_bar.h"
+#include "core/prediction_engine.h"
+#include "core/protocol/terminal_state.h"
+#include "core/protocol/user_stream.h"
+#include "net/session_key.h"
+#include "net/transport.h"
+
+namespace moshx::cmd {
+
+struct ClientSessionOptions {
+  net::WireMode mode = net::WireMode::kMoshx;
+  uint64_t connection_id = 0;
+  net::Address server;
+  int width = 80;   // the user's window
+  int height = 24;
+  EscapeKeyConfig escape = EscapeKeyConfig::FromEnvironment(std::nullopt);
+  // --predict: which keystrokes to echo locally before the server confirms them.
+  core::PredictionDisplay predict = core::PredictionDisplay::kAdaptive;
+  // --predict-overwrite: predicted characters overwrite instead of insert.
+  bool predict_overwrite = false;
+  // Benchmarks only: mosh 1.4's prediction engine without moshx's changes.
+  bool predict_mosh_compatible = false;
+  // Prepended to window titles the server sets ("" = none).
+  std::string title_prefix;
+  // No server state within this long: give up (mosh: 15 s).
+  absl::Duration connect_timeout = absl::Seconds(15);
+};
+
+class ClientSession {
+ public:
+  using ClientTransport = net::Transport<protocol::UserStream, protocol::TerminalState>;
+  // Receives each frame to show; `full_repaint` asks to redraw everything.
+  using DrawFunction = std::function<void(const core::Framebuffer& frame, bool full_repaint)>;
+
+  static absl::StatusOr<std::unique_ptr<ClientSession>> Create(net::TransportDeps deps,
+                                                               const net::SessionKey& key,
+                                                               const ClientSessionOptions& options,
+                                                               DrawFunction draw);
+
+  // Bytes the user typed. Returns false once the session no longer accepts
+  // input (shutting down).
+  void HandleInput(absl::string_view bytes);
+  // End of the user's input (stdin closed): "Exiting..." and shut down.
+  void HandleInputClosed();
+  // The user's window changed size.
+  void HandleResize(int width, int height);
+  // SIGTERM, SIGINT, SIGHUP, SIGPIPE.
+  void HandleTerminateSignal();
+  // Redraw everything on the next frame (after a suspend, on Ctrl-L).
+  void RequestRepaint() { repaint_ = true; }
+
+  void Service();
+  absl::Duration WaitTime() const;
+
+  // Escape Ctrl-Z was typed: the caller restores the terminal, stops, and
+  // calls RequestRepaint() once resumed. Reading clears the flag.
+  bool TakeSuspendRequest();
+
+  bool done() const { return done_; }
+  // The shutdown handshake completed (either side started it).
+  bool clean() const { return clean_; }
+  // At least one server state arrived.
+  bool connected() const { return connected_; }
+
+  // The newest server screen and the last frame drawn (bar included).
+  const core::Framebuffer& server_framebuffer() const {
+    return transport_->remote_state().framebuffer();
+  }
+  const core::Framebuffer& last_frame() const { return last_frame_; }
+  const ClientTransport& transport() const { return *transport_; }
+  const core::NotificationBar& notification_bar() const { return bar_; }
+  const core::PredictionEngine& prediction() const { return prediction_; }
+
+ private:
+  ClientSession(const net::Clock* clock, const ClientSessionOptions& options, DrawFunction draw);
+
+  absl::Duration Now() const { return clock_->Now().since_epoch(); }
+  void StartShutdown(std::string message);
+  void Draw();
+  // The newest server state as the prediction engine sees it.
+  core::ServerView ServerViewNow() const;
+
+  const net::Clock* const clock_;
+  const ClientSessionOptions options_;
+  DrawFunction draw_;
+  std::unique_ptr<ClientTransport> transport_;
+  EscapeKeyProcessor escape_;
+  core::NotificationBar bar_;
+  core::PredictionEngine prediction_;
+  core::Framebuffer last_frame_;
+  net::MonoTime start_time_;
+  uint64_t last_remote_num_ = 0;
+  bool connected_ = false;
+  bool repaint_ = true;
+  bool suspend_requested_ = false;
+  bool shutting_down_ = false;
+  bool done_ = false;
+  bool clean_ = false;
+};
+
+}  // namespace moshx::cmd
+
+#endif  // MOSHX_CMD_CLIENT_SESSION_H_

@@ -1,0 +1,169 @@
+#include "cmd/client/terminal_loop.h"
+
+#include <signal.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <cstdio>
+#include <optional>
+#include <string>
+
+#include "absl/strings/string_view.h"
+#include "cmd/client/client_session.h"
+#include "cmd/sys/process.h"
+#include "cmd/sys/tty.h"
+#include "net/udp_socket.h"
+#include "term/renderer.h"
+
+namespace moshx::cmd {
+namespace {
+
+// Restores the terminal if moshx dies of a fatal signal mid-session.
+const char kEmergencyReset[] = "\033[?1l\033[0m\033[?25h\033[?1000l\033[?1002l\033[?1003l"
+                               "\033[?1006l\033[?2004l\033[?1004l\033[?1049l\r\n";
+void FatalSignalHandler(int signo) {
+  sys::ScopedRawMode::RestoreFromSignalHandler();
+  (void)!write(STDOUT_FILENO, kEmergencyReset, sizeof(kEmergencyReset) - 1);  // dying anyway
+  signal(signo, SIG_DFL);
+  raise(signo);
+}
+
+void WriteAll(int fd, absl::string_view bytes) {
+  while (!bytes.empty()) {
+    ssize_t n = write(fd, bytes.data(), bytes.size());
+    if (n < 0 && errno == EINTR) continue;
+    if (n <= 0) return;
+    bytes.remove_prefix(n);
+  }
+}
+
+int Fail(absl::string_view message) {
+  std::fprintf(stderr, "moshx: %s\n", std::string(message).c_str());
+  return 1;
+}
+
+ClientSessionOptions SessionOptions(const ServerEndpoint& server, const TerminalOptions& o,
+                                    sys::WindowSize size) {
+  ClientSessionOptions co;
+  co.mode = server.mode;
+  co.connection_id = server.connection_id;
+  co.server = server.address;
+  co.width = size.cols;
+  co.height = size.rows;
+  co.escape = EscapeKeyConfig::FromEnvironment(
+      o.escape_key ? std::optional<absl::string_view>(*o.escape_key) : std::nullopt);
+  co.predict = o.predict;
+  co.predict_overwrite = o.predict_overwrite;
+  co.title_prefix = o.title_prefix;
+  return co;
+}
+
+// Watches the terminal and the signals a client reacts to. The loop only
+// refuses a watch for a bad descriptor or signal number, neither possible
+// here, so the Statuses are not checked.
+void WatchTerminal(net::EventLoop* loop, ClientSession* s, sys::ScopedRawMode* raw,
+                   term::Renderer* renderer) {
+  loop->WatchFd(STDIN_FILENO, net::EventLoop::kReadable, [loop, s](uint32_t) {
+    char buffer[16384];
+    ssize_t n = read(STDIN_FILENO, buffer, sizeof(buffer));
+    if (n > 0) {
+      s->HandleInput(absl::string_view(buffer, n));
+    } else if (n == 0 || (errno != EINTR && errno != EAGAIN)) {
+      loop->UnwatchFd(STDIN_FILENO);
+      s->HandleInputClosed();
+    }
+  }).IgnoreError();
+  loop->WatchSignal(SIGWINCH, [s] {
+    auto ws = sys::GetWindowSize(STDIN_FILENO);
+    if (ws.ok()) s->HandleResize(ws->cols, ws->rows);
+  }).IgnoreError();
+  for (int signo : {SIGTERM, SIGINT, SIGHUP, SIGPIPE}) {
+    loop->WatchSignal(signo, [s] { s->HandleTerminateSignal(); }).IgnoreError();
+  }
+  loop->WatchSignal(SIGCONT, [s, raw, renderer] {
+    // A terminal that refuses raw mode again still gets the redraw.
+    raw->Resume().IgnoreError();
+    WriteAll(STDOUT_FILENO, renderer->Open());
+    s->RequestRepaint();
+  }).IgnoreError();
+}
+
+// Escape Ctrl-Z: give the terminal back, stop, and take it again on SIGCONT.
+void Suspend(ClientSession* s, sys::ScopedRawMode* raw, term::Renderer* renderer) {
+  WriteAll(STDOUT_FILENO, renderer->Close());
+  raw->Suspend().IgnoreError();  // best effort: the shell gets what the kernel has
+  WriteAll(STDOUT_FILENO, "\n\033[37;44m[moshx is suspended.]\033[m\n");
+  kill(0, SIGSTOP);
+  raw->Resume().IgnoreError();  // as on SIGCONT
+  WriteAll(STDOUT_FILENO, renderer->Open());
+  s->RequestRepaint();
+}
+
+int Outcome(const ClientSession& s, const ServerEndpoint& server) {
+  if (!s.connected()) {
+    std::fprintf(stderr,
+                 "moshx did not make a successful connection to %s.\n"
+                 "Nothing was received from the server on UDP port %d: please verify that it is "
+                 "not firewalled\nand can reach the server (e.g. on the server: "
+                 "sudo ufw allow 60001:60999/udp, or choose a port with -p).\n",
+                 server.address.ToString().c_str(), server.address.port());
+    return 1;
+  }
+  if (!s.clean()) {
+    std::fprintf(stderr,
+                 "moshx did not shut down cleanly. Please note that the moshx server process "
+                 "may still be running on the server.\n");
+    return 1;
+  }
+  return 0;
+}
+
+}  // namespace
+
+int RunTerminalLoop(const ServerEndpoint& server, const TerminalOptions& o) {
+  auto raw = sys::ScopedRawMode::Enter(STDIN_FILENO);
+  if (!raw.ok()) {
+    std::fprintf(stderr, "moshx: cannot use this terminal: %s\n",
+                 std::string(raw.status().message()).c_str());
+    return 1;
+  }
+  for (int s : {SIGSEGV, SIGBUS, SIGFPE, SIGILL, SIGABRT}) signal(s, FatalSignalHandler);
+  sys::WindowSize size = sys::GetWindowSize(STDIN_FILENO).value_or(sys::WindowSize{});
+  auto runtime = sys::ProcessRuntime::Create();
+  auto socket = net::UdpSocket::OpenEphemeral(server.address.family());
+  if (!runtime.ok() || !socket.ok()) {
+    raw->reset();
+    return Fail((!runtime.ok() ? runtime.status() : socket.status()).message());
+  }
+  net::UdpSocketFactory factory;
+  term::Renderer::Options render_options;
+  render_options.alternate_screen = o.alternate_screen;
+  term::Renderer renderer(render_options);
+  WriteAll(STDOUT_FILENO, renderer.Open());
+  net::EventLoop* loop = (*runtime)->loop();
+  auto session = ClientSession::Create(
+      {loop, (*runtime)->clock(), *std::move(socket), &factory, (*runtime)->rng()}, server.key,
+      SessionOptions(server, o, size), [&renderer](const core::Framebuffer& frame, bool full) {
+        if (full) renderer.Invalidate();
+        WriteAll(STDOUT_FILENO, renderer.Draw(frame));
+      });
+  if (!session.ok()) {
+    WriteAll(STDOUT_FILENO, renderer.Close());
+    raw->reset();
+    return Fail(session.status().message());
+  }
+  ClientSession* s = session->get();
+  WatchTerminal(loop, s, raw->get(), &renderer);
+  while (!s->done()) {
+    // RunOnce fails only when poll(2) does (ENOMEM; EINTR is no error):
+    // the next turn retries.
+    loop->RunOnce(s->WaitTime()).IgnoreError();
+    s->Service();
+    if (s->TakeSuspendRequest()) Suspend(s, raw->get(), &renderer);
+  }
+  WriteAll(STDOUT_FILENO, renderer.Close());
+  raw->reset();
+  return Outcome(*s, server);
+}
+
+}  // namespace moshx::cmd

@@ -1,0 +1,43 @@
+// The client on the user's real terminal: raw mode, the UDP socket, a
+// ClientSession (cmd/client/client_session.h) and term::Renderer between
+// them, until the session ends. Used by `moshx connect` once its server is
+// up (cmd/connect.h) and by `moshx client` / mosh-client
+// (cmd/client/direct_client.h).
+//
+// The terminal is restored on every way out: normal exit, errors, fatal
+// signals (SIGSEGV, SIGABRT... restore it from the handler, then die), and
+// suspend (escape Ctrl-Z restores it until SIGCONT). SIGWINCH resizes the
+// session; SIGTERM, SIGINT, SIGHUP and SIGPIPE end it with the shutdown
+// handshake.
+//
+// Runs on the process's one event loop (cmd/sys/process.h); call once per
+// process, from its main thread.
+#ifndef MOSHX_CMD_CLIENT_TERMINAL_LOOP_H_
+#define MOSHX_CMD_CLIENT_TERMINAL_LOOP_H_
+
+#include <cstdint>
+
+#include "cmd/options.h"
+#include "net/datagram_socket.h"
+#include "net/packet_format.h"
+#include "net/session_key.h"
+
+namespace moshx::cmd {
+
+// The server a client attaches to: where, in which wire mode, with which key.
+struct ServerEndpoint {
+  net::Address address;          // the server's IP and UDP port
+  net::WireMode mode = net::WireMode::kMoshx;
+  uint64_t connection_id = 0;    // moshx mode only
+  net::SessionKey key{{}};
+};
+
+// Runs the session on stdin/stdout, which must be a terminal. Returns the
+// process exit status: 0 when the session ended cleanly; 1 when the
+// terminal or the socket could not be used, no server state ever arrived,
+// or the shutdown was not clean (each explained on stderr).
+int RunTerminalLoop(const ServerEndpoint& server, const TerminalOptions& options);
+
+}  // namespace moshx::cmd
+
+#endif  // MOSHX_CMD_CLIENT_TERMINAL_LOOP_H_

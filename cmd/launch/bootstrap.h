@@ -1,0 +1,115 @@
+// `moshx bootstrap`: put this very binary on a server over SSH, with no root
+// and no internet on the server, and only when it is not there already.
+//
+// One SSH connection carries the whole conversation (see
+// cmd/launch/bootstrap_script.h for the protocol): the remote reports its OS,
+// architecture, hashing tool and what sits at the destination; this side
+// picks the build for that architecture (FindBuild below: this very binary,
+// or a moshx-linux-ARCH file from tools/release), skips the upload when the
+// remote copy is that build, and otherwise streams it into a temporary file
+// beside the destination, which the remote checks and renames into place.
+//
+// `moshx connect --bootstrap auto|always|never` calls Bootstrap() with
+// `check_command` set to its --server, then runs `BootstrapResult::server`.
+//
+// Thread-safety: the functions are reentrant; they fork ssh and wait for it.
+#ifndef MOSHX_CMD_LAUNCH_BOOTSTRAP_H_
+#define MOSHX_CMD_LAUNCH_BOOTSTRAP_H_
+
+#include <cstdint>
+#include <functional>
+#include <string>
+
+#include "absl/status/statusor.h"
+#include "absl/time/time.h"
+#include "cmd/launch/bootstrap_script.h"
+#include "cmd/options.h"
+
+namespace moshx::cmd {
+
+// BootstrapOptions (the command line and the library knobs) is in cmd/options.h.
+
+struct BootstrapResult {
+  enum class Action {
+    kChecked,    // CheckRemote only: nothing was changed
+    kUnchanged,  // the same build was already there; nothing uploaded
+    kInstalled,  // nothing was at the destination; uploaded
+    kReplaced,   // another file (or build) was at the destination; replaced
+  };
+  Action action = Action::kChecked;
+  RemoteProbe probe;         // what the remote reported before any change
+  std::string path;          // absolute remote path of the destination
+  // What to run on the remote to get this build: `check_command`'s path when
+  // that is this build (and no upload was forced), else `path`. Empty after
+  // CheckRemote when neither is this build.
+  std::string server;
+  uint64_t bytes_uploaded = 0;
+  absl::Duration upload_time = absl::ZeroDuration();
+  std::string binary;        // the local build for the remote: options.binary_path
+                             // or a moshx-linux-ARCH file (FindBuild)
+  std::string sha256;        // `binary`'s SHA-256, lowercase hex
+  std::string build_id;      // `binary`'s GNU build id, lowercase hex (may be empty)
+};
+
+// The build of moshx for a remote of architecture `arch` (`uname -m`): the
+// file at `options.binary_path` when `arch` is kBootstrapArch, else
+// moshx-linux-ARCH from the directory of `options.binary_path` (symlinks
+// resolved) or from `options.data_dir`, the first that is a static ELF
+// executable for `arch`. FailedPrecondition, saying where it looked and how
+// to get one (tools/release), when there is none; NotFound when
+// `options.binary_path` cannot be read.
+struct LocalBuild {
+  std::string path;
+  std::string bytes;
+};
+absl::StatusOr<LocalBuild> FindBuild(const BootstrapOptions& options, const std::string& arch);
+
+// Called while uploading with the bytes sent so far and the total.
+using BootstrapProgress = std::function<void(uint64_t sent, uint64_t total)>;
+
+// Probes the remote over one SSH connection and changes nothing.
+// FailedPrecondition for a platform moshx is not built for, or one whose
+// build is not on this machine (FindBuild), Unavailable when ssh fails (the
+// message includes ssh's own error output).
+absl::StatusOr<BootstrapResult> CheckRemote(const BootstrapOptions& options);
+
+// Probes and, unless the same build is already there (or `force`), uploads
+// in the same SSH connection, then verifies the installed copy's hash (or
+// build id when the remote has no hashing tool). Errors as CheckRemote, plus
+// PermissionDenied when the destination cannot be written (read-only home)
+// and DataLoss when the upload arrived incomplete or altered; on every error
+// the previous file at the destination, if any, is left as it was.
+absl::StatusOr<BootstrapResult> Bootstrap(const BootstrapOptions& options,
+                                          const BootstrapProgress& progress = nullptr);
+
+// "installed", "replaced", "unchanged" or "checked".
+const char* ActionName(BootstrapResult::Action action);
+
+// The one-line human summary and the one-line JSON object (no newline).
+std::string DescribeResult(const BootstrapOptions& options, const BootstrapResult& result);
+std::string ResultJson(const BootstrapOptions& options, const BootstrapResult& result);
+
+// `moshx connect --bootstrap`: what the remote should run to serve, after
+// making sure this build is there. kNever, or kAuto with a --server other
+// than the default "moshx" (the user chose what to run, e.g. mosh-server):
+// `options.server` unchanged, no SSH. kAuto: one probe; the --server command
+// when it is this very build, else the default destination once it holds
+// this build (uploaded if needed; for a remote of another architecture, the
+// build for it, FindBuild). kAlways: upload to the default destination every
+// time and run that. Uploads draw the progress bar on a terminal and print
+// one line to stderr. In kAuto a platform without a build at hand or an
+// unwritable home only warns (on stderr, saying where builds were looked for)
+// and falls back to --server, which may be a native build; other failures,
+// and all in kAlways, are returned.
+// The result is shell-quoted, ready for ConnectOptions::server.
+absl::StatusOr<std::string> ServerAfterBootstrap(const ConnectOptions& options);
+
+// `moshx bootstrap`: runs Bootstrap with a progress bar on stderr when it is
+// a terminal (and not --json), prints the summary (stdout) or the error
+// (stderr; with --json also a JSON line on stdout) and returns the exit
+// status: 0 on success, 1 on failure.
+int RunBootstrap(const BootstrapOptions& options);
+
+}  // namespace moshx::cmd
+
+#endif  // MOSHX_CMD_LAUNCH_BOOTSTRAP_H_

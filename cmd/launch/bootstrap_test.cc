@@ -1,0 +1,320 @@
+// Bootstrap() end to end against testdata/bootstrap/fake_ssh.sh, which runs
+// the remote script locally (a temporary $HOME, a chosen PATH), uploading the
+// real static moshx binary. The real-sshd tests are in
+// cmd/e2e/bootstrap_e2e_test.sh.
+#include "cmd/launch/bootstrap.h"
+
+#include <stdlib.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <filesystem>
+#include <fstream>
+#include <sstream>
+
+#include "gmock/gmock.h"
+#include "gtest/gtest.h"
+
+namespace moshx::cmd {
+namespace {
+
+namespace fs = std::filesystem;
+using ::testing::HasSubstr;
+using Action = BootstrapResult::Action;
+
+std::string Slurp(const fs::path& p) {
+  std::ifstream in(p, std::ios::binary);
+  std::ostringstream s;
+  s << in.rdbuf();
+  return s.str();
+}
+
+void WriteFile(const fs::path& p, const std::string& text, fs::perms perms = fs::perms(0755)) {
+  std::ofstream(p, std::ios::binary) << text;
+  fs::permissions(p, perms);
+}
+
+class BootstrapTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    const ::testing::TestInfo* info = ::testing::UnitTest::GetInstance()->current_test_info();
+    root_ = fs::path(::testing::TempDir()) / info->name();
+    fs::remove_all(root_);
+    home_ = root_ / "home";
+    fs::create_directories(home_);
+    fake_ssh_ = fs::absolute("testdata/bootstrap/fake_ssh.sh");
+    setenv("FAKE_SSH_HOME", home_.c_str(), 1);
+    unsetenv("FAKE_SSH_PATH");
+    options_.destination = "user@host";
+    options_.ssh = fake_ssh_.string();
+    options_.binary_path = fs::absolute("cmd/moshx").string();
+    binary_ = Slurp(options_.binary_path);
+    ASSERT_GT(binary_.size(), 1000u);
+  }
+
+  // A PATH with only the POSIX tools the script may use (no hashing tool
+  // unless `hash_tool` names one), optionally with a fake uname reporting `arch`.
+  void UseMinimalPath(const std::string& arch = "", const std::string& hash_tool = "") {
+    fs::path bin = root_ / "minimal-bin";
+    fs::remove_all(bin);
+    fs::create_directories(bin);
+    for (const char* tool : {"sh", "mkdir", "cat", "wc", "chmod", "mv", "rm", "uname"}) {
+      fs::create_symlink(fs::path("/bin") / tool, bin / tool);
+    }
+    if (!hash_tool.empty()) fs::create_symlink(fs::path("/usr/bin") / hash_tool, bin / hash_tool);
+    if (!arch.empty()) {
+      fs::remove(bin / "uname");
+      WriteFile(bin / "uname",
+                "#!/bin/sh\ncase $1 in -s) echo Linux;; -m) echo " + arch + ";; esac\n");
+    }
+    setenv("FAKE_SSH_PATH", bin.c_str(), 1);
+  }
+
+  fs::path Dest() const { return home_ / ".local/bin/moshx"; }
+
+  // No temporary upload files left beside the destination.
+  void ExpectNoLeftovers() {
+    if (!fs::exists(Dest().parent_path())) return;
+    for (const auto& e : fs::directory_iterator(Dest().parent_path())) {
+      EXPECT_THAT(e.path().filename().string(), ::testing::Not(HasSubstr(".moshx-bootstrap")));
+    }
+  }
+
+  fs::path root_, home_, fake_ssh_;
+  BootstrapOptions options_;
+  std::string binary_;
+};
+
+TEST_F(BootstrapTest, InstallsThenFindsItThenForceUploadsAgain) {
+  auto r = Bootstrap(options_);
+  ASSERT_TRUE(r.ok()) << r.status();
+  EXPECT_EQ(r->action, Action::kInstalled);
+  EXPECT_EQ(r->bytes_uploaded, binary_.size());
+  EXPECT_EQ(r->path, Dest().string());
+  EXPECT_EQ(r->server, Dest().string());
+  EXPECT_EQ(r->probe.hash_tool, "sha256sum");
+  EXPECT_EQ(r->build_id.size(), 40u);
+  EXPECT_EQ(Slurp(Dest()), binary_);
+  EXPECT_EQ(fs::status(Dest()).permissions() & fs::perms::all, fs::perms(0755));
+  ExpectNoLeftovers();
+
+  r = Bootstrap(options_);
+  ASSERT_TRUE(r.ok()) << r.status();
+  EXPECT_EQ(r->action, Action::kUnchanged);
+  EXPECT_EQ(r->bytes_uploaded, 0u);
+  EXPECT_EQ(r->server, Dest().string());
+
+  options_.force = true;
+  r = Bootstrap(options_);
+  ASSERT_TRUE(r.ok()) << r.status();
+  EXPECT_EQ(r->action, Action::kReplaced);
+  EXPECT_EQ(r->bytes_uploaded, binary_.size());
+}
+
+TEST_F(BootstrapTest, ReplacesAnotherFileAndHonoursDest) {
+  options_.dest_path = "tools dir/moshx";  // relative to $HOME, with a space
+  fs::create_directories(home_ / "tools dir");
+  WriteFile(home_ / "tools dir/moshx", "#!/bin/sh\necho old\n");
+  auto r = Bootstrap(options_);
+  ASSERT_TRUE(r.ok()) << r.status();
+  EXPECT_EQ(r->action, Action::kReplaced);
+  EXPECT_EQ(r->path, (home_ / "tools dir/moshx").string());
+  EXPECT_EQ(Slurp(home_ / "tools dir/moshx"), binary_);
+}
+
+TEST_F(BootstrapTest, WithoutAHashingToolComparesBuildIds) {
+  UseMinimalPath();
+  auto r = Bootstrap(options_);
+  ASSERT_TRUE(r.ok()) << r.status();
+  EXPECT_EQ(r->probe.hash_tool, "none");
+  EXPECT_EQ(r->action, Action::kInstalled);
+  EXPECT_EQ(Slurp(Dest()), binary_);
+  r = Bootstrap(options_);
+  ASSERT_TRUE(r.ok()) << r.status();
+  EXPECT_EQ(r->action, Action::kUnchanged);
+  // Another build (by its --version line) is replaced.
+  WriteFile(Dest(), "#!/bin/sh\necho 'moshx 0.1.0 (build 000000000000)'\n");
+  r = Bootstrap(options_);
+  ASSERT_TRUE(r.ok()) << r.status();
+  EXPECT_EQ(r->action, Action::kReplaced);
+  EXPECT_EQ(Slurp(Dest()), binary_);
+}
+
+TEST_F(BootstrapTest, UsesShasumOrOpensslWhenThatIsAllThereIs) {
+  for (const char* tool : {"shasum", "openssl"}) {
+    fs::remove_all(home_ / ".local");
+    UseMinimalPath("", tool);
+    auto r = Bootstrap(options_);
+    ASSERT_TRUE(r.ok()) << tool << ": " << r.status();
+    EXPECT_EQ(r->probe.hash_tool, tool);
+    EXPECT_EQ(r->action, Action::kInstalled) << tool;
+    EXPECT_EQ(Slurp(Dest()), binary_) << tool;
+    r = Bootstrap(options_);
+    ASSERT_TRUE(r.ok()) << tool << ": " << r.status();
+    EXPECT_EQ(r->action, Action::kUnchanged) << tool;
+    EXPECT_EQ(r->probe.dest.sha256, r->sha256) << tool;  // the remote tool's hash, parsed
+  }
+}
+
+TEST_F(BootstrapTest, RefusesAnArchitectureMoshxIsNotBuiltForAndWritesNothing) {
+  UseMinimalPath("armv7l");
+  auto r = Bootstrap(options_);
+  EXPECT_EQ(r.status().code(), absl::StatusCode::kFailedPrecondition);
+  EXPECT_THAT(r.status().message(), HasSubstr("Linux armv7l"));
+  EXPECT_THAT(r.status().message(), HasSubstr("built for Linux x86_64 and aarch64 only"));
+  EXPECT_FALSE(fs::exists(home_ / ".local"));
+}
+
+// This test runs the x86-64 build; the remote's fake uname says aarch64.
+class OtherArchitectureTest : public BootstrapTest {
+ protected:
+  void SetUp() override {
+    BootstrapTest::SetUp();
+    ASSERT_STREQ(kBootstrapArch, "x86_64");
+    UseMinimalPath("aarch64", "sha256sum");
+    // This moshx runs from dist/ (through a symlink, as from ~/bin); builds
+    // for other architectures sit beside it or in the data directory.
+    fs::create_directories(root_ / "dist");
+    fs::create_directories(root_ / "bin");
+    fs::copy_file(options_.binary_path, root_ / "dist/moshx");
+    fs::create_symlink(root_ / "dist/moshx", root_ / "bin/moshx");
+    options_.binary_path = (root_ / "bin/moshx").string();
+    options_.data_dir = (root_ / "data/moshx").string();
+    aarch64_ = Slurp(fs::absolute("moshx_aarch64"));
+    ASSERT_GT(aarch64_.size(), 1000u);
+  }
+
+  std::string aarch64_;
+};
+
+TEST_F(OtherArchitectureTest, WithoutItsBuildSaysWhereItLookedAndWritesNothing) {
+  auto r = Bootstrap(options_);
+  EXPECT_EQ(r.status().code(), absl::StatusCode::kFailedPrecondition);
+  const std::string beside = (root_ / "dist/moshx-linux-aarch64").string();
+  const std::string data = (root_ / "data/moshx/moshx-linux-aarch64").string();
+  const std::string message(r.status().message());
+  EXPECT_THAT(message,
+              HasSubstr("the remote runs Linux aarch64 and this moshx is the x86_64 build"));
+  EXPECT_THAT(message, HasSubstr(beside + " (not there) and " + data + " (not there)"));
+  EXPECT_THAT(message, HasSubstr("tools/release"));
+  EXPECT_FALSE(fs::exists(home_ / ".local"));
+
+  // A file of another architecture under that name is not uploaded either.
+  WriteFile(beside, binary_);
+  r = Bootstrap(options_);
+  EXPECT_EQ(r.status().code(), absl::StatusCode::kFailedPrecondition);
+  EXPECT_THAT(r.status().message(), HasSubstr(beside + " (not an aarch64 executable)"));
+  WriteFile(beside, "#!/bin/sh\necho moshx\n");
+  r = Bootstrap(options_);
+  EXPECT_THAT(r.status().message(), HasSubstr(beside + " (not an ELF file)"));
+  EXPECT_FALSE(fs::exists(home_ / ".local"));
+}
+
+TEST_F(OtherArchitectureTest, UploadsTheBuildFoundBesideThisBinary) {
+  WriteFile(root_ / "dist/moshx-linux-aarch64", aarch64_);
+  fs::create_directories(root_ / "data/moshx");  // found second: not used
+  WriteFile(root_ / "data/moshx/moshx-linux-aarch64", "not this one");
+  auto r = Bootstrap(options_);
+  ASSERT_TRUE(r.ok()) << r.status();
+  EXPECT_EQ(r->action, Action::kInstalled);
+  EXPECT_EQ(r->probe.arch, "aarch64");
+  EXPECT_EQ(r->binary, (root_ / "dist/moshx-linux-aarch64").string());
+  EXPECT_EQ(r->bytes_uploaded, aarch64_.size());
+  EXPECT_EQ(Slurp(Dest()), aarch64_);
+  EXPECT_EQ(r->probe.hash_tool, "sha256sum");  // so the remote checked the hash
+  EXPECT_THAT(DescribeResult(options_, *r),
+              HasSubstr("(the aarch64 build, " + r->binary + ") at " + Dest().string()));
+  EXPECT_THAT(ResultJson(options_, *r), HasSubstr("\"binary\":\"" + r->binary + "\""));
+  ExpectNoLeftovers();
+
+  r = Bootstrap(options_);
+  ASSERT_TRUE(r.ok()) << r.status();
+  EXPECT_EQ(r->action, Action::kUnchanged);
+  EXPECT_EQ(r->bytes_uploaded, 0u);
+}
+
+TEST_F(OtherArchitectureTest, UploadsTheBuildFromTheDataDirectory) {
+  fs::create_directories(root_ / "data/moshx");
+  WriteFile(root_ / "data/moshx/moshx-linux-aarch64", aarch64_);
+  auto r = Bootstrap(options_);
+  ASSERT_TRUE(r.ok()) << r.status();
+  EXPECT_EQ(r->action, Action::kInstalled);
+  EXPECT_EQ(r->binary, (root_ / "data/moshx/moshx-linux-aarch64").string());
+  EXPECT_EQ(Slurp(Dest()), aarch64_);
+}
+
+TEST_F(OtherArchitectureTest, ConnectAutoWarnsAndFallsBackWithoutItsBuild) {
+  ConnectOptions c;
+  c.destination = options_.destination;
+  c.ssh = options_.ssh;
+  c.bootstrap_data_dir = options_.data_dir;
+  // ServerAfterBootstrap uploads /proc/self/exe: this test binary's own
+  // directory has no moshx-linux-aarch64, so the remote gets nothing.
+  auto server = ServerAfterBootstrap(c);
+  ASSERT_TRUE(server.ok()) << server.status();
+  EXPECT_EQ(*server, "moshx");
+  EXPECT_FALSE(fs::exists(home_ / ".local"));
+}
+
+TEST_F(BootstrapTest, UnwritableDestinationIsAClearError) {
+  WriteFile(home_ / "blocker", "a file, not a directory");
+  options_.dest_path = "~/blocker/bin/moshx";
+  auto r = Bootstrap(options_);
+  EXPECT_EQ(r.status().code(), absl::StatusCode::kPermissionDenied);
+  EXPECT_THAT(r.status().message(), HasSubstr("cannot write " + (home_ / "blocker/bin/moshx").string()));
+  EXPECT_THAT(r.status().message(), HasSubstr("--dest"));
+}
+
+TEST_F(BootstrapTest, TruncatedUploadLeavesTheOldFile) {
+  fs::create_directories(Dest().parent_path());
+  WriteFile(Dest(), "old binary\n");
+  // Only the first 300 kB of our output reach the remote shell.
+  // (dd bs=1: head's output is buffered, so it would hold back the commands.)
+  options_.ssh =
+      "/bin/sh -c 'dd bs=1 count=300000 2>/dev/null | \"$0\" \"$@\"' " + fake_ssh_.string();
+  auto r = Bootstrap(options_);
+  EXPECT_EQ(r.status().code(), absl::StatusCode::kDataLoss) << r.status();
+  EXPECT_THAT(r.status().message(), HasSubstr("did not arrive intact"));
+  EXPECT_THAT(r.status().message(), HasSubstr("bytes"));
+  EXPECT_EQ(Slurp(Dest()), "old binary\n");
+  ExpectNoLeftovers();
+}
+
+TEST_F(BootstrapTest, SameBuildOnPathIsUsedAndCheckRemoteChangesNothing) {
+  auto r = CheckRemote(options_);
+  ASSERT_TRUE(r.ok()) << r.status();
+  EXPECT_EQ(r->action, Action::kChecked);
+  EXPECT_EQ(r->server, "");
+  EXPECT_FALSE(fs::exists(home_ / ".local"));
+
+  fs::create_directories(home_ / "bin");
+  WriteFile(home_ / "bin/moshx", binary_);
+  setenv("FAKE_SSH_PATH", (home_.string() + "/bin:/usr/bin:/bin").c_str(), 1);
+  options_.check_command = "moshx";
+  r = Bootstrap(options_);
+  ASSERT_TRUE(r.ok()) << r.status();
+  EXPECT_EQ(r->action, Action::kUnchanged);
+  EXPECT_EQ(r->server, (home_ / "bin/moshx").string());
+  EXPECT_FALSE(fs::exists(Dest()));
+}
+
+TEST_F(BootstrapTest, SshFailureCarriesItsMessage) {
+  options_.ssh = "/bin/sh -c 'echo ssh: Could not resolve hostname nowhere >&2; exit 255'";
+  auto r = Bootstrap(options_);
+  EXPECT_EQ(r.status().code(), absl::StatusCode::kUnavailable);
+  EXPECT_THAT(r.status().message(), HasSubstr("exit status 255"));
+  EXPECT_THAT(r.status().message(), HasSubstr(":\n  ssh: Could not resolve hostname nowhere"));
+}
+
+TEST_F(BootstrapTest, JsonIsOneLine) {
+  auto r = Bootstrap(options_);
+  ASSERT_TRUE(r.ok()) << r.status();
+  std::string json = ResultJson(options_, *r);
+  EXPECT_EQ(json.find('\n'), std::string::npos);
+  EXPECT_THAT(json, HasSubstr("\"action\":\"installed\""));
+  EXPECT_THAT(json, HasSubstr("\"bytes\":" + std::to_string(binary_.size())));
+  EXPECT_THAT(DescribeResult(options_, *r), HasSubstr("installed build"));
+}
+
+}  // namespace
+}  // namespace moshx::cmd

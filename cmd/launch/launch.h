@@ -1,0 +1,29 @@
+// Starting the server `moshx connect` attaches to: over ssh on the remote
+// host (after `--bootstrap` made sure moshx is there, cmd/launch/bootstrap.h),
+// or on loopback with --local; then reading its CONNECT line
+// (cmd/launch/connect_line.h).
+#ifndef MOSHX_CMD_LAUNCH_LAUNCH_H_
+#define MOSHX_CMD_LAUNCH_LAUNCH_H_
+
+#include "absl/status/statusor.h"
+#include "cmd/launch/connect_line.h"
+#include "cmd/options.h"
+#include "net/datagram_socket.h"
+
+namespace moshx::cmd {
+
+// A server that is up: what its CONNECT line said, and where to send.
+struct LaunchedServer {
+  ConnectInfo info;
+  net::Address address;  // IP of the server host, with info.port
+};
+
+// Starts the server (ssh, or locally with options.local) and parses its
+// CONNECT line. Errors are complete, user-facing sentences (ssh failed and
+// why, the remote has no moshx and how to install it, no CONNECT line and
+// what came instead).
+absl::StatusOr<LaunchedServer> StartServer(const ConnectOptions& options);
+
+}  // namespace moshx::cmd
+
+#endif  // MOSHX_CMD_LAUNCH_LAUNCH_H_

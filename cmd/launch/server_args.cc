@@ -1,0 +1,49 @@
+#include "cmd/launch/server_args.h"
+
+#include "absl/strings/match.h"
+#include "absl/strings/str_cat.h"
+#include "cmd/sys/terminfo.h"
+
+namespace moshx::cmd {
+
+std::vector<std::string> ServeArguments(const ConnectOptions& o) {
+  std::vector<std::string> args = {"serve"};
+  if (o.port.has_value()) args.insert(args.end(), {"--port-range", *o.port});
+  for (const auto& [name, value] : o.locale) args.insert(args.end(), {"-l", name + "=" + value});
+  if (!o.command.empty()) {
+    args.push_back("--");
+    args.insert(args.end(), o.command.begin(), o.command.end());
+  }
+  return args;
+}
+
+bool IsMoshServerCommand(const std::vector<std::string>& server_words) {
+  if (server_words.empty()) return false;
+  const std::string& last = server_words.back();
+  return last == "mosh-server" || absl::EndsWith(last, "/mosh-server");
+}
+
+std::vector<std::string> MoshServerArguments(const MoshServerRequest& request) {
+  std::vector<std::string> args = {"new", "-c", absl::StrCat(request.colors), "-s"};
+  if (request.port.has_value()) args.insert(args.end(), {"-p", *request.port});
+  for (const auto& [name, value] : request.locale) {
+    args.insert(args.end(), {"-l", absl::StrCat(name, "=", value)});
+  }
+  if (!request.command.empty()) {
+    args.push_back("--");
+    args.insert(args.end(), request.command.begin(), request.command.end());
+  }
+  return args;
+}
+
+std::vector<std::string> MoshServerArgumentsFor(const ConnectOptions& o) {
+  MoshServerRequest request;
+  auto colors = sys::TerminfoColors(o.term, o.terminfo_dirs);
+  request.colors = colors.ok() && *colors > 0 ? *colors : 0;
+  request.port = o.port;
+  request.locale = o.locale;
+  request.command = o.command;
+  return MoshServerArguments(request);
+}
+
+}  // namespace moshx::cmd

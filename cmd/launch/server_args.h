@@ -1,0 +1,44 @@
+// The command line that starts a server on the remote host for `moshx
+// connect`: moshx's own `serve ...`, or, when --server names mosh's server,
+// the argv the stock `mosh` wrapper gives a real mosh-server (spec
+// mosh-protocol.md §10.2). Pure functions of the options.
+#ifndef MOSHX_CMD_LAUNCH_SERVER_ARGS_H_
+#define MOSHX_CMD_LAUNCH_SERVER_ARGS_H_
+
+#include <optional>
+#include <string>
+#include <utility>
+#include <vector>
+
+#include "cmd/options.h"
+
+namespace moshx::cmd {
+
+// The words after the server command for moshx: `serve`, the port range,
+// the client's locale (-l NAME=VALUE), then `--` and the user's command.
+std::vector<std::string> ServeArguments(const ConnectOptions& options);
+
+// True when the --server command of `moshx connect` names mosh's server (its
+// last word is "mosh-server" or a path ending in "/mosh-server"): then the
+// remote gets mosh-server's argv instead of moshx's `serve ...`.
+bool IsMoshServerCommand(const std::vector<std::string>& server_words);
+
+// What `moshx connect` asks a real mosh-server for (spec §10.2).
+struct MoshServerRequest {
+  int colors = 256;                                           // local terminal colours
+  std::optional<std::string> port;                            // -p PORT[:HIGH]
+  std::vector<std::pair<std::string, std::string>> locale;    // -l NAME=VALUE, in order
+  std::vector<std::string> command;                           // empty: login shell
+};
+
+// The words after the server command, as the `mosh` wrapper sends them:
+// new -c COLORS -s [-p PORT] -l NAME=VALUE... [-- command...].
+std::vector<std::string> MoshServerArguments(const MoshServerRequest& request);
+
+// MoshServerArguments for `options`, with this terminal's colour count
+// (terminfo's `colors` for options.term; 0 when terminfo does not know it).
+std::vector<std::string> MoshServerArgumentsFor(const ConnectOptions& options);
+
+}  // namespace moshx::cmd
+
+#endif  // MOSHX_CMD_LAUNCH_SERVER_ARGS_H_

@@ -1,0 +1,49 @@
+#include "cmd/launch/server_args.h"
+
+#include "gmock/gmock.h"
+#include "gtest/gtest.h"
+
+namespace moshx::cmd {
+namespace {
+
+using ::testing::ElementsAre;
+
+TEST(ServeArgumentsTest, PortLocaleAndCommand) {
+  ConnectOptions o;
+  EXPECT_THAT(ServeArguments(o), ElementsAre("serve"));
+  o.port = "60010:60020";
+  o.locale = {{"LANG", "en_US.UTF-8"}, {"LC_TIME", "de_DE.UTF-8"}};
+  o.command = {"top", "-d", "1"};
+  EXPECT_THAT(ServeArguments(o),
+              ElementsAre("serve", "--port-range", "60010:60020", "-l", "LANG=en_US.UTF-8", "-l",
+                          "LC_TIME=de_DE.UTF-8", "--", "top", "-d", "1"));
+}
+
+TEST(MoshServerArgumentsTest, LikeTheMoshWrapper) {
+  EXPECT_TRUE(IsMoshServerCommand({"mosh-server"}));
+  EXPECT_TRUE(IsMoshServerCommand({"env", "X=1", "/usr/local/bin/mosh-server"}));
+  EXPECT_FALSE(IsMoshServerCommand({"moshx"}));
+  EXPECT_FALSE(IsMoshServerCommand({"mosh-server", "--foo"}));
+  EXPECT_FALSE(IsMoshServerCommand({}));
+  MoshServerRequest req;
+  req.colors = 8;
+  req.port = "60010:60020";
+  req.locale = {{"LANG", "C.UTF-8"}};
+  req.command = {"top", "-d", "1"};
+  EXPECT_THAT(MoshServerArguments(req),
+              ElementsAre("new", "-c", "8", "-s", "-p", "60010:60020", "-l", "LANG=C.UTF-8",
+                          "--", "top", "-d", "1"));
+  EXPECT_THAT(MoshServerArguments(MoshServerRequest{}), ElementsAre("new", "-c", "256", "-s"));
+}
+
+TEST(MoshServerArgumentsTest, AnUnknownTerminalAsksForZeroColours) {
+  ConnectOptions o;
+  o.term = "moshx-no-such-terminal";
+  o.terminfo_dirs = {"/nonexistent"};
+  o.locale = {{"LANG", "C.UTF-8"}};
+  EXPECT_THAT(MoshServerArgumentsFor(o),
+              ElementsAre("new", "-c", "0", "-s", "-l", "LANG=C.UTF-8"));
+}
+
+}  // namespace
+}  // namespace moshx::cmd

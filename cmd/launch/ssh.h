@@ -1,0 +1,40 @@
+// Building the SSH command line that starts a server on the remote host.
+//
+// `--ssh "ssh -p 2222 -i key"` is split like a POSIX shell would (quotes and
+// backslashes honoured, no expansion); the remote command is sent as one
+// string of single-quoted words, so arguments survive the remote login shell
+// whatever it is (sh, bash, zsh, fish all accept '...' quoting with '\'').
+// ssh itself resolves the destination through ~/.ssh/config (Host aliases,
+// ProxyJump, ports, keys), so moshx passes `[user@]host` through untouched.
+#ifndef MOSHX_CMD_LAUNCH_SSH_H_
+#define MOSHX_CMD_LAUNCH_SSH_H_
+
+#include <string>
+#include <vector>
+
+#include "absl/status/statusor.h"
+#include "absl/strings/string_view.h"
+
+namespace moshx::cmd {
+
+// Splits a command line into words. InvalidArgument for an unterminated
+// quote or a trailing backslash; the result is never empty on success
+// (InvalidArgument for a blank command).
+absl::StatusOr<std::vector<std::string>> SplitCommandLine(absl::string_view text);
+
+// 'word' with embedded single quotes as '\''.
+std::string ShellQuote(absl::string_view word);
+
+// Joins quoted words with spaces.
+std::string ShellJoin(const std::vector<std::string>& words);
+
+// The argv to run: `ssh_words`, then options that keep ssh from reading our
+// stdin (-n) and from allocating a remote pty (-T: the server detaches and
+// needs none), then `destination`, "--", and the quoted remote command.
+std::vector<std::string> BuildSshArgv(const std::vector<std::string>& ssh_words,
+                                      absl::string_view destination,
+                                      const std::vector<std::string>& remote_command);
+
+}  // namespace moshx::cmd
+
+#endif  // MOSHX_CMD_LAUNCH_SSH_H_

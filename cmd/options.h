@@ -1,0 +1,126 @@
+// What each command runs with: plain option structs, filled from the
+// command line (cmd/flags.h, and the mosh-server / mosh-client personalities
+// in cmd/mosh_compat.h) and from the process environment, which main.cc
+// reads once into a map (cmd/env.h). Nothing below main reads the
+// environment: what a command needs from it travels here.
+//
+// No parsing and no session code here; value types.
+#ifndef MOSHX_CMD_OPTIONS_H_
+#define MOSHX_CMD_OPTIONS_H_
+
+#include <cstdint>
+#include <map>
+#include <optional>
+#include <string>
+#include <utility>
+#include <vector>
+
+#include "absl/time/time.h"
+#include "core/prediction_engine.h"
+#include "net/packet_format.h"
+#include "net/udp_socket.h"
+
+namespace moshx::cmd {
+
+enum class Command { kNone, kServe, kConnect, kClient, kBootstrap };
+
+// `moshx connect --bootstrap`: when to copy this binary to the remote first
+// (see cmd/launch/bootstrap.h).
+enum class BootstrapMode {
+  kAuto,    // if the remote has no moshx of this build (only with the default --server)
+  kAlways,  // upload every time, then run the uploaded copy
+  kNever,   // run --server as given
+};
+
+// `moshx serve`.
+struct ServeOptions {
+  net::PortRange port_range = net::kDefaultPortRange;
+  std::string bind_address = "0.0.0.0";
+  // -l NAME=VALUE: locale/environment for the session, in order.
+  std::vector<std::pair<std::string, std::string>> environment;
+  bool json = false;
+  net::WireMode mode = net::WireMode::kMoshx;
+  absl::Duration network_timeout = absl::ZeroDuration();  // 0 = never
+  absl::Duration signal_timeout = absl::ZeroDuration();
+  bool foreground = false;  // do not detach (for supervisors and debugging)
+  int verbose = 0;
+  std::vector<std::string> command;  // empty: the login shell
+  // --- mosh-server personality (cmd/mosh_compat.h) ---
+  std::string term = "xterm-256color";  // TERM for the session (mosh-server -c)
+  // Print like mosh-server: "\r\n" before the CONNECT line when stdin is a
+  // tty, "[mosh-server detached, pid = N]" after it.
+  bool mosh_server = false;
+  // --- from the server's own environment ---
+  // Its locale variables (LANG, LANGUAGE, LC_*) that are set, even to "".
+  std::map<std::string, std::string> locale_environment;
+  std::string home;   // $HOME ("" = unset): the session starts there
+  std::string shell;  // $SHELL: the login shell when the passwd file names none
+};
+
+// How the client treats the user's terminal (`moshx connect`, `moshx
+// client`, mosh-client).
+struct TerminalOptions {
+  core::PredictionDisplay predict = core::PredictionDisplay::kAdaptive;
+  bool predict_overwrite = false;  // --predict-overwrite / $MOSH_PREDICTION_OVERWRITE=yes
+  std::string title_prefix;        // put before window titles the server sets
+  std::optional<std::string> escape_key;  // $MOSH_ESCAPE_KEY (nullopt: unset)
+  bool alternate_screen = true;           // false with $MOSH_NO_TERM_INIT (mosh --no-init)
+};
+
+// `moshx connect`.
+struct ConnectOptions {
+  std::string destination;            // [user@]host; empty with --local
+  bool local = false;                 // start the server on loopback, no SSH
+  std::string ssh = "ssh";            // split like a shell
+  std::string server = "moshx";       // remote command that runs the server
+  std::optional<std::string> port;    // -p PORT[:HIGH], checked when parsed
+  std::string family = "prefer-inet"; // inet|inet6|auto|all|prefer-inet|prefer-inet6
+  TerminalOptions terminal;
+  int verbose = 0;
+  std::vector<std::string> command;   // run instead of the login shell
+  BootstrapMode bootstrap = BootstrapMode::kAuto;  // --bootstrap
+  // BootstrapOptions::data_dir for --bootstrap.
+  std::string bootstrap_data_dir;
+  // --- from the environment ---
+  // The locale variables set to non-empty values, in LocaleVariableNames()
+  // order (cmd/server/locale.h), for the server's -l.
+  std::vector<std::pair<std::string, std::string>> locale;
+  std::string term;                        // $TERM, for a mosh-server's -c COLORS
+  std::vector<std::string> terminfo_dirs;  // where to look $TERM up (cmd/sys/terminfo.h)
+};
+
+// `moshx bootstrap [user@]host`: copy this binary to the remote
+// (cmd/launch/bootstrap.h).
+struct BootstrapOptions {
+  std::string destination;                       // [user@]host, passed to ssh as is
+  std::string ssh = "ssh";                       // split like a shell (cmd/launch/ssh.h)
+  std::string dest_path = "~/.local/bin/moshx";  // --dest: "~/...", relative to $HOME, or absolute
+  bool force = false;                            // upload even when the same build is there
+  bool json = false;                             // one JSON line on stdout, no progress bar
+  // Library use only (not on the command line):
+  // Also look this command up on the remote PATH; when it is this very build
+  // nothing is uploaded and BootstrapResult::server names it. Empty: no lookup.
+  std::string check_command;
+  // The binary to copy and compare; tests point it at a built moshx.
+  std::string binary_path = "/proc/self/exe";
+  // Where the build for a remote of another architecture (a file named
+  // moshx-linux-ARCH, as tools/release writes it) is looked for when it is not
+  // in the directory of `binary_path` (symlinks resolved):
+  // $XDG_DATA_HOME/moshx, by default ~/.local/share/moshx. Empty: nowhere else.
+  std::string data_dir;
+};
+
+// `moshx client`: attach to a running server given its address; the key
+// comes from $MOSH_KEY (never argv), as for mosh-client.
+struct ClientOptions {
+  std::string ip;
+  uint16_t port = 0;
+  net::WireMode mode = net::WireMode::kMoshx;
+  uint64_t connection_id = 0;
+  TerminalOptions terminal;
+  std::optional<std::string> mosh_key;  // $MOSH_KEY's text (nullopt: unset)
+};
+
+}  // namespace moshx::cmd
+
+#endif  // MOSHX_CMD_OPTIONS_H_

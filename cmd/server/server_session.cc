@@ -1,0 +1,305 @@
+#include "cmd/server/server_session.h"
+
+#include <termios.h>
+#include <unistd.h>
+
+#include <csignal>
+
+#include <algorithm>
+
+#include "absl/strings/str_cat.h"
+#include "core/mosh_model.h"
+
+namespace moshx::cmd {
+namespace {
+
+// mosh reads at most this much pty output per loop iteration (§D.5): a flood
+// cannot delay the keystrokes (Ctrl-C) waiting on the socket.
+constexpr size_t kPtyReadChunk = 16384;
+// ECHO_TIMEOUT: keystrokes count as echoed this long after reaching the pty.
+constexpr absl::Duration kEchoTimeout = absl::Milliseconds(50);
+// moshx pty state: "settled" after this long without output or mode change.
+constexpr absl::Duration kPtySettleTime = absl::Milliseconds(20);
+// While unconnected or shutting down, wake at least this often (§8.5).
+constexpr absl::Duration kIdleWake = absl::Seconds(5);
+
+}  // namespace
+
+absl::StatusOr<std::unique_ptr<ServerSession>> ServerSession::Create(
+    net::TransportDeps deps, const net::SessionKey& key, const ServerSessionOptions& options,
+    PtySpawner spawner) {
+  std::unique_ptr<ServerSession> session(
+      new ServerSession(deps.loop, deps.clock, options, std::move(spawner)));
+  net::TransportConfig config;
+  config.role = net::Role::kServer;
+  config.mode = options.mode;
+  config.connection_id = options.connection_id;
+  auto transport = ServerTransport::Create(std::move(deps), key, config,
+                                           protocol::TerminalState(options.width, options.height),
+                                           protocol::UserStream());
+  if (!transport.ok()) return transport.status();
+  session->transport_ = std::move(*transport);
+  ServerSession* self = session.get();
+  session->transport_->set_on_remote_state([self] { self->OnRemoteState(); });
+  return session;
+}
+
+ServerSession::ServerSession(net::EventLoop* loop, const net::Clock* clock,
+                             const ServerSessionOptions& options, PtySpawner spawner)
+    : loop_(loop),
+      clock_(clock),
+      options_(options),
+      spawner_(std::move(spawner)),
+      emulator_(options.width, options.height),
+      start_time_(clock->Now()),
+      last_client_state_time_(clock->Now()) {}
+
+ServerSession::~ServerSession() {
+  if (pty_ != nullptr) loop_->UnwatchFd(pty_->master_fd());
+}
+
+void ServerSession::OnRemoteState() {
+  net::MonoTime now = clock_->Now();
+  const uint64_t num = transport_->remote_state_num();
+  if (num == last_remote_num_ || num == net::kShutdownNum) return;
+  last_remote_num_ = num;
+  heard_client_ = true;
+  last_client_state_time_ = now;
+  const protocol::UserStream& stream = transport_->remote_state();
+  std::vector<protocol::UserEvent> events = stream.EventsSince(consumed_events_);
+  consumed_events_ = stream.end_index();
+  if (!events.empty()) input_frames_.emplace_back(num, now);
+  if (pty_ == nullptr && !shutting_down_) {
+    // The shell starts with the client's first state, at the client's size.
+    int width = options_.width, height = options_.height;
+    for (const protocol::UserEvent& e : events) {
+      if (e.is_resize) width = e.width, height = e.height;
+    }
+    absl::Status started = StartShell(width, height);
+    if (!started.ok()) {
+      emulator_.Resize(width, height);
+      // Our own text asks the terminal nothing: there are no answers to send.
+      (void)emulator_.Feed(absl::StrCat("\r\nmoshx: cannot start the shell: ",
+                                        started.message(), "\r\n"));
+      PublishScreen();
+      BeginShutdown(absl::StrCat("cannot start the shell: ", started.message()));
+      return;
+    }
+  }
+  ConsumeEvents(events);
+}
+
+absl::Status ServerSession::StartShell(int width, int height) {
+  sys::WindowSize size;
+  size.cols = static_cast<uint16_t>(width);
+  size.rows = static_cast<uint16_t>(height);
+  absl::StatusOr<std::unique_ptr<sys::Pty>> pty = spawner_(size);
+  if (!pty.ok()) return pty.status();
+  pty_ = std::move(*pty);
+  last_pty_activity_ = clock_->Now();
+  emulator_.Resize(width, height);
+  PublishScreen();
+  return loop_->WatchFd(pty_->master_fd(), net::EventLoop::kReadable,
+                        [this](uint32_t events) { OnPtyEvents(events); });
+}
+
+void ServerSession::ConsumeEvents(const std::vector<protocol::UserEvent>& events) {
+  if (pty_ == nullptr) return;
+  const bool app_cursor = transport_->local_state().framebuffer().modes().application_cursor_keys;
+  for (size_t i = 0; i < events.size(); ++i) {
+    const protocol::UserEvent& e = events[i];
+    if (!e.is_resize) {
+      translator_.Translate(e.byte, app_cursor, &pending_pty_input_);
+      continue;
+    }
+    // Only the last of a run of resizes reaches the pty (mosh 1.4 fix).
+    if (i + 1 < events.size() && events[i + 1].is_resize) continue;
+    sys::WindowSize size;
+    size.cols = static_cast<uint16_t>(e.width);
+    size.rows = static_cast<uint16_t>(e.height);
+    // A pty that is gone shows up as end of stream on the next read.
+    pty_->Resize(size).IgnoreError();
+    emulator_.Resize(e.width, e.height);
+    PublishScreen();
+  }
+  FlushPtyInput();
+}
+
+void ServerSession::FlushPtyInput() {
+  if (pty_ == nullptr || pending_pty_input_.empty()) return;
+  absl::StatusOr<size_t> written = pty_->Write(pending_pty_input_);
+  if (!written.ok()) {
+    BeginShutdown(sys::IsEndOfStream(written.status()) ? "shell exited"
+                                                        : std::string(written.status().message()));
+    return;
+  }
+  pending_pty_input_.erase(0, *written);
+  // Watch for writability only while input is waiting.
+  uint32_t events = net::EventLoop::kReadable;
+  if (!pending_pty_input_.empty()) events |= net::EventLoop::kWritable;
+  // The loop refuses a watch only for a bad descriptor; the master is open.
+  loop_->WatchFd(pty_->master_fd(), events, [this](uint32_t ev) { OnPtyEvents(ev); })
+      .IgnoreError();
+}
+
+void ServerSession::OnPtyEvents(uint32_t events) {
+  if (events & net::EventLoop::kWritable) FlushPtyInput();
+  if (events & (net::EventLoop::kReadable | net::EventLoop::kError)) ReadPty();
+}
+
+void ServerSession::ReadPty() {
+  if (pty_ == nullptr || shutting_down_) return;
+  char buffer[kPtyReadChunk];
+  absl::StatusOr<size_t> n = pty_->Read(buffer, sizeof(buffer));
+  if (!n.ok()) {
+    loop_->UnwatchFd(pty_->master_fd());
+    BeginShutdown("shell exited");
+    return;
+  }
+  if (*n == 0) return;
+  last_pty_activity_ = clock_->Now();
+  std::string answers = emulator_.Feed(absl::string_view(buffer, *n));
+  if (!answers.empty()) {
+    pending_pty_input_ += answers;  // replies to DA/DSR queries go to the application
+    FlushPtyInput();
+  }
+  PublishScreen();
+}
+
+void ServerSession::PublishScreen() {
+  UpdatePtyState(clock_->Now());
+  core::Framebuffer fb = emulator_.Snapshot();
+  // mosh mode: both kinds of client must draw the same cells, so the screen
+  // is sent as mosh's emulator would hold it (no faint or strikethrough,
+  // mosh's colour numbers).
+  if (options_.mode == net::WireMode::kMosh) core::ToMoshModel(&fb);
+  if (fb == transport_->local_state().framebuffer()) return;
+  transport_->mutable_local_state().set_framebuffer(std::move(fb));
+}
+
+void ServerSession::UpdatePtyState(net::MonoTime now) {
+  if (options_.mode != net::WireMode::kMoshx || pty_ == nullptr) return;
+  absl::StatusOr<sys::TerminalModes> modes = pty_->GetTerminalModes();
+  if (!modes.ok()) return;
+  protocol::PtyState state;
+  state.echo = modes->echo;
+  state.canonical = modes->canonical;
+  const pid_t group = tcgetpgrp(pty_->master_fd());
+  state.foreground = group > 0 ? static_cast<uint32_t>(group) : 0;
+  state.shell_foreground = group > 0 && group == pty_->child_pid();
+  const std::optional<protocol::PtyState>& old = transport_->local_state().pty_state();
+  if (old.has_value()) {
+    protocol::PtyState unsettled = *old;
+    unsettled.settled = false;
+    if (unsettled != state) last_pty_activity_ = now;
+  }
+  state.settled = now - last_pty_activity_ >= kPtySettleTime;
+  if (old != state) {
+    transport_->mutable_local_state().set_pty_state(state);
+  }
+}
+
+void ServerSession::UpdateEchoAck(net::MonoTime now) {
+  uint64_t ack = transport_->local_state().echo_ack();
+  while (!input_frames_.empty() && input_frames_.front().second <= now - kEchoTimeout) {
+    ack = std::max(ack, input_frames_.front().first);
+    input_frames_.pop_front();
+  }
+  if (ack != transport_->local_state().echo_ack()) {
+    transport_->mutable_local_state().set_echo_ack(ack);
+  }
+}
+
+void ServerSession::Service() {
+  if (done_) return;
+  net::MonoTime now = clock_->Now();
+  if (!shutting_down_) {
+    UpdatePtyState(now);
+    UpdateEchoAck(now);
+  }
+  if (transport_->counterparty_shutting_down() && transport_->counterparty_shutdown_ack_sent()) {
+    return Finish("the client ended the session", true);
+  }
+  if (shutting_down_) {
+    if (transport_->shutdown_acknowledged()) return Finish(shutdown_reason_, true);
+    if (!transport_->connection().has_remote_address()) return Finish(shutdown_reason_, false);
+    if (transport_->shutdown_ack_timed_out()) return Finish(shutdown_reason_, false);
+    return;
+  }
+  if (!heard_client_ && now - start_time_ >= options_.connect_timeout) {
+    return Finish(absl::StrCat("No connection within ",
+                               absl::ToInt64Seconds(options_.connect_timeout), " seconds."),
+                  false);
+  }
+  if (options_.network_timeout > absl::ZeroDuration() &&
+      now - last_client_state_time_ >= options_.network_timeout) {
+    // mosh sends the shutdown state once and exits without waiting (§6.6).
+    BeginShutdown(absl::StrCat("Network idle for ",
+                               absl::ToInt64Seconds(options_.network_timeout), " seconds."));
+    transport_->core().Tick();
+    return Finish(shutdown_reason_, false);
+  }
+}
+
+absl::Duration ServerSession::WaitTime() const {
+  net::MonoTime now = clock_->Now();
+  absl::Duration wait = absl::InfiniteDuration();
+  if (!input_frames_.empty() && !shutting_down_) {  // no echo acks while shutting down
+    wait = std::max(absl::ZeroDuration(), input_frames_.front().second + kEchoTimeout - now);
+  }
+  const std::optional<protocol::PtyState>& pty_state = transport_->local_state().pty_state();
+  if (pty_state.has_value() && !pty_state->settled && !shutting_down_) {
+    wait = std::min(wait, std::max(absl::ZeroDuration(),
+                                   last_pty_activity_ + kPtySettleTime - now));
+  }
+  if (!heard_client_ || shutting_down_) wait = std::min(wait, kIdleWake);
+  if (!heard_client_) {
+    wait = std::min(wait, std::max(absl::ZeroDuration(),
+                                   start_time_ + options_.connect_timeout - now));
+  }
+  if (options_.network_timeout > absl::ZeroDuration()) {
+    wait = std::min(wait, std::max(absl::ZeroDuration(),
+                                   last_client_state_time_ + options_.network_timeout - now));
+  }
+  return wait;
+}
+
+void ServerSession::OnTerminateSignal() {
+  if (shutting_down_ || !transport_->connection().has_remote_address()) {
+    return Finish("terminated by a signal", false);
+  }
+  BeginShutdown("terminated by a signal");
+}
+
+void ServerSession::OnUsr1Signal() {
+  absl::Duration idle = clock_->Now() - last_client_state_time_;
+  if (options_.signal_timeout > absl::ZeroDuration() && idle < options_.signal_timeout) return;
+  std::string reason =
+      options_.signal_timeout > absl::ZeroDuration()
+          ? absl::StrCat("Network idle for ", absl::ToInt64Seconds(idle),
+                         " seconds when SIGUSR1 received")
+          : "SIGUSR1 received";
+  if (shutting_down_ || !transport_->connection().has_remote_address()) {
+    return Finish(reason, false);
+  }
+  BeginShutdown(reason);
+}
+
+void ServerSession::BeginShutdown(std::string reason) {
+  if (shutting_down_) return;
+  shutting_down_ = true;
+  shutdown_reason_ = std::move(reason);
+  transport_->StartShutdown();
+}
+
+void ServerSession::Finish(std::string reason, bool clean) {
+  done_ = true;
+  clean_ = clean;
+  exit_reason_ = std::move(reason);
+  if (pty_ != nullptr) {
+    loop_->UnwatchFd(pty_->master_fd());
+    pty_->Kill(SIGHUP).IgnoreError();  // fails only once reaped: nothing left to hang up
+  }
+}
+
+}  // namespace moshx::cmd

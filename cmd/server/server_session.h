@@ -1,0 +1,149 @@
+// ServerSession: one moshx/mosh server session — the transport, the terminal
+// emulator and the user's shell on a pty, wired together (spec
+// mosh-protocol.md §8.4-§8.5, mosh-prediction-display.md §D).
+//
+// Everything comes in through its constructor: the event loop, clock, socket
+// and randomness (TransportDeps) and a PtySpawner, so the same class runs in
+// production (PollEventLoop, UdpSocket) and in tests (SimulatedNetwork and a
+// real or fake pty). The caller drives it:
+//
+//   auto session = ServerSession::Create(deps, key, options, spawner);
+//   while (!(*session)->done()) {
+//     loop->RunOnce((*session)->WaitTime());
+//     (*session)->Service();
+//   }
+//
+// Behaviour:
+//   - The shell starts when the first client state arrives, sized by the
+//     client's first Resize (mosh starts it at that moment too).
+//   - Pty output is read at most 16 KiB per loop iteration, so a flood cannot
+//     starve the socket: Ctrl-C reaches the pty within one iteration, and only
+//     the newest screen is ever sent.
+//   - Echo ack: for each client state carrying events, its number becomes the
+//     echo ack 50 ms after it arrived.
+//   - moshx mode only: every state carries the pty's ECHO/ICANON flags and
+//     whether the shell itself is in the foreground (TerminalState's
+//     pty_state), sampled before each echo-ack update, so the client never
+//     predicts while a password is typed; "settled" once neither output nor
+//     those flags changed for kPtySettleTime. Never sent to a mosh client.
+//   - The session ends with the shutdown handshake when the shell exits, on a
+//     terminating signal, on the network or SIGUSR1 timeouts, when the client
+//     shuts down, or when no client shows up within `connect_timeout`.
+//
+// Not thread-safe: all calls on the loop's thread. `deps.loop`/`deps.clock`
+// must outlive the session.
+#ifndef MOSHX_CMD_SERVER_SESSION_H_
+#define MOSHX_CMD_SERVER_SESSION_H_
+
+#include <cstdint>
+#include <deque>
+#include <functional>
+#include <memory>
+#include <string>
+#include <utility>
+
+#include "absl/status/statusor.h"
+#include "absl/time/time.h"
+#include "cmd/server/user_input.h"
+#include "cmd/sys/pty.h"
+#include "core/protocol/terminal_state.h"
+#include "core/protocol/user_stream.h"
+#include "net/session_key.h"
+#include "net/transport.h"
+#include "term/emulator.h"
+
+namespace moshx::cmd {
+
+struct ServerSessionOptions {
+  net::WireMode mode = net::WireMode::kMoshx;
+  uint64_t connection_id = 0;
+  // Size of state 0 (the client's Resize repairs any mismatch).
+  int width = 80;
+  int height = 24;
+  // End the session when no new client state arrived for this long
+  // (MOSH_SERVER_NETWORK_TMOUT); zero = never.
+  absl::Duration network_timeout = absl::ZeroDuration();
+  // SIGUSR1 ends the session only after this long without a client state
+  // (MOSH_SERVER_SIGNAL_TMOUT); zero = always.
+  absl::Duration signal_timeout = absl::ZeroDuration();
+  // No client state at all within this long: exit.
+  absl::Duration connect_timeout = absl::Seconds(60);
+};
+
+// Starts the user's program on a pty of the given size.
+using PtySpawner =
+    std::function<absl::StatusOr<std::unique_ptr<sys::Pty>>(sys::WindowSize size)>;
+
+class ServerSession {
+ public:
+  using ServerTransport = net::Transport<protocol::TerminalState, protocol::UserStream>;
+
+  static absl::StatusOr<std::unique_ptr<ServerSession>> Create(net::TransportDeps deps,
+                                                               const net::SessionKey& key,
+                                                               const ServerSessionOptions& options,
+                                                               PtySpawner spawner);
+  ~ServerSession();
+
+  // Does the per-iteration work (echo ack, timeouts, end conditions). Call
+  // after every RunOnce.
+  void Service();
+  // How long the loop may sleep before Service() has something to do.
+  absl::Duration WaitTime() const;
+
+  // SIGTERM/SIGINT: start the shutdown (a second one, or one before any
+  // client, ends the session at once).
+  void OnTerminateSignal();
+  // SIGUSR1: shut down if the client has been idle for signal_timeout.
+  void OnUsr1Signal();
+
+  bool done() const { return done_; }
+  // Why the session ended ("shell exited", "Network idle for 30 seconds.", …).
+  const std::string& exit_reason() const { return exit_reason_; }
+  // True when it ended with a completed shutdown handshake.
+  bool clean() const { return clean_; }
+
+  const ServerTransport& transport() const { return *transport_; }
+  const sys::Pty* pty() const { return pty_.get(); }
+
+ private:
+  ServerSession(net::EventLoop* loop, const net::Clock* clock,
+                const ServerSessionOptions& options, PtySpawner spawner);
+
+  void OnRemoteState();
+  void ConsumeEvents(const std::vector<protocol::UserEvent>& events);
+  absl::Status StartShell(int width, int height);
+  void OnPtyEvents(uint32_t events);
+  void ReadPty();
+  void FlushPtyInput();
+  void UpdateEchoAck(net::MonoTime now);
+  void UpdatePtyState(net::MonoTime now);
+  void PublishScreen();
+  void BeginShutdown(std::string reason);
+  void Finish(std::string reason, bool clean);
+
+  net::EventLoop* const loop_;
+  const net::Clock* const clock_;
+  const ServerSessionOptions options_;
+  PtySpawner spawner_;
+  std::unique_ptr<ServerTransport> transport_;
+  term::Emulator emulator_;
+  std::unique_ptr<sys::Pty> pty_;
+  UserInputTranslator translator_;
+  std::string pending_pty_input_;  // not yet accepted by the pty
+  uint64_t consumed_events_ = 0;    // user events already delivered
+  uint64_t last_remote_num_ = 0;
+  std::deque<std::pair<uint64_t, net::MonoTime>> input_frames_;  // echo ack history
+  net::MonoTime last_pty_activity_;  // output or a change of the pty flags
+  net::MonoTime start_time_;
+  net::MonoTime last_client_state_time_;
+  bool heard_client_ = false;
+  bool shutting_down_ = false;
+  bool done_ = false;
+  bool clean_ = false;
+  std::string exit_reason_;
+  std::string shutdown_reason_;
+};
+
+}  // namespace moshx::cmd
+
+#endif  // MOSHX_CMD_SERVER_SESSION_H_

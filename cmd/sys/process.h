@@ -1,0 +1,50 @@
+// The real-world pieces of one moshx process, built the same way by
+// `moshx serve` and by the client on a terminal: the monotonic clock, the
+// poll(2) event loop on it, and the non-cryptographic random generator
+// (chaff lengths, timing jitter) seeded from BoringSSL's RAND_bytes. This is
+// the only place cmd/ builds them; everything below cmd/ receives them as
+// net::Clock*, net::EventLoop* and absl::BitGenRef.
+//
+// One ProcessRuntime per process (the loop installs signal handlers); it
+// must outlive every user of its clock, loop and generator. Not thread-safe.
+#ifndef MOSHX_CMD_SYS_PROCESS_H_
+#define MOSHX_CMD_SYS_PROCESS_H_
+
+#include <memory>
+#include <random>
+
+#include "absl/random/bit_gen_ref.h"
+#include "absl/status/statusor.h"
+#include "net/poll_event_loop.h"
+#include "net/system_clock.h"
+
+namespace moshx::sys {
+
+class ProcessRuntime {
+ public:
+  // Errors: the loop could not be created (the errno of pipe/fcntl).
+  static absl::StatusOr<std::unique_ptr<ProcessRuntime>> Create();
+
+  ProcessRuntime(const ProcessRuntime&) = delete;
+  ProcessRuntime& operator=(const ProcessRuntime&) = delete;
+
+  net::SystemClock* clock() { return &clock_; }
+  net::PollEventLoop* loop() { return loop_.get(); }
+  absl::BitGenRef rng() { return absl::BitGenRef(rng_); }
+
+ private:
+  ProcessRuntime() = default;
+
+  net::SystemClock clock_;
+  std::unique_ptr<net::PollEventLoop> loop_;
+  std::mt19937_64 rng_;
+};
+
+// A server outlives the ssh session that started it: SIGHUP (that session
+// ending) and SIGPIPE (a reader gone) must not end it. Process-wide; call
+// first thing, before anything those signals could interrupt.
+void IgnoreHangupAndBrokenPipe();
+
+}  // namespace moshx::sys
+
+#endif  // MOSHX_CMD_SYS_PROCESS_H_
