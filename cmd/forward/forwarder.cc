@@ -5,10 +5,10 @@
 #include <unistd.h>
 
 #include "absl/strings/str_cat.h"
-#include "core/protocol/forward_protocol.h"
-#include "cmd/forward/socks5.h"
 #include "cmd/forward/sockets.h"
+#include "cmd/forward/socks5.h"
 #include "cmd/forward/stream_bridge.h"
+#include "core/protocol/forward_protocol.h"
 
 namespace moshx::cmd::forward {
 
@@ -28,7 +28,7 @@ using net::stream::StreamId;
 struct Forwarder::Listener {
   enum class Type { kLocal, kSocks, kRemoteOnServer, kAgentOnServer };
   Type type;
-  term::ScopedFd fd;
+  sys::ScopedFd fd;
   size_t spec_index = 0;   // client: which option
   uint32_t remote_id = 0;  // server: the client's listener number
   StreamId control = 0;    // server: the stream that keeps it alive
@@ -40,7 +40,7 @@ struct Forwarder::Conn {
   Phase phase = Phase::kAwaitRequest;
   bool has_stream = false;
   StreamId stream = 0;
-  term::ScopedFd fd;
+  sys::ScopedFd fd;
   bool watching = false;
   std::string from_stream;  // header bytes and what followed them
   bool is_socks = false;
@@ -350,7 +350,7 @@ void Forwarder::HandleRequest(Conn* conn, const std::string& body) {
   Reply(conn, static_cast<int>(OpenStatus::kRefused), "not offered by this side");
 }
 
-void Forwarder::StartConnect(Conn* conn, absl::StatusOr<term::ScopedFd> fd) {
+void Forwarder::StartConnect(Conn* conn, absl::StatusOr<sys::ScopedFd> fd) {
   if (!fd.ok()) {
     bool resolve = absl::IsNotFound(fd.status());
     Reply(conn, static_cast<int>(resolve ? OpenStatus::kResolveFailed : OpenStatus::kUnreachable),

@@ -37,9 +37,9 @@
 
 #include "absl/status/status.h"
 #include "cmd/forward/forward_spec.h"
+#include "cmd/sys/scoped_fd.h"
 #include "net/event_loop.h"
 #include "net/stream/stream_mux.h"
-#include "term/scoped_fd.h"
 
 namespace moshx::cmd::forward {
 
@@ -92,7 +92,7 @@ class Forwarder {
   void OnSocketEvent(Conn* conn, uint32_t events);
   void HandleRequest(Conn* conn, const std::string& body);
   void HandleReply(Conn* conn, const std::string& body);
-  void StartConnect(Conn* conn, absl::StatusOr<term::ScopedFd> fd);
+  void StartConnect(Conn* conn, absl::StatusOr<sys::ScopedFd> fd);
   void Reply(Conn* conn, int status, const std::string& message);
   void Bridge(Conn* conn, std::string to_socket, std::string to_stream);
   void Drop(Conn* conn, const std::string& why);

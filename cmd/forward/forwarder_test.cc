@@ -14,10 +14,10 @@
 #include <string>
 #include <vector>
 
-#include "core/protocol/forward_protocol.h"
 #include "cmd/forward/sockets.h"
 #include "cmd/forward/socks5.h"
 #include "cmd/testing/real_fd_loop.h"
+#include "core/protocol/forward_protocol.h"
 #include "gtest/gtest.h"
 #include "net/stream/testing/sim_link.h"
 
@@ -39,7 +39,7 @@ namespace {
 // echoing when set).
 class EchoServer {
  public:
-  EchoServer(net::EventLoop* loop, term::ScopedFd listener, std::string fixed = "")
+  EchoServer(net::EventLoop* loop, sys::ScopedFd listener, std::string fixed = "")
       : loop_(loop), listener_(std::move(listener)), fixed_(std::move(fixed)) {
     EXPECT_TRUE(loop_->WatchFd(listener_.get(), net::EventLoop::kReadable,
                                [this](uint32_t) { OnAccept(); }).ok());
@@ -52,7 +52,7 @@ class EchoServer {
 
  private:
   struct Conn {
-    term::ScopedFd fd;
+    sys::ScopedFd fd;
     std::string out;
   };
   void OnAccept() {
@@ -86,7 +86,7 @@ class EchoServer {
     Watch(fd);
   }
   net::EventLoop* loop_;
-  term::ScopedFd listener_;
+  sys::ScopedFd listener_;
   std::string fixed_;
   std::map<int, Conn> conns_;
 };
@@ -97,8 +97,8 @@ uint16_t FreePort() {
   return LocalPort(fd->get());
 }
 
-term::ScopedFd ConnectTo(uint16_t port) {
-  term::ScopedFd fd(socket(AF_INET, SOCK_STREAM, 0));
+sys::ScopedFd ConnectTo(uint16_t port) {
+  sys::ScopedFd fd(socket(AF_INET, SOCK_STREAM, 0));
   sockaddr_in a{};
   a.sin_family = AF_INET;
   a.sin_port = htons(port);
@@ -183,7 +183,7 @@ TEST_F(ForwarderTest, LocalForwardCarriesAConnection) {
   MakeForwarders({{ForwardKind::kLocal, "localhost", 0, "127.0.0.1", echo_port_}});
   uint16_t port = client_->listening_port(0);
   ASSERT_NE(port, 0);
-  term::ScopedFd app = ConnectTo(port);
+  sys::ScopedFd app = ConnectTo(port);
   std::string data = Pattern(300 * 1000);
   EXPECT_EQ(RoundTrip(app.get(), data, data.size()), data);
   app.reset();
@@ -195,7 +195,7 @@ TEST_F(ForwarderTest, LocalForwardCarriesAConnection) {
 
 TEST_F(ForwarderTest, DynamicForwardSpeaksSocks5) {
   MakeForwarders({{ForwardKind::kDynamic, "localhost", 0, "", 0}});
-  term::ScopedFd app = ConnectTo(client_->listening_port(0));
+  sys::ScopedFd app = ConnectTo(client_->listening_port(0));
   std::string hello = {5, 1, 0};
   std::string request = {5, 1, 0, 1, 127, 0, 0, 1};
   request.push_back(static_cast<char>(echo_port_ >> 8));
@@ -208,7 +208,7 @@ TEST_F(ForwarderTest, DynamicForwardSpeaksSocks5) {
   EXPECT_EQ(RoundTrip(app.get(), "through socks", 13), "through socks");
 
   // A target nobody listens on comes back as "connection refused".
-  term::ScopedFd refused = ConnectTo(client_->listening_port(0));
+  sys::ScopedFd refused = ConnectTo(client_->listening_port(0));
   uint16_t dead = FreePort();
   std::string bad = {5, 1, 0, 1, 127, 0, 0, 1, static_cast<char>(dead >> 8),
                      static_cast<char>(dead & 0xff)};
@@ -221,7 +221,7 @@ TEST_F(ForwarderTest, RemoteForwardListensOnTheServer) {
   uint16_t port = FreePort();
   MakeForwarders({{ForwardKind::kRemote, "localhost", port, "127.0.0.1", echo_port_}});
   loop_.RunUntil([] { return false; }, absl::Milliseconds(300));  // the listen request
-  term::ScopedFd app = ConnectTo(port);
+  sys::ScopedFd app = ConnectTo(port);
   std::string data = Pattern(100 * 1000);
   EXPECT_EQ(RoundTrip(app.get(), data, data.size()), data);
 }
@@ -250,7 +250,7 @@ TEST_F(ForwarderTest, ABindFailureIsOneLineAndTheRestGoesOn) {
   ASSERT_EQ(log_.size(), 1u);
   EXPECT_NE(log_[0].find("Address already in use"), std::string::npos) << log_[0];
   EXPECT_NE(log_[0].find(absl::StrCat("-L localhost:", busy)), std::string::npos) << log_[0];
-  term::ScopedFd app = ConnectTo(client_->listening_port(1));
+  sys::ScopedFd app = ConnectTo(client_->listening_port(1));
   EXPECT_EQ(RoundTrip(app.get(), "still works", 11), "still works");
 }
 

@@ -43,13 +43,13 @@ absl::StatusOr<AddrInfoPtr> Resolve(const std::string& host, uint16_t port, bool
 
 }  // namespace
 
-absl::StatusOr<term::ScopedFd> ListenTcp(const std::string& bind, uint16_t port) {
+absl::StatusOr<sys::ScopedFd> ListenTcp(const std::string& bind, uint16_t port) {
   std::string host = bind == "localhost" ? "127.0.0.1" : bind == "*" ? "0.0.0.0" : bind;
   auto addresses = Resolve(host, port, /*passive=*/true);
   if (!addresses.ok()) return addresses.status();
   int err = 0;
   for (addrinfo* a = addresses->get(); a != nullptr; a = a->ai_next) {
-    term::ScopedFd fd(socket(a->ai_family, a->ai_socktype | SOCK_NONBLOCK | SOCK_CLOEXEC, 0));
+    sys::ScopedFd fd(socket(a->ai_family, a->ai_socktype | SOCK_NONBLOCK | SOCK_CLOEXEC, 0));
     if (!fd.valid()) {
       err = errno;
       continue;
@@ -74,12 +74,12 @@ uint16_t LocalPort(int fd) {
   return 0;
 }
 
-absl::StatusOr<term::ScopedFd> StartConnectTcp(const std::string& host, uint16_t port) {
+absl::StatusOr<sys::ScopedFd> StartConnectTcp(const std::string& host, uint16_t port) {
   auto addresses = Resolve(host, port, /*passive=*/false);
   if (!addresses.ok()) return addresses.status();
   int err = 0;
   for (addrinfo* a = addresses->get(); a != nullptr; a = a->ai_next) {
-    term::ScopedFd fd(socket(a->ai_family, a->ai_socktype | SOCK_NONBLOCK | SOCK_CLOEXEC, 0));
+    sys::ScopedFd fd(socket(a->ai_family, a->ai_socktype | SOCK_NONBLOCK | SOCK_CLOEXEC, 0));
     if (!fd.valid()) {
       err = errno;
       continue;
@@ -112,10 +112,10 @@ absl::StatusOr<sockaddr_un> UnixAddress(const std::string& path) {
 }
 }  // namespace
 
-absl::StatusOr<term::ScopedFd> ListenUnix(const std::string& path) {
+absl::StatusOr<sys::ScopedFd> ListenUnix(const std::string& path) {
   auto addr = UnixAddress(path);
   if (!addr.ok()) return addr.status();
-  term::ScopedFd fd(socket(AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0));
+  sys::ScopedFd fd(socket(AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0));
   if (!fd.valid()) return absl::ErrnoToStatus(errno, "socket");
   if (::bind(fd.get(), reinterpret_cast<sockaddr*>(&*addr), sizeof *addr) != 0 ||
       listen(fd.get(), 16) != 0) {
@@ -124,10 +124,10 @@ absl::StatusOr<term::ScopedFd> ListenUnix(const std::string& path) {
   return fd;
 }
 
-absl::StatusOr<term::ScopedFd> ConnectUnix(const std::string& path) {
+absl::StatusOr<sys::ScopedFd> ConnectUnix(const std::string& path) {
   auto addr = UnixAddress(path);
   if (!addr.ok()) return addr.status();
-  term::ScopedFd fd(socket(AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0));
+  sys::ScopedFd fd(socket(AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0));
   if (!fd.valid()) return absl::ErrnoToStatus(errno, "socket");
   if (connect(fd.get(), reinterpret_cast<sockaddr*>(&*addr), sizeof *addr) != 0 &&
       errno != EINPROGRESS && errno != EAGAIN) {
@@ -136,7 +136,7 @@ absl::StatusOr<term::ScopedFd> ConnectUnix(const std::string& path) {
   return fd;
 }
 
-absl::StatusOr<term::ScopedFd> Accept(int listener) {
+absl::StatusOr<sys::ScopedFd> Accept(int listener) {
   int fd = accept4(listener, nullptr, nullptr, SOCK_NONBLOCK | SOCK_CLOEXEC);
   if (fd < 0) {
     if (errno == EAGAIN || errno == EWOULDBLOCK || errno == EINTR) {
@@ -146,7 +146,7 @@ absl::StatusOr<term::ScopedFd> Accept(int listener) {
   }
   int one = 1;
   setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);  // fails harmlessly on unix sockets
-  return term::ScopedFd(fd);
+  return sys::ScopedFd(fd);
 }
 
 }  // namespace moshx::cmd::forward

@@ -12,7 +12,7 @@
 #include <string>
 
 #include "absl/status/statusor.h"
-#include "term/scoped_fd.h"
+#include "cmd/sys/scoped_fd.h"
 
 namespace moshx::cmd::forward {
 
@@ -20,21 +20,21 @@ namespace moshx::cmd::forward {
 // interface, or an address/name) and `port`. The message names the address
 // and the reason, e.g. "cannot listen on localhost:80 (ports below 1024 need
 // privileges): Permission denied" or "...: Address already in use".
-absl::StatusOr<term::ScopedFd> ListenTcp(const std::string& bind, uint16_t port);
+absl::StatusOr<sys::ScopedFd> ListenTcp(const std::string& bind, uint16_t port);
 // The port a listener is bound to.
 uint16_t LocalPort(int fd);
 
 // Starts a nonblocking connect to host:port (the first address that takes
 // it). The caller waits for writability, then calls FinishConnect().
-absl::StatusOr<term::ScopedFd> StartConnectTcp(const std::string& host, uint16_t port);
+absl::StatusOr<sys::ScopedFd> StartConnectTcp(const std::string& host, uint16_t port);
 // OK once the connect succeeded; the connect error otherwise.
 absl::Status FinishConnect(int fd);
 
-absl::StatusOr<term::ScopedFd> ListenUnix(const std::string& path);
-absl::StatusOr<term::ScopedFd> ConnectUnix(const std::string& path);
+absl::StatusOr<sys::ScopedFd> ListenUnix(const std::string& path);
+absl::StatusOr<sys::ScopedFd> ConnectUnix(const std::string& path);
 
 // accept4() a nonblocking connection; Unavailable if none is waiting.
-absl::StatusOr<term::ScopedFd> Accept(int listener);
+absl::StatusOr<sys::ScopedFd> Accept(int listener);
 
 }  // namespace moshx::cmd::forward
 

@@ -7,7 +7,7 @@
 namespace moshx::cmd::forward {
 
 StreamBridge::StreamBridge(net::EventLoop* loop, net::stream::StreamMux* mux,
-                           net::stream::StreamId id, term::ScopedFd socket,
+                           net::stream::StreamId id, sys::ScopedFd socket,
                            std::function<void()> on_done)
     : loop_(loop), mux_(mux), id_(id), socket_(std::move(socket)), on_done_(std::move(on_done)) {}
 

@@ -27,9 +27,9 @@
 #include <functional>
 #include <string>
 
+#include "cmd/sys/scoped_fd.h"
 #include "net/event_loop.h"
 #include "net/stream/stream_mux.h"
-#include "term/scoped_fd.h"
 
 namespace moshx::cmd::forward {
 
@@ -41,7 +41,7 @@ class StreamBridge {
   static constexpr size_t kChunk = 64 * 1024;
 
   StreamBridge(net::EventLoop* loop, net::stream::StreamMux* mux, net::stream::StreamId id,
-               term::ScopedFd socket, std::function<void()> on_done);
+               sys::ScopedFd socket, std::function<void()> on_done);
   ~StreamBridge();
   StreamBridge(const StreamBridge&) = delete;
   StreamBridge& operator=(const StreamBridge&) = delete;
@@ -67,7 +67,7 @@ class StreamBridge {
   net::EventLoop* const loop_;
   net::stream::StreamMux* const mux_;
   const net::stream::StreamId id_;
-  term::ScopedFd socket_;
+  sys::ScopedFd socket_;
   std::function<void()> on_done_;
   std::string to_socket_;   // from the stream, not yet written
   size_t to_socket_head_ = 0;

@@ -38,7 +38,7 @@ class StreamBridgeTest : public ::testing::Test {
     auto [bridge_b, app_b] = NonblockingPair();
     app_a_.reset(app_a);
     app_b_.reset(app_b);
-    server_fd_ = term::ScopedFd(bridge_b);
+    server_fd_ = sys::ScopedFd(bridge_b);
     link_->server->set_incoming_handler([this](StreamId id) {
       server_bridge_ = std::make_unique<StreamBridge>(&loop_, link_->server.get(), id,
                                                       std::move(server_fd_),
@@ -47,7 +47,7 @@ class StreamBridgeTest : public ::testing::Test {
     });
     StreamId id = *link_->client->Open();
     client_bridge_ = std::make_unique<StreamBridge>(&loop_, link_->client.get(), id,
-                                                    term::ScopedFd(bridge_a),
+                                                    sys::ScopedFd(bridge_a),
                                                     [this] { client_done_ = true; });
     client_bridge_->Start();
   }
@@ -83,7 +83,7 @@ class StreamBridgeTest : public ::testing::Test {
   net::testing::SimulatedNetwork net_{/*seed=*/9};
   testing::RealFdLoop loop_{&net_};
   std::unique_ptr<net::stream::testing::SimLink> link_;
-  term::ScopedFd app_a_, app_b_, server_fd_;
+  sys::ScopedFd app_a_, app_b_, server_fd_;
   std::unique_ptr<StreamBridge> client_bridge_, server_bridge_;
   bool client_done_ = false, server_done_ = false;
   std::string to_send_, at_b_, at_a_;
