@@ -7,6 +7,7 @@
 
 #include "cmd/client/terminal_loop.h"
 #include "cmd/launch/launch.h"
+#include "cmd/launch/terminal_safe.h"
 #include "cmd/sys/tty.h"
 
 namespace moshx::cmd {
@@ -18,7 +19,8 @@ int RunConnect(const ConnectOptions& o) {
   }
   absl::StatusOr<LaunchedServer> launched = StartServer(o);
   if (!launched.ok()) {
-    std::fprintf(stderr, "moshx: %s\n", std::string(launched.status().message()).c_str());
+    // The message may quote the remote side (ssh's errors, the server's output).
+    std::fprintf(stderr, "moshx: %s\n", TerminalSafe(launched.status().message()).c_str());
     return 1;
   }
   ServerEndpoint server;

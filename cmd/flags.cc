@@ -299,10 +299,15 @@ ParsedCommandLine FinishClient(const RawFlags& f, const std::map<std::string, st
   o.port = static_cast<uint16_t>(port);
   o.mode = f.client_mode == "mosh" ? net::WireMode::kMosh : net::WireMode::kMoshx;
   if (o.mode == net::WireMode::kMoshx) {
-    if (f.client_connection_id.size() != 16 ||
-        !absl::SimpleHexAtoi(f.client_connection_id, &o.connection_id)) {
+    const std::string& id = f.client_connection_id;
+    if (id.empty()) {
       return UsageError("moshx mode needs --connection-id with the 16 hex digits of the "
                         "MOSHX CONNECT line");
+    }
+    if (id.size() != 16 || id.find_first_not_of("0123456789abcdefABCDEF") != std::string::npos ||
+        !absl::SimpleHexAtoi(id, &o.connection_id)) {
+      return UsageError(absl::StrCat("invalid --connection-id '", id,
+                                     "': expected the 16 hex digits of the MOSHX CONNECT line"));
     }
   }
   auto predict = ParsePredictionDisplay(f.predict, env);

@@ -279,6 +279,19 @@ TEST(ClientFlagsTest, RejectsBadPortsAndMissingIds) {
   }
 }
 
+TEST(ClientFlagsTest, AMalformedConnectionIdIsInvalidNotMissing) {
+  ParsedCommandLine missing = ParseCommandLine({"moshx", "client", "127.0.0.1", "60001"}, {});
+  EXPECT_EQ(missing.exit_code, 2);
+  EXPECT_THAT(missing.err, HasSubstr("needs --connection-id"));
+  for (const char* bad : {"xyz", "0123456789abcdeg", "0x23456789abcdef", "0123456789abcdef0"}) {
+    ParsedCommandLine r = ParseCommandLine(
+        {"moshx", "client", "--connection-id", bad, "127.0.0.1", "60001"}, {});
+    EXPECT_EQ(r.exit_code, 2) << bad;
+    EXPECT_THAT(r.err, HasSubstr(std::string("invalid --connection-id '") + bad + "'")) << bad;
+    EXPECT_THAT(r.err, ::testing::Not(HasSubstr("needs"))) << bad;
+  }
+}
+
 // --- bootstrap (helper "bootstrap") ---
 
 TEST(BootstrapFlagsTest, DefaultsToTheHomeAndNoForce) {

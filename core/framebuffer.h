@@ -267,6 +267,13 @@ struct ClipboardWrite {
   }
 };
 
+// The largest screen width or height either side accepts: the server's
+// emulator clamps to it (term/emulator.h) and the client refuses a larger
+// resize from the server (core/protocol/terminal_state.h), so a hostile
+// server cannot make the client hold more cells than a server would
+// (docs/security.md).
+inline constexpr int kMaxScreenDimension = 1024;
+
 class Framebuffer {
  public:
   // A blank screen of the given size (each clamped to >= 1) with default

@@ -133,7 +133,7 @@ class Emulator {
 
   // Largest width or height accepted (larger requests are clamped): bounds the
   // memory a hostile resize can take (libvterm keeps two screens of cells).
-  static constexpr int kMaxDimension = 1024;
+  static constexpr int kMaxDimension = core::kMaxScreenDimension;
   // Narrowest screen: libvterm 0.3.3 crashes printing a wide character on a
   // one-column screen, so one column is emulated as two.
   static constexpr int kMinWidth = 2;

@@ -39,7 +39,9 @@ absl::StatusOr<std::unique_ptr<ClientSession>> ClientSession::Create(
   if (!transport.ok()) return transport.status();
   session->transport_ = std::move(*transport);
   // State 1: the window size, sent at once (spec §6.7).
-  session->transport_->mutable_local_state().PushResize(options.width, options.height);
+  session->transport_->mutable_local_state().PushResize(
+      std::min(options.width, core::kMaxScreenDimension),
+      std::min(options.height, core::kMaxScreenDimension));
   return session;
 }
 
@@ -83,7 +85,10 @@ void ClientSession::HandleInputClosed() { StartShutdown("Exiting..."); }
 void ClientSession::HandleResize(int width, int height) {
   if (shutting_down_ || width < 1 || height < 1) return;
   prediction_.Reset();
-  transport_->mutable_local_state().PushResize(width, height);
+  // Never ask for a screen larger than this client accepts back
+  // (core::kMaxScreenDimension; a real mosh-server would echo it).
+  transport_->mutable_local_state().PushResize(std::min(width, core::kMaxScreenDimension),
+                                               std::min(height, core::kMaxScreenDimension));
 }
 
 void ClientSession::HandleTerminateSignal() { StartShutdown("Signal received, shutting down..."); }

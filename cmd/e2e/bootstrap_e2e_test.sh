@@ -102,7 +102,7 @@ killed_upload() {  # $1: what should be at $DEST afterwards ("missing" or a file
   local boot=$! tmp i
   e2e_track_pid $boot
   for ((i = 0; i < 200; i++)); do  # until the upload is under way (> 100 kB)
-    tmp=$(ls "$(dirname "$DEST")"/.moshx-bootstrap.* 2>/dev/null | head -1)
+    tmp=$(ls "$(dirname "$DEST")"/.moshx-bootstrap.*/moshx 2>/dev/null | head -1)
     [ -n "$tmp" ] && [ "$(stat -c %s "$tmp" 2>/dev/null || echo 0)" -gt 100000 ] && break
     sleep 0.05
   done

@@ -21,6 +21,7 @@
 #include "absl/time/clock.h"
 #include "cmd/launch/ssh.h"
 #include "cmd/launch/ssh_channel.h"
+#include "cmd/launch/terminal_safe.h"
 
 namespace moshx::cmd {
 namespace {
@@ -123,13 +124,39 @@ absl::Status SshFailure(SshChannel& channel, absl::string_view when) {
       absl::StrCat("ssh ", when, " (exit status ", status, ")", detail.empty() ? "" : ":", detail));
 }
 
+// Why ReadLine failed: the connection's end (ssh's status and message), or a
+// remote that went silent or sent an overlong line (the channel's destructor
+// then kills ssh; waiting for it could hang).
+absl::Status ReadFailure(SshChannel& channel, const absl::Status& read, absl::string_view when) {
+  if (absl::IsUnavailable(read)) return SshFailure(channel, when);
+  return absl::Status(read.code(), absl::StrCat("ssh ", when, ": ", read.message()));
+}
+
+// Lines a login may print before the script's first (motd, banners), and
+// lines of a multi-line error kept: a bound on what a hostile remote can make
+// moshx read and print.
+constexpr size_t kMaxBannerLines = 1000;
+constexpr size_t kMaxErrorLines = 20;
+
 // Reads the probe lines up to "end".
 absl::StatusOr<RemoteProbe> ReadProbe(SshChannel& channel) {
   std::vector<std::string> lines;
-  for (;;) {
+  for (size_t banner_lines = 0;;) {
     absl::StatusOr<std::string> line = channel.ReadLine();
-    if (!line.ok()) return SshFailure(channel, lines.empty() ? "failed" : "stopped early");
-    if (lines.empty() && !absl::StartsWith(*line, "moshx-bootstrap ")) continue;  // banners
+    if (!line.ok()) {
+      return ReadFailure(channel, line.status(), lines.empty() ? "failed" : "stopped early");
+    }
+    if (lines.empty() && !absl::StartsWith(*line, "moshx-bootstrap ")) {  // banners
+      if (++banner_lines > kMaxBannerLines) {
+        return absl::InvalidArgumentError(absl::StrCat(
+            "the remote printed more than ", kMaxBannerLines, " lines before the bootstrap "
+            "script's first"));
+      }
+      continue;
+    }
+    if (lines.size() > kMaxBannerLines) {
+      return absl::InvalidArgumentError("the remote's probe never ended");
+    }
     lines.push_back(*line);
     if (*line == "end") return ParseProbe(lines);
   }
@@ -139,7 +166,8 @@ absl::StatusOr<RemoteProbe> ReadProbe(SshChannel& channel) {
 // (multi-line messages from mkdir/mv), as one Status.
 absl::Status ReadError(SshChannel& channel, const absl::Status& first) {
   std::vector<std::string> parts = {std::string(first.message())};
-  for (absl::StatusOr<std::string> line = channel.ReadLine(); line.ok(); line = channel.ReadLine()) {
+  for (absl::StatusOr<std::string> line = channel.ReadLine();
+       line.ok() && parts.size() < kMaxErrorLines; line = channel.ReadLine()) {
     parts.push_back(*line);
   }
   return absl::Status(first.code(), absl::StrJoin(parts, "; "));
@@ -162,7 +190,7 @@ absl::Status Upload(SshChannel& channel, absl::string_view binary, const Bootstr
   const std::string& path = r.path;
   MOSHX_BOOT_RETURN_IF_ERROR(channel.Write(UploadCommand(binary.size(), r.sha256, r.build_id)));
   absl::StatusOr<std::string> ready = channel.ReadLine();
-  if (!ready.ok()) return SshFailure(channel, "stopped before the upload");
+  if (!ready.ok()) return ReadFailure(channel, ready.status(), "stopped before the upload");
   if (*ready != "ready") {
     absl::StatusOr<RemoteFile> reply = ParseUploadReply(*ready);
     return Unwritable(path, ReadError(channel, reply.status()));
@@ -176,7 +204,7 @@ absl::Status Upload(SshChannel& channel, absl::string_view binary, const Bootstr
   }
   channel.CloseInput();
   absl::StatusOr<std::string> line = channel.ReadLine();
-  if (!line.ok()) return SshFailure(channel, "stopped during the upload");
+  if (!line.ok()) return ReadFailure(channel, line.status(), "stopped during the upload");
   absl::StatusOr<RemoteFile> installed = ParseUploadReply(*line);
   if (!installed.ok()) return Unwritable(path, ReadError(channel, installed.status()));
   if (!IsSameBuild(*installed, r.sha256, r.build_id)) {
@@ -201,7 +229,8 @@ absl::StatusOr<BootstrapResult> Run(const BootstrapOptions& o, bool check_only,
   std::vector<std::string> argv = ssh_words;
   // ssh's own zlib compression (no remote tool needed) more than halves the
   // bytes of a static binary; a Compression option in --ssh comes first and wins.
-  argv.insert(argv.end(), {"-T", "-o", "Compression=yes", o.destination, "--",
+  // "--" first: a destination beginning with '-' is a host name, never an option.
+  argv.insert(argv.end(), {"-T", "-o", "Compression=yes", "--", o.destination,
                            BootstrapRemoteCommand(o.dest_path, o.check_command)});
   MOSHX_BOOT_ASSIGN_OR_RETURN(channel, SshChannel::Start(argv));
   BootstrapResult r;
@@ -234,9 +263,11 @@ absl::StatusOr<BootstrapResult> Run(const BootstrapOptions& o, bool check_only,
   return r;
 }
 
+// A JSON string of `s`; remote text in it is made TerminalSafe first (the
+// JSON may be shown on a terminal, and must be valid UTF-8).
 std::string JsonString(absl::string_view s) {
   std::string out = "\"";
-  for (unsigned char c : s) {
+  for (unsigned char c : TerminalSafe(s)) {
     if (c == '"' || c == '\\') absl::StrAppend(&out, "\\", std::string(1, c));
     else if (c < 0x20) absl::StrAppend(&out, absl::StrFormat("\\u%04x", c));
     else out.push_back(c);
@@ -377,12 +408,12 @@ absl::StatusOr<std::string> ServerAfterBootstrap(const ConnectOptions& c) {
       return absl::Status(code, absl::StrCat("bootstrap: ", r.status().message()));
     }
     std::fprintf(stderr, "moshx: not copying moshx to %s: %s; trying '%s' there\n",
-                 c.destination.c_str(), std::string(r.status().message()).c_str(),
+                 c.destination.c_str(), TerminalSafe(r.status().message()).c_str(),
                  c.server.c_str());
     return c.server;
   }
   if (r->action != BootstrapResult::Action::kUnchanged || c.verbose > 0) {
-    std::fprintf(stderr, "%s\n", DescribeResult(b, *r).c_str());
+    std::fprintf(stderr, "%s\n", TerminalSafe(DescribeResult(b, *r)).c_str());
   }
   return ShellQuote(r->server);
 }
@@ -391,11 +422,13 @@ int RunBootstrap(const BootstrapOptions& options) {
   absl::StatusOr<BootstrapResult> r = Bootstrap(options, TerminalProgress(options));
   if (!r.ok()) {
     std::string message = absl::StrCat("bootstrap ", options.destination, ": ", r.status().message());
-    std::fprintf(stderr, "moshx: %s\n", message.c_str());
+    std::fprintf(stderr, "moshx: %s\n", TerminalSafe(message).c_str());
     if (options.json) std::printf("{\"ok\":false,\"error\":%s}\n", JsonString(message).c_str());
     return 1;
   }
-  std::string line = options.json ? ResultJson(options, *r) : DescribeResult(options, *r);
+  // Remote paths are in both (JsonString makes them safe itself).
+  std::string line =
+      options.json ? ResultJson(options, *r) : TerminalSafe(DescribeResult(options, *r));
   std::printf("%s\n", line.c_str());
   return 0;
 }

@@ -50,10 +50,18 @@ constexpr const char* kScript[] = {
     "[ -d \"$dest\" ] && fail unwritable \"$dest is a directory\";",
     "dir=${dest%/*}; [ -n \"$dir\" ] || dir=/;",
     "if [ -d \"$dir\" ]; then :; else m=$(mkdir -p \"$dir\" 2>&1) || fail unwritable \"$m\"; fi;",
-    "tmp=$dir/.moshx-bootstrap.$$;",
-    "cleanup() { rm -f \"$tmp\"; };",
-    "trap cleanup EXIT; trap \"exit 4\" HUP INT TERM PIPE;",
-    "m=$( { : >\"$tmp\"; } 2>&1 ) || fail unwritable \"$m\";",
+    // The upload goes into a fresh private directory: an unpredictable name
+    // (64 random bits from od, $$ where od is missing), made by mkdir, which
+    // fails on anything already there (a planted symlink included) and
+    // follows no link; nobody else can put anything inside a 0700 directory.
+    // cleanup is installed only once the directory is ours.
+    "trap \"exit 4\" HUP INT TERM PIPE;",
+    "r=; for w in $(od -An -N8 -tx8 /dev/urandom 2>/dev/null); do r=$r$w; done;",
+    "[ -n \"$r\" ] || r=$$;",
+    "tmpd=$dir/.moshx-bootstrap.$r; tmp=$tmpd/moshx;",
+    "m=$(mkdir -m 700 \"$tmpd\" 2>&1) || fail unwritable \"$m\";",
+    "cleanup() { rm -rf \"$tmpd\"; };",
+    "trap cleanup EXIT;",
     "say ready;",
     "m=$(cat >\"$tmp\" 2>&1) || fail write \"$m\";",
     "n=$(( $(wc -c <\"$tmp\") ));",

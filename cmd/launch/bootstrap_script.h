@@ -15,8 +15,8 @@
 //                     "end"
 //   local -> remote   "skip"  (or end of input): the script exits, writes nothing
 //                 or  "upload SIZE SHA256 BUILDID", then SIZE raw bytes, then EOF
-//   remote -> local   "ready" once DEST's directory exists and a temporary file
-//                     in it could be created, or "error KIND MESSAGE"
+//   remote -> local   "ready" once DEST's directory exists and a private
+//                     upload directory in it was made, or "error KIND MESSAGE"
 //                     after EOF: "installed HASH ID" or "error KIND MESSAGE"
 //
 // HASH is the remote tool's SHA-256 in lowercase hex ("-" when there is no
@@ -28,10 +28,14 @@
 // architecture (cmd/launch/bootstrap.h): this binary, or the build for that
 // architecture found on this machine.
 //
-// Safety: the upload goes to DIR/.moshx-bootstrap.PID beside DEST, is checked
-// (size, then hash or build id) and only then chmod 755 and renamed over DEST
-// (rename(2) within one directory: atomic). A trap removes the temporary file
-// on every exit path, including a dropped connection (EOF, SIGPIPE, SIGHUP).
+// Safety: the upload goes to DIR/.moshx-bootstrap.RANDOM/moshx beside DEST
+// (RANDOM: 64 bits from /dev/urandom via od, the shell's PID where od is
+// missing), a directory made with `mkdir -m 700`, which fails on anything
+// already at that name (a planted symlink included) instead of following it.
+// The file is checked (size, then hash or build id) and only then chmod 755
+// and renamed over DEST (rename(2) within one file system: atomic; a symlink
+// at DEST is replaced, not followed). A trap removes the upload directory on
+// every exit path, including a dropped connection (EOF, SIGPIPE, SIGHUP).
 //
 // The script is one line without backslashes, so that every common login
 // shell (sh, bash, zsh, fish, ksh, even csh) passes it through single quotes

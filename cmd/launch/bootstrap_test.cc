@@ -8,6 +8,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <filesystem>
 #include <fstream>
 #include <sstream>
@@ -263,6 +264,76 @@ TEST_F(BootstrapTest, UnwritableDestinationIsAClearError) {
   EXPECT_EQ(r.status().code(), absl::StatusCode::kPermissionDenied);
   EXPECT_THAT(r.status().message(), HasSubstr("cannot write " + (home_ / "blocker/bin/moshx").string()));
   EXPECT_THAT(r.status().message(), HasSubstr("--dest"));
+}
+
+TEST_F(BootstrapTest, DestinationBeginningWithADashIsNeverAnSshOption) {
+  const fs::path argv_file = root_ / "ssh-argv";
+  setenv("FAKE_SSH_ARGV", argv_file.c_str(), 1);
+  options_.destination = "-oProxyCommand=touch /tmp/moshx-pwned";
+  auto r = Bootstrap(options_);
+  unsetenv("FAKE_SSH_ARGV");
+  ASSERT_TRUE(r.ok()) << r.status();
+  std::vector<std::string> argv;
+  std::istringstream lines(Slurp(argv_file));
+  for (std::string line; std::getline(lines, line);) argv.push_back(line);
+  auto dash_dash = std::find(argv.begin(), argv.end(), "--");
+  ASSERT_NE(dash_dash, argv.end());
+  ASSERT_NE(dash_dash + 1, argv.end());
+  EXPECT_EQ(dash_dash[1], options_.destination);  // after "--": a host name
+}
+
+// A tool in the minimal PATH: a shell script.
+void AddTool(const fs::path& root, const std::string& name, const std::string& body) {
+  fs::path tool = root / "minimal-bin" / name;
+  fs::remove(tool);
+  WriteFile(tool, "#!/bin/sh\n" + body + "\n");
+}
+
+TEST_F(BootstrapTest, UploadDirectoryNamesAreRandomAndPrivate) {
+  UseMinimalPath("", "sha256sum");
+  fs::create_symlink("/usr/bin/od", root_ / "minimal-bin/od");
+  const fs::path log = root_ / "mkdir-log";
+  // Records each directory made and its mode, then makes it.
+  AddTool(root_, "mkdir", "echo \"$*\" >>" + log.string() + "; exec /bin/mkdir \"$@\"");
+  options_.force = true;
+  for (int i = 0; i < 2; ++i) {
+    auto r = Bootstrap(options_);
+    ASSERT_TRUE(r.ok()) << r.status();
+  }
+  std::vector<std::string> made;
+  std::istringstream lines(Slurp(log));
+  for (std::string line; std::getline(lines, line);) {
+    if (line.find(".moshx-bootstrap.") != std::string::npos) made.push_back(line);
+  }
+  ASSERT_EQ(made.size(), 2u);
+  const std::string prefix = "-m 700 " + (Dest().parent_path() / ".moshx-bootstrap.").string();
+  for (const std::string& m : made) {
+    ASSERT_THAT(m, testing::StartsWith(prefix));
+    std::string suffix = m.substr(prefix.size());
+    EXPECT_EQ(suffix.size(), 16u) << m;  // 64 bits in hex
+    EXPECT_EQ(suffix.find_first_not_of("0123456789abcdef"), std::string::npos) << m;
+  }
+  EXPECT_NE(made[0], made[1]);
+  ExpectNoLeftovers();
+}
+
+TEST_F(BootstrapTest, PlantedSymlinkAtTheUploadNameIsNotFollowed) {
+  // The worst case: another user guessed the name (od made predictable here)
+  // and planted a symlink to a directory of the victim's.
+  UseMinimalPath("", "sha256sum");
+  AddTool(root_, "od", "echo ' 0123456789abcdef'");
+  const fs::path victim = root_ / "victim";
+  fs::create_directories(victim);
+  WriteFile(victim / "moshx", "precious\n");
+  fs::create_directories(Dest().parent_path());
+  const fs::path planted = Dest().parent_path() / ".moshx-bootstrap.0123456789abcdef";
+  fs::create_directory_symlink(victim, planted);
+  auto r = Bootstrap(options_);
+  EXPECT_EQ(r.status().code(), absl::StatusCode::kPermissionDenied) << r.status();
+  EXPECT_EQ(Slurp(victim / "moshx"), "precious\n");  // neither written nor removed
+  EXPECT_EQ(std::distance(fs::directory_iterator(victim), fs::directory_iterator()), 1);
+  EXPECT_TRUE(fs::is_symlink(planted));
+  EXPECT_FALSE(fs::exists(Dest()));
 }
 
 TEST_F(BootstrapTest, TruncatedUploadLeavesTheOldFile) {

@@ -16,6 +16,10 @@
 namespace moshx::cmd {
 namespace {
 
+// As SshChannel::kDefaultReadTimeout: longer than sshd's LoginGraceTime, so a
+// slowly typed password still gets through.
+constexpr absl::Duration kSshStartTimeout = absl::Seconds(180);
+
 std::string Indent(const std::vector<std::string>& lines) {
   std::string out;
   for (const std::string& l : lines) absl::StrAppend(&out, "  ", l, "\n");
@@ -58,7 +62,10 @@ absl::StatusOr<LaunchedServer> StartRemote(const ConnectOptions& o) {
                                       ? MoshServerArgumentsFor(o)
                                       : ServeArguments(o);
   remote.insert(remote.end(), args.begin(), args.end());
-  auto result = RunAndCapture(BuildSshArgv(*ssh_words, o.destination, remote));
+  // ssh's output is read with a deadline (the remote may never answer) and
+  // capped by RunAndCapture; what is printed of it goes through TerminalSafe.
+  auto result = RunAndCapture(BuildSshArgv(*ssh_words, o.destination, remote), {},
+                              kSshStartTimeout);
   if (!result.ok()) {
     return absl::UnavailableError(absl::StrCat("could not run ssh: ", result.status().message()));
   }

@@ -14,7 +14,7 @@ namespace moshx::cmd {
 
 std::string SshHostName(const std::vector<std::string>& ssh_words, const std::string& dest) {
   std::vector<std::string> argv = ssh_words;
-  argv.insert(argv.end(), {"-G", dest});
+  argv.insert(argv.end(), {"-G", "--", dest});  // a dest beginning with '-' is no option
   auto result = RunAndCapture(argv, {}, absl::Seconds(10));
   std::string host = dest.substr(dest.find('@') == std::string::npos ? 0 : dest.find('@') + 1);
   if (!result.ok() || result->exit_code != 0) return host;

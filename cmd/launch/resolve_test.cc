@@ -32,5 +32,13 @@ TEST(SshHostNameTest, ReadsTheHostnameLineOfSshG) {
             "real.example");
 }
 
+TEST(SshHostNameTest, ADestinationBeginningWithADashIsNoOption) {
+  // A stand-in that answers only when the destination follows "-G --".
+  EXPECT_EQ(SshHostName({"/bin/sh", "-c",
+                         "[ \"$1 $2\" = \"-G --\" ] && echo hostname \"$3\"", "sh"},
+                        "-oProxyCommand=x"),
+            "-oProxyCommand=x");
+}
+
 }  // namespace
 }  // namespace moshx::cmd

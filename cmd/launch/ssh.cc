@@ -60,7 +60,9 @@ std::vector<std::string> BuildSshArgv(const std::vector<std::string>& ssh_words,
                                       absl::string_view destination,
                                       const std::vector<std::string>& remote_command) {
   std::vector<std::string> argv = ssh_words;
-  argv.insert(argv.end(), {"-n", "-T", std::string(destination), "--", ShellJoin(remote_command)});
+  // "--" before the destination: one beginning with '-' is a host name, never
+  // an option (`-oProxyCommand=...` would run a local command).
+  argv.insert(argv.end(), {"-n", "-T", "--", std::string(destination), ShellJoin(remote_command)});
   return argv;
 }
 

@@ -30,7 +30,8 @@ std::string ShellJoin(const std::vector<std::string>& words);
 
 // The argv to run: `ssh_words`, then options that keep ssh from reading our
 // stdin (-n) and from allocating a remote pty (-T: the server detaches and
-// needs none), then `destination`, "--", and the quoted remote command.
+// needs none), then "--" (so a destination beginning with '-' is never taken
+// for an option), `destination`, and the quoted remote command.
 std::vector<std::string> BuildSshArgv(const std::vector<std::string>& ssh_words,
                                       absl::string_view destination,
                                       const std::vector<std::string>& remote_command);

@@ -8,9 +8,11 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cstring>
 
 #include "absl/strings/str_cat.h"
+#include "absl/time/clock.h"
 #include "cmd/sys/scoped_fd.h"
 #include "cmd/sys/spawn.h"
 
@@ -72,10 +74,16 @@ void SshChannel::DrainStderr() {
   if (stderr_.size() > kMaxStderr) stderr_.erase(0, stderr_.size() - kMaxStderr);
 }
 
-bool SshChannel::WaitFor(int fd, short events) {
+bool SshChannel::WaitFor(int fd, short events, absl::Time deadline) {
   for (;;) {
     pollfd fds[2] = {{fd, events, 0}, {err_fd_, POLLIN, 0}};
-    int n = poll(fds, err_fd_ >= 0 ? 2 : 1, -1);
+    absl::Duration left = deadline - absl::Now();
+    if (left <= absl::ZeroDuration()) return false;
+    int wait_ms = left == absl::InfiniteDuration()
+                      ? -1
+                      : static_cast<int>(std::min<int64_t>(absl::ToInt64Milliseconds(left) + 1,
+                                                           24 * 3600 * 1000));
+    int n = poll(fds, err_fd_ >= 0 ? 2 : 1, wait_ms);
     if (n < 0 && errno == EINTR) continue;
     if (n < 0) return false;
     if (err_fd_ >= 0 && fds[1].revents != 0) DrainStderr();
@@ -113,14 +121,26 @@ void SshChannel::CloseInput() {
 }
 
 absl::StatusOr<std::string> SshChannel::ReadLine() {
+  const absl::Time deadline = absl::Now() + read_timeout_;
   for (;;) {
     size_t newline = out_buffer_.find('\n');
-    if (newline != std::string::npos) {
+    if (newline != std::string::npos && newline <= kMaxLineBytes) {
       std::string line = out_buffer_.substr(0, newline);
       out_buffer_.erase(0, newline + 1);
       return line;
     }
-    if (out_fd_ < 0 || !WaitFor(out_fd_, POLLIN)) {
+    if (out_buffer_.size() > kMaxLineBytes) {
+      out_buffer_.clear();
+      CloseFd(&out_fd_);  // the conversation cannot continue in step
+      return absl::ResourceExhaustedError(
+          absl::StrCat("the remote sent a line longer than ", kMaxLineBytes, " bytes"));
+    }
+    if (out_fd_ < 0) return absl::UnavailableError("the connection closed");
+    if (!WaitFor(out_fd_, POLLIN, deadline)) {
+      if (absl::Now() >= deadline) {
+        return absl::DeadlineExceededError(absl::StrCat(
+            "the remote sent nothing for ", absl::FormatDuration(read_timeout_)));
+      }
       return absl::UnavailableError("the connection closed");
     }
     char buf[4096];

@@ -24,6 +24,7 @@
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
 #include "absl/strings/string_view.h"
+#include "absl/time/time.h"
 
 namespace moshx::cmd {
 
@@ -48,9 +49,23 @@ class SshChannel {
   // Half-closes the child's stdin: it reads end of file.
   void CloseInput();
 
+  // The longest line ReadLine accepts: a probe line carries one path
+  // (PATH_MAX is 4096 on Linux); anything longer is a hostile remote.
+  static constexpr size_t kMaxLineBytes = 16 * 1024;
+
   // The next line of the child's stdout without its newline. Unavailable at
-  // end of output (the child exited or closed stdout) with no partial line.
+  // end of output (the child exited or closed stdout) with no partial line;
+  // ResourceExhausted for a line longer than kMaxLineBytes; DeadlineExceeded
+  // when no complete line arrived within the read timeout.
   absl::StatusOr<std::string> ReadLine();
+
+  // How long ReadLine waits for a line (default kDefaultReadTimeout).
+  void set_read_timeout(absl::Duration timeout) { read_timeout_ = timeout; }
+
+  // Longer than sshd's default LoginGraceTime (120 s), so that a password
+  // typed slowly at ssh's prompt still gets through; a remote that goes
+  // silent for longer is treated as gone.
+  static constexpr absl::Duration kDefaultReadTimeout = absl::Seconds(180);
 
   // Waits for the child to exit and returns its exit status (128+N when
   // killed by signal N). Closes the child's stdin first.
@@ -64,8 +79,8 @@ class SshChannel {
  private:
   SshChannel() = default;
   // Waits until `fd` is ready for `events` while draining stderr; false when
-  // the wait failed.
-  bool WaitFor(int fd, short events);
+  // the wait failed or `deadline` passed.
+  bool WaitFor(int fd, short events, absl::Time deadline);
   // Waits until stdin is writable (1), stdout has something to read or ended
   // (0), or poll failed (-1), draining stderr meanwhile.
   int WaitWritable();
@@ -79,6 +94,7 @@ class SshChannel {
   std::string stderr_;
   bool exited_ = false;
   int exit_status_ = 0;
+  absl::Duration read_timeout_ = kDefaultReadTimeout;
 };
 
 }  // namespace moshx::cmd

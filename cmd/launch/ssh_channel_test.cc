@@ -23,6 +23,28 @@ TEST(SshChannelTest, TalksBothWaysAndSeesEndOfInput) {
   EXPECT_EQ((*c)->ErrorOutput(), "err\n");
 }
 
+TEST(SshChannelTest, AnOverlongLineIsRefusedNotBuffered) {
+  // A line just at the limit passes; an endless one stops at the limit.
+  auto c = SshChannel::Start(
+      {"/bin/sh", "-c", "head -c 16384 /dev/zero | tr '\\0' a; echo; yes | tr -d '\\n'"});
+  ASSERT_TRUE(c.ok()) << c.status();
+  absl::StatusOr<std::string> line = (*c)->ReadLine();
+  ASSERT_TRUE(line.ok()) << line.status();
+  EXPECT_EQ(line->size(), SshChannel::kMaxLineBytes);
+  line = (*c)->ReadLine();
+  EXPECT_EQ(line.status().code(), absl::StatusCode::kResourceExhausted);
+  EXPECT_THAT(line.status().message(), HasSubstr("longer than 16384 bytes"));
+}
+
+TEST(SshChannelTest, ASilentRemoteTimesOut) {
+  auto c = SshChannel::Start({"/bin/sh", "-c", "printf partial; exec sleep 30"});
+  ASSERT_TRUE(c.ok()) << c.status();
+  (*c)->set_read_timeout(absl::Milliseconds(300));
+  absl::StatusOr<std::string> line = (*c)->ReadLine();
+  EXPECT_EQ(line.status().code(), absl::StatusCode::kDeadlineExceeded) << line.status();
+  // The destructor kills and reaps the child.
+}
+
 TEST(SshChannelTest, LastLineWithoutNewline) {
   auto c = SshChannel::Start({"/bin/sh", "-c", "printf 'a\\nb'"});
   ASSERT_TRUE(c.ok());

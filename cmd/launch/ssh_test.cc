@@ -40,7 +40,7 @@ TEST(SshTest, QuotedWordsSplitBackToTheOriginals) {
 
 TEST(SshTest, BuildsArgvWithDestinationAndQuotedRemoteCommand) {
   EXPECT_THAT(BuildSshArgv({"ssh", "-p", "2222"}, "me@host", {"moshx", "serve", "-l", "LANG=C"}),
-              ElementsAre("ssh", "-p", "2222", "-n", "-T", "me@host", "--",
+              ElementsAre("ssh", "-p", "2222", "-n", "-T", "--", "me@host",
                           "'moshx' 'serve' '-l' 'LANG=C'"));
 }
 

@@ -43,7 +43,9 @@ namespace moshx::protocol {
 
 class TerminalState {
  public:
-  static constexpr int kMaxDimension = 4096;
+  // The largest screen a resize from the server may ask for: what a moshx
+  // server's emulator allows (core::kMaxScreenDimension).
+  static constexpr int kMaxDimension = core::kMaxScreenDimension;
 
   // A blank screen of the given size (state 0 of a session).
   TerminalState(int width, int height) : framebuffer_(width, height) {}

@@ -89,6 +89,23 @@ TEST(TerminalStateTest, RejectsDecreasingEchoAckBadSizesAndGarbage) {
   EXPECT_FALSE(TerminalState().ApplyDiff("\xff\xff").ok());
 }
 
+TEST(TerminalStateTest, AcceptsNoLargerScreenThanTheServersEmulatorMakes) {
+  EXPECT_EQ(TerminalState::kMaxDimension, 1024);
+  for (Resize r : {Resize{1024, 1024}, Resize{1, 1}}) {
+    HostMessage m;
+    m.instructions.emplace_back().resize = r;
+    TerminalState s;
+    ASSERT_TRUE(s.ApplyDiff(m.Serialize()).ok()) << r.width;
+    EXPECT_EQ(s.framebuffer().width(), r.width);
+  }
+  for (Resize r : {Resize{1025, 24}, Resize{80, 1025}, Resize{4096, 4096}}) {
+    HostMessage m;
+    m.instructions.emplace_back().resize = r;
+    absl::Status s = TerminalState().ApplyDiff(m.Serialize());
+    EXPECT_EQ(s.code(), absl::StatusCode::kInvalidArgument) << r.width << "x" << r.height;
+  }
+}
+
 TEST(TerminalStateTest, PtyStateTravelsInTheMoshxExtensionField) {
   TerminalState server(80, 24);
   server.set_echo_ack(3);
