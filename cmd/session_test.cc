@@ -3,6 +3,7 @@
 // /bin/sh on a real pty.
 #include <cstdio>
 #include <memory>
+#include <optional>
 #include <random>
 #include <string>
 
@@ -166,6 +167,41 @@ TEST(SessionTest, ResizeReachesTheShell) {
       << ScreenText(h.client_->server_framebuffer());
   EXPECT_EQ(h.client_->server_framebuffer().width(), 100);
   EXPECT_EQ(h.client_->server_framebuffer().height(), 30);
+}
+
+// moshx mode: the association carries reliable streams beside the terminal
+// (net/stream); the shell keeps answering while a stream moves bytes.
+TEST(SessionTest, StreamFromTheClientReachesTheServerBesideTheTerminal) {
+  SessionHarness h(/*seed=*/9, 0.05, net::WireMode::kMoshx);
+  net::stream::StreamMux* cm = h.client_->streams();
+  net::stream::StreamMux* sm = h.server_->streams();
+  ASSERT_NE(cm, nullptr);
+  ASSERT_NE(sm, nullptr);
+  std::string data(300 * 1024, '\0');
+  for (size_t i = 0; i < data.size(); ++i) data[i] = static_cast<char>(i * 7 + i / 251);
+  std::string got;
+  std::optional<net::stream::StreamId> server_id;
+  sm->set_incoming_handler([&](net::stream::StreamId id) { server_id = id; });
+  net::stream::StreamId id = *cm->Open();
+  size_t written = 0;
+  h.client_->HandleInput("echo typed-$((2*21))\r");
+  ASSERT_TRUE(h.RunUntil(
+      [&] {
+        if (written < data.size()) {
+          written += cm->Write(id, absl::string_view(data).substr(written));
+          if (written == data.size()) cm->Finish(id);
+        }
+        if (server_id) got += sm->Read(*server_id, 1 << 20);
+        return server_id && sm->AtEof(*server_id) && h.ClientShows("typed-42\n");
+      },
+      absl::Seconds(60)));
+  EXPECT_TRUE(got == data) << got.size() << " of " << data.size() << " bytes";
+}
+
+TEST(SessionTest, MoshModeHasNoStreams) {
+  SessionHarness h(/*seed=*/10, 0.0, net::WireMode::kMosh);
+  EXPECT_EQ(h.client_->streams(), nullptr);
+  EXPECT_EQ(h.server_->streams(), nullptr);
 }
 
 }  // namespace

@@ -239,7 +239,7 @@ TEST(ConnectionModeTest, MoshxModeAcceptsOnlyItsConnectionId) {
   auto good = make_client(PacketCodec::Moshx(TestKey(), 0x1234));
   auto other_id = make_client(PacketCodec::Moshx(TestKey(), 0x9999));
   auto mosh = make_client(PacketCodec::Mosh(TestKey()));
-  EXPECT_EQ(good->max_fragment_contents(), kMtuIpv4 - 36 - 10);
+  EXPECT_EQ(good->max_fragment_contents(), kMtuIpv4 - 36 - 1 - 10);
   ASSERT_TRUE(other_id->Send("wrong id").ok());
   ASSERT_TRUE(mosh->Send("wrong mode").ok());
   ASSERT_TRUE(good->Send("right").ok());

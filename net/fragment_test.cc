@@ -191,7 +191,8 @@ TEST(FragmenterTest, MtuArithmeticMatchesSpec) {
   EXPECT_EQ(MaxFragmentContents(kMtuIpv4, WireMode::kMosh), 1214u);
   EXPECT_EQ(MaxFragmentContents(kMtuIpv6, WireMode::kMosh), 1178u);
   EXPECT_EQ(MaxFragmentContents(kMtuFallback, WireMode::kMosh), 462u);
-  EXPECT_EQ(MaxFragmentContents(kMtuIpv4, WireMode::kMoshx), 1206u);
+  EXPECT_EQ(MaxFragmentContents(kMtuIpv4, WireMode::kMoshx), 1205u);  // frame-type byte
+  EXPECT_EQ(MaxTypedFrameSize(kMtuIpv4), 1215u);
   EXPECT_EQ(MaxFragmentContents(20, WireMode::kMosh), 0u);
 }
 

@@ -87,11 +87,30 @@ inline constexpr size_t kMtuIpv4 = 1252;
 inline constexpr size_t kMtuIpv6 = 1216;
 inline constexpr size_t kMtuFallback = 500;
 
-// Compressed bytes per fragment for a datagram MTU: mtu - overhead - 10.
-// mosh mode: 1214 (IPv4), 1178 (IPv6), 462 (fallback). Returns 0 when the MTU
-// cannot even hold the headers.
+// --- Frame type (moshx mode only) ---------------------------------------------
+// In moshx mode the payload after the timestamps starts with one frame-type
+// byte (docs/protocol.md §3.5): 0 carries an SSP fragment (the terminal:
+// never paced or queued), other values carry frames of the association's
+// other channels. mosh mode has no such byte: its wire stays mosh's.
+inline constexpr size_t kFrameTypeSize = 1;
+inline constexpr uint8_t kFrameTypeSsp = 0;
+inline constexpr uint8_t kFrameTypeStreams = 1;  // net/stream's StreamMux
+inline constexpr size_t FrameTypeSize(WireMode mode) {
+  return mode == WireMode::kMoshx ? kFrameTypeSize : 0;
+}
+
+// Compressed bytes per fragment for a datagram MTU: mtu - overhead - type - 10.
+// mosh mode: 1214 (IPv4), 1178 (IPv6), 462 (fallback); moshx mode: 1205, 1169,
+// 453. Returns 0 when the MTU cannot even hold the headers.
 inline constexpr size_t MaxFragmentContents(size_t datagram_mtu, WireMode mode) {
-  size_t fixed = PacketOverhead(mode) + kFragmentHeaderSize;
+  size_t fixed = PacketOverhead(mode) + FrameTypeSize(mode) + kFragmentHeaderSize;
+  return datagram_mtu > fixed ? datagram_mtu - fixed : 0;
+}
+
+// Bytes of a typed (non-SSP) frame a moshx datagram holds: mtu - 36 - 1
+// (1215 for IPv4, 1179 for IPv6, 463 in the fallback).
+inline constexpr size_t MaxTypedFrameSize(size_t datagram_mtu) {
+  size_t fixed = PacketOverhead(WireMode::kMoshx) + kFrameTypeSize;
   return datagram_mtu > fixed ? datagram_mtu - fixed : 0;
 }
 

@@ -45,7 +45,8 @@ TransportCore::TransportCore(TransportDeps& deps, const TransportConfig& config,
       scheduler_(deps.clock->Now(),
                  config.send_mindelay.value_or(config.role == Role::kClient
                                                    ? SendScheduler::kClientSendMindelay
-                                                   : SendScheduler::kServerSendMindelay)) {}
+                                                   : SendScheduler::kServerSendMindelay)),
+      mode_(config.mode) {}
 
 TransportCore::~TransportCore() {
   if (alarm_ != 0) loop_->CancelAlarm(alarm_);
@@ -114,13 +115,56 @@ void TransportCore::SendInstruction(uint64_t old_num, uint64_t new_num, std::str
     ++stats_.send_failures;
     return;
   }
-  for (const std::string& f : *fragments) {
+  for (std::string& f : *fragments) {
+    if (mode_ == WireMode::kMoshx) f.insert(f.begin(), static_cast<char>(kFrameTypeSsp));
     if (!connection_->Send(f).ok()) ++stats_.send_failures;
   }
 }
 
+absl::Status TransportCore::SendFrame(uint8_t type, absl::string_view frame) {
+  if (mode_ != WireMode::kMoshx || type == kFrameTypeSsp) {
+    return absl::FailedPreconditionError("typed frames need moshx mode and a non-SSP type");
+  }
+  if (frame.size() > max_frame_size()) return absl::InvalidArgumentError("frame too large");
+  std::string payload;
+  payload.reserve(kFrameTypeSize + frame.size());
+  payload.push_back(static_cast<char>(type));
+  payload.append(frame.data(), frame.size());
+  absl::Status sent = connection_->Send(payload);
+  if (sent.ok()) ++stats_.typed_frames_sent;
+  return sent;
+}
+
+size_t TransportCore::max_frame_size() const { return MaxTypedFrameSize(connection_->mtu()); }
+
+void TransportCore::set_frame_handler(uint8_t type, FrameHandler handler) {
+  if (handler) {
+    frame_handlers_[type] = std::move(handler);
+  } else {
+    frame_handlers_.erase(type);
+  }
+}
+
 void TransportCore::OnPayload(std::string payload) {
-  absl::StatusOr<std::optional<Instruction>> inst = assembler_.Add(payload);
+  if (mode_ == WireMode::kMosh) return OnSspFragment(payload);
+  if (payload.empty()) {
+    ++stats_.unknown_frame_types;
+    return;
+  }
+  const uint8_t type = static_cast<uint8_t>(payload[0]);
+  absl::string_view body = absl::string_view(payload).substr(kFrameTypeSize);
+  if (type == kFrameTypeSsp) return OnSspFragment(body);
+  auto handler = frame_handlers_.find(type);
+  if (handler == frame_handlers_.end()) {
+    ++stats_.unknown_frame_types;
+    return;
+  }
+  ++stats_.typed_frames_received;
+  handler->second(body);
+}
+
+void TransportCore::OnSspFragment(absl::string_view fragment) {
+  absl::StatusOr<std::optional<Instruction>> inst = assembler_.Add(fragment);
   if (!inst.ok()) {
     ++stats_.fragment_drops;
     return;

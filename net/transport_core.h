@@ -13,6 +13,15 @@
 // that makes something due at once (e.g. the peer's shutdown, which must be
 // acknowledged immediately) is answered from inside the receive callback.
 //
+// Typed frames (moshx mode only): every moshx datagram's payload starts with
+// a frame-type byte (net/packet_format.h, docs/protocol.md §3.5). Type 0 is
+// SSP, which this class runs; other types are opaque frames of the
+// association's other channels (type 1: net/stream's StreamMux), sent at
+// once with SendFrame() and handed to the handler set for their type. They
+// share the Connection (and so the key's nonce sequence, the RTT estimate
+// and roaming) but never delay or reorder SSP's own datagrams: SSP is not
+// queued behind them. A frame of a type without a handler is a counted drop.
+//
 // Ownership: `deps.loop`, `deps.clock`, `deps.socket_factory` and the
 // generator behind `deps.rng` must outlive the core; the core owns the
 // socket. Not thread-safe: loop thread only.
@@ -22,12 +31,14 @@
 #include <cstdint>
 #include <deque>
 #include <functional>
+#include <map>
 #include <memory>
 #include <optional>
 #include <string>
 
 #include "absl/random/bit_gen_ref.h"
 #include "absl/status/statusor.h"
+#include "absl/strings/string_view.h"
 #include "net/clock.h"
 #include "net/compressor.h"
 #include "net/connection.h"
@@ -75,6 +86,9 @@ struct TransportStats {
   uint64_t older_states = 0;           // stored, but not newer than the newest
   uint64_t quenched = 0;               // refused: receiver holds > 1024 states
   uint64_t send_failures = 0;          // Connection::Send errors
+  uint64_t typed_frames_sent = 0;      // moshx: frames of types other than SSP
+  uint64_t typed_frames_received = 0;  // moshx: delivered to a frame handler
+  uint64_t unknown_frame_types = 0;    // moshx: no handler, or an empty payload
 };
 
 class TransportCore {
@@ -122,6 +136,20 @@ class TransportCore {
     return scheduler_.last_sent_ack_num() == kShutdownNum;
   }
 
+  // --- Typed frames (moshx mode) -----------------------------------------------
+  using FrameHandler = std::function<void(absl::string_view frame)>;
+  // Sends one frame of `type` (not kFrameTypeSsp) of at most
+  // max_frame_size() bytes in its own datagram, now. FailedPrecondition in
+  // mosh mode or before the peer's address is known; other errors as
+  // Connection::Send. The frame is unreliable, like the datagram.
+  absl::Status SendFrame(uint8_t type, absl::string_view frame);
+  // Largest frame SendFrame() takes now (follows the Connection's MTU).
+  size_t max_frame_size() const;
+  // Authentic frames of `type` go to `handler` (null removes it). They run
+  // from the socket's callback on the loop thread and must not remove their
+  // own handler.
+  void set_frame_handler(uint8_t type, FrameHandler handler);
+
   void set_on_remote_state(std::function<void()> f) { on_remote_state_ = std::move(f); }
   // Server: called when the client's address is adopted or changes
   // ("Server now attached to client at ..."), and with nullopt on detach.
@@ -139,6 +167,7 @@ class TransportCore {
                 std::unique_ptr<Compressor> compressor);
   void UpdateTimers(MonoTime now);
   void OnPayload(std::string payload);
+  void OnSspFragment(absl::string_view fragment);
   void CountOutcome(ReceiveOutcome outcome);
   void SendInstruction(uint64_t old_num, uint64_t new_num, std::string diff);
   std::string MakeChaff();
@@ -156,6 +185,8 @@ class TransportCore {
   EventLoop::AlarmId alarm_ = 0;
   MonoTime alarm_time_ = MonoTime::Infinite();
   std::function<void()> on_remote_state_;
+  const WireMode mode_;
+  std::map<uint8_t, FrameHandler> frame_handlers_;
   TransportStats stats_;
 };
 

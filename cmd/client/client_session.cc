@@ -26,6 +26,7 @@ absl::StatusOr<std::unique_ptr<ClientSession>> ClientSession::Create(
     net::TransportDeps deps, const net::SessionKey& key, const ClientSessionOptions& options,
     DrawFunction draw) {
   std::unique_ptr<ClientSession> session(new ClientSession(deps.clock, options, std::move(draw)));
+  net::EventLoop* loop = deps.loop;
   net::TransportConfig config;
   config.role = net::Role::kClient;
   config.mode = options.mode;
@@ -38,6 +39,12 @@ absl::StatusOr<std::unique_ptr<ClientSession>> ClientSession::Create(
                                            std::move(initial));
   if (!transport.ok()) return transport.status();
   session->transport_ = std::move(*transport);
+  if (options.mode == net::WireMode::kMoshx) {
+    auto streams = net::stream::AssociationStreams::Create(
+        loop, session->clock_, &session->transport_->core(), net::stream::MuxConfig());
+    if (!streams.ok()) return streams.status();
+    session->streams_ = std::move(*streams);
+  }
   // State 1: the window size, sent at once (spec §6.7).
   session->transport_->mutable_local_state().PushResize(
       std::min(options.width, core::kMaxScreenDimension),

@@ -33,6 +33,8 @@
 #include "core/protocol/terminal_state.h"
 #include "core/protocol/user_stream.h"
 #include "net/session_key.h"
+#include "net/stream/association_streams.h"
+#include "net/stream/stream_mux.h"
 #include "net/transport.h"
 
 namespace moshx::cmd {
@@ -100,6 +102,9 @@ class ClientSession {
   const ClientTransport& transport() const { return *transport_; }
   const core::NotificationBar& notification_bar() const { return bar_; }
   const core::PredictionEngine& prediction() const { return prediction_; }
+  // moshx mode: the association's reliable streams (docs/streams.md), for
+  // forwarding; null in mosh mode. Lives as long as the session.
+  net::stream::StreamMux* streams() { return streams_ ? &streams_->mux() : nullptr; }
 
  private:
   ClientSession(const net::Clock* clock, const ClientSessionOptions& options, DrawFunction draw);
@@ -114,6 +119,7 @@ class ClientSession {
   const ClientSessionOptions options_;
   DrawFunction draw_;
   std::unique_ptr<ClientTransport> transport_;
+  std::unique_ptr<net::stream::AssociationStreams> streams_;  // after transport_: dies first
   EscapeKeyProcessor escape_;
   core::NotificationBar bar_;
   core::PredictionEngine prediction_;

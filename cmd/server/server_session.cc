@@ -41,6 +41,18 @@ absl::StatusOr<std::unique_ptr<ServerSession>> ServerSession::Create(
   session->transport_ = std::move(*transport);
   ServerSession* self = session.get();
   session->transport_->set_on_remote_state([self] { self->OnRemoteState(); });
+  if (options.mode == net::WireMode::kMoshx) {
+    net::stream::MuxConfig mux;
+    mux.is_server = true;
+    auto streams = net::stream::AssociationStreams::Create(
+        session->loop_, session->clock_, &session->transport_->core(), mux);
+    if (!streams.ok()) return streams.status();
+    session->streams_ = std::move(*streams);
+    net::stream::AssociationStreams* s = session->streams_.get();
+    session->transport_->set_remote_address_observer([s](std::optional<net::Address> a) {
+      if (a.has_value()) s->OnPathChange();
+    });
+  }
   return session;
 }
 

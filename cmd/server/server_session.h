@@ -49,6 +49,8 @@
 #include "core/protocol/terminal_state.h"
 #include "core/protocol/user_stream.h"
 #include "net/session_key.h"
+#include "net/stream/association_streams.h"
+#include "net/stream/stream_mux.h"
 #include "net/transport.h"
 #include "term/emulator.h"
 
@@ -104,6 +106,10 @@ class ServerSession {
 
   const ServerTransport& transport() const { return *transport_; }
   const sys::Pty* pty() const { return pty_.get(); }
+  // moshx mode: the association's reliable streams (docs/streams.md), for
+  // forwarding; null in mosh mode. Lives as long as the session; a client
+  // that roams restarts their congestion model.
+  net::stream::StreamMux* streams() { return streams_ ? &streams_->mux() : nullptr; }
 
  private:
   ServerSession(net::EventLoop* loop, const net::Clock* clock,
@@ -126,6 +132,7 @@ class ServerSession {
   const ServerSessionOptions options_;
   PtySpawner spawner_;
   std::unique_ptr<ServerTransport> transport_;
+  std::unique_ptr<net::stream::AssociationStreams> streams_;  // after transport_: dies first
   term::Emulator emulator_;
   std::unique_ptr<sys::Pty> pty_;
   UserInputTranslator translator_;

@@ -3,8 +3,8 @@
 //
 // A channel sends one frame at a time, unreliably: a frame may be lost,
 // duplicated, reordered or delayed, exactly like a datagram. In production
-// the channel is one frame type of an Association (net/association.h, moshx
-// mode only); in tests it is a datagram socket of net/testing's
+// the channel is frame type 1 of a moshx association
+// (net/stream/association_streams.h); in tests it is a datagram socket of net/testing's
 // SimulatedNetwork (net/stream/testing/sim_link.h). Frames travel in the
 // other direction by the owner calling StreamMux::OnFrame().
 //
