@@ -54,9 +54,12 @@ netns_link client delay=25ms,jitter=10ms
 out=$(ping_udp 200 20)
 echo "jitter 10 ms: $out"
 # (Exact bounds: link_model_test. Here the 95th percentile, since a busy
-# machine can delay any process now and then.)
+# machine can delay any process now and then: on a 2-core machine with other
+# builds running, the 95th percentile was seen at 74.7-83.6 ms, so the bound
+# allows 15 ms of scheduling delay. Jitter twice the configured one, +/-20 ms,
+# still fails it: its 95th percentile is about 88 ms.)
 check "$(field rtt_min_ms "$out") >= 30" "jitter below its bound"
-check "$(field rtt_p95_ms "$out") <= 70 + 3" "jitter above its bound"
+check "$(field rtt_p95_ms "$out") <= 70 + 15" "jitter above its bound"
 check "$(field rtt_p95_ms "$out") - $(field rtt_p5_ms "$out") >= 15" "no jitter seen"
 check "$(field reordered "$out") == 0" "jitter reordered packets"
 

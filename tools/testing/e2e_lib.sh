@@ -22,6 +22,7 @@ e2e_init() {
   E2E_WORLD_DIRS=()
   E2E_TMUX_SOCKET=$E2E_DIR/tmux.sock
   E2E_PIDS=()
+  E2E_LOCK_FDS=()
   export PATH=$PATH:/usr/local/sbin:/usr/sbin:/sbin
   export TERM=${TERM:-xterm-256color}
   [ "$TERM" = dumb ] && export TERM=xterm-256color
@@ -42,6 +43,13 @@ e2e_cleanup() {
     [ -n "$pid" ] && kill -9 "$pid" 2>/dev/null
   done
   rm -rf "$E2E_DIR" "${E2E_WORLD_DIRS[@]:-}"
+  # Release the test accounts (sshd_fixture.sh's sshd_lock_account). flock
+  # locks belong to the open file, so unlocking here releases them even if a
+  # process this test started still holds the descriptor.
+  local fd
+  for fd in "${E2E_LOCK_FDS[@]:-}"; do
+    [ -n "$fd" ] && flock -u "$fd" 2>/dev/null
+  done
 }
 
 tmux_cmd() { tmux -S "$E2E_TMUX_SOCKET" "$@"; }

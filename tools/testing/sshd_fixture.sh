@@ -32,10 +32,32 @@ sshd_world_dir() {
   echo "$d"
 }
 
+# sshd_lock_account USER: hold a machine-wide lock on USER's account until
+# this test's shell exits. Tests change the account (authorized_keys, its
+# shell, files in its home), and tests of other checkouts, run by other Bazel
+# servers that "exclusive" does not reach, use the same account: without the
+# lock one test's key or binary replaced another's mid-run. Waits at most
+# MOSHX_ACCOUNT_LOCK_WAIT seconds (default 600). e2e_cleanup releases it.
+sshd_lock_account() {
+  local user=$1 var="SSHD_LOCKED_${1//[^a-zA-Z0-9]/_}"
+  [ -z "${!var:-}" ] || return 0
+  local fd
+  exec {fd}>>"/run/lock/moshx-test-account-$user.lock" ||
+    fail "cannot open the lock file for account $user"
+  if ! flock -n "$fd"; then
+    echo "waiting for another test (another checkout?) to release account $user" >&2
+    flock -w "${MOSHX_ACCOUNT_LOCK_WAIT:-600}" "$fd" ||
+      fail "account $user stayed locked by another test for ${MOSHX_ACCOUNT_LOCK_WAIT:-600} s"
+  fi
+  printf -v "$var" '%s' "$fd"
+  E2E_LOCK_FDS+=("$fd")
+}
+
 # sshd_ensure_user USER: an unprivileged account sshd accepts key logins
 # for (created if missing; tolerates another test creating it meanwhile).
 sshd_ensure_user() {
   local user=$1
+  sshd_lock_account "$user"
   if ! getent passwd "$user" >/dev/null; then
     useradd -m -s /bin/bash "$user" 2>/dev/null || getent passwd "$user" >/dev/null ||
       fail "cannot create user $user"
