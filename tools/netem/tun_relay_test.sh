@@ -53,13 +53,14 @@ check "$(field rtt_p50_ms "$out") < 50 + $base + 3" "asymmetric RTT median"
 netns_link client delay=25ms,jitter=10ms
 out=$(ping_udp 200 20)
 echo "jitter 10 ms: $out"
-# (Exact bounds: link_model_test. Here the 95th percentile, since a busy
-# machine can delay any process now and then: on a 2-core machine with other
-# builds running, the 95th percentile was seen at 74.7-83.6 ms, so the bound
-# allows 15 ms of scheduling delay. Jitter twice the configured one, +/-20 ms,
-# still fails it: its 95th percentile is about 88 ms.)
+# Exact bounds are link_model_test's. Here the upper tail is the machine's:
+# with other builds on a 2-core machine the 95th percentile was seen at
+# 74.7-92.0 ms while the 25+25 ms run just before stayed near 53. So the
+# checks are the floor (no probe earlier than 30 ms), the median (a jitter
+# symmetric around 25 ms each way keeps it at 50 ms) and the spread.
 check "$(field rtt_min_ms "$out") >= 30" "jitter below its bound"
-check "$(field rtt_p95_ms "$out") <= 70 + 15" "jitter above its bound"
+check "$(field rtt_p50_ms "$out") >= 45" "jitter median below 50 ms"
+check "$(field rtt_p50_ms "$out") < 55 + $base" "jitter median above 50 ms + a few"
 check "$(field rtt_p95_ms "$out") - $(field rtt_p5_ms "$out") >= 15" "no jitter seen"
 check "$(field reordered "$out") == 0" "jitter reordered packets"
 

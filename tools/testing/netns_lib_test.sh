@@ -46,11 +46,14 @@ run_child() {
     term) kill -TERM -- "-$child" ;;
     kill) kill -KILL -- "-$child" ;;
   esac
-  for ((i = 0; i < 100; i++)); do
+  # Bazel sends SIGTERM at a timeout and SIGKILL 15 s later
+  # (--local_termination_grace_seconds): the teardown must fit in that. (5 s
+  # was too short on a loaded 2-core machine.)
+  for ((i = 0; i < 300; i++)); do
     kill -0 "$child" 2>/dev/null || break
     sleep 0.05
   done
-  kill -0 "$child" 2>/dev/null && fail "child ($mode) still running"
+  kill -0 "$child" 2>/dev/null && fail "child ($mode) still running 15 s after SIG${mode^^}"
   wait "$child" 2>/dev/null
   [ "$mode" = kill ] && netns_sweep_stale 2>/dev/null
   local shell_pid ns_a ns_b pids dir

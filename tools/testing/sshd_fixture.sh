@@ -33,10 +33,12 @@ sshd_world_dir() {
 }
 
 # sshd_lock_account USER: hold a machine-wide lock on USER's account until
-# this test's shell exits. Tests change the account (authorized_keys, its
-# shell, files in its home), and tests of other checkouts, run by other Bazel
-# servers that "exclusive" does not reach, use the same account: without the
-# lock one test's key or binary replaced another's mid-run. Waits at most
+# this test's shell exits (sshd_start takes it). Those tests change the
+# account (~/.ssh/authorized_keys, its shell, files in its home, its session
+# host), and tests of other checkouts, run by other Bazel servers that
+# "exclusive" does not reach, use the same account: without the lock one
+# test's key or binary replaced another's mid-run. (netns_sshd needs no lock:
+# its sshds read a key file private to the test.) Waits at most
 # MOSHX_ACCOUNT_LOCK_WAIT seconds (default 600). e2e_cleanup releases it.
 sshd_lock_account() {
   local user=$1 var="SSHD_LOCKED_${1//[^a-zA-Z0-9]/_}"
@@ -57,7 +59,6 @@ sshd_lock_account() {
 # for (created if missing; tolerates another test creating it meanwhile).
 sshd_ensure_user() {
   local user=$1
-  sshd_lock_account "$user"
   if ! getent passwd "$user" >/dev/null; then
     useradd -m -s /bin/bash "$user" 2>/dev/null || getent passwd "$user" >/dev/null ||
       fail "cannot create user $user"
@@ -72,6 +73,7 @@ sshd_start() {
   E2E_SSH_USER=${1:-moshx-e2e}
   [ "$(id -u)" -eq 0 ] || fail "sshd_start needs root"
   [ -x /usr/sbin/sshd ] || fail "openssh-server is not installed (tools/setup --test)"
+  sshd_lock_account "$E2E_SSH_USER"
   sshd_ensure_user "$E2E_SSH_USER"
   E2E_SSH_HOME=$(getent passwd "$E2E_SSH_USER" | cut -d: -f6)
   local dir=$E2E_DIR/sshd port
