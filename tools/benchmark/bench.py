@@ -34,6 +34,7 @@ import platform
 import random
 import re
 import select
+import shlex
 import shutil
 import signal
 import socket
@@ -362,17 +363,20 @@ class Moshx:
 
   def __init__(self, args):
     self.bin = args.moshx
+    self.wrapper = shlex.split(args.server_wrapper or "")
 
   def start_server(self, env, tracker):
     # --foreground: the server stays our child, so its PID is known and it
     # is cleaned up with the rest; the CONNECT line comes first on stdout.
+    # With --server-wrapper (e.g. valgrind) the PID is the wrapper's, which
+    # for valgrind is the server itself.
     proc = subprocess.Popen(
-        [self.bin, "serve", "--bind", "127.0.0.1", "--port-range",
+        self.wrapper + [self.bin, "serve", "--bind", "127.0.0.1", "--port-range",
          "61100:61999", "--foreground", "--"] + SHELL,
         env=env, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL,
         stdin=subprocess.DEVNULL)
     tracker.add(proc.pid)
-    r, _, _ = select.select([proc.stdout], [], [], 10)
+    r, _, _ = select.select([proc.stdout], [], [], 60 if self.wrapper else 10)
     line = proc.stdout.readline().decode() if r else ""
     m = re.search(r"MOSHX CONNECT (\d+) (\S+) ([0-9a-fA-F]{16})", line)
     if not m:
@@ -536,21 +540,100 @@ def roam(s, repeats):
   return median_of(samples)
 
 
-def measure(impl, link, args, tracker, home, noise_file):
+def vim_paging(s, big_file, pages, interval, timeout):
+  """vim (no vimrc) on a file of numbered lines: ^F every `interval` s,
+  `pages` times, then :q!. Wire bytes and server CPU from Enter on the
+  vim command to the prompt after :q!; seconds = until the last page is on
+  screen (its first line, `L<n>`, shows)."""
+  s.settle()
+  w0, c0 = s.relay.stats(), s.cpu()
+  start = s.term.write(f"vim -u NONE -n {big_file}\r".encode())
+  if not s.term.wait_for(lambda rows: any(r.startswith("L000001 ") for r in rows), timeout):
+    raise BenchError("vim did not show the file")
+  for _ in range(pages):
+    s.term.write(b"\x06")  # ^F: one page down
+    s.term.pump(interval)
+  # vim's ^F moves by (rows - 2) lines: the last page shown starts there.
+  first = 1 + pages * (ROWS - 1 - 2)
+  want = f"L{first:06d} "
+  t = s.term.wait_for(lambda rows: any(r.startswith(want) for r in rows), timeout)
+  s.next_prompt += 1
+  s.term.write(b"\x1b:q!\r")
+  s.term.wait_for(prompt_at_least(s.next_prompt), timeout)
+  s.term.pump(0.5)
+  w1, c1 = s.relay.stats(), s.cpu()
+  out = {"seconds": None if t is None else t - start}
+  out.update(wire(w0, w1))
+  out["server_cpu_s"] = c1[0] - c0[0] if None not in (c0[0], c1[0]) else None
+  return out
+
+
+def top_session(s, seconds, timeout):
+  """`top -d 1` for `seconds`, then q: wire bytes and server CPU."""
+  s.settle()
+  w0, c0 = s.relay.stats(), s.cpu()
+  s.term.write(b"top -d 1\r")
+  if not s.term.wait_for(lambda rows: any("load average" in r for r in rows), timeout):
+    raise BenchError("top did not start")
+  s.term.pump(seconds)
+  s.next_prompt += 1
+  s.term.write(b"q")
+  s.term.wait_for(prompt_at_least(s.next_prompt), timeout)
+  s.term.pump(0.5)
+  w1, c1 = s.relay.stats(), s.cpu()
+  out = wire(w0, w1)
+  out["server_cpu_s"] = c1[0] - c0[0] if None not in (c0[0], c1[0]) else None
+  return out
+
+
+def pty_floor(binary, count):
+  """The pty alone: tools/benchmark/pty_floor draining `seq 1 count`."""
+  out = subprocess.run([binary, "--", "seq", "1", str(count)],
+                       capture_output=True, timeout=300, check=False)
+  if out.returncode != 0:
+    raise BenchError(f"pty_floor failed: {out.stderr.decode()!r}")
+  return json.loads(out.stdout.decode())
+
+
+WORKLOADS = ("keystroke", "seq", "base64", "vim", "top", "ctrl_c", "idle",
+             "memory", "roam")
+
+
+def measure(impl, link, args, tracker, home, noise_file, big_file):
+  want = set(args.workloads.split(","))
   try:
     s = Session(impl, link, args, tracker, home)
     try:
-      r = {"keystroke": keystrokes(s, args.keys, args.key_interval)}
-      r["seq"] = bulk(s, f"seq 1 {args.seq}", args.bulk_timeout)
-      r["base64"] = bulk(s, f"base64 {noise_file}", args.bulk_timeout)
-      r["ctrl_c"] = ctrl_c(s, args.flood_seconds, args.repeats)
-      r["idle"] = idle(s, args.idle_seconds)
-      r["memory"] = {"server": memory_kib(s.server["pid"]),
-                     "client": memory_kib(s.term.proc.pid)}
-      r["roam"] = roam(s, args.repeats)
+      r = {}
+      if "keystroke" in want:
+        r["keystroke"] = keystrokes(s, args.keys, args.key_interval)
+      if "seq" in want:
+        r["seq"] = bulk(s, f"seq 1 {args.seq}", args.bulk_timeout)
+      if "base64" in want:
+        r["base64"] = bulk(s, f"base64 {noise_file}", args.bulk_timeout)
+      if "vim" in want:
+        r["vim"] = vim_paging(s, big_file, args.vim_pages, args.vim_interval,
+                              args.bulk_timeout)
+      if "top" in want:
+        r["top"] = top_session(s, args.top_seconds, args.bulk_timeout)
+      if "ctrl_c" in want:
+        r["ctrl_c"] = ctrl_c(s, args.flood_seconds, args.repeats)
+      if "idle" in want:
+        r["idle"] = idle(s, args.idle_seconds)
+      if "memory" in want:
+        r["memory"] = {"server": memory_kib(s.server["pid"]),
+                       "client": memory_kib(s.term.proc.pid)}
+      if "roam" in want:
+        r["roam"] = roam(s, args.repeats)
       return r
     finally:
       s.close()
+      if s.server.get("proc") is not None:
+        # A wrapped server (valgrind) writes its profile as it exits.
+        try:
+          s.server["proc"].wait(timeout=60 if args.server_wrapper else 5)
+        except subprocess.TimeoutExpired:
+          pass
   finally:
     tracker.kill_all()
 
@@ -565,13 +648,18 @@ METRICS = [
     ("keystroke share < 5 ms", ("keystroke", "under_5ms_share"), None),
     ("seq wire bytes", ("seq", "bytes"), 1.0),
     ("seq wire packets", ("seq", "packets"), None),
-    ("seq server CPU s", ("seq", "server_cpu_s"), 0.5),
+    ("seq server CPU s", ("seq", "server_cpu_s"), 0.1),
     ("seq client CPU s", ("seq", "client_cpu_s"), None),
     ("seq seconds to prompt", ("seq", "seconds"), None),
-    ("base64 wire bytes", ("base64", "bytes"), None),
+    ("base64 wire bytes", ("base64", "bytes"), 1.0),
     ("base64 wire packets", ("base64", "packets"), None),
-    ("base64 server CPU s", ("base64", "server_cpu_s"), None),
+    ("base64 server CPU s", ("base64", "server_cpu_s"), 0.1),
     ("base64 client CPU s", ("base64", "client_cpu_s"), None),
+    ("vim paging wire bytes", ("vim", "bytes"), 1.0),
+    ("vim paging server CPU s", ("vim", "server_cpu_s"), None),
+    ("vim paging seconds", ("vim", "seconds"), None),
+    ("top wire bytes", ("top", "bytes"), 1.0),
+    ("top server CPU s", ("top", "server_cpu_s"), None),
     ("Ctrl-C to prompt s (median)", ("ctrl_c", "seconds"), 1.0),
     ("idle packets/min", ("idle", "packets_per_min"), 1.0),
     ("server RSS KiB", ("memory", "server", "VmRSS"), 1.0),
@@ -589,8 +677,27 @@ def dig(result, path):
   return result
 
 
-def result_lines(link, by_impl):
+# Enter to prompt after the seq flood, over the pty floor's time for the
+# same command (tools/benchmark/pty_floor, measured just before): issue 19's
+# goal is moshx <= 1.2.
+FLOOR_METRIC = "seq seconds to prompt / pty floor"
+FLOOR_GOAL = 1.2
+
+
+def result_lines(link, by_impl, floor=None):
   lines = []
+  if floor is not None:
+    f = floor.get("seconds")
+    a = dig(by_impl.get("moshx"), ("seq", "seconds"))
+    b = dig(by_impl.get("mosh"), ("seq", "seconds"))
+    a = a / f if a is not None and f else None
+    b = b / f if b is not None and f else None
+    lines.append({"type": "result", "link": link["name"], "metric": FLOOR_METRIC,
+                  "moshx": a, "mosh": b,
+                  "ratio": a / b if a is not None and b else None,
+                  "goal_max_ratio": None, "goal_max_moshx": FLOOR_GOAL,
+                  "goal_met": None if a is None else a <= FLOOR_GOAL,
+                  "floor": floor})
   for label, path, goal in METRICS:
     a = dig(by_impl.get("moshx"), path)
     b = dig(by_impl.get("mosh"), path)
@@ -639,6 +746,25 @@ def markdown(header, lines, links, command):
         cell += " ok" if line["ratio"] <= goal else " **missed**"
       row.append(cell)
     out.append("| " + " | ".join(row) + " |")
+  floor_lines = [x for x in lines if x["metric"] == FLOOR_METRIC]
+  if floor_lines:
+    out.append("")
+    out.append("Against the pty alone (tools/benchmark/pty_floor draining the same "
+               "`seq` on an 80x24 pty, run just before each link's sessions): "
+               "Enter-to-prompt seconds / floor seconds (goal: moshx at most "
+               f"{FLOOR_GOAL:g}).")
+    out.append("")
+    out.append("| link | floor s (reader CPU s) | moshx / floor | mosh / floor |")
+    out.append("|---|---|---|---|")
+    for n in names:
+      line = next((x for x in floor_lines if x["link"] == n), None)
+      if line is None:
+        continue
+      fl = line["floor"]
+      mark = "" if line["moshx"] is None else (
+          " ok" if line["moshx"] <= FLOOR_GOAL else " **missed**")
+      out.append(f"| {n} | {fmt(fl.get('seconds'))} ({fmt(fl.get('cpu_s'))}) | "
+                 f"{fmt(line['moshx'])}{mark} | {fmt(line['mosh'])} |")
   out.append("")
   return "\n".join(out)
 
@@ -717,12 +843,26 @@ def parse_args(argv):
   p.add_argument("--key-interval", type=float, default=0.12)
   p.add_argument("--seq", type=int, default=3000000)
   p.add_argument("--noise-bytes", type=int, default=1500000)
+  p.add_argument("--vim-pages", type=int, default=60)
+  p.add_argument("--vim-interval", type=float, default=0.1,
+                 help="seconds between vim's page-down keys")
+  p.add_argument("--vim-lines", type=int, default=5000,
+                 help="lines in the file vim pages through")
+  p.add_argument("--top-seconds", type=float, default=30)
+  p.add_argument("--pty-floor", help="tools/benchmark/pty_floor binary: "
+                 "measures the pty alone draining the seq workload per link")
   p.add_argument("--flood-seconds", type=float, default=1.5)
   p.add_argument("--repeats", type=int, default=3,
                  help="Ctrl-C and roaming samples (median reported)")
   p.add_argument("--idle-seconds", type=float, default=20)
   p.add_argument("--bulk-timeout", type=float, default=120)
   p.add_argument("--seed", type=int, default=1)
+  p.add_argument("--workloads", default=",".join(WORKLOADS),
+                 help="comma-separated subset of: " + ",".join(WORKLOADS))
+  p.add_argument("--server-wrapper", metavar="CMD",
+                 help="prefix for the moshx server command, e.g. \"valgrind "
+                 "--tool=callgrind --callgrind-out-file=/tmp/cg.out\" "
+                 "(profiling; figures then measure the wrapper too)")
   p.add_argument("--json", help="write JSON lines here (default stdout)")
   p.add_argument("--markdown", help="write the table here")
   p.add_argument("--render", metavar="JSONL",
@@ -766,6 +906,14 @@ def main(argv):
   noise = os.path.join(home, "noise.bin")
   with open(noise, "wb") as f:
     f.write(random.Random(args.seed).randbytes(args.noise_bytes))
+  big_file = os.path.join(home, "paging.txt")
+  words = random.Random(args.seed + 1)
+  with open(big_file, "w") as f:
+    for i in range(1, args.vim_lines + 1):
+      text = " ".join(words.choice(("alpha", "beta", "gamma", "delta", "sigma",
+                                    "omega", "kappa", "theta"))
+                      for _ in range(words.randrange(1, 12)))
+      f.write(f"L{i:06d} {text}\n")
   header = {"type": "run",
             "date": datetime.datetime.now(datetime.timezone.utc)
             .strftime("%Y-%m-%d %H:%M UTC"),
@@ -776,15 +924,22 @@ def main(argv):
             "args": {k: v for k, v in vars(args).items()
                      if k not in ("json", "markdown")}}
   out = open(args.json, "w") if args.json else sys.stdout
-  lines, failures = [], 0
+  lines, failures, floors = [], 0, {}
   try:
     print(json.dumps(header), file=out, flush=True)
     for link in links:
       by_impl = {}
+      if args.pty_floor:
+        floor = pty_floor(args.pty_floor, args.seq)
+        print(json.dumps({"type": "floor", "link": link["name"],
+                          "command": f"seq 1 {args.seq}", "result": floor}),
+              file=out, flush=True)
+        floors[link["name"]] = floor
       for impl in chosen:
         print(f"bench: {link['name']} {impl.name}", file=sys.stderr, flush=True)
         try:
-          by_impl[impl.name] = measure(impl, link, args, tracker, home, noise)
+          by_impl[impl.name] = measure(impl, link, args, tracker, home, noise,
+                                       big_file)
         except (BenchError, OSError, subprocess.SubprocessError) as e:
           print(f"bench: {impl.name} on {link['name']} failed: {e}",
                 file=sys.stderr, flush=True)
@@ -793,7 +948,7 @@ def main(argv):
         raw = {"type": "raw", "link": link["name"], "impl": impl.name,
                "result": by_impl[impl.name]}
         print(json.dumps(raw), file=out, flush=True)
-      for line in result_lines(link, by_impl):
+      for line in result_lines(link, by_impl, floors.get(link["name"])):
         lines.append(line)
         print(json.dumps(line), file=out, flush=True)
   finally:
