@@ -1,7 +1,11 @@
 // Whole sessions in one process: ClientSession and ServerSession on the
 // simulated network (virtual time, seeded loss), the server running a real
 // /bin/sh on a real pty.
+#include <algorithm>
 #include <cstdio>
+#include <cstdlib>
+#include <functional>
+#include <vector>
 #include <memory>
 #include <optional>
 #include <random>
@@ -9,14 +13,18 @@
 
 #include "absl/random/bit_gen_ref.h"
 #include "absl/strings/match.h"
+#include "absl/strings/str_cat.h"
 #include "cmd/client/client_session.h"
 #include "cmd/server/server_session.h"
 #include "cmd/testing/real_fd_loop.h"
+#include "core/mosh_model.h"
 #include "core/protocol/terminal_state.h"
 #include "core/protocol/user_stream.h"
 #include "gtest/gtest.h"
 #include "net/sync_state.h"
 #include "net/testing/simulated_network.h"
+#include "term/emulator.h"
+#include "term/random_stream.h"
 
 namespace moshx::cmd {
 namespace {
@@ -49,9 +57,34 @@ std::string ScreenText(const core::Framebuffer& fb) {
   return out;
 }
 
+// Where two framebuffers differ first (for failure messages).
+std::string FirstDifference(const core::Framebuffer& a, const core::Framebuffer& b) {
+  if (a.width() != b.width() || a.height() != b.height()) return "size";
+  for (int y = 0; y < a.height(); ++y) {
+    if (a.row(y) != b.row(y)) return absl::StrCat("row ", y);
+  }
+  if (a.cursor() != b.cursor()) {
+    return absl::StrCat("cursor ", a.cursor().row, ",", a.cursor().col, " vs ", b.cursor().row,
+                        ",", b.cursor().col);
+  }
+  if (a.modes() != b.modes()) return "modes";
+  if (a.title() != b.title() || a.icon_name() != b.icon_name()) return "title";
+  if (a.bell_count() != b.bell_count()) {
+    return absl::StrCat("bell ", a.bell_count(), " vs ", b.bell_count());
+  }
+  if (a.clipboard() != b.clipboard()) return "clipboard";
+  if (a.pen() != b.pen()) return "pen";
+  return "none";
+}
+
 class SessionHarness {
  public:
   SessionHarness(uint64_t seed, double loss, net::WireMode mode)
+      : SessionHarness(seed, loss, mode, {"/bin/sh"}, [](ServerSessionOptions*) {}) {}
+
+  // `argv` runs on the pty; `tweak` adjusts the server's options.
+  SessionHarness(uint64_t seed, double loss, net::WireMode mode, std::vector<std::string> argv,
+                 const std::function<void(ServerSessionOptions*)>& tweak)
       : net_(seed), loop_(&net_), client_rng_(seed + 1), server_rng_(seed + 2) {
     client_host = net_.AddHost("10.0.0.1");
     server_host = net_.AddHost("10.0.0.2");
@@ -62,11 +95,12 @@ class SessionHarness {
     ServerSessionOptions so;
     so.mode = mode;
     so.connection_id = 0x1234;
+    tweak(&so);
     server_ = *ServerSession::Create(
         {&loop_, &net_, *server_host->Bind(kPort), nullptr, absl::BitGenRef(server_rng_)}, Key(),
-        so, [](sys::WindowSize size) {
+        so, [argv](sys::WindowSize size) {
           sys::PtyOptions po;
-          po.argv = {"/bin/sh"};
+          po.argv = argv;
           po.size = size;
           po.extra_env = {"PS1=$ ", "ENV="};
           return sys::Pty::Spawn(po);
@@ -79,6 +113,9 @@ class SessionHarness {
                                       client_host, absl::BitGenRef(client_rng_)},
                                      Key(), co, [this](const core::Framebuffer&, bool) {
                                        ++frames_drawn_;
+                                       if (keep_frames_) {
+                                         frames_.push_back(client_->server_framebuffer());
+                                       }
                                      });
   }
 
@@ -101,6 +138,8 @@ class SessionHarness {
   std::unique_ptr<ServerSession> server_;
   std::unique_ptr<ClientSession> client_;
   int frames_drawn_ = 0;
+  bool keep_frames_ = false;
+  std::vector<core::Framebuffer> frames_;  // the server's screen at each draw
 };
 
 void TypeCommandAndSeeOutput(double loss, net::WireMode mode) {
@@ -202,6 +241,94 @@ TEST(SessionTest, MoshModeHasNoStreams) {
   SessionHarness h(/*seed=*/10, 0.0, net::WireMode::kMosh);
   EXPECT_EQ(h.client_->streams(), nullptr);
   EXPECT_EQ(h.server_->streams(), nullptr);
+}
+
+// Snapshots once per send (ServerSessionOptions::snapshot_per_send) are
+// exact: on random terminal output (term::RandomVtStream, through a raw pty
+// so the bytes reach the emulator unchanged) every screen the client draws
+// is the screen a plain emulator (no fast path, a snapshot after every read)
+// shows after some prefix of the very reads the server made, and the last
+// one is the screen after all of them. Both wire modes, with and without
+// loss, with the optimisation on and off (the plain path must pass too).
+void RandomOutputArrivesExactly(uint64_t seed, double loss, net::WireMode mode,
+                                bool per_send) {
+  std::mt19937_64 rng(seed);
+  std::string stream;
+  // At most 40 bells: a frame carries at most core::kMaxBells of them.
+  for (int i = 0; i < 40; ++i) stream += term::RandomVtStream(rng, 200, 80, 24, /*max_bells=*/1);
+  const std::string path = absl::StrCat(std::getenv("TEST_TMPDIR"), "/stream", seed, ".bin");
+  {
+    std::FILE* f = std::fopen(path.c_str(), "wb");
+    ASSERT_NE(f, nullptr);
+    ASSERT_EQ(std::fwrite(stream.data(), 1, stream.size(), f), stream.size());
+    std::fclose(f);
+  }
+  std::vector<std::string> reads;
+  SessionHarness h(seed, loss, mode,
+                   {"/bin/sh", "-c", absl::StrCat("stty raw -echo; cat ", path, "; exec sleep 600")},
+                   [&](ServerSessionOptions* o) {
+                     o->snapshot_per_send = per_send;
+                     o->on_pty_output = [&reads](absl::string_view b) {
+                       reads.emplace_back(b);
+                     };
+                   });
+  h.keep_frames_ = true;
+  size_t total = 0;
+  ASSERT_TRUE(h.RunUntil(
+      [&] {
+        total = 0;
+        for (const std::string& r : reads) total += r.size();
+        return total >= stream.size();
+      },
+      absl::Seconds(120)))
+      << "read " << total << " of " << stream.size() << " bytes";
+  ASSERT_EQ(total, stream.size());
+  // The reads, replayed into a plain emulator: the screen after each.
+  const core::Framebuffer& server = h.server_->transport().local_state().framebuffer();
+  term::Emulator::Options plain;
+  plain.plain_text_fast_path = false;
+  term::Emulator replay(server.width(), server.height(), plain);
+  std::vector<core::Framebuffer> screens;
+  auto add = [&] {
+    core::Framebuffer fb = replay.Snapshot();
+    if (mode == net::WireMode::kMosh) core::ToMoshModel(&fb);
+    screens.push_back(std::move(fb));
+  };
+  add();
+  for (const std::string& r : reads) {
+    (void)replay.Feed(r);
+    add();
+  }
+  ASSERT_TRUE(h.RunUntil([&] { return h.client_->server_framebuffer() == screens.back(); },
+                         absl::Seconds(60)))
+      << "client differs from the expected screen at "
+      << FirstDifference(h.client_->server_framebuffer(), screens.back())
+      << "; server's state differs at "
+      << FirstDifference(h.server_->transport().local_state().framebuffer(), screens.back())
+      << "; " << reads.size() << " reads\nexpected:\n" << ScreenText(screens.back());
+  ASSERT_FALSE(h.frames_.empty());
+  for (size_t i = 0; i < h.frames_.size(); ++i) {
+    EXPECT_TRUE(std::any_of(screens.begin(), screens.end(),
+                            [&](const core::Framebuffer& s) { return s == h.frames_[i]; }))
+        << "frame " << i << " of " << h.frames_.size() << " is no screen of the output";
+  }
+}
+
+TEST(SessionTest, SnapshotPerSendShowsExactlyTheScreensOfRandomOutput) {
+  for (uint64_t seed : {11u, 12u}) {
+    RandomOutputArrivesExactly(seed, 0.0, net::WireMode::kMoshx, /*per_send=*/true);
+    RandomOutputArrivesExactly(seed, 0.0, net::WireMode::kMosh, /*per_send=*/true);
+  }
+}
+
+TEST(SessionTest, SnapshotPerSendShowsExactlyTheScreensOfRandomOutputAtLoss) {
+  RandomOutputArrivesExactly(13, 0.3, net::WireMode::kMoshx, /*per_send=*/true);
+  RandomOutputArrivesExactly(14, 0.3, net::WireMode::kMosh, /*per_send=*/true);
+}
+
+TEST(SessionTest, PlainPathShowsExactlyTheScreensOfRandomOutput) {
+  RandomOutputArrivesExactly(11, 0.0, net::WireMode::kMoshx, /*per_send=*/false);
+  RandomOutputArrivesExactly(13, 0.3, net::WireMode::kMosh, /*per_send=*/false);
 }
 
 }  // namespace

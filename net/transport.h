@@ -83,6 +83,19 @@ class Transport : private TransportCore::StateHooks {
   size_t sent_states_held() const { return sent_.size(); }
 
   void set_on_remote_state(std::function<void()> f) { core_->set_on_remote_state(std::move(f)); }
+
+  // Lazy local state: `f` runs whenever a send is due, right before the
+  // local state is compared with the sent states and diffed, and may update
+  // mutable_local_state(). An owner whose state changes far more often than
+  // the link can carry it (a terminal flooded with output) can then build
+  // the state once per send instead of once per change, as long as it
+  // publishes the first change after a send at once (so that the send
+  // timers start when the change happened; see send_pending()).
+  void set_before_send(std::function<void()> f) { core_->set_before_send(std::move(f)); }
+  // True when the local state differs from the newest sent state, so the
+  // timers will bring a send (and the before_send hook) without another
+  // change being published.
+  bool send_pending() const { return Differs(core_->scheduler().back().num); }
   // Server: the client's address was adopted/changed (nullopt: detached
   // after 40 s of silence). For "Server now attached to client at ..." logs.
   void set_remote_address_observer(std::function<void(std::optional<Address>)> f) {

@@ -70,6 +70,13 @@ void TransportCore::Tick() {
   MonoTime now = clock_->Now();
   UpdateTimers(now);
   if (!connection_->has_remote_address() || !scheduler_.Due(now)) return;
+  if (before_send_) {
+    before_send_();
+    // The hook may have changed the local state: decide again, as if the
+    // change had been made before this turn.
+    UpdateTimers(now);
+    if (!scheduler_.Due(now)) return;
+  }
   bool same_as_back = !hooks_->Compare(scheduler_).differs_from_back;
   std::string diff = hooks_->DiffCurrentFrom(scheduler_.assumed().num);
   if (!scheduler_.assumed_is_front()) {

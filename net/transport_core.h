@@ -151,6 +151,10 @@ class TransportCore {
   void set_frame_handler(uint8_t type, FrameHandler handler);
 
   void set_on_remote_state(std::function<void()> f) { on_remote_state_ = std::move(f); }
+  // Called when a send is due, before the local state is compared and
+  // diffed: the owner may bring a lazily kept local state up to date there
+  // (see Transport::set_before_send).
+  void set_before_send(std::function<void()> f) { before_send_ = std::move(f); }
   // Server: called when the client's address is adopted or changes
   // ("Server now attached to client at ..."), and with nullopt on detach.
   void set_remote_address_observer(std::function<void(std::optional<Address>)> f) {
@@ -187,6 +191,7 @@ class TransportCore {
   std::function<void()> on_remote_state_;
   const WireMode mode_;
   std::map<uint8_t, FrameHandler> frame_handlers_;
+  std::function<void()> before_send_;
   TransportStats stats_;
 };
 

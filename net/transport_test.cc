@@ -549,3 +549,52 @@ TEST(TransportTest, SameSeedReplaysExactly) {
 
 }  // namespace
 }  // namespace moshx::net
+
+namespace moshx::net {
+namespace {
+
+// A lazy owner (Transport::set_before_send): the server's true state changes
+// every 5 ms, but it publishes a change at once only when no send is
+// pending, and otherwise when the transport is about to send. The client
+// must still receive the true state at every send and converge to the last
+// one without any further change, while the server published far fewer
+// times than its state changed.
+TEST(TransportTest, BeforeSendHookCarriesTheNewestStateAtEverySend) {
+  Session s(21);
+  LinkParams p;
+  p.delay = absl::Milliseconds(50);
+  s.SetLink(p);
+  s.net_.RunFor(absl::Seconds(2));
+  uint64_t truth = 0, published = 0;
+  int publishes = 0;
+  auto publish = [&] {
+    if (published == truth) return;
+    s.server_->mutable_local_state().Add(truth - published);
+    published = truth;
+    ++publishes;
+  };
+  std::vector<uint64_t> sent_truths;  // the true state whenever a send was due
+  s.server_->set_before_send([&] {
+    publish();
+    sent_truths.push_back(truth);
+  });
+  constexpr int kChanges = 400;
+  for (int i = 1; i <= kChanges; ++i) {
+    s.net_.ScheduleAlarm(s.net_.Now() + absl::Milliseconds(5) * i, [&] {
+      ++truth;
+      if (!s.server_->send_pending()) publish();
+    });
+  }
+  s.net_.RunFor(absl::Milliseconds(5) * kChanges + absl::Milliseconds(300));
+  EXPECT_EQ(truth, static_cast<uint64_t>(kChanges));
+  EXPECT_EQ(s.client_->remote_state().value(), truth) << "the last change never went out";
+  EXPECT_FALSE(s.client_obs_.went_backwards);
+  for (uint64_t v : s.client_obs_.values) {
+    EXPECT_TRUE(v == 0 || std::count(sent_truths.begin(), sent_truths.end(), v) > 0)
+        << v << " was never the state when a send was due";
+  }
+  EXPECT_LT(publishes, kChanges / 4);
+}
+
+}  // namespace
+}  // namespace moshx::net

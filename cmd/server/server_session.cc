@@ -53,6 +53,9 @@ absl::StatusOr<std::unique_ptr<ServerSession>> ServerSession::Create(
       if (a.has_value()) s->OnPathChange();
     });
   }
+  if (options.snapshot_per_send) {
+    session->transport_->set_before_send([self] { self->PublishIfStale(); });
+  }
   return session;
 }
 
@@ -117,6 +120,8 @@ absl::Status ServerSession::StartShell(int width, int height) {
 
 void ServerSession::ConsumeEvents(const std::vector<protocol::UserEvent>& events) {
   if (pty_ == nullptr) return;
+  // Keystrokes are translated with the cursor-key mode as of all output read.
+  if (!events.empty()) PublishIfStale();
   const bool app_cursor = transport_->local_state().framebuffer().modes().application_cursor_keys;
   for (size_t i = 0; i < events.size(); ++i) {
     const protocol::UserEvent& e = events[i];
@@ -170,15 +175,23 @@ void ServerSession::ReadPty() {
   }
   if (*n == 0) return;
   last_pty_activity_ = clock_->Now();
+  if (options_.on_pty_output) options_.on_pty_output(absl::string_view(buffer, *n));
   std::string answers = emulator_.Feed(absl::string_view(buffer, *n));
   if (!answers.empty()) {
     pending_pty_input_ += answers;  // replies to DA/DSR queries go to the application
     FlushPtyInput();
   }
-  PublishScreen();
+  screen_stale_ = true;
+  // Once a send is pending, the screen is taken when it goes out.
+  if (!options_.snapshot_per_send || !transport_->send_pending()) PublishScreen();
+}
+
+void ServerSession::PublishIfStale() {
+  if (screen_stale_ && !shutting_down_) PublishScreen();
 }
 
 void ServerSession::PublishScreen() {
+  screen_stale_ = false;
   UpdatePtyState(clock_->Now());
   core::Framebuffer fb = emulator_.Snapshot();
   // mosh mode: both kinds of client must draw the same cells, so the screen
@@ -299,6 +312,7 @@ void ServerSession::OnUsr1Signal() {
 
 void ServerSession::BeginShutdown(std::string reason) {
   if (shutting_down_) return;
+  PublishIfStale();  // the last output goes out with the shutdown
   shutting_down_ = true;
   shutdown_reason_ = std::move(reason);
   transport_->StartShutdown();

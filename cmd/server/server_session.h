@@ -19,6 +19,13 @@
 //   - Pty output is read at most 16 KiB per loop iteration, so a flood cannot
 //     starve the socket: Ctrl-C reaches the pty within one iteration, and only
 //     the newest screen is ever sent.
+//   - Screen snapshots: after a pty read the screen is taken from the
+//     emulator only when no send is pending; otherwise it is marked stale and
+//     taken when the transport is about to send (Transport::set_before_send),
+//     before user input is translated (it reads the cursor-key mode) and
+//     before the shutdown starts. A flood that the link carries at one frame
+//     per send interval thus costs a snapshot per frame, not per read; every
+//     state sent is the screen after all output read so far, as before.
 //   - Echo ack: for each client state carrying events, its number becomes the
 //     echo ack 50 ms after it arrived.
 //   - moshx mode only: every state carries the pty's ECHO/ICANON flags and
@@ -43,6 +50,7 @@
 #include <utility>
 
 #include "absl/status/statusor.h"
+#include "absl/strings/string_view.h"
 #include "absl/time/time.h"
 #include "cmd/server/user_input.h"
 #include "cmd/sys/pty.h"
@@ -70,6 +78,12 @@ struct ServerSessionOptions {
   absl::Duration signal_timeout = absl::ZeroDuration();
   // No client state at all within this long: exit.
   absl::Duration connect_timeout = absl::Seconds(60);
+  // Take the screen from the emulator once per send rather than after every
+  // pty read (see "Screen snapshots" in the class comment). Off only for
+  // tests that compare against the plain path.
+  bool snapshot_per_send = true;
+  // Tests: sees every piece of pty output, as read, before the emulator.
+  std::function<void(absl::string_view)> on_pty_output;
 };
 
 // Starts the user's program on a pty of the given size.
@@ -124,6 +138,8 @@ class ServerSession {
   void UpdateEchoAck(net::MonoTime now);
   void UpdatePtyState(net::MonoTime now);
   void PublishScreen();
+  // PublishScreen() if output arrived since the last one.
+  void PublishIfStale();
   void BeginShutdown(std::string reason);
   void Finish(std::string reason, bool clean);
 
@@ -144,6 +160,7 @@ class ServerSession {
   net::MonoTime start_time_;
   net::MonoTime last_client_state_time_;
   bool heard_client_ = false;
+  bool screen_stale_ = false;  // the emulator has output not yet published
   bool shutting_down_ = false;
   bool done_ = false;
   bool clean_ = false;
