@@ -1,10 +1,10 @@
 // mosh compatibility: the moshx binary installed or symlinked as
 // `mosh-server` or `mosh-client` accepts those programs' command lines and
-// environment (spec mosh-protocol.md §8.1, §8.2, §9.1, §9.2) and runs in mosh
+// environment (docs/mosh-interop.md §1.1–§1.3) and runs in mosh
 // mode (net::WireMode::kMosh), so the stock `mosh` wrapper, phone clients and
 // scripts written for mosh work unchanged. And the other way round: the
-// argv that makes a real mosh-server start (§10.2), for `moshx connect
-// --server mosh-server`.
+// argv that makes a real mosh-server start (docs/mosh-interop.md §2.1), for
+// `moshx connect --server mosh-server`.
 //
 // Everything here is pure parsing and formatting (plus reading terminfo
 // files for `mosh-client -c`, cmd/sys/terminfo.h): the results are ordinary

@@ -1,6 +1,6 @@
 // Parsing of a UDP port or port range as typed by a user or a script:
 // "PORT" or "LOW:HIGH", with mosh-server's validation rules and messages
-// (spec mosh-protocol.md §7.3): numbers 0-65535, LOW <= HIGH, and no range
+// (docs/protocol.md §8.4): numbers 0-65535, LOW <= HIGH, and no range
 // starting at 0. "0" alone asks the kernel for any free port.
 #ifndef MOSHX_CMD_PORT_RANGE_H_
 #define MOSHX_CMD_PORT_RANGE_H_

@@ -3,7 +3,7 @@
 // exactly those sequences.
 //
 // Diff(from, to) writes only this subset (mosh's HostBytes repertoire,
-// spec mosh-prediction-display.md §C.8, plus moshx's extensions marked *):
+// docs/prediction.md §C.2, plus moshx's extensions marked *):
 //   BEL; BS; LF; CR; UTF-8 text (each cell's grapheme; a space for a blank);
 //   ESC ] 0|1|2 ; text BEL (icon/title); ESC ] 52 ; selection ; data BEL*
 //   (any selection string); ESC ] 8 ; [id=ID] ; URI ESC \ and ESC ] 8 ; ; ESC \;
@@ -104,7 +104,7 @@ std::string Repaint(const Framebuffer& to,
 // Applies `diff` to a copy of `from`, interpreting exactly the subset Diff()
 // emits with a VT/xterm terminal's semantics (deferred autowrap, BCE erase,
 // scroll regions, widths from core::CharWidth). It also accepts everything a
-// real mosh-server's display engine emits (spec §C.8: it is the client's
+// real mosh-server's display engine emits (docs/prediction.md §C.2: it is the client's
 // emulator for mosh's HostBytes), which adds CSI ? 1001 h/l (highlight
 // mouse tracking, kept as MouseTracking::kNormal). It starts as the boundary
 // conventions say (SGR from.pen(), no link, whole-screen region, cursor at

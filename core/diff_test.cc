@@ -392,8 +392,9 @@ TEST(ApplyTest, RejectsSequencesOutsideTheSubset) {
   }
 }
 
-// Host bytes as a real mosh-server 1.4 sends them (spec §5.6 capture, and
-// an uninitialised frame in mosh's repertoire, spec §C.4/§C.8).
+// Host bytes as a real mosh-server 1.4 sends them (docs/protocol.md §13
+// capture, and an uninitialised frame in mosh's repertoire,
+// docs/prediction.md §C.2, §C.4).
 TEST(ApplyTest, LenientApplySkipsUnknownSequencesAndKeepsTheRest) {
   Framebuffer fb(20, 3);
   // "a", an unknown CSI (DECSCA), an unknown ESC, malformed UTF-8, then "b".

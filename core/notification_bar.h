@@ -4,7 +4,7 @@
 // Pure logic, no clock: every call takes `now`, a monotonic time measured from
 // an arbitrary epoch (the caller's clock's), so tests run in virtual time.
 // Texts, thresholds and drawing follow mosh 1.4 exactly
-// (spec mosh-prediction-display.md §B, mosh-protocol.md §9.4):
+// (docs/prediction.md §B):
 //   - "server late": more than 6.5 s since the newest server state arrived
 //     (two lost 3 s heartbeats plus 0.5 s);
 //   - "reply late": more than 10 s since the send time of the newest client

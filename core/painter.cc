@@ -254,7 +254,7 @@ void Painter::PrintHere(int y, int x, const Cell& cell) {
   // Terminals disagree on how far a ZWJ sequence or an emoji presentation
   // selector advances the cursor (tmux draws 👨‍👩‍👧 in 4 columns, wcwidth says
   // 6): the next cell is positioned absolutely, so the damage stays in the
-  // cell (interop I4; mosh does the same, spec §14.19).
+  // cell (docs/prediction.md §C.6).
   if (absl::StrContains(cell.text, "\xe2\x80\x8d") ||
       absl::StrContains(cell.text, "\xef\xb8\x8f")) {
     known_ = false;

@@ -1,6 +1,6 @@
 // The judging side of PredictionEngine: culling against the server screen,
-// display triggers, drawing, and moshx's trusted contexts (spec
-// mosh-prediction-display.md §A.5, §A.6, §A.8).
+// display triggers, drawing, and moshx's trusted contexts (docs/prediction.md
+// §A.4, §A.5, §A.6, §A.8).
 #include <algorithm>
 
 #include "absl/strings/match.h"
@@ -89,7 +89,7 @@ void PredictionEngine::UpdateTriggers() {
   if (high) {
     srtt_trigger_ = true;
   } else if (srtt_trigger_ && low && !active()) {
-    srtt_trigger_ = false;  // only when nothing is outstanding (§F.2)
+    srtt_trigger_ = false;  // only when nothing is outstanding (docs/prediction.md §E.2)
   }
   if (send_interval_ > kFlagTriggerHigh) {
     flagging_ = true;
@@ -171,7 +171,8 @@ PredictionEngine::Validity PredictionEngine::CellValidity(const CellPrediction& 
   if (row >= fb.height() || col >= fb.width()) return Validity::kIncorrectOrExpired;
   if (late_ack_ < c.expiration_frame) return Validity::kPending;
   if (c.unknown) return Validity::kCorrectNoCredit;
-  // Blanks match too easily to earn credit (the partial-password fix, §F.5).
+  // Blanks match too easily to earn credit (the partial-password fix,
+  // docs/prediction.md §E.5).
   if (BlankText(c.replacement.text)) return Validity::kCorrectNoCredit;
   if (!SameText(fb.cell(row, col), c.replacement)) return Validity::kIncorrectOrExpired;
   for (const Cell& orig : c.original_contents) {
@@ -302,7 +303,8 @@ void PredictionEngine::Apply(Framebuffer* frame) {
         }
         continue;
       }
-      if (BlankText(c.replacement.text) && actual.is_blank()) continue;  // §F.8
+      // Blank over blank is never underlined (docs/prediction.md §E.8).
+      if (BlankText(c.replacement.text) && actual.is_blank()) continue;
       if (actual == c.replacement) continue;
       Cell shown = c.replacement;
       if (flagging_) shown.renditions.set(kUnderline, true);

@@ -1,5 +1,5 @@
 // The input side of PredictionEngine: parsing typed bytes into predictions
-// (spec mosh-prediction-display.md §A.4). Judging and drawing live in
+// (docs/prediction.md §A.3). Judging and drawing live in
 // prediction_cull.cc.
 #include <algorithm>
 
@@ -38,7 +38,7 @@ void PredictionEngine::NewUserBytes(absl::string_view bytes, const ServerView& s
     stats_.keystrokes += bytes.size();
     return;
   }
-  if (bytes.size() > kPasteThreshold) {  // a paste: predict nothing (§F.14)
+  if (bytes.size() > kPasteThreshold) {  // a paste: predict nothing (docs/prediction.md §E.14)
     stats_.keystrokes += bytes.size();
     Reset();
     return;
@@ -148,8 +148,8 @@ void PredictionEngine::ParseGround(unsigned char byte, const Framebuffer& fb,
 
 void PredictionEngine::Dispatch(char32_t cp, absl::string_view utf8, const Framebuffer& fb,
                                 absl::Duration now) {
-  // Wide and zero-width input is never predicted (§F.12); C1 controls
-  // neither.
+  // Wide and zero-width input is never predicted (docs/prediction.md §E.12);
+  // C1 controls neither.
   if (cp < 0xA0 && cp >= 0x80) return BecomeTentative();
   if (CharWidth(cp) != 1) return BecomeTentative();
   PredictChar(utf8, fb, now);
@@ -229,7 +229,7 @@ void PredictionEngine::PredictBackspace(const Framebuffer& fb, absl::Duration no
   const int end = std::max(col, ShiftRunEnd(fb, row, col + 1, rend, &wide));
   for (int i = col; i <= end && i < width; ++i) {
     Cell source;  // past the run: a blank
-    bool unknown = i >= width - 2 || wide;  // emacs-style line ends (§F.6)
+    bool unknown = i >= width - 2 || wide;  // emacs-style line ends (docs/prediction.md §E.6)
     if (!unknown && i + 1 <= end) {
       const CellPrediction& right = r.cells[i + 1];
       unknown = right.active && right.unknown;
@@ -264,7 +264,7 @@ void PredictionEngine::NewlineCarriageReturn(const Framebuffer& fb, absl::Durati
     ++c.row;
     return;
   }
-  // No scroll prediction (§F.7): the bottom row is predicted blank.
+  // No scroll prediction (docs/prediction.md §E.7): the bottom row is predicted blank.
   const int row = c.row;
   RowPrediction& r = GetRow(row, fb.width());
   for (int i = 0; i < fb.width(); ++i) {
@@ -294,7 +294,8 @@ int PredictionEngine::ShiftRunEnd(const Framebuffer& fb, int row, int col,
       if (++blanks >= kShiftGap) break;
       continue;
     }
-    // Other renditions: a suggestion, an RPROMPT, a status field (§F.13).
+    // Other renditions: a suggestion, an RPROMPT, a status field
+    // (docs/prediction.md §E.13).
     if (cell.renditions != rend) break;
     if (cell.width != 1) *wide = true;
     blanks = 0;

@@ -1,6 +1,6 @@
-// PredictionEngine: predictive local echo (spec mosh-prediction-display.md
-// §A, pitfalls §F). It guesses what the user's keystrokes will do to the
-// screen, draws those guesses over a copy of the newest server framebuffer,
+// PredictionEngine: predictive local echo (docs/prediction.md §A and §E, the
+// mosh behaviours it keeps). It guesses what the user's keystrokes will do to
+// the screen, draws those guesses over a copy of the newest server framebuffer,
 // and judges every guess against the server's screen once the server's echo
 // ack says the keystroke reached the application at least 50 ms earlier.
 //
@@ -45,10 +45,10 @@
 //     them again (tentatively, in a new epoch) from the server's screen;
 //   * insert-shifting moves only the text run under the cursor (up to a gap
 //     of 3 blanks or a change of renditions), so a zsh RPROMPT or a fish
-//     autosuggestion is never dragged along (§F.13); wide cells are never
+//     autosuggestion is never dragged along (docs/prediction.md §E.13); wide cells are never
 //     shifted (the cells become "unknown");
 //   * an ESC that ends an input chunk is a lone Escape key, so vi's ESC then
-//     O is not read as an arrow key (§F.15, client side).
+//     O is not read as an arrow key (docs/prediction.md §E.15, client side).
 // As in mosh: wide or zero-width input is never predicted; typing into the
 // last column starts a tentative epoch. Experimental mode confirms every
 // epoch at once and so may show type-ahead before a password prompt's pty
@@ -86,7 +86,7 @@ struct ServerView {
 
 class PredictionEngine {
  public:
-  // §A.1 constants.
+  // docs/prediction.md §A.1 constants.
   static constexpr absl::Duration kSrttTriggerHigh = absl::Milliseconds(30);  // send interval
   static constexpr absl::Duration kSrttTriggerLow = absl::Milliseconds(20);
   static constexpr absl::Duration kFlagTriggerHigh = absl::Milliseconds(80);
@@ -142,11 +142,11 @@ class PredictionEngine {
   // as a lone Escape key.
   void NewUserBytes(absl::string_view bytes, const ServerView& server, absl::Duration now);
 
-  // Judges predictions against the server state (§A.5). Call before Apply.
+  // Judges predictions against the server state (docs/prediction.md §A.4). Call before Apply.
   void Cull(const ServerView& server, absl::Duration now);
 
   // Draws the displayable predictions onto `frame` (a copy of the server
-  // framebuffer already culled against) (§A.8). Marks them as shown.
+  // framebuffer already culled against) (docs/prediction.md §A.6). Marks them as shown.
   void Apply(Framebuffer* frame);
 
   // Drops every prediction, forgets the keys in flight and starts a new

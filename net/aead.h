@@ -4,7 +4,7 @@
 // Two implementations exist:
 //   * OcbAes128 (net/ocb_aes128.h): AES-128-OCB3, RFC 7253, 16-byte tag,
 //     12-byte nonce — mosh mode, bit-compatible with mosh 1.4
-//     (spec mosh-protocol.md §2.1).
+//     (docs/protocol.md §3.4).
 //   * GcmAes128 (net/gcm_aes128.h): AES-128-GCM through BoringSSL's EVP_AEAD,
 //     16-byte tag, 12-byte nonce — moshx mode.
 // Both take a 16-byte SessionKey and copy it; the copy (and every value

@@ -1,7 +1,7 @@
 // End-to-end check against the datagrams captured from real mosh 1.4.0
-// binaries (testdata/mosh/captured_datagrams.txt, spec §5.6): decrypt,
-// reassemble, decompress and decode to exactly the listed fields; re-encode;
-// and make sure every single-byte corruption or truncation is a counted drop.
+// binaries (testdata/mosh/captured_datagrams.txt, docs/protocol.md §13):
+// decrypt, reassemble, decompress and decode to exactly the listed fields;
+// re-encode; and make sure every single-byte corruption or truncation is a counted drop.
 #include <cstdint>
 #include <string>
 

@@ -39,7 +39,7 @@ class MonoTime {
   constexpr absl::Duration since_epoch() const { return since_epoch_; }
   bool is_infinite() const { return since_epoch_ == absl::InfiniteDuration(); }
   // Whole milliseconds since the epoch (truncated); used for 16-bit
-  // timestamps on the wire (spec §3).
+  // timestamps on the wire (docs/protocol.md §4.1).
   int64_t ToMilliseconds() const {
     return absl::ToInt64Milliseconds(since_epoch_);
   }

@@ -1,4 +1,4 @@
-// Compression of serialized Instructions (spec mosh-protocol.md §5.1).
+// Compression of serialized Instructions (docs/protocol.md §5.5).
 //
 //   * ZlibCompressor (mosh mode): zlib format (RFC 1950) at the default level,
 //     so streams start 78 9C, as mosh's compress() produces; any zlib level

@@ -1,4 +1,4 @@
-// Connection: the encrypted datagram channel to one peer (spec §2–§3, §7).
+// Connection: the encrypted datagram channel to one peer (docs/protocol.md §3–§4, §8).
 //
 // A Connection seals outgoing fragment payloads into datagrams (PacketCodec:
 // OCB3 in mosh mode, GCM + connection id in moshx mode) with a fresh
@@ -7,7 +7,7 @@
 // Incoming datagrams are opened and checked; the payload of every authentic
 // datagram goes to the receive handler.
 //
-// Sequence numbers and roaming (spec §2.4, §7.1): the receiver remembers the
+// Sequence numbers and roaming (docs/protocol.md §3.6, §8.1): the receiver remembers the
 // next expected sequence number. An authentic datagram with seq >= expected
 // is "in order": it advances expected, feeds the RTT estimator and the
 // timestamp echo, refreshes last_heard(), and — on the server only — moves
@@ -17,16 +17,16 @@
 // datagram (fails authentication) or a replayed old one from another address
 // never moves the server. The client never changes the server address.
 //
-// Client port hopping (spec §7.2): after a send, if no port was chosen for
+// Client port hopping (docs/protocol.md §8.2): after a send, if no port was chosen for
 // 10 s and no round trip succeeded for 10 s (set_last_roundtrip_success()),
 // the client opens a new socket from its DatagramSocketFactory and sends from
 // it; older sockets keep receiving until the newest is 60 s old, at most 10.
 //
-// Server association timeout (spec §7.1): after a send, if nothing authentic
+// Server association timeout (docs/protocol.md §8.1): after a send, if nothing authentic
 // arrived for 40 s, the server forgets the client address and goes silent
 // until the client reappears.
 //
-// MTU (spec §4.2): 1252 bytes per datagram for IPv4, 1216 for IPv6; an
+// MTU (docs/protocol.md §5.2): 1252 bytes per datagram for IPv4, 1216 for IPv6; an
 // EMSGSIZE from the socket drops it permanently to 500.
 //
 // Every rejected datagram is a counted drop (stats()), never an error

@@ -75,7 +75,7 @@ TEST_F(ConnectionTest, ServerLearnsClientAddressAndReplies) {
 
 TEST_F(ConnectionTest, MtuFollowsAddressFamily) {
   EXPECT_EQ(client_->mtu(), kMtuIpv4);
-  EXPECT_EQ(client_->max_fragment_contents(), 1214u);  // spec §4.2
+  EXPECT_EQ(client_->max_fragment_contents(), 1214u);  // docs/protocol.md §5.2
 }
 
 TEST_F(ConnectionTest, NoncesNeverRepeat) {
@@ -213,7 +213,7 @@ TEST(ConnectionFamilyTest, Ipv6PeersUseTheIpv6Mtu) {
                                     PacketCodec::Mosh(TestKey()), Role::kClient,
                                     sh->ip().WithPort(60001));
   EXPECT_EQ(server->mtu(), kMtuIpv6);
-  EXPECT_EQ(client->max_fragment_contents(), 1178u);  // spec §4.2
+  EXPECT_EQ(client->max_fragment_contents(), 1178u);  // docs/protocol.md §5.2
   std::string got;
   server->set_receive_handler([&](std::string p) { got = p; });
   ASSERT_TRUE(client->Send(std::string(1178 + 10, 'x')).ok());  // exactly 1216 bytes

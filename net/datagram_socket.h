@@ -5,14 +5,14 @@
 // DatagramSocket is one bound, nonblocking socket; production uses UdpSocket
 // (net/udp_socket.h), tests use sockets of net::testing::SimulatedNetwork.
 // DatagramSocketFactory opens fresh sockets of one address family; the client
-// uses it for port hopping (spec §7.2).
+// uses it for port hopping (docs/protocol.md §8.2).
 //
 // Failure reporting (no exceptions):
 //   * SendTo/ReceiveFrom return absl::UnavailableError when the operation
 //     would block (nothing to read / send buffer full).
 //   * SendTo reports a datagram larger than the path allows (EMSGSIZE) with a
 //     status for which IsDatagramTooLarge() is true; the caller must lower
-//     its MTU (spec §4.2: permanently to 500 bytes).
+//     its MTU (docs/protocol.md §5.2: permanently to 500 bytes).
 //   * ReceiveFrom drops datagrams larger than kMaxReceiveSize and reports
 //     absl::DataLossError for each (mosh's "Received oversize datagram").
 //   * Any other OS error comes back as absl::InternalError naming the call.
@@ -92,7 +92,8 @@ struct Datagram {
 };
 
 // Largest datagram a receiver accepts (mosh's RECEIVE_MTU); larger ones are
-// dropped. Senders stay far below it (1252/1216/500-byte MTUs, spec §4.2).
+// dropped. Senders stay far below it (1252/1216/500-byte MTUs,
+// docs/protocol.md §5.2).
 inline constexpr size_t kMaxReceiveSize = 2048;
 
 // True for the status SendTo returns when the datagram exceeds the path MTU.

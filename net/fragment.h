@@ -1,4 +1,4 @@
-// The transport fragment layer (spec mosh-protocol.md §4): an Instruction is
+// The transport fragment layer (docs/protocol.md §5): an Instruction is
 // serialized, compressed and cut into fragments, each the payload of one
 // datagram; the receiver reassembles one instruction at a time.
 //

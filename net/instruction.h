@@ -1,5 +1,5 @@
 // TransportBuffers.Instruction, the message of mosh's SSP that fragments
-// carry (spec mosh-protocol.md §5.2), encoded by hand. Its `diff` is opaque
+// carry (docs/protocol.md §6.1), encoded by hand. Its `diff` is opaque
 // here: the application's UserMessage/HostMessage live in
 // core/protocol/messages.h, and net/ never looks inside them.
 //
@@ -35,7 +35,7 @@
 
 namespace moshx::net {
 
-// Field numbers of TransportBuffers.Instruction (spec §5.2).
+// Field numbers of TransportBuffers.Instruction (docs/protocol.md §6.1).
 namespace field {
 inline constexpr uint32_t kProtocolVersion = 1;
 inline constexpr uint32_t kOldNum = 2;

@@ -1,5 +1,5 @@
 // Hand-written TransportBuffers.Instruction codec against the encodings in
-// spec §5.2 and §5.6, plus malformed-input rejection. (The diff messages are
+// docs/protocol.md §6.1, §6.2 and §13, plus malformed-input rejection. (The diff messages are
 // tested in core/protocol/messages_test.cc.)
 #include "net/instruction.h"
 

@@ -1,6 +1,6 @@
 // AES-128-OCB3 (RFC 7253) with TAGLEN = 128 and 96-bit nonces, built by hand
 // on BoringSSL's AES block cipher (BoringSSL has no OCB mode). This is the
-// cipher of mosh's datagrams (spec mosh-protocol.md §2.1, §2.6); it reproduces
+// cipher of mosh's datagrams (docs/protocol.md §3.4, §13); it reproduces
 // RFC 7253 Appendix A and draft-krovetz-ocb-03's vectors (testdata/ocb/).
 //
 // Ownership: the object owns its expanded AES keys and OCB's L table; all of

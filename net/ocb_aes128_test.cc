@@ -97,7 +97,7 @@ TEST(OcbAes128Test, MatchesRfc7253IterativeTest) {
   EXPECT_EQ(ToHex(out), ToHex(ExpectedIterativeTag("RFC7253")));
 }
 
-// draft-krovetz-ocb-03 (spec §2.6): zero key, nonce = 11 zero bytes || i.
+// draft-krovetz-ocb-03 (docs/protocol.md §13): zero key, nonce = 11 zero bytes || i.
 TEST(OcbAes128Test, MatchesDraft03IterativeTest) {
   OcbAes128 ocb{SessionKey(std::array<uint8_t, 16>{})};
   std::string acc;

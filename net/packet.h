@@ -1,10 +1,10 @@
 // One encrypted datagram: nonce/direction, timestamps and a fragment payload
-// (layout in net/packet_format.h; spec mosh-protocol.md §2–§3).
+// (layout in net/packet_format.h; docs/protocol.md §3–§4).
 //
 // PacketCodec turns a Packet into datagram bytes (Seal) and back (Open). It is
 // stateless apart from its AEAD and, in moshx mode, the connection id: it
 // does not keep sequence numbers, replay state or timestamps — that is the
-// Connection's job (§2.4 steps 5–6 beyond the direction check).
+// Connection's job (docs/protocol.md §3.6 step 7).
 //
 // Failure: Open never crashes on any input. A datagram that is rejected is a
 // drop to be counted by the caller; the status code says why:
@@ -14,7 +14,8 @@
 //   DataLoss            authentication failed ("Packet failed integrity
 //                       check.") — wrong key, tampering, or corruption.
 //   PermissionDenied    direction bit is not the expected one (a reflected
-//                       packet of our own, §2.4 step 5).
+//                       packet of our own, docs/protocol.md §3.6
+//                       step 5).
 //   NotFound            moshx mode: connection id is not this codec's.
 // IsAuthenticationFailure(status) singles out the DataLoss case.
 //

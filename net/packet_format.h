@@ -1,4 +1,4 @@
-// The byte layout of one datagram, in one place (spec mosh-protocol.md §2–§4).
+// The byte layout of one datagram, in one place (docs/protocol.md §3–§5).
 // All fixed-width integers are big-endian. net/packet.cc and net/fragment.cc
 // read these layouts with BoringSSL's CBS cursor and write them with CBB.
 //
@@ -70,7 +70,7 @@ inline constexpr size_t PacketOverhead(WireMode mode) {
 inline constexpr size_t kMaxDatagramSize = 2048;
 
 // The sender throws "Encrypted 2^47 blocks." after this many 16-byte blocks
-// under one key (spec §2.5); enforcement belongs to the sender (Connection).
+// under one key (docs/protocol.md §3.7); enforcement belongs to the sender (Connection).
 inline constexpr uint64_t kMaxBlocksPerKey = uint64_t{1} << 47;
 
 // --- Fragment ---------------------------------------------------------------
@@ -78,7 +78,7 @@ inline constexpr size_t kFragmentHeaderSize = 10;    // id (8) + number (2)
 inline constexpr uint16_t kFragmentFinalBit = 0x8000;
 inline constexpr uint16_t kMaxFragmentNumber = 0x7FFF;
 
-// Application datagram MTUs (whole datagram, spec §4.2). They start from the
+// Application datagram MTUs (whole datagram, docs/protocol.md §5.2). They start from the
 // IPv6 minimum link MTU of 1280 so that no datagram needs IP fragmentation:
 //   IPv4: 1280 - 20 (IPv4) - 8 (UDP)                            = 1252
 //   IPv6: 1280 - 40 (IPv6) - 16 (two minimal ext. headers) - 8  = 1216

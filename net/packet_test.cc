@@ -36,7 +36,7 @@ TEST(PacketTest, NonceIsDirectionBitAndSeqBehindFourZeroBytes) {
   EXPECT_EQ(ToHex(std::string(nonce.begin(), nonce.end())), "000000008102030405060708");
 }
 
-// Spec §5.6 (1): the client's first datagram, key 00..0F.
+// docs/protocol.md §13, client_first_datagram: the client's first datagram, key 00..0F.
 TEST(PacketTest, OpensCapturedClientDatagram) {
   PacketCodec codec = PacketCodec::Mosh(TestKey());
   auto packet = codec.Open(

@@ -1,4 +1,5 @@
-// Round-trip time estimation and the timestamp echo that feeds it (spec §3).
+// Round-trip time estimation and the timestamp echo that feeds it
+// (docs/protocol.md §4).
 //
 // Every datagram carries a 16-bit timestamp (sender's ms clock mod 65536) and
 // a 16-bit timestamp_reply echoing the peer's most recent timestamp, advanced
@@ -17,7 +18,7 @@
 
 #include "absl/time/time.h"
 #include "net/clock.h"
-#include "net/packet_format.h"  // kNoTimestamp: 0xFFFF = "none" (spec §3)
+#include "net/packet_format.h"  // kNoTimestamp: 0xFFFF = "none" (docs/protocol.md §3.5)
 
 namespace moshx::net {
 
@@ -74,7 +75,7 @@ class TimestampEcho {
   static constexpr absl::Duration kMaxHold = absl::Milliseconds(1000);
   // ECN congestion-experienced marks make the echoed timestamp 500 ms older,
   // so the peer measures a 500 ms longer round trip and its SRTT and frame
-  // interval grow (spec §7.6).
+  // interval grow (docs/protocol.md §4.4).
   static constexpr absl::Duration kCongestionPenalty = absl::Milliseconds(500);
 
   // Records a timestamp from an in-order datagram. kNoTimestamp is ignored.

@@ -1,4 +1,4 @@
-// SendScheduler: the sender half of SSP (spec §6.3) without the states.
+// SendScheduler: the sender half of SSP (docs/protocol.md §6.4) without the states.
 //
 // It keeps the log of sent state numbers and send times, decides which sent
 // state the receiver is assumed to hold, and computes when the next data
@@ -81,7 +81,7 @@ class SendScheduler {
 
   // Recomputes assumed() from send times (call before Comparison is built).
   void UpdateAssumed(MonoTime now, absl::Duration rto);
-  // Recomputes the ack and send deadlines (spec calculate_timers()).
+  // Recomputes the ack and send deadlines (docs/protocol.md §6.4, "Timers").
   void CalculateTimers(MonoTime now, const Comparison& c, absl::Duration rto,
                        absl::Duration send_interval);
   // Earliest of the two deadlines (MonoTime::Infinite() when idle).
@@ -122,7 +122,7 @@ class SendScheduler {
   void OnInstructionSent(uint64_t new_num);
   uint64_t last_sent_ack_num() const { return last_sent_ack_num_; }
 
-  // --- Shutdown (spec §6.6) ---------------------------------------------
+  // --- Shutdown (docs/protocol.md §6.8) ---------------------------------
   void StartShutdown(MonoTime now);
   bool shutdown_in_progress() const { return shutdown_in_progress_; }
   bool shutdown_acknowledged() const { return front().num == kShutdownNum; }

@@ -2,7 +2,7 @@
 //
 // The printable form is mosh's: standard base64 of the 16 bytes with the
 // trailing "==" removed, exactly 22 characters. Parsing is strict, as in
-// mosh 1.4 (spec mosh-protocol.md §1.1): wrong length, a character outside
+// mosh 1.4 (docs/protocol.md §2.1): wrong length, a character outside
 // A-Z a-z 0-9 + /, or a last character whose unused low bits are not zero
 // (only A, Q, g, w are valid there) are each rejected with a distinct message.
 //

@@ -1,5 +1,5 @@
 // The state contract of SSP: what Transport<LocalState, RemoteState> needs
-// from the two synchronized states (spec §6.1, §6.7).
+// from the two synchronized states (docs/protocol.md §6.3, §7).
 //
 // A state type S is a copyable value (each side keeps copies: every sent
 // state until acknowledged, every received state until thrown away) with:
@@ -8,7 +8,7 @@
 //       The bytes that turn `reference` into *this. Empty exactly when the
 //       two states are equal (an empty diff is how SSP says "nothing new":
 //       heartbeats and pure acks carry empty diffs). In mosh mode these are
-//       the serialized UserMessage/HostMessage of spec §5.3/§5.4.
+//       the serialized UserMessage/HostMessage of docs/protocol.md §7.1/§7.2.
 //   absl::Status S::ApplyDiff(absl::string_view diff);
 //       Applies a diff produced by DiffFrom(x) to a copy of x. Bytes come
 //       from the network after authentication, but may still be from a buggy

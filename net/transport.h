@@ -1,5 +1,5 @@
 // Transport<LocalState, RemoteState>: the State Synchronization Protocol
-// (spec §6) between this side's LocalState and the peer's RemoteState.
+// (docs/protocol.md §6) between this side's LocalState and the peer's RemoteState.
 //
 // The transport keeps the history SSP needs — every local state sent and not
 // yet known to be superseded, every remote state received and not yet thrown
@@ -21,7 +21,7 @@
 // Out-of-order states are stored (later diffs may refer to them) but not
 // reported.
 //
-// Echo ack (spec §6.8) is application state, not transport: the server keeps
+// Echo ack (docs/protocol.md §7.4) is application state, not transport: the server keeps
 // it in its terminal state, using remote_state_num() and the clock when the
 // callback fires.
 //
@@ -102,7 +102,7 @@ class Transport : private TransportCore::StateHooks {
     core_->set_remote_address_observer(std::move(f));
   }
 
-  // Shutdown handshake (spec §6.6).
+  // Shutdown handshake (docs/protocol.md §6.8).
   void StartShutdown() { core_->StartShutdown(); }
   bool shutdown_in_progress() const { return core_->shutdown_in_progress(); }
   // The peer acknowledged our shutdown state: exit cleanly.

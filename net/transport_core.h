@@ -1,4 +1,4 @@
-// TransportCore: everything of the SSP transport (spec §6) that does not
+// TransportCore: everything of the SSP transport (docs/protocol.md §6) that does not
 // depend on the state types; Transport<Local, Remote> (net/transport.h) is a
 // thin template over it. Most callers want Transport, not this class.
 //

@@ -1,5 +1,5 @@
 // The transport against datagrams captured from the real mosh 1.4 programs
-// (spec §5.6): a moshx server accepts the real client's first datagram and
+// (docs/protocol.md §13): a moshx server accepts the real client's first datagram and
 // answers like the real server; a moshx client follows the real server's
 // datagrams through to the shutdown handshake.
 #include <random>
@@ -89,7 +89,7 @@ TEST(TransportInteropTest, ServerAcceptsRealClientFirstDatagramAndAcksLikeMosh) 
   EXPECT_EQ(server->remote_state().bytes(), Hex("0a061a0428503018"));  // resize 80x24
   EXPECT_EQ(*server->connection().remote_address(), client);
   // The immediate empty ack: old 0, new 1, ack 1, throwaway 0 (datagram A of
-  // spec §5.6), echoing the client's timestamp 0x6A48 after 0 ms.
+  // docs/protocol.md §13), echoing the client's timestamp 0x6A48 after 0 ms.
   ASSERT_EQ(sniffer.instructions.size(), 1u);
   const Instruction& ack = sniffer.instructions[0];
   EXPECT_EQ(ack.protocol_version, 2u);
@@ -137,7 +137,8 @@ TEST(TransportInteropTest, ClientFollowsRealServerThroughShutdown) {
             Hex("0a043a0240010a131211220f1b5b3f32356c0a68691b5b3f323568"));
   EXPECT_EQ(client->scheduler().front().num, 1u);  // the server acked state 1
   net.Inject(server, me, Hex(kC));
-  // The ack goes out at back.send_time + send_interval (spec §6.6): here the
+  // The ack goes out at back.send_time + send_interval
+  // (docs/protocol.md §6.8): here the
   // client sent its state 2 at 250 ms and has no RTT sample, so by 500 ms.
   net.RunFor(absl::Milliseconds(250));
   const TransportStats& st = client->stats();

@@ -223,7 +223,7 @@ TEST(TransportTest, ServerStaysSilentUntilFirstClientDatagram) {
 }
 
 TEST(TransportTest, ServerAnswersFirstContactAtOnce) {
-  // Spec §11 timeline: the server's empty ack leaves as soon as the client's
+  // docs/protocol.md §6.6: the server's empty ack leaves as soon as the client's
   // first datagram arrives; its first data frame follows a frame interval
   // later (250 ms: no RTT sample yet).
   LinkParams p;
@@ -318,7 +318,7 @@ TEST(TransportTest, FrameIntervalFollowsHalfSrttWithinClamp) {
 }
 
 TEST(TransportTest, CongestionMarksSlowThePeersFrames) {
-  // Spec §7.6: a CE-marked datagram's timestamp is echoed 500 ms "older",
+  // docs/protocol.md §4.4: a CE-marked datagram's timestamp is echoed 500 ms "older",
   // so the sender's SRTT grows and its frame interval goes towards 250 ms.
   absl::Duration plain = MeasuredFrameInterval(absl::Milliseconds(100));
   Session s(10);

@@ -13,7 +13,7 @@
 namespace moshx::net {
 namespace {
 
-constexpr int kEct0 = 0x02;  // ECN-capable transport, no DSCP (spec §7.5)
+constexpr int kEct0 = 0x02;  // ECN-capable transport, no DSCP (docs/protocol.md §8.3)
 
 socklen_t ToSockaddr(const Address& a, sockaddr_storage* ss) {
   std::memset(ss, 0, sizeof(*ss));
@@ -53,7 +53,7 @@ bool IsWildcard(const Address& a) {
   return true;
 }
 
-// Options of spec §7.5. Only the IPv4 PMTUD switch is mandatory.
+// Options of docs/protocol.md §8.3. Only the IPv4 PMTUD switch is mandatory.
 absl::Status ConfigureSocket(int fd, const Address& bind_ip) {
   int one = 1, zero = 0, tos = kEct0;
   if (bind_ip.family() == AddressFamily::kIPv4) {

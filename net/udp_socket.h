@@ -1,7 +1,7 @@
 // UdpSocket: the production DatagramSocket (POSIX UDP, IPv4 or IPv6).
 //
-// Sockets are nonblocking and close-on-exec, and carry the options of spec
-// §7.5 where the platform has them:
+// Sockets are nonblocking and close-on-exec, and carry the options of
+// docs/protocol.md §8.3 where the platform has them:
 //   * path-MTU discovery off (IP_MTU_DISCOVER / IPV6_MTU_DISCOVER =
 //     PMTUDISC_DONT): SSP sizes its own datagrams (1252/1216/500 bytes) and
 //     must not depend on ICMP "fragmentation needed" reaching us through NATs;
@@ -13,7 +13,7 @@
 //   * an IPv6 wildcard ("::") bind clears IPV6_V6ONLY to accept v4-mapped
 //     peers, as mosh does.
 // EMSGSIZE from sendto() is reported with DatagramTooLargeError() so the
-// Connection can drop its MTU to 500 bytes (spec §4.2).
+// Connection can drop its MTU to 500 bytes (docs/protocol.md §5.2).
 //
 // Constructed only by cmd/ and by its own test. Owns its descriptor.
 // Not thread-safe.
@@ -38,7 +38,7 @@ struct PortRange {
 };
 
 // mosh's default server range (PORT_RANGE_LOW/HIGH; the documentation's
-// "60000-61000" is approximate, spec §7.3).
+// "60000-61000" is approximate, docs/protocol.md §8.4).
 inline constexpr PortRange kDefaultPortRange{60001, 60999};
 
 class UdpSocket : public DatagramSocket {

@@ -1,6 +1,6 @@
 // Hand-written protobuf wire format (proto2 subset) used by net/instruction.*:
 // varints, length-delimited fields, and skipping of unknown fields. See
-// https://protobuf.dev/programming-guides/encoding/ and spec §5.5.
+// https://protobuf.dev/programming-guides/encoding/ and docs/protocol.md §6.2.
 // core/protocol/protobuf.h is its Abseil-only twin for the application's
 // messages (core/ may not depend on net/ or BoringSSL); both apply the same
 // rules.

@@ -16,8 +16,8 @@
 //            restore autowrap, cursor visibility and (if a frame changed it)
 //            the terminal's default cursor shape, reset SGR, leave the
 //            alternate screen and pop the title. (mosh forgets bracketed
-//            paste, focus events and reverse video; see the display spec,
-//            §E.5.)
+//            paste, focus events and reverse video; see
+//            docs/prediction.md §D.5.)
 //
 // What is drawn follows the frame, except that the frame's alternate-screen
 // mode is not mirrored (the whole session already runs in the terminal's

@@ -45,7 +45,7 @@ absl::StatusOr<std::unique_ptr<ClientSession>> ClientSession::Create(
     if (!streams.ok()) return streams.status();
     session->streams_ = std::move(*streams);
   }
-  // State 1: the window size, sent at once (spec §6.7).
+  // State 1: the window size, sent at once (docs/protocol.md §7.1).
   session->transport_->mutable_local_state().PushResize(
       std::min(options.width, core::kMaxScreenDimension),
       std::min(options.height, core::kMaxScreenDimension));
@@ -68,7 +68,8 @@ void ClientSession::HandleInput(absl::string_view bytes) {
   InputActions actions = escape_.Process(bytes);
   if (!actions.to_send.empty()) {
     // The engine sees what is sent, so escape-key commands never predict
-    // (§F.11); the paste cutoff looks at the whole read (§E.3).
+    // (docs/prediction.md §E.11); the paste cutoff looks at the whole read
+    // (docs/prediction.md §E.14).
     if (bytes.size() > core::PredictionEngine::kPasteThreshold) {
       prediction_.Reset();
     } else {

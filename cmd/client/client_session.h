@@ -1,12 +1,12 @@
 // ClientSession: the client side of a session — the transport, the user's
 // keystrokes and window size, the escape key, the notification bar and the
-// frames to draw (spec mosh-protocol.md §9, mosh-prediction-display.md §B, §E).
+// frames to draw (docs/prediction.md §B, §D).
 //
 // It never touches the real terminal: typed bytes come in through
 // HandleInput(), window sizes through HandleResize(), and every frame to show
 // goes out through the `draw` callback as a composed core::Framebuffer (the
 // newest server screen, the local-echo predictions drawn over it
-// (core::PredictionEngine, spec §A/§E.3), and the notification bar on top).
+// (core::PredictionEngine, docs/prediction.md §A, §D.3), and the notification bar on top).
 // cmd/client/terminal_loop.cc turns those frames into bytes with
 // term::Renderer; tests just keep them.
 // Like ServerSession, the caller drives it:

@@ -1,9 +1,9 @@
 // The client's escape key (Ctrl-^ by default): local commands typed in the
 // middle of the byte stream the user sends to the server.
 //
-// Rules are mosh 1.4's (spec mosh-protocol.md §9.3, mosh-prediction-display.md
-// §E.3): after the escape key, "." quits, Ctrl-Z suspends, the pass key ("^"
-// for Ctrl-^, its lowercase twin for letters) sends the escape byte itself, and
+// Rules are mosh 1.4's (docs/prediction.md §D.3): after the escape key, "."
+// quits, Ctrl-Z suspends, the pass key ("^" for Ctrl-^, its lowercase twin for
+// letters) sends the escape byte itself, and
 // anything else sends the escape byte followed by that byte. A printable escape
 // character (say "~") counts only right after a CR or LF the user typed.
 // MOSH_ESCAPE_KEY picks the key: one character 1..127; empty disables it;

@@ -4,7 +4,7 @@
 //   mosh mode:   MOSH CONNECT <port> <22-char key>
 //   moshx mode:  MOSHX CONNECT <port> <22-char key> <16 hex digits: connection id>
 //
-// The mosh form is byte-for-byte mosh-server's (spec mosh-protocol.md §1.3), so
+// The mosh form is byte-for-byte mosh-server's (docs/protocol.md §2.2), so
 // the stock `mosh` wrapper and other mosh clients can use a moshx server in
 // mosh mode. The moshx form deliberately does not match the wrapper's regular
 // expression, so a mosh client can never try to speak mosh's protocol to a

@@ -1,7 +1,7 @@
 // The command line that starts a server on the remote host for `moshx
 // connect`: moshx's own `serve ...`, or, when --server names mosh's server,
-// the argv the stock `mosh` wrapper gives a real mosh-server (spec
-// mosh-protocol.md §10.2). Pure functions of the options.
+// the argv the stock `mosh` wrapper gives a real mosh-server
+// (docs/mosh-interop.md §2.1). Pure functions of the options.
 #ifndef MOSHX_CMD_LAUNCH_SERVER_ARGS_H_
 #define MOSHX_CMD_LAUNCH_SERVER_ARGS_H_
 
@@ -23,7 +23,7 @@ std::vector<std::string> ServeArguments(const ConnectOptions& options);
 // remote gets mosh-server's argv instead of moshx's `serve ...`.
 bool IsMoshServerCommand(const std::vector<std::string>& server_words);
 
-// What `moshx connect` asks a real mosh-server for (spec §10.2).
+// What `moshx connect` asks a real mosh-server for (docs/mosh-interop.md §2.1).
 struct MoshServerRequest {
   int colors = 256;                                           // local terminal colours
   std::optional<std::string> port;                            // -p PORT[:HIGH]

@@ -13,14 +13,16 @@
 namespace moshx::cmd {
 namespace {
 
-// mosh reads at most this much pty output per loop iteration (§D.5): a flood
-// cannot delay the keystrokes (Ctrl-C) waiting on the socket.
+// mosh reads at most this much pty output per loop iteration
+// (docs/protocol.md §10.2): a flood cannot delay the keystrokes (Ctrl-C)
+// waiting on the socket.
 constexpr size_t kPtyReadChunk = 16384;
 // ECHO_TIMEOUT: keystrokes count as echoed this long after reaching the pty.
 constexpr absl::Duration kEchoTimeout = absl::Milliseconds(50);
 // moshx pty state: "settled" after this long without output or mode change.
 constexpr absl::Duration kPtySettleTime = absl::Milliseconds(20);
-// While unconnected or shutting down, wake at least this often (§8.5).
+// While unconnected or shutting down, wake at least this often
+// (docs/protocol.md §10.1).
 constexpr absl::Duration kIdleWake = absl::Seconds(5);
 
 }  // namespace
@@ -258,7 +260,8 @@ void ServerSession::Service() {
   }
   if (options_.network_timeout > absl::ZeroDuration() &&
       now - last_client_state_time_ >= options_.network_timeout) {
-    // mosh sends the shutdown state once and exits without waiting (§6.6).
+    // mosh sends the shutdown state once and exits without waiting
+    // (docs/protocol.md §10.3).
     BeginShutdown(absl::StrCat("Network idle for ",
                                absl::ToInt64Seconds(options_.network_timeout), " seconds."));
     transport_->core().Tick();

@@ -1,6 +1,6 @@
 // ServerSession: one moshx/mosh server session — the transport, the terminal
-// emulator and the user's shell on a pty, wired together (spec
-// mosh-protocol.md §8.4-§8.5, mosh-prediction-display.md §D).
+// emulator and the user's shell on a pty, wired together
+// (docs/protocol.md §7.4, §10).
 //
 // Everything comes in through its constructor: the event loop, clock, socket
 // and randomness (TransportDeps) and a PtySpawner, so the same class runs in

@@ -1,5 +1,5 @@
 // Server-side translation of the user's keystrokes before they reach the pty
-// (spec mosh-prediction-display.md §D.1): the client keeps its terminal in
+// (docs/protocol.md §10.2): the client keeps its terminal in
 // application-cursor-key mode, so arrow keys arrive as ESC O A..D; unless the
 // application asked for that mode (DECCKM, `CSI ? 1 h`), they are rewritten
 // to the normal form ESC [ A..D. Only then is the "O" after an ESC held back

@@ -1,6 +1,6 @@
 // Pty: a child process (the user's shell or a given command) running on a new
-// pseudo-terminal, as mosh-server's session terminal (spec mosh-protocol §8.4,
-// §8.5).
+// pseudo-terminal, as mosh-server's session terminal (docs/protocol.md
+// §10.1, §10.2).
 //
 // Spawn() allocates a Unix98 pty (posix_openpt/grantpt/unlockpt/ptsname_r; no
 // libutil), sets its window size and IUTF8, and starts the child through
@@ -14,7 +14,7 @@
 //   * chdir()s to `working_directory` (default: the user's home, see
 //     cmd/sys/passwd.h; on failure it starts in "/");
 //   * optionally waits until the parent calls Release() (mosh-server holds
-//     the shell until the first client state arrives, §8.4);
+//     the shell until the first client state arrives, docs/protocol.md §10.1);
 //   * exec()s: with an empty `argv`, the login shell of the current uid read
 //     from /etc/passwd WITHOUT NSS (LoginShellForUid, falling back to
 //     `shell`), argv[0] = "-" +
@@ -143,7 +143,7 @@ class Pty {
   // blocking. Returns the count, 0 if nothing is available right now, or
   // an end-of-stream status (IsEndOfStream; OutOfRange "pty: end of stream")
   // once the child side is closed and drained. Other errors: errno text.
-  // mosh reads 16384 bytes at a time (§8.5).
+  // mosh reads 16384 bytes at a time (docs/protocol.md §10.2).
   absl::StatusOr<size_t> Read(char* buffer, size_t max);
 
   // Writes as much of `data` as the pty accepts now, never blocking. Returns

@@ -1,6 +1,6 @@
-// Tty: the user's local terminal, as the client uses it (spec mosh-protocol
-// §9.6, mosh-prediction-display §E.1): "is it a terminal", its window size,
-// and raw mode with a guaranteed restore.
+// Tty: the user's local terminal, as the client uses it (docs/prediction.md
+// §D.1, §D.5): "is it a terminal", its window size, and raw mode with a
+// guaranteed restore.
 //
 // ScopedRawMode saves the terminal's termios, applies raw mode as mosh does
 // (cfmakeraw(3): no echo, no canonical line editing, no signals from keys,
@@ -62,8 +62,8 @@ class ScopedRawMode {
   ScopedRawMode(const ScopedRawMode&) = delete;
   ScopedRawMode& operator=(const ScopedRawMode&) = delete;
 
-  // Temporarily restores the saved settings (Ctrl-Z suspend, §9.3) and
-  // re-applies raw mode (on SIGCONT). Idempotent.
+  // Temporarily restores the saved settings (Ctrl-Z suspend,
+  // docs/prediction.md §D.4) and re-applies raw mode (on SIGCONT). Idempotent.
   absl::Status Suspend();
   absl::Status Resume();
 

@@ -14,7 +14,7 @@ namespace moshx::cmd::testing {
 namespace {
 
 // Named keys, as a terminal in application-cursor mode sends them (the
-// client keeps the user's terminal in that mode, spec §E.5).
+// client keeps the user's terminal in that mode, docs/prediction.md §D.5).
 const std::map<std::string, std::string>& NamedKeys() {
   static const auto* keys = new std::map<std::string, std::string>{
       {"enter", "\r"},    {"bs", "\x7f"},      {"tab", "\t"},       {"esc", "\x1b"},

@@ -1,5 +1,5 @@
 // The application's messages: what the transport's opaque diffs contain
-// (spec mosh-protocol.md §5.3–§5.5), encoded by hand:
+// (docs/protocol.md §7.1, §7.2, §6.2), encoded by hand:
 //   * UserMessage  = ClientBuffers.UserMessage (client -> server diff):
 //                    keystrokes and window resizes;
 //   * HostMessage  = HostBuffers.HostMessage   (server -> client diff):
@@ -40,7 +40,7 @@
 
 namespace moshx::protocol {
 
-// Field numbers of ClientBuffers / HostBuffers (spec §5.3–§5.4).
+// Field numbers of ClientBuffers / HostBuffers (docs/protocol.md §7.1–§7.2).
 namespace field {
 inline constexpr uint32_t kMessageInstruction = 1;  // repeated Instruction
 inline constexpr uint32_t kKeystroke = 2;           // user: Keystroke
@@ -63,7 +63,7 @@ inline constexpr uint32_t kMoshxClipboard = 102;     // host diff: OSC 52 events
 }  // namespace field
 
 // ResizeMessage. Values are not range-checked here; senders must never send
-// <= 0 (it aborts mosh-server, spec §14 item 8), receivers decide.
+// <= 0 (it aborts mosh-server, docs/protocol.md §7.1), receivers decide.
 struct Resize {
   int32_t width = 0;
   int32_t height = 0;

@@ -1,4 +1,4 @@
-// The application's diff messages against the encodings in spec §5.3–§5.6,
+// The application's diff messages against the encodings in docs/protocol.md §7.1, §7.2, §13,
 // including the diffs of datagrams captured from real mosh 1.4.0 programs
 // (testdata/mosh/captured_datagrams.txt).
 #include "core/protocol/messages.h"

@@ -1,7 +1,7 @@
 // The protobuf wire format (proto2 subset) for the application protocol's
 // messages (core/protocol/messages.h): varints, length-delimited fields, and
 // skipping or verbatim keeping of unknown fields. See
-// https://protobuf.dev/programming-guides/encoding/ and spec §5.5.
+// https://protobuf.dev/programming-guides/encoding/ and docs/protocol.md §6.2.
 //
 // Why a second codec beside net/wire_format.h: net/ reads the transport's
 // Instruction with BoringSSL's CBS cursor, and core/ may depend on Abseil

@@ -1,7 +1,7 @@
-// TerminalState: the server -> client synchronized state (spec
-// mosh-protocol.md §5.4, §6.7, §6.8; mosh-prediction-display.md §D.2): the
-// terminal's framebuffer plus the echo ack ("every keystroke up to client
-// state N reached the application at least 50 ms ago").
+// TerminalState: the server -> client synchronized state (docs/protocol.md
+// §7.2, §7.4, §7.5): the terminal's framebuffer plus the echo ack ("every
+// keystroke up to client state N reached the application at least 50 ms
+// ago").
 //
 // It satisfies net/sync_state.h. Diffs are serialized HostBuffers.HostMessage,
 // as mosh-server sends them: an EchoAck instruction when the ack changed, then

@@ -52,7 +52,7 @@ TEST(TerminalStateTest, ResizeComesBeforeHostBytesAndRepairsSizeMismatch) {
 }
 
 TEST(TerminalStateTest, AppliesMoshServersCapturedHostBytes) {
-  // Datagram B of spec §5.6: echoack 1 + "ESC[?25l LF hi ESC[?25h".
+  // Datagram B of docs/protocol.md §13: echoack 1 + "ESC[?25l LF hi ESC[?25h".
   std::string diff =
       absl::HexStringToBytes("0a043a0240010a131211220f1b5b3f32356c0a68691b5b3f323568");
   TerminalState client(80, 24);

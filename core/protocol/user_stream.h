@@ -1,6 +1,6 @@
-// UserStream: the client -> server synchronized state (spec mosh-protocol.md
-// §6.7, mosh-prediction-display.md §D.1): the ever-growing sequence of user
-// events, each one raw byte typed or one window resize.
+// UserStream: the client -> server synchronized state (docs/protocol.md
+// §7.1): the ever-growing sequence of user events, each one raw byte typed or
+// one window resize.
 //
 // It satisfies net/sync_state.h. Diffs are serialized ClientBuffers.UserMessage
 // (core/protocol/messages.h), byte-compatible with mosh: consecutive bytes coalesce

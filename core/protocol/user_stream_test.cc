@@ -11,13 +11,13 @@ std::string Hex(const std::string& s) { return absl::BytesToHexString(s); }
 TEST(UserStreamTest, ResizeDiffMatchesMoshCapture) {
   UserStream s;
   s.PushResize(80, 24);
-  EXPECT_EQ(Hex(s.DiffFrom(UserStream())), "0a061a0428503018");  // spec §5.3
+  EXPECT_EQ(Hex(s.DiffFrom(UserStream())), "0a061a0428503018");  // docs/protocol.md §7.1
 }
 
 TEST(UserStreamTest, KeystrokesCoalesceLikeMosh) {
   UserStream s;
   s.PushBytes("abc\r");
-  EXPECT_EQ(Hex(s.DiffFrom(UserStream())), "0a08120622046162630d");  // spec §5.3
+  EXPECT_EQ(Hex(s.DiffFrom(UserStream())), "0a08120622046162630d");  // docs/protocol.md §7.1
 }
 
 TEST(UserStreamTest, ResizeSplitsKeystrokeRuns) {

@@ -1,6 +1,6 @@
 // UdpRelay: a UDP impairment relay on loopback for end-to-end tests of bad
-// links (this machine's kernel has no `tc netem`; see
-// /work/shared/notes/network-emulation.md).
+// links without `tc netem`, which needs the kernel's sch_netem module and
+// root.
 //
 //   client ──► 127.0.0.1:listen ─[up link]─► upstream socket ──► 127.0.0.1:server
 //   client ◄── 127.0.0.1:listen ◄─[down link]─ upstream socket ◄── server
