@@ -51,6 +51,9 @@ struct RawFlags {
 
   std::string bootstrap_mode = "auto";  // connect --bootstrap
   BootstrapOptions bootstrap;           // `moshx bootstrap`
+
+  RouterOptions router;                 // `moshx router`
+  std::string router_port = "60001";
 };
 
 struct App {
@@ -59,7 +62,30 @@ struct App {
   CLI::App* connect = nullptr;
   CLI::App* client = nullptr;
   CLI::App* bootstrap = nullptr;
+  CLI::App* router = nullptr;
 };
+
+// `moshx router` (docs/router.md).
+CLI::App* AddRouter(CLI::App& app, RawFlags* f) {
+  CLI::App* r = app.add_subcommand(
+      "router",
+      "Share one UDP port among every user's moshx sessions: forward datagrams, still "
+      "encrypted, to each user's session host by connection id (start as root)");
+  r->add_option("-p,--port", f->router_port, "UDP port to listen on")->capture_default_str();
+  r->add_option("-i,--bind", f->router.bind, "Numeric IP address to bind")
+      ->capture_default_str();
+  r->add_option("--socket", f->router.socket_path, "Unix socket where session hosts register")
+      ->capture_default_str();
+  r->add_option("--user", f->router.user,
+                "Account to run as after binding (default: moshx-router, else nobody)");
+  r->add_option("--max-sessions", f->router.max_sessions, "Connection ids held in all")
+      ->capture_default_str();
+  r->add_option("--max-sessions-per-user", f->router.max_sessions_per_user,
+                "Connection ids held per user")
+      ->capture_default_str();
+  r->add_flag("-v,--verbose", f->router.verbose, "Print counters on stderr once a minute");
+  return r;
+}
 
 // `moshx bootstrap` (bootstrap helper).
 CLI::App* AddBootstrap(CLI::App& app, RawFlags* f) {
@@ -156,6 +182,7 @@ App BuildApp(RawFlags* f) {
   client->add_option("--title-prefix", f->title_prefix, "Text put before window titles");
   a.client = client;
   a.bootstrap = AddBootstrap(app, f);
+  a.router = AddRouter(app, f);
   return a;
 }
 
@@ -285,6 +312,23 @@ ParsedCommandLine FinishBootstrap(const RawFlags& f,
   return r;
 }
 
+ParsedCommandLine FinishRouter(const RawFlags& f) {
+  ParsedCommandLine r;
+  r.action = ParsedCommandLine::Action::kRun;
+  r.command = Command::kRouter;
+  r.router = f.router;
+  uint32_t port = 0;
+  if (!absl::SimpleAtoi(f.router_port, &port) || port == 0 || port > 65535 ||
+      f.router_port.find_first_not_of("0123456789") != std::string::npos) {
+    return UsageError(absl::StrCat("bad UDP port '", f.router_port, "'"));
+  }
+  r.router.port = static_cast<uint16_t>(port);
+  if (r.router.max_sessions == 0 || r.router.max_sessions_per_user == 0) {
+    return UsageError("--max-sessions and --max-sessions-per-user must be at least 1");
+  }
+  return r;
+}
+
 ParsedCommandLine FinishClient(const RawFlags& f, const std::map<std::string, std::string>& env) {
   ParsedCommandLine r;
   r.action = ParsedCommandLine::Action::kRun;
@@ -342,7 +386,7 @@ ParsedCommandLine ParseCommandLine(const std::vector<std::string>& args,
     return Exit(0, absl::StrCat(e.what(), "\n"), "");
   } catch (const CLI::ExtrasError&) {
     std::vector<std::string> extras = a.app->remaining();
-    for (CLI::App* sub : {a.serve, a.connect, a.client, a.bootstrap}) {
+    for (CLI::App* sub : {a.serve, a.connect, a.client, a.bootstrap, a.router}) {
       if (extras.empty() && sub->parsed()) extras = sub->remaining();
     }
     return UnexpectedArgument(extras);
@@ -353,6 +397,7 @@ ParsedCommandLine ParseCommandLine(const std::vector<std::string>& args,
   if (a.connect->parsed()) return FinishConnect(flags, env);
   if (a.client->parsed()) return FinishClient(flags, env);
   if (a.bootstrap->parsed()) return FinishBootstrap(flags, env);
+  if (a.router->parsed()) return FinishRouter(flags);
   return UsageError("no command given");
 }
 

@@ -36,6 +36,7 @@ struct ParsedCommandLine {
   ConnectOptions connect;
   ClientOptions client;
   BootstrapOptions bootstrap;
+  RouterOptions router;
   // Non-fatal problems (e.g. a malformed timeout variable), one per line.
   std::vector<std::string> warnings;
 };

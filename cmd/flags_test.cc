@@ -354,6 +354,41 @@ TEST(BootstrapFlagsTest, HelpListsTheFlags) {
   }
 }
 
+TEST(RouterFlagsTest, DefaultsAndEveryOption) {
+  ParsedCommandLine r = ParseCommandLine({"moshx", "router"}, {});
+  ASSERT_EQ(r.action, ParsedCommandLine::Action::kRun) << r.err;
+  EXPECT_EQ(r.command, Command::kRouter);
+  EXPECT_EQ(r.router.port, 60001);
+  EXPECT_EQ(r.router.bind, "0.0.0.0");
+  EXPECT_EQ(r.router.socket_path, "/run/moshx/router.sock");
+  EXPECT_EQ(r.router.user, "");
+  r = ParseCommandLine({"moshx", "router", "--port", "60100", "--bind", "::", "--socket",
+                        "/tmp/r.sock", "--user", "nobody", "--max-sessions", "10",
+                        "--max-sessions-per-user", "2", "-v"},
+                       {});
+  ASSERT_EQ(r.action, ParsedCommandLine::Action::kRun) << r.err;
+  EXPECT_EQ(r.router.port, 60100);
+  EXPECT_EQ(r.router.bind, "::");
+  EXPECT_EQ(r.router.socket_path, "/tmp/r.sock");
+  EXPECT_EQ(r.router.user, "nobody");
+  EXPECT_EQ(r.router.max_sessions, 10u);
+  EXPECT_EQ(r.router.max_sessions_per_user, 2u);
+  EXPECT_EQ(r.router.verbose, 1);
+}
+
+TEST(RouterFlagsTest, BadValuesAreUsageErrors) {
+  for (std::vector<std::string> args :
+       {std::vector<std::string>{"moshx", "router", "--port", "0"},
+        {"moshx", "router", "--port", "70000"},
+        {"moshx", "router", "--port", "6o001"},
+        {"moshx", "router", "--max-sessions", "0"},
+        {"moshx", "router", "extra"}}) {
+    ParsedCommandLine r = ParseCommandLine(args, {});
+    EXPECT_EQ(r.exit_code, 2) << args.back();
+    EXPECT_THAT(r.err, EndsWith("run 'moshx --help' for usage\n")) << args.back();
+  }
+}
+
 TEST(BootstrapFlagsTest, ConnectBootstrapModes) {
   ParsedCommandLine r = ParseCommandLine({"moshx", "connect", "host"}, {});
   ASSERT_EQ(r.action, ParsedCommandLine::Action::kRun) << r.err;

@@ -12,6 +12,7 @@
 #include "cmd/flags.h"
 #include "cmd/launch/bootstrap.h"
 #include "cmd/mosh_compat.h"
+#include "cmd/router/run_router.h"
 #include "cmd/server/serve.h"
 #include "cmd/sys/terminfo.h"
 
@@ -68,6 +69,8 @@ int main(int argc, char** argv) {
       return moshx::cmd::RunDirectClient(parsed.client);
     case moshx::cmd::Command::kBootstrap:
       return moshx::cmd::RunBootstrap(parsed.bootstrap);
+    case moshx::cmd::Command::kRouter:
+      return moshx::cmd::RunRouter(parsed.router);
     case moshx::cmd::Command::kNone:
       break;
   }

@@ -22,7 +22,7 @@
 
 namespace moshx::cmd {
 
-enum class Command { kNone, kServe, kConnect, kClient, kBootstrap };
+enum class Command { kNone, kServe, kConnect, kClient, kBootstrap, kRouter };
 
 // `moshx connect --bootstrap`: when to copy this binary to the remote first
 // (see cmd/launch/bootstrap.h).
@@ -108,6 +108,19 @@ struct BootstrapOptions {
   // in the directory of `binary_path` (symlinks resolved):
   // $XDG_DATA_HOME/moshx, by default ~/.local/share/moshx. Empty: nowhere else.
   std::string data_dir;
+};
+
+// `moshx router`: one UDP port for every user's sessions (docs/router.md).
+struct RouterOptions {
+  std::string bind = "0.0.0.0";                       // numeric IP
+  uint16_t port = 60001;
+  std::string socket_path = "/run/moshx/router.sock";  // where session hosts register
+  std::string user;  // account to run as; empty: moshx-router if it exists, else nobody
+  size_t max_sessions = 65536;           // connection ids held in all
+  size_t max_sessions_per_user = 4096;   // ... and per user
+  int verbose = 0;                       // -v: counters on stderr once a minute
+  // Library use only: where accounts are looked up (read without NSS).
+  std::string passwd_path = "/etc/passwd";
 };
 
 // `moshx client`: attach to a running server given its address; the key

@@ -43,14 +43,45 @@ std::optional<PasswdEntry> FindPasswdEntry(absl::string_view contents,
   return std::nullopt;
 }
 
-absl::StatusOr<PasswdEntry> LookupPasswdEntry(uid_t uid,
-                                              const std::string& passwd_path) {
+std::optional<PasswdEntry> FindPasswdEntryByName(absl::string_view contents,
+                                                 absl::string_view name) {
+  for (absl::string_view line : absl::StrSplit(contents, '\n')) {
+    if (!line.empty() && line.back() == '\r') line.remove_suffix(1);
+    std::optional<PasswdEntry> entry = ParseLine(line);
+    if (entry.has_value() && entry->name == name) return entry;
+  }
+  return std::nullopt;
+}
+
+namespace {
+
+absl::StatusOr<std::string> ReadPasswd(const std::string& passwd_path) {
   std::ifstream in(passwd_path, std::ios::binary);
   if (!in) return absl::ErrnoToStatus(errno, "open " + passwd_path);
   std::ostringstream text;
   text << in.rdbuf();
   if (in.bad()) return absl::ErrnoToStatus(errno, "read " + passwd_path);
-  std::optional<PasswdEntry> entry = FindPasswdEntry(text.str(), uid);
+  return text.str();
+}
+
+}  // namespace
+
+absl::StatusOr<PasswdEntry> LookupPasswdEntryByName(absl::string_view name,
+                                                    const std::string& passwd_path) {
+  absl::StatusOr<std::string> text = ReadPasswd(passwd_path);
+  if (!text.ok()) return text.status();
+  std::optional<PasswdEntry> entry = FindPasswdEntryByName(*text, name);
+  if (!entry.has_value()) {
+    return absl::NotFoundError(absl::StrCat("no account '", name, "' in ", passwd_path));
+  }
+  return *std::move(entry);
+}
+
+absl::StatusOr<PasswdEntry> LookupPasswdEntry(uid_t uid,
+                                              const std::string& passwd_path) {
+  absl::StatusOr<std::string> text = ReadPasswd(passwd_path);
+  if (!text.ok()) return text.status();
+  std::optional<PasswdEntry> entry = FindPasswdEntry(*text, uid);
   if (!entry.has_value()) {
     return absl::NotFoundError(
         absl::StrCat("no entry for uid ", uid, " in ", passwd_path));

@@ -45,6 +45,15 @@ std::optional<PasswdEntry> FindPasswdEntry(absl::string_view contents,
 absl::StatusOr<PasswdEntry> LookupPasswdEntry(uid_t uid,
                                               const std::string& passwd_path);
 
+// The FIRST entry named `name`, as FindPasswdEntry skips malformed lines.
+std::optional<PasswdEntry> FindPasswdEntryByName(absl::string_view contents,
+                                                 absl::string_view name);
+
+// Reads `passwd_path` and calls FindPasswdEntryByName. Errors as
+// LookupPasswdEntry's; NotFound if no line has `name`.
+absl::StatusOr<PasswdEntry> LookupPasswdEntryByName(absl::string_view name,
+                                                    const std::string& passwd_path);
+
 // The login shell of `uid`: the entry's shell field if the entry exists and
 // the field is non-empty; else `shell_variable` ($SHELL) if non-empty; else
 // "/bin/sh". Never fails (an unreadable file just means "use the fallbacks").

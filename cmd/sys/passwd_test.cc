@@ -17,6 +17,16 @@ TEST(PasswdTest, FindsEntryByUid) {
   EXPECT_EQ(e->shell, "/usr/bin/fish");
 }
 
+TEST(PasswdTest, FindsEntryByName) {
+  absl::StatusOr<PasswdEntry> e = LookupPasswdEntryByName("alice", kPasswd);
+  ASSERT_TRUE(e.ok()) << e.status();
+  EXPECT_EQ(e->uid, 1000u);
+  EXPECT_EQ(e->home, "/home/alice");
+  absl::StatusOr<PasswdEntry> none = LookupPasswdEntryByName("mallory", kPasswd);
+  EXPECT_TRUE(absl::IsNotFound(none.status())) << none.status();
+  EXPECT_FALSE(FindPasswdEntryByName("#alice:x:1:1::/:/bin/sh\n", "#alice").has_value());
+}
+
 TEST(PasswdTest, LoginShellComesFromPasswd) {
   EXPECT_EQ(LoginShellForUid(0, kPasswd, kEnvShell), "/bin/bash");
   EXPECT_EQ(LoginShellForUid(1000, kPasswd, kEnvShell), "/usr/bin/fish");
