@@ -63,9 +63,13 @@ absl::Status Router::AddHost(sys::ScopedFd fd, uid_t uid) {
   absl::Status s = loop_->WatchFd(raw, net::EventLoop::kReadable,
                                   [this, id](uint32_t) { OnHostReadable(id); });
   if (!s.ok()) return s;
-  hosts_.emplace(id, Host{std::move(fd), uid});
+  auto [it, inserted] = hosts_.emplace(id, Host{std::move(fd), uid});
   table_.AddHost(id, uid);
   ++stats_.hosts_accepted;
+  // The router's address, for the host's CONNECT lines. A new connection's
+  // buffer is empty, so this cannot find it full.
+  absl::StatusOr<std::string> hello = EncodeFrame(HelloFrame(socket_->local_address()));
+  if (hello.ok()) SendToHost(it->second, *hello);
   return absl::OkStatus();
 }
 

@@ -6,6 +6,7 @@
 // socket. It decrypts nothing and holds no key.
 //
 // Per host connection (SOCK_SEQPACKET, frames of cmd/router/router_frame.h):
+//   * the router first says hello: 'H' with its UDP address;
 //   * the host's user is the uid SO_PEERCRED reports when it connects (the
 //     PeerUidFunction; tests inject their own);
 //   * 'C' claims an id for that host (RouteTable's rules: never another

@@ -41,6 +41,7 @@ void BM_ForwardToHost(benchmark::State& state) {
   }
   sys::ScopedFd host(fds[1]);
   if (!router->AddHost(sys::ScopedFd(fds[0]), 1000).ok() ||
+      !ReceiveFrame(host.get(), absl::Seconds(1)).ok() ||  // hello
       !SendFrame(host.get(), ClaimFrame(1)).ok()) {
     state.SkipWithError("register");
     return;

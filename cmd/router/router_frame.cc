@@ -21,6 +21,36 @@ uint64_t ReadU64(absl::string_view b) {
   return v;
 }
 
+// type | family | 16 IP bytes | port.
+void AppendAddress(FrameType type, const net::Address& address, std::string* out) {
+  out->push_back(static_cast<char>(type));
+  out->push_back(address.family() == net::AddressFamily::kIPv4 ? 4 : 6);
+  absl::string_view ip = address.ip_bytes();
+  out->append(ip.data(), ip.size());
+  out->append(16 - ip.size(), '\0');
+  out->push_back(static_cast<char>(address.port() >> 8));
+  out->push_back(static_cast<char>(address.port() & 0xFF));
+}
+
+// The address of an 'H' or 'D' frame (bytes[1..19]).
+absl::StatusOr<net::Address> ParseAddress(absl::string_view bytes) {
+  const char family = bytes[1];
+  if (family != 4 && family != 6) {
+    return absl::InvalidArgumentError(absl::StrCat("router frame '", bytes.substr(0, 1),
+                                                   "': address family ",
+                                                   static_cast<int>(family)));
+  }
+  absl::string_view ip = bytes.substr(2, 16);
+  if (family == 4 && ip.substr(4).find_first_not_of('\0') != absl::string_view::npos) {
+    return absl::InvalidArgumentError(absl::StrCat("router frame '", bytes.substr(0, 1),
+                                                   "': IPv4 address with padding"));
+  }
+  const uint16_t port = static_cast<uint16_t>((static_cast<uint8_t>(bytes[18]) << 8) |
+                                              static_cast<uint8_t>(bytes[19]));
+  return family == 4 ? net::Address::FromBytes(net::AddressFamily::kIPv4, ip.substr(0, 4), port)
+                     : net::Address::FromBytes(net::AddressFamily::kIPv6, ip, port);
+}
+
 }  // namespace
 
 Frame ClaimFrame(uint64_t id) {
@@ -52,6 +82,13 @@ Frame RefusedFrame(uint64_t id, RefuseReason reason) {
   return f;
 }
 
+Frame HelloFrame(const net::Address& router_address) {
+  Frame f;
+  f.type = FrameType::kHello;
+  f.address = router_address;
+  return f;
+}
+
 Frame DatagramFrame(const net::Address& address, std::string datagram,
                     bool congestion_experienced) {
   Frame f;
@@ -69,13 +106,7 @@ absl::Status EncodeDatagramFrame(const net::Address& address, absl::string_view 
         absl::StrCat("router frame: a datagram of ", datagram.size(), " bytes"));
   }
   out->clear();
-  out->push_back(static_cast<char>(FrameType::kDatagram));
-  out->push_back(address.family() == net::AddressFamily::kIPv4 ? 4 : 6);
-  absl::string_view ip = address.ip_bytes();
-  out->append(ip.data(), ip.size());
-  out->append(16 - ip.size(), '\0');
-  out->push_back(static_cast<char>(address.port() >> 8));
-  out->push_back(static_cast<char>(address.port() & 0xFF));
+  AppendAddress(FrameType::kDatagram, address, out);
   out->push_back(congestion_experienced ? 1 : 0);
   out->append(datagram.data(), datagram.size());
   return absl::OkStatus();
@@ -94,6 +125,9 @@ absl::StatusOr<std::string> EncodeFrame(const Frame& frame) {
       out.push_back(static_cast<char>(frame.type));
       AppendU64(frame.id, &out);
       out.push_back(static_cast<char>(frame.reason));
+      return out;
+    case FrameType::kHello:
+      AppendAddress(FrameType::kHello, frame.address, &out);
       return out;
     case FrameType::kDatagram: {
       absl::Status s =
@@ -140,28 +174,28 @@ absl::StatusOr<Frame> ParseFrame(absl::string_view bytes) {
             absl::StrCat("router frame 'D': ", bytes.size(), " bytes, want ",
                          kDatagramHeaderSize + 1, "..", kMaxFrameSize));
       }
-      const char family = bytes[1];
-      if (family != 4 && family != 6) {
-        return absl::InvalidArgumentError(
-            absl::StrCat("router frame 'D': address family ", static_cast<int>(family)));
-      }
-      absl::string_view ip = bytes.substr(2, 16);
-      if (family == 4 && ip.substr(4).find_first_not_of('\0') != absl::string_view::npos) {
-        return absl::InvalidArgumentError("router frame 'D': IPv4 address with padding");
-      }
+      absl::StatusOr<net::Address> address = ParseAddress(bytes);
+      if (!address.ok()) return address.status();
       const uint8_t flags = static_cast<uint8_t>(bytes[20]);
       if (flags > 1) {
         return absl::InvalidArgumentError(
             absl::StrCat("router frame 'D': flags ", static_cast<int>(flags)));
       }
-      const uint16_t port = static_cast<uint16_t>(
-          (static_cast<uint8_t>(bytes[18]) << 8) | static_cast<uint8_t>(bytes[19]));
       f.type = FrameType::kDatagram;
-      f.address = family == 4
-                      ? net::Address::FromBytes(net::AddressFamily::kIPv4, ip.substr(0, 4), port)
-                      : net::Address::FromBytes(net::AddressFamily::kIPv6, ip, port);
+      f.address = *address;
       f.congestion_experienced = flags & 1;
       f.datagram = std::string(bytes.substr(kDatagramHeaderSize));
+      return f;
+    }
+    case 'H': {
+      if (bytes.size() != kHelloFrameSize) {
+        return absl::InvalidArgumentError(absl::StrCat("router frame 'H': ", bytes.size(),
+                                                       " bytes, want ", kHelloFrameSize));
+      }
+      absl::StatusOr<net::Address> address = ParseAddress(bytes);
+      if (!address.ok()) return address.status();
+      f.type = FrameType::kHello;
+      f.address = *address;
       return f;
     }
     default:

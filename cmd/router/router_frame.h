@@ -6,6 +6,8 @@
 //   'F' | id (8)                                        host -> router: forget
 //   'A' | id (8)                                        router -> host: claimed
 //   'N' | id (8) | reason (1)                           router -> host: refused
+//   'H' | family (4 or 6) | IP (16) | port (2)           router -> host: hello,
+//         the router's UDP address, the first frame on every connection
 //   'D' | family (4 or 6) | IP (16) | port (2) | flags (1) | datagram
 //         router -> host: a datagram that arrived for one of its ids, from
 //         that address (flags bit 0: ECN congestion experienced);
@@ -37,6 +39,7 @@ enum class FrameType : char {
   kClaimed = 'A',
   kRefused = 'N',
   kDatagram = 'D',
+  kHello = 'H',
 };
 
 // Why a claim was refused.
@@ -46,8 +49,10 @@ enum class RefuseReason : uint8_t {
   kUserFull = 3,    // this user holds its maximum of ids
 };
 
-// 'D' header: type, family, 16 IP bytes, port, flags.
-inline constexpr size_t kDatagramHeaderSize = 1 + 1 + 16 + 2 + 1;
+// 'H' frame: type, family, 16 IP bytes, port.
+inline constexpr size_t kHelloFrameSize = 1 + 1 + 16 + 2;
+// 'D' header: the same, then flags.
+inline constexpr size_t kDatagramHeaderSize = kHelloFrameSize + 1;
 // Largest frame: a 'D' frame with the largest datagram.
 inline constexpr size_t kMaxFrameSize = kDatagramHeaderSize + net::kMaxReceiveSize;
 
@@ -55,7 +60,7 @@ struct Frame {
   FrameType type = FrameType::kClaim;
   uint64_t id = 0;                                  // C, F, A, N
   RefuseReason reason = RefuseReason::kOtherUser;   // N
-  net::Address address;                             // D
+  net::Address address;                             // D, H
   bool congestion_experienced = false;              // D
   std::string datagram;                             // D
 
@@ -70,6 +75,7 @@ Frame ClaimFrame(uint64_t id);
 Frame ForgetFrame(uint64_t id);
 Frame ClaimedFrame(uint64_t id);
 Frame RefusedFrame(uint64_t id, RefuseReason reason);
+Frame HelloFrame(const net::Address& router_address);
 Frame DatagramFrame(const net::Address& address, std::string datagram,
                     bool congestion_experienced = false);
 

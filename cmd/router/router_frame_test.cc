@@ -31,7 +31,8 @@ TEST(RouterFrameTest, EveryFrameRoundTrips) {
        {ClaimFrame(~uint64_t{0}), ForgetFrame(7), ClaimedFrame(8),
         RefusedFrame(9, RefuseReason::kOtherUser), RefusedFrame(9, RefuseReason::kTableFull),
         DatagramFrame(V4("10.0.0.1", 1), std::string(net::kMaxReceiveSize, 'a')),
-        DatagramFrame(*net::Address::Parse("2001:db8::5", 60001), "d", true)}) {
+        DatagramFrame(*net::Address::Parse("2001:db8::5", 60001), "d", true),
+        HelloFrame(V4("0.0.0.0", 60001)), HelloFrame(*net::Address::Parse("::", 60002))}) {
     absl::StatusOr<std::string> bytes = EncodeFrame(f);
     ASSERT_TRUE(bytes.ok()) << bytes.status();
     absl::StatusOr<Frame> back = ParseFrame(*bytes);
@@ -69,6 +70,7 @@ TEST(RouterFrameTest, RejectsMalformedFramesWithAReason) {
       {padded_v4, "padding"},
       {bad_flags, "flags 2"},
       {"Zxxxxxxxx", "unknown type 0x5a"},
+      {*EncodeFrame(HelloFrame(V4("10.0.0.1", 1))) + "x", "'H': 21 bytes, want 20"},
   };
   for (const Case& c : cases) {
     absl::StatusOr<Frame> f = ParseFrame(c.bytes);

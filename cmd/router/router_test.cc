@@ -60,6 +60,9 @@ class RouterTest : public ::testing::Test {
     int fds[2];
     EXPECT_EQ(socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, fds), 0);
     EXPECT_TRUE(router_->AddHost(sys::ScopedFd(fds[0]), uid).ok());
+    absl::StatusOr<Frame> hello = ReceiveFrame(fds[1], absl::Seconds(1));
+    EXPECT_TRUE(hello.ok() && hello->type == FrameType::kHello &&
+                hello->address == router_->local_address());
     return sys::ScopedFd(fds[1]);
   }
 
@@ -253,6 +256,10 @@ TEST(RouterSocketTest, HostsConnectThroughTheListenerAsTheirOwnUser) {
   ASSERT_TRUE(host.ok()) << host.status();
   ASSERT_TRUE(SendFrame(host->get(), ClaimFrame(7)).ok());
   for (int i = 0; i < 5; ++i) ASSERT_TRUE(loop->RunOnce(absl::Milliseconds(5)).ok());
+  absl::StatusOr<Frame> hello = ReceiveFrame(host->get(), absl::Seconds(2));
+  ASSERT_TRUE(hello.ok()) << hello.status();
+  EXPECT_EQ(hello->type, FrameType::kHello);
+  EXPECT_EQ(hello->address, (*router)->local_address());
   absl::StatusOr<Frame> answer = ReceiveFrame(host->get(), absl::Seconds(2));
   ASSERT_TRUE(answer.ok()) << answer.status();
   EXPECT_EQ(answer->type, FrameType::kClaimed);
