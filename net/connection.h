@@ -17,24 +17,19 @@
 // datagram (fails authentication) or a replayed old one from another address
 // never moves the server. The client never changes the server address.
 //
-// Client port hopping (docs/protocol.md §8.2): after a send, if no port was chosen for
-// 10 s and no round trip succeeded for 10 s (set_last_roundtrip_success()),
-// the client opens a new socket from its DatagramSocketFactory and sends from
-// it; older sockets keep receiving until the newest is 60 s old, at most 10.
-//
-// Server association timeout (docs/protocol.md §8.1): after a send, if nothing authentic
-// arrived for 40 s, the server forgets the client address and goes silent
-// until the client reappears.
-//
-// MTU (docs/protocol.md §5.2): 1252 bytes per datagram for IPv4, 1216 for IPv6; an
-// EMSGSIZE from the socket drops it permanently to 500.
+// Below the Connection is a Path (net/path.h): it carries datagrams and
+// keeps the peer's address; the Connection decides. On the server, the
+// Connection moves the path's peer to the source of each in-order authentic
+// datagram, and — after a send, if nothing authentic arrived for 40 s —
+// clears it, so the server goes silent until the client reappears
+// (docs/protocol.md §8.1). Port hopping and the MTU are the path's
+// (net/udp_path.h).
 //
 // Every rejected datagram is a counted drop (stats()), never an error
 // returned to the caller and never a crash.
 //
-// Ownership: owns its sockets and codec; `loop`, `clock` and `socket_factory`
-// (may be null: no port hopping) must outlive it. Sockets are watched on
-// `loop` while the Connection exists. Not thread-safe: loop thread only.
+// Ownership: owns its path and codec; `clock` must outlive it. Not
+// thread-safe: loop thread only (the path's loop).
 #ifndef MOSHX_NET_CONNECTION_H_
 #define MOSHX_NET_CONNECTION_H_
 
@@ -49,8 +44,8 @@
 #include "absl/strings/string_view.h"
 #include "net/clock.h"
 #include "net/datagram_socket.h"
-#include "net/event_loop.h"
 #include "net/packet.h"
+#include "net/path.h"
 #include "net/rtt_estimator.h"
 
 namespace moshx::net {
@@ -64,11 +59,11 @@ struct ConnectionStats {
   uint64_t dropped_auth = 0;           // failed authentication (forged/corrupt)
   uint64_t dropped_malformed = 0;      // too short/long, bad plaintext, unknown conn id
   uint64_t dropped_direction = 0;      // our own direction reflected back
-  uint64_t dropped_oversize = 0;       // socket reported a truncated datagram
-  uint64_t send_errors = 0;            // SendTo failures (incl. EMSGSIZE)
-  uint64_t mtu_reductions = 0;         // EMSGSIZE -> MTU 500
+  uint64_t dropped_oversize = 0;       // path: truncated datagram
+  uint64_t send_errors = 0;            // path: send failures (incl. EMSGSIZE)
+  uint64_t mtu_reductions = 0;         // path: EMSGSIZE -> MTU 500
   uint64_t roams = 0;                  // server: address adopted (first contact too)
-  uint64_t port_hops = 0;              // client: new source socket
+  uint64_t port_hops = 0;              // path (UDP client): new source socket
   uint64_t detaches = 0;               // server: client forgotten after 40 s
 };
 
@@ -76,25 +71,15 @@ class Connection {
  public:
   // How long the server keeps a silent client's address (SERVER_ASSOCIATION_TIMEOUT).
   static constexpr absl::Duration kServerAssociationTimeout = absl::Seconds(40);
-  // Client port hopping: try a new source port after this long without a
-  // successful round trip (PORT_HOP_INTERVAL) — it is what gets a roaming
-  // client through a NAT that lost its binding.
-  static constexpr absl::Duration kPortHopInterval = absl::Seconds(10);
-  // Old sockets kept for late replies: at most this many, closed once the
-  // newest socket is older than kMaxOldSocketAge.
-  static constexpr size_t kMaxPortsOpen = 10;
-  static constexpr absl::Duration kMaxOldSocketAge = absl::Seconds(60);
-
   // Called with the payload (one encoded fragment) of each authentic datagram.
   using ReceiveHandler = std::function<void(std::string payload)>;
 
-  // `server_address` is required for the client (the peer it talks to) and
-  // must be empty for the server (it learns the client from traffic).
-  // Fails if the socket cannot be watched on `loop`.
-  static absl::StatusOr<std::unique_ptr<Connection>> Create(
-      EventLoop* loop, const Clock* clock, std::unique_ptr<DatagramSocket> socket,
-      DatagramSocketFactory* socket_factory, PacketCodec codec, Role role,
-      std::optional<Address> server_address);
+  // A client's path must know its peer (the server); a server's path may
+  // not know it yet (it learns the client from traffic). InvalidArgument
+  // for a null path or a client path without a peer.
+  static absl::StatusOr<std::unique_ptr<Connection>> Create(const Clock* clock,
+                                                           std::unique_ptr<Path> path,
+                                                           PacketCodec codec, Role role);
   ~Connection();
   Connection(const Connection&) = delete;
   Connection& operator=(const Connection&) = delete;
@@ -115,46 +100,34 @@ class Connection {
 
   // Largest fragment contents that keep a datagram within the current MTU.
   size_t max_fragment_contents() const;
-  size_t mtu() const { return mtu_; }
+  size_t mtu() const { return path_->mtu(); }
 
-  bool has_remote_address() const { return remote_.has_value(); }
-  const std::optional<Address>& remote_address() const { return remote_; }
-  Address local_address() const { return sockets_.back().socket->local_address(); }
+  bool has_remote_address() const { return path_->peer().has_value(); }
+  std::optional<Address> remote_address() const { return path_->peer(); }
+  Address local_address() const { return path_->local_address(); }
   // Time of the last in-order authentic datagram.
   std::optional<MonoTime> last_heard() const { return last_heard_; }
   // The transport reports the send time of the newest acknowledged state.
   void set_last_roundtrip_success(MonoTime t) { last_roundtrip_success_ = t; }
 
   const RttEstimator& rtt() const { return rtt_; }
-  const ConnectionStats& stats() const { return stats_; }
+  // The Connection's counts with the path's (dropped_oversize, send_errors,
+  // mtu_reductions, port_hops) filled in.
+  ConnectionStats stats() const;
   Role role() const { return role_; }
   WireMode mode() const { return codec_.mode(); }
 
  private:
-  struct OwnedSocket {
-    std::unique_ptr<DatagramSocket> socket;
-    MonoTime opened;
-  };
-
-  Connection(EventLoop* loop, const Clock* clock, DatagramSocketFactory* factory,
-             PacketCodec codec, Role role, std::optional<Address> server_address);
-  absl::Status AddSocket(std::unique_ptr<DatagramSocket> socket);
-  void OnReadable(DatagramSocket* socket);
+  Connection(const Clock* clock, std::unique_ptr<Path> path, PacketCodec codec, Role role);
   void Receive(Datagram datagram);
   void CountDrop(const absl::Status& status);
   void AfterSend(MonoTime now);
-  void MaybeHopPort(MonoTime now);
-  void PruneOldSockets(MonoTime now);
 
-  EventLoop* const loop_;
   const Clock* const clock_;
-  DatagramSocketFactory* const socket_factory_;
+  std::unique_ptr<Path> path_;
   PacketCodec codec_;
   const Role role_;
   const Direction send_direction_;
-  std::vector<OwnedSocket> sockets_;  // newest last; sends use the newest
-  std::optional<Address> remote_;
-  size_t mtu_;
   uint64_t next_seq_ = 0;
   uint64_t expected_seq_ = 0;
   uint64_t blocks_sealed_ = 0;
@@ -162,7 +135,6 @@ class Connection {
   TimestampEcho echo_;
   std::optional<MonoTime> last_heard_;
   MonoTime last_roundtrip_success_;
-  MonoTime last_port_choice_;
   ReceiveHandler handler_;
   std::function<void(std::optional<Address>)> on_remote_change_;
   ConnectionStats stats_;

@@ -7,12 +7,24 @@
 #include "gtest/gtest.h"
 #include "net/session_key.h"
 #include "net/testing/simulated_network.h"
+#include "net/udp_path.h"
 
 namespace moshx::net {
 namespace {
 
 using testing::LinkParams;
 using testing::SimulatedNetwork;
+
+// A Connection on a UdpPath: the UDP behaviour these tests pin down.
+absl::StatusOr<std::unique_ptr<Connection>> MakeUdpConnection(
+    SimulatedNetwork* net, absl::StatusOr<std::unique_ptr<DatagramSocket>> socket,
+    DatagramSocketFactory* factory, PacketCodec codec, Role role,
+    std::optional<Address> server_address) {
+  if (!socket.ok()) return socket.status();
+  auto path = UdpPath::Create(net, net, std::move(*socket), factory, server_address);
+  if (!path.ok()) return path.status();
+  return Connection::Create(net, std::move(*path), std::move(codec), role);
+}
 
 SessionKey TestKey(uint8_t fill = 7) {
   std::array<uint8_t, 16> bytes;
@@ -36,7 +48,7 @@ class ConnectionTest : public ::testing::Test {
   }
 
   std::unique_ptr<Connection> MakeServer(PacketCodec codec) {
-    auto c = Connection::Create(&net_, &net_, *server_host_->Bind(60001), nullptr,
+    auto c = MakeUdpConnection(&net_, server_host_->Bind(60001), nullptr,
                                 std::move(codec), Role::kServer, std::nullopt);
     EXPECT_TRUE(c.ok()) << c.status();
     (*c)->set_receive_handler([this](std::string p) { server_got_.push_back(p); });
@@ -45,7 +57,7 @@ class ConnectionTest : public ::testing::Test {
 
   std::unique_ptr<Connection> MakeClient(PacketCodec codec) {
     Address server_addr = server_host_->ip().WithPort(60001);
-    auto c = Connection::Create(&net_, &net_, *client_host_->Open(AddressFamily::kIPv4),
+    auto c = MakeUdpConnection(&net_, client_host_->Open(AddressFamily::kIPv4),
                                 client_host_, std::move(codec), Role::kClient, server_addr);
     EXPECT_TRUE(c.ok()) << c.status();
     (*c)->set_receive_handler([this](std::string p) { client_got_.push_back(p); });
@@ -207,9 +219,9 @@ TEST(ConnectionFamilyTest, Ipv6PeersUseTheIpv6Mtu) {
   SimulatedNetwork net(6);
   auto* ch = net.AddHost("2001:db8::1");
   auto* sh = net.AddHost("2001:db8::2");
-  auto server = *Connection::Create(&net, &net, *sh->Bind(60001), nullptr,
+  auto server = *MakeUdpConnection(&net, sh->Bind(60001), nullptr,
                                     PacketCodec::Mosh(TestKey()), Role::kServer, std::nullopt);
-  auto client = *Connection::Create(&net, &net, *ch->Open(AddressFamily::kIPv6), ch,
+  auto client = *MakeUdpConnection(&net, ch->Open(AddressFamily::kIPv6), ch,
                                     PacketCodec::Mosh(TestKey()), Role::kClient,
                                     sh->ip().WithPort(60001));
   EXPECT_EQ(server->mtu(), kMtuIpv6);
@@ -227,13 +239,13 @@ TEST(ConnectionModeTest, MoshxModeAcceptsOnlyItsConnectionId) {
   auto* ch = net.AddHost("10.0.0.1");
   auto* sh = net.AddHost("10.0.0.2");
   Address server_addr = sh->ip().WithPort(60001);
-  auto server = *Connection::Create(&net, &net, *sh->Bind(60001), nullptr,
+  auto server = *MakeUdpConnection(&net, sh->Bind(60001), nullptr,
                                     PacketCodec::Moshx(TestKey(), 0x1234), Role::kServer,
                                     std::nullopt);
   std::vector<std::string> got;
   server->set_receive_handler([&](std::string p) { got.push_back(p); });
   auto make_client = [&](PacketCodec codec) {
-    return *Connection::Create(&net, &net, *ch->Open(AddressFamily::kIPv4), nullptr,
+    return *MakeUdpConnection(&net, ch->Open(AddressFamily::kIPv4), nullptr,
                                std::move(codec), Role::kClient, server_addr);
   };
   auto good = make_client(PacketCodec::Moshx(TestKey(), 0x1234));

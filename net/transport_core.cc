@@ -3,6 +3,7 @@
 #include <utility>
 
 #include "absl/random/distributions.h"
+#include "net/udp_path.h"
 
 namespace moshx::net {
 namespace {
@@ -20,10 +21,22 @@ absl::StatusOr<std::unique_ptr<TransportCore>> TransportCore::Create(
                           : PacketCodec::Moshx(key, config.connection_id);
   std::unique_ptr<TransportCore> core(
       new TransportCore(deps, config, hooks, NewCompressor(config.mode)));
-  absl::StatusOr<std::unique_ptr<Connection>> connection = Connection::Create(
-      deps.loop, deps.clock, std::move(deps.socket), deps.socket_factory,
-      std::move(codec), config.role,
-      config.role == Role::kClient ? config.server_address : std::nullopt);
+  std::unique_ptr<Path> path = std::move(deps.path);
+  if (path != nullptr && (deps.socket != nullptr || deps.socket_factory != nullptr)) {
+    return absl::InvalidArgumentError("TransportDeps: a path or a socket, not both");
+  }
+  if (path == nullptr) {
+    if (config.role == Role::kClient && !config.server_address) {
+      return absl::InvalidArgumentError("a client needs the server address");
+    }
+    absl::StatusOr<std::unique_ptr<UdpPath>> udp = UdpPath::Create(
+        deps.loop, deps.clock, std::move(deps.socket), deps.socket_factory,
+        config.role == Role::kClient ? config.server_address : std::nullopt);
+    if (!udp.ok()) return udp.status();
+    path = std::move(*udp);
+  }
+  absl::StatusOr<std::unique_ptr<Connection>> connection =
+      Connection::Create(deps.clock, std::move(path), std::move(codec), config.role);
   if (!connection.ok()) return connection.status();
   core->connection_ = std::move(*connection);
   TransportCore* raw = core.get();

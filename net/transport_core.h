@@ -23,8 +23,8 @@
 // queued behind them. A frame of a type without a handler is a counted drop.
 //
 // Ownership: `deps.loop`, `deps.clock`, `deps.socket_factory` and the
-// generator behind `deps.rng` must outlive the core; the core owns the
-// socket. Not thread-safe: loop thread only.
+// generator behind `deps.rng` must outlive the core; the core owns the path
+// (or the socket it wraps in a UdpPath). Not thread-safe: loop thread only.
 #ifndef MOSHX_NET_TRANSPORT_CORE_H_
 #define MOSHX_NET_TRANSPORT_CORE_H_
 
@@ -46,6 +46,7 @@
 #include "net/event_loop.h"
 #include "net/fragment.h"
 #include "net/instruction.h"
+#include "net/path.h"
 #include "net/send_scheduler.h"
 #include "net/session_key.h"
 
@@ -54,6 +55,11 @@ namespace moshx::net {
 // What the transport runs on. Construct the POSIX versions in cmd/
 // (PollEventLoop, SystemClock, UdpSocket, UdpSocketFactory) and the
 // simulated ones in tests.
+//
+// The datagrams travel on `path` when it is set (a Dispatcher's association,
+// a StreamPath, ...); otherwise on a UdpPath made from `socket` and
+// `socket_factory` and the config's role and server address, which is
+// today's UDP behaviour (net/udp_path.h).
 struct TransportDeps {
   EventLoop* loop;
   const Clock* clock;
@@ -62,6 +68,9 @@ struct TransportDeps {
   DatagramSocketFactory* socket_factory;
   // Non-cryptographic randomness (chaff lengths and bytes).
   absl::BitGenRef rng;
+  // If set, `socket` and `socket_factory` must be null and the config's
+  // server_address is ignored (the path knows its peer).
+  std::unique_ptr<Path> path = nullptr;
 };
 
 struct TransportConfig {
@@ -70,7 +79,7 @@ struct TransportConfig {
   // kMoshx: GCM + zstd + cleartext connection id (moshx peers).
   WireMode mode = WireMode::kMosh;
   uint64_t connection_id = 0;             // kMoshx only
-  std::optional<Address> server_address;  // required for the client
+  std::optional<Address> server_address;  // required for a client's UDP path
   // SEND_MINDELAY; default 1 ms for the client, 8 ms for the server.
   std::optional<absl::Duration> send_mindelay;
 };
