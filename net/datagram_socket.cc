@@ -15,6 +15,13 @@ constexpr absl::string_view kTooLargePayload = "moshx.net/datagram-too-large";
 
 }  // namespace
 
+absl::Status DatagramSocket::ReceiveInto(Datagram* out) {
+  absl::StatusOr<Datagram> d = ReceiveFrom();
+  if (!d.ok()) return d.status();
+  *out = *std::move(d);
+  return absl::OkStatus();
+}
+
 absl::StatusOr<Address> Address::Parse(absl::string_view ip, uint16_t port) {
   std::string text(ip);
   uint8_t buf[16];

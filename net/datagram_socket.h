@@ -115,6 +115,13 @@ class DatagramSocket {
   virtual absl::Status SendTo(const Address& to, absl::string_view payload) = 0;
   // Receives one datagram; UnavailableError when none is waiting.
   virtual absl::StatusOr<Datagram> ReceiveFrom() = 0;
+
+  // As ReceiveFrom(), into `*out` (left unspecified on error), reusing the
+  // capacity of out->payload: a receiver that keeps one Datagram and reserved
+  // kMaxReceiveSize allocates nothing per datagram, nor for the would-block
+  // status (which carries no message) — the Dispatcher's drops rely on it.
+  // The default calls ReceiveFrom() and so allocates; UdpSocket overrides it.
+  virtual absl::Status ReceiveInto(Datagram* out);
 };
 
 // Opens new sockets bound to an ephemeral port (client port hopping).

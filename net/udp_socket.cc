@@ -167,6 +167,13 @@ absl::Status UdpSocket::SendTo(const Address& to, absl::string_view payload) {
 }
 
 absl::StatusOr<Datagram> UdpSocket::ReceiveFrom() {
+  Datagram d;
+  absl::Status s = ReceiveInto(&d);
+  if (!s.ok()) return s;
+  return d;
+}
+
+absl::Status UdpSocket::ReceiveInto(Datagram* out) {
   char buf[kMaxReceiveSize];
   alignas(cmsghdr) char control[256];
   sockaddr_storage ss;
@@ -180,19 +187,17 @@ absl::StatusOr<Datagram> UdpSocket::ReceiveFrom() {
   msg.msg_controllen = sizeof(control);
   ssize_t n = recvmsg(fd_, &msg, MSG_DONTWAIT);
   if (n < 0) {
-    if (errno == EAGAIN || errno == EWOULDBLOCK) {
-      return absl::UnavailableError("recvmsg: nothing to read");
-    }
+    // No message: a Status without one is stored inline, not allocated.
+    if (errno == EAGAIN || errno == EWOULDBLOCK) return absl::UnavailableError("");
     return absl::ErrnoToStatus(errno, "recvmsg");
   }
   if (msg.msg_flags & MSG_TRUNC) {
     return absl::DataLossError("received oversize datagram (dropped)");
   }
-  Datagram d;
-  d.payload.assign(buf, static_cast<size_t>(n));
-  d.from = FromSockaddr(ss);
-  d.congestion_experienced = IsCongestionExperienced(&msg);
-  return d;
+  out->payload.assign(buf, static_cast<size_t>(n));
+  out->from = FromSockaddr(ss);
+  out->congestion_experienced = IsCongestionExperienced(&msg);
+  return absl::OkStatus();
 }
 
 absl::StatusOr<std::unique_ptr<DatagramSocket>> UdpSocketFactory::Open(

@@ -64,6 +64,7 @@ class UdpSocket : public DatagramSocket {
   AddressFamily family() const override { return local_.family(); }
   absl::Status SendTo(const Address& to, absl::string_view payload) override;
   absl::StatusOr<Datagram> ReceiveFrom() override;
+  absl::Status ReceiveInto(Datagram* out) override;
 
  private:
   UdpSocket(int fd, Address local) : fd_(fd), local_(local) {}
