@@ -1,6 +1,11 @@
-// Whole sessions in one process: ClientSession and ServerSession on the
-// simulated network (virtual time, seeded loss), the server running a real
-// /bin/sh on a real pty.
+// Whole sessions in one process: ClientSession and ServerSession, the server
+// running a real program on a real pty, on each of two paths (SessionPathTest
+// runs on both; the random-output tests have a stream-path twin):
+//   * UDP on the simulated network (virtual time, seeded loss);
+//   * the stream path (net/stream_path.h) over a real socketpair, with the
+//     same seeded loss applied to the datagrams each side sends.
+#include <sys/socket.h>
+
 #include <algorithm>
 #include <cstdio>
 #include <cstdlib>
@@ -21,6 +26,8 @@
 #include "core/protocol/terminal_state.h"
 #include "core/protocol/user_stream.h"
 #include "gtest/gtest.h"
+#include "net/path.h"
+#include "net/stream_path.h"
 #include "net/sync_state.h"
 #include "net/testing/simulated_network.h"
 #include "term/emulator.h"
@@ -77,13 +84,55 @@ std::string FirstDifference(const core::Framebuffer& a, const core::Framebuffer&
   return "none";
 }
 
+enum class PathKind { kUdp, kStream };
+
+std::string PathName(const ::testing::TestParamInfo<PathKind>& info) {
+  return info.param == PathKind::kUdp ? "Udp" : "Stream";
+}
+
+// A path that loses a seeded fraction of the datagrams sent on it (a stream
+// itself loses nothing), so the stream variant meets the same loss as UDP.
+class DroppingPath : public net::Path {
+ public:
+  DroppingPath(std::unique_ptr<net::Path> inner, double loss, uint64_t seed)
+      : inner_(std::move(inner)), loss_(loss), rng_(seed) {}
+
+  void set_receive_handler(ReceiveHandler h) override { inner_->set_receive_handler(std::move(h)); }
+  absl::Status Send(absl::string_view datagram) override {
+    ++sent_;
+    if (std::uniform_real_distribution<double>(0, 1)(rng_) < loss_) {
+      ++lost_;
+      return absl::OkStatus();  // lost on the way, as a UDP datagram would be
+    }
+    return inner_->Send(datagram);
+  }
+  size_t mtu() const override { return inner_->mtu(); }
+  std::optional<net::Address> peer() const override { return inner_->peer(); }
+  void SetPeer(const net::Address& peer) override { inner_->SetPeer(peer); }
+  void ClearPeer() override { inner_->ClearPeer(); }
+  net::Address local_address() const override { return inner_->local_address(); }
+  net::PathStats stats() const override { return inner_->stats(); }
+
+  uint64_t sent() const { return sent_; }
+  uint64_t lost() const { return lost_; }
+
+ private:
+  std::unique_ptr<net::Path> inner_;
+  const double loss_;
+  std::mt19937_64 rng_;
+  uint64_t sent_ = 0;
+  uint64_t lost_ = 0;
+};
+
 class SessionHarness {
  public:
-  SessionHarness(uint64_t seed, double loss, net::WireMode mode)
-      : SessionHarness(seed, loss, mode, {"/bin/sh"}, [](ServerSessionOptions*) {}) {}
+  SessionHarness(uint64_t seed, double loss, net::WireMode mode,
+                 PathKind path = PathKind::kUdp)
+      : SessionHarness(seed, loss, mode, path, {"/bin/sh"}, [](ServerSessionOptions*) {}) {}
 
   // `argv` runs on the pty; `tweak` adjusts the server's options.
-  SessionHarness(uint64_t seed, double loss, net::WireMode mode, std::vector<std::string> argv,
+  SessionHarness(uint64_t seed, double loss, net::WireMode mode, PathKind path,
+                 std::vector<std::string> argv,
                  const std::function<void(ServerSessionOptions*)>& tweak)
       : net_(seed), loop_(&net_), client_rng_(seed + 1), server_rng_(seed + 2) {
     client_host = net_.AddHost("10.0.0.1");
@@ -92,13 +141,32 @@ class SessionHarness {
     link.delay = absl::Milliseconds(50);
     link.loss = loss;
     net_.SetLinks(client_host, server_host, link);
+    net::TransportDeps server_deps{&loop_, &net_, nullptr, nullptr, absl::BitGenRef(server_rng_)};
+    net::TransportDeps client_deps{&loop_, &net_, nullptr, nullptr, absl::BitGenRef(client_rng_)};
+    if (path == PathKind::kUdp) {
+      server_deps.socket = *server_host->Bind(kPort);
+      client_deps.socket = *client_host->Open(net::AddressFamily::kIPv4);
+      client_deps.socket_factory = client_host;
+    } else {
+      int fds[2];
+      EXPECT_EQ(socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, fds), 0);
+      auto server_end = std::make_unique<DroppingPath>(
+          *net::StreamPath::Create(&loop_, fds[0], fds[0], /*peer_known=*/false), loss,
+          seed + 3);
+      auto client_end = std::make_unique<DroppingPath>(
+          *net::StreamPath::Create(&loop_, fds[1], fds[1], /*peer_known=*/true), loss,
+          seed + 4);
+      stream_down_ = server_end.get();
+      stream_up_ = client_end.get();
+      server_deps.path = std::move(server_end);
+      client_deps.path = std::move(client_end);
+    }
     ServerSessionOptions so;
     so.mode = mode;
     so.connection_id = 0x1234;
     tweak(&so);
     server_ = *ServerSession::Create(
-        {&loop_, &net_, *server_host->Bind(kPort), nullptr, absl::BitGenRef(server_rng_)}, Key(),
-        so, [argv](sys::WindowSize size) {
+        std::move(server_deps), Key(), so, [argv](sys::WindowSize size) {
           sys::PtyOptions po;
           po.argv = argv;
           po.size = size;
@@ -109,14 +177,23 @@ class SessionHarness {
     co.mode = mode;
     co.connection_id = 0x1234;
     co.server = server_host->ip().WithPort(kPort);
-    client_ = *ClientSession::Create({&loop_, &net_, *client_host->Open(net::AddressFamily::kIPv4),
-                                      client_host, absl::BitGenRef(client_rng_)},
-                                     Key(), co, [this](const core::Framebuffer&, bool) {
+    client_ = *ClientSession::Create(std::move(client_deps), Key(), co,
+                                     [this](const core::Framebuffer&, bool) {
                                        ++frames_drawn_;
                                        if (keep_frames_) {
                                          frames_.push_back(client_->server_framebuffer());
                                        }
                                      });
+  }
+
+  // Datagrams sent and lost client -> server (`up`) or server -> client.
+  uint64_t Sent(bool up) {
+    if (stream_up_ != nullptr) return (up ? stream_up_ : stream_down_)->sent();
+    return up ? net_.stats(client_host, server_host).sent : net_.stats(server_host, client_host).sent;
+  }
+  uint64_t Lost(bool up) {
+    if (stream_up_ != nullptr) return (up ? stream_up_ : stream_down_)->lost();
+    return up ? net_.stats(client_host, server_host).lost : net_.stats(server_host, client_host).lost;
   }
 
   bool RunUntil(const std::function<bool()>& done, absl::Duration limit) {
@@ -137,13 +214,20 @@ class SessionHarness {
   std::mt19937_64 client_rng_, server_rng_;
   std::unique_ptr<ServerSession> server_;
   std::unique_ptr<ClientSession> client_;
+  DroppingPath* stream_up_ = nullptr;    // stream variant: owned by the client
+  DroppingPath* stream_down_ = nullptr;  // stream variant: owned by the server
   int frames_drawn_ = 0;
   bool keep_frames_ = false;
   std::vector<core::Framebuffer> frames_;  // the server's screen at each draw
 };
 
-void TypeCommandAndSeeOutput(double loss, net::WireMode mode) {
-  SessionHarness h(/*seed=*/7, loss, mode);
+// The tests that run on both paths (tests of one path only are TEST(SessionTest, ...)).
+class SessionPathTest : public ::testing::TestWithParam<PathKind> {};
+INSTANTIATE_TEST_SUITE_P(Paths, SessionPathTest,
+                         ::testing::Values(PathKind::kUdp, PathKind::kStream), PathName);
+
+void TypeCommandAndSeeOutput(double loss, net::WireMode mode, PathKind path) {
+  SessionHarness h(/*seed=*/7, loss, mode, path);
   ASSERT_TRUE(h.RunUntil([&] { return h.ClientShows("$\n"); }, absl::Seconds(60)))
       << "no prompt; client screen:\n" << ScreenText(h.client_->server_framebuffer());
   h.client_->HandleInput("echo hello-$((6*7))\r");
@@ -165,30 +249,37 @@ void TypeCommandAndSeeOutput(double loss, net::WireMode mode) {
   EXPECT_EQ(h.server_->exit_reason(), "shell exited");
   EXPECT_TRUE(h.server_->clean() || loss > 0);  // at 30% loss the last ack may be lost
   EXPECT_TRUE(h.client_->clean());
-  const net::testing::LinkStats& up = h.net_.stats(h.client_host, h.server_host);
-  const net::testing::LinkStats& down = h.net_.stats(h.server_host, h.client_host);
-  std::printf("loss %.0f%%: %llu/%llu datagrams lost up, %llu/%llu down, %.1f virtual s\n",
-              loss * 100, (unsigned long long)up.lost, (unsigned long long)up.sent,
-              (unsigned long long)down.lost, (unsigned long long)down.sent,
+  std::printf("%s, loss %.0f%%: %llu/%llu datagrams lost up, %llu/%llu down, %.1f virtual s\n",
+              path == PathKind::kUdp ? "udp" : "stream", loss * 100,
+              (unsigned long long)h.Lost(true), (unsigned long long)h.Sent(true),
+              (unsigned long long)h.Lost(false), (unsigned long long)h.Sent(false),
               absl::ToDoubleSeconds(h.net_.Now().since_epoch()));
+  EXPECT_GT(h.Sent(true), 0u);
+  EXPECT_GT(h.Sent(false), 0u);
   if (loss > 0) {
-    EXPECT_GT(up.lost, 0u);
-    EXPECT_GT(down.lost, 0u);
+    EXPECT_GT(h.Lost(true), 0u);
+    EXPECT_GT(h.Lost(false), 0u);
   }
 }
 
-TEST(SessionTest, TypedCommandShowsItsOutputOnAPerfectLink) {
-  TypeCommandAndSeeOutput(0.0, net::WireMode::kMoshx);
+TEST_P(SessionPathTest, TypedCommandShowsItsOutputOnAPerfectLink) {
+  TypeCommandAndSeeOutput(0.0, net::WireMode::kMoshx, GetParam());
 }
 
-TEST(SessionTest, TypedCommandShowsItsOutputAtThirtyPercentLoss) {
-  TypeCommandAndSeeOutput(0.30, net::WireMode::kMoshx);
+TEST_P(SessionPathTest, TypedCommandShowsItsOutputAtThirtyPercentLoss) {
+  TypeCommandAndSeeOutput(0.30, net::WireMode::kMoshx, GetParam());
 }
 
-TEST(SessionTest, MoshWireModeWorksToo) { TypeCommandAndSeeOutput(0.0, net::WireMode::kMosh); }
+TEST_P(SessionPathTest, MoshWireModeWorksToo) {
+  TypeCommandAndSeeOutput(0.0, net::WireMode::kMosh, GetParam());
+}
 
-TEST(SessionTest, EscapeDotEndsTheSessionFromTheClient) {
-  SessionHarness h(/*seed=*/3, 0.0, net::WireMode::kMoshx);
+TEST_P(SessionPathTest, MoshWireModeAtThirtyPercentLoss) {
+  TypeCommandAndSeeOutput(0.30, net::WireMode::kMosh, GetParam());
+}
+
+TEST_P(SessionPathTest, EscapeDotEndsTheSessionFromTheClient) {
+  SessionHarness h(/*seed=*/3, 0.0, net::WireMode::kMoshx, GetParam());
   ASSERT_TRUE(h.RunUntil([&] { return h.ClientShows("$\n"); }, absl::Seconds(60)));
   h.client_->HandleInput("\x1e.");
   ASSERT_TRUE(h.RunUntil([&] { return h.client_->done() && h.server_->done(); },
@@ -197,8 +288,8 @@ TEST(SessionTest, EscapeDotEndsTheSessionFromTheClient) {
   EXPECT_EQ(h.server_->exit_reason(), "the client ended the session");
 }
 
-TEST(SessionTest, ResizeReachesTheShell) {
-  SessionHarness h(/*seed=*/5, 0.0, net::WireMode::kMoshx);
+TEST_P(SessionPathTest, ResizeReachesTheShell) {
+  SessionHarness h(/*seed=*/5, 0.0, net::WireMode::kMoshx, GetParam());
   ASSERT_TRUE(h.RunUntil([&] { return h.ClientShows("$\n"); }, absl::Seconds(60)));
   h.client_->HandleResize(100, 30);
   h.client_->HandleInput("stty size\r");
@@ -210,8 +301,8 @@ TEST(SessionTest, ResizeReachesTheShell) {
 
 // moshx mode: the association carries reliable streams beside the terminal
 // (net/stream); the shell keeps answering while a stream moves bytes.
-TEST(SessionTest, StreamFromTheClientReachesTheServerBesideTheTerminal) {
-  SessionHarness h(/*seed=*/9, 0.05, net::WireMode::kMoshx);
+TEST_P(SessionPathTest, StreamFromTheClientReachesTheServerBesideTheTerminal) {
+  SessionHarness h(/*seed=*/9, 0.05, net::WireMode::kMoshx, GetParam());
   net::stream::StreamMux* cm = h.client_->streams();
   net::stream::StreamMux* sm = h.server_->streams();
   ASSERT_NE(cm, nullptr);
@@ -237,8 +328,8 @@ TEST(SessionTest, StreamFromTheClientReachesTheServerBesideTheTerminal) {
   EXPECT_TRUE(got == data) << got.size() << " of " << data.size() << " bytes";
 }
 
-TEST(SessionTest, MoshModeHasNoStreams) {
-  SessionHarness h(/*seed=*/10, 0.0, net::WireMode::kMosh);
+TEST_P(SessionPathTest, MoshModeHasNoStreams) {
+  SessionHarness h(/*seed=*/10, 0.0, net::WireMode::kMosh, GetParam());
   EXPECT_EQ(h.client_->streams(), nullptr);
   EXPECT_EQ(h.server_->streams(), nullptr);
 }
@@ -251,7 +342,7 @@ TEST(SessionTest, MoshModeHasNoStreams) {
 // one is the screen after all of them. Both wire modes, with and without
 // loss, with the optimisation on and off (the plain path must pass too).
 void RandomOutputArrivesExactly(uint64_t seed, double loss, net::WireMode mode,
-                                bool per_send) {
+                                bool per_send, PathKind kind = PathKind::kUdp) {
   std::mt19937_64 rng(seed);
   std::string stream;
   // At most 40 bells: a frame carries at most core::kMaxBells of them.
@@ -264,7 +355,7 @@ void RandomOutputArrivesExactly(uint64_t seed, double loss, net::WireMode mode,
     std::fclose(f);
   }
   std::vector<std::string> reads;
-  SessionHarness h(seed, loss, mode,
+  SessionHarness h(seed, loss, mode, kind,
                    {"/bin/sh", "-c", absl::StrCat("stty raw -echo; cat ", path, "; exec sleep 600")},
                    [&](ServerSessionOptions* o) {
                      o->snapshot_per_send = per_send;
@@ -312,6 +403,18 @@ void RandomOutputArrivesExactly(uint64_t seed, double loss, net::WireMode mode,
                             [&](const core::Framebuffer& s) { return s == h.frames_[i]; }))
         << "frame " << i << " of " << h.frames_.size() << " is no screen of the output";
   }
+}
+
+// The three tests below, on the stream path (they run on UDP).
+TEST(SessionTest, StreamPathShowsExactlyTheScreensOfRandomOutput) {
+  for (uint64_t seed : {11u, 12u}) {
+    RandomOutputArrivesExactly(seed, 0.0, net::WireMode::kMoshx, true, PathKind::kStream);
+    RandomOutputArrivesExactly(seed, 0.0, net::WireMode::kMosh, true, PathKind::kStream);
+  }
+  RandomOutputArrivesExactly(13, 0.3, net::WireMode::kMoshx, true, PathKind::kStream);
+  RandomOutputArrivesExactly(14, 0.3, net::WireMode::kMosh, true, PathKind::kStream);
+  RandomOutputArrivesExactly(11, 0.0, net::WireMode::kMoshx, false, PathKind::kStream);
+  RandomOutputArrivesExactly(13, 0.3, net::WireMode::kMosh, false, PathKind::kStream);
 }
 
 TEST(SessionTest, SnapshotPerSendShowsExactlyTheScreensOfRandomOutput) {
