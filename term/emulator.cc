@@ -334,6 +334,9 @@ struct Emulator::Impl {
   VTermPtr width_probe;
   absl::flat_hash_map<uint32_t, int> widths;
   std::vector<VTermScreenCell> row_cells;
+  // MoveRows' scratch space.
+  std::vector<std::shared_ptr<const core::Row>> moved_rows;
+  std::vector<bool> moved_dirty;
 };
 
 namespace {
@@ -430,6 +433,16 @@ const VTermScreenCallbacks kScreenCallbacks = {
     nullptr,        // sb_clear: lines already taken stay taken
 };
 
+// Without scrollback the same minus sb_pushline: libvterm then skips copying
+// every line that scrolls off into a buffer for it (half of what a scroll
+// cost). It ignores the callback's result, and OnPushLine keeps nothing
+// without scrollback, so the screen is the same.
+const VTermScreenCallbacks kScreenCallbacksNoScrollback = {
+    OnDamage, OnMoveRect, nullptr, OnSetTermProp, OnBell, nullptr,
+    nullptr,  // sb_pushline
+    nullptr, nullptr,
+};
+
 const VTermStateFallbacks kFallbacks = {
     nullptr,       // control
     OnUnknownCsi,  // csi
@@ -456,7 +469,9 @@ Emulator::Impl::Impl(int w, int h, const Options& opts)
   vterm_output_set_callback(vt.get(), OnOutput, this);
   screen = vterm_obtain_screen(vt.get());
   state = vterm_obtain_state(vt.get());
-  vterm_screen_set_callbacks(screen, &kScreenCallbacks, this);
+  vterm_screen_set_callbacks(
+      screen, opts.scrollback_lines > 0 ? &kScreenCallbacks : &kScreenCallbacksNoScrollback,
+      this);
   vterm_screen_set_unrecognised_fallbacks(screen, &kFallbacks, this);
   vterm_screen_enable_altscreen(screen, 1);
   // libvterm 0.3.3's reflow (off by default) is left off: it reads outside
@@ -637,15 +652,16 @@ void Emulator::Impl::MoveRows(const VTermRect& dest, const VTermRect& src) {
     MarkDirty(dest.start_row, dest.end_row);
     return;
   }
-  std::vector<std::shared_ptr<const core::Row>> rows;
-  std::vector<bool> flags;
+  // Through scratch buffers kept across calls: a flood scrolls once per line.
+  moved_rows.clear();
+  moved_dirty.clear();
   for (int i = 0; i < n; ++i) {
-    rows.push_back(fb.shared_row(src.start_row + i));
-    flags.push_back(dirty[src.start_row + i]);
+    moved_rows.push_back(fb.shared_row(src.start_row + i));
+    moved_dirty.push_back(dirty[src.start_row + i]);
   }
   for (int i = 0; i < n; ++i) {
-    fb.SetRow(dest.start_row + i, rows[i]);
-    dirty[dest.start_row + i] = flags[i];
+    fb.SetRow(dest.start_row + i, std::move(moved_rows[i]));
+    dirty[dest.start_row + i] = moved_dirty[i];
   }
 }
 
@@ -1042,24 +1058,41 @@ std::string Emulator::LibvtermVersion() {
 namespace {
 
 // Fast path for floods of plain text (`seq`, `cat big.log`): the length of a
-// prefix of `bytes` that can be skipped without changing the visible screen.
+// prefix of `bytes` that can be skipped without changing the visible screen,
+// if the cursor is put at the start of the bottom row instead.
 //
 // It is exact under these conditions, which the caller checks for the state
 // (no sequence in progress, scrolling covers the whole screen, no scrollback
 // kept) and this function for the bytes: only printable text, CR and LF (no
-// ESC, no other control, no C1 in UTF-8), cut right after a CR LF, and at
-// least 2 * height line feeds after the cut. Then at most height - 1 of those
-// line feeds reach the bottom row and at least height + 1 scroll, so every row
-// of the final screen is a fresh line written by the kept tail alone, with the
-// same pen (plain text cannot change it), and the cursor ends in the same
-// place. What the skipped prefix wrote only ever scrolled off the top.
+// ESC, no other control, no C1 in UTF-8), cut right after a CR LF, at least
+// `height` line feeds before the cut and as many after it, and some
+// printable text after it. Then:
+//   * parsing everything, the line feeds before the cut bring the cursor to
+//     the bottom row, so at the cut it stands at the start of the bottom row
+//     (CR LF), with no wrap pending, the same pen (plain text cannot change
+//     it) and the same link open;
+//   * from there every line feed or autowrap of the tail scrolls, so after
+//     `height` of them every row on screen is a fresh line (blank in the
+//     pen's background) that the tail alone wrote, and the cursor ends where
+//     the tail puts it;
+//   * libvterm's memory of the last glyph (for combining marks and REP)
+//     names a glyph of the tail, at the same screen position either way.
+// So parsing the tail after a line feed from the start of the bottom row (a
+// fresh row scrolls in, as it did after the prefix's last line feed) shows
+// what parsing everything shows; what the skipped prefix wrote only ever
+// scrolled off.
 size_t SkippablePrefix(absl::string_view bytes, int height) {
-  const size_t need = 2 * static_cast<size_t>(height) + 1;
-  if (bytes.size() < need * 2) return 0;
+  const size_t need = static_cast<size_t>(height);
+  if (bytes.size() < 2 * need + 2) return 0;
+  size_t total_line_feeds = 0;
   for (size_t i = 0; i < bytes.size(); ++i) {
     const unsigned char c = static_cast<unsigned char>(bytes[i]);
     if (c >= 0x20 && c != 0x7f && c != 0xc2) continue;
-    if (c == '\r' || c == '\n') continue;
+    if (c == '\n') {
+      ++total_line_feeds;
+      continue;
+    }
+    if (c == '\r') continue;
     if (c == 0xc2 && i + 1 < bytes.size() &&
         (static_cast<unsigned char>(bytes[i + 1]) < 0x80 ||
          static_cast<unsigned char>(bytes[i + 1]) >= 0xa0)) {
@@ -1067,10 +1100,19 @@ size_t SkippablePrefix(absl::string_view bytes, int height) {
     }
     return 0;
   }
+  if (total_line_feeds < 2 * need + 1) return 0;
   size_t line_feeds = 0;
+  bool text_after = false;
   for (size_t i = bytes.size(); i-- > 0;) {
-    if (bytes[i] != '\n') continue;
-    if (++line_feeds >= need && i > 0 && bytes[i - 1] == '\r') return i + 1;
+    if (bytes[i] != '\n') {
+      text_after = text_after || bytes[i] != '\r';
+      continue;
+    }
+    ++line_feeds;
+    if (line_feeds > need && text_after && i > 0 && bytes[i - 1] == '\r') {
+      // line_feeds - 1 line feeds lie before bytes[i] (which is kept).
+      return total_line_feeds - line_feeds + 1 >= need ? i + 1 : 0;
+    }
   }
   return 0;
 }
@@ -1084,7 +1126,14 @@ std::string Emulator::Feed(absl::string_view bytes) {
       m.options.scrollback_lines == 0) {
     const MoshxVTermState s = m.ReadState();
     if (s.scroll_top == 0 && s.scroll_bottom == m.height && !s.left_right_margins) {
-      bytes.remove_prefix(SkippablePrefix(bytes, m.height));
+      const size_t skip = SkippablePrefix(bytes, m.height);
+      if (skip > 0) {
+        bytes.remove_prefix(skip);
+        // Where the skipped line feeds left the cursor: at the start of a
+        // fresh bottom row, scrolled in by the last of them.
+        moshx_vterm_set_cursor(m.vt.get(), VTermPos{m.height - 1, 0}, /*pending_wrap=*/0);
+        m.Inject("\n");
+      }
     }
   }
   m.marks.clear();

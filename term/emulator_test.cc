@@ -6,6 +6,7 @@
 
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
+#include "term/random_stream.h"
 #include "term/screen_text.h"
 
 namespace moshx::term {
@@ -798,6 +799,65 @@ TEST(EmulatorTest, FloodWithControlsOrEscapesIsNotSkipped) {
   flood.insert(flood.size() / 3, "\t\x07");
   EXPECT_TRUE(FeedInChunks("", flood, 65536, 80, 24) ==
               FeedInChunks("", flood, 65536, 80, 24, /*fast=*/false));
+}
+
+}  // namespace
+}  // namespace moshx::term
+
+namespace moshx::term {
+namespace {
+
+// Plain text with what stresses the fast path's cut: lines longer than the
+// screen (autowrap), blank lines, LF without CR, combining marks and wide
+// characters at line ends, and runs of bare line feeds.
+std::string RandomPlainText(std::mt19937_64& rng, int lines) {
+  const char* pieces[] = {"abc", "1234567", " ", "\xc2\xa9", "\xe6\x97\xa5", "e\xcc\x81",
+                          "\xcc\x81", "wxyz-", "0", "\xf0\x9f\x98\x80"};
+  std::string out;
+  for (int i = 0; i < lines; ++i) {
+    const int kind = static_cast<int>(rng() % 10);
+    if (kind == 0) {
+      out.append(rng() % 40, '\n');  // a run of bare line feeds
+      continue;
+    }
+    const int n = kind == 1 ? static_cast<int>(rng() % 120) : static_cast<int>(rng() % 12);
+    for (int k = 0; k < n; ++k) out += pieces[rng() % 10];
+    out += kind == 2 ? "\n" : "\r\n";
+  }
+  return out;
+}
+
+core::Framebuffer FeedAllInChunks(const std::string& stream, size_t chunk, int width, int height,
+                                  bool fast) {
+  Emulator::Options options;
+  options.plain_text_fast_path = fast;
+  Emulator e(width, height, options);
+  for (size_t i = 0; i < stream.size(); i += chunk) (void)e.Feed(stream.substr(i, chunk));
+  return e.Snapshot();
+}
+
+// Random terminal output (any state: modes, pen, links, regions, cursor),
+// then a plain-text flood, then more random output (combining marks and REP
+// after the flood read what it left), in pty-sized pieces: the fast path
+// shows exactly what the plain path shows.
+TEST(EmulatorTest, PlainTextFastPathMatchesThePlainPathOnRandomStreams) {
+  for (uint64_t seed = 1; seed <= 16; ++seed) {
+    std::mt19937_64 rng(seed);
+    const int width = 10 + static_cast<int>(rng() % 120);
+    const int height = 2 + static_cast<int>(rng() % 40);
+    std::string stream = RandomVtStream(rng, 40, width, height);
+    stream += RandomPlainText(rng, 600 + static_cast<int>(rng() % 1200));
+    stream += RandomVtStream(rng, 40, width, height);
+    stream += RandomPlainText(rng, 300);
+    for (size_t chunk : {size_t{4095}, size_t{1000 + rng() % 15000}}) {
+      core::Framebuffer fast = FeedAllInChunks(stream, chunk, width, height, true);
+      core::Framebuffer slow = FeedAllInChunks(stream, chunk, width, height, false);
+      ASSERT_TRUE(fast == slow) << "seed " << seed << " chunk " << chunk << " size " << width
+                                << "x" << height << "\nfast:\n"
+                                << ScreenText(fast) << "slow:\n"
+                                << ScreenText(slow);
+    }
+  }
 }
 
 }  // namespace
