@@ -168,22 +168,38 @@ void ServerSession::OnPtyEvents(uint32_t events) {
 
 void ServerSession::ReadPty() {
   if (pty_ == nullptr || shutting_down_) return;
+  // A pty hands out at most about 4 KiB per read(2): what is there, up to
+  // kPtyReadChunk, is gathered first, so the emulator's cost per Feed (a
+  // flood parses a screenful of its tail every time) is paid per 16 KiB.
   char buffer[kPtyReadChunk];
-  absl::StatusOr<size_t> n = pty_->Read(buffer, sizeof(buffer));
-  if (!n.ok()) {
+  size_t got = 0;
+  bool ended = false;
+  while (got < sizeof(buffer)) {
+    absl::StatusOr<size_t> n = pty_->Read(buffer + got, sizeof(buffer) - got);
+    if (!n.ok()) {
+      ended = true;  // end of stream; what came before it is still shown
+      break;
+    }
+    if (*n == 0) break;
+    got += *n;
+  }
+  if (got > 0) FeedEmulator(absl::string_view(buffer, got));
+  if (ended && !shutting_down_) {
     loop_->UnwatchFd(pty_->master_fd());
     BeginShutdown("shell exited");
-    return;
   }
-  if (*n == 0) return;
+}
+
+void ServerSession::FeedEmulator(absl::string_view output) {
   last_pty_activity_ = clock_->Now();
-  if (options_.on_pty_output) options_.on_pty_output(absl::string_view(buffer, *n));
-  std::string answers = emulator_.Feed(absl::string_view(buffer, *n));
+  if (options_.on_pty_output) options_.on_pty_output(output);
+  std::string answers = emulator_.Feed(output);
+  screen_stale_ = true;
   if (!answers.empty()) {
     pending_pty_input_ += answers;  // replies to DA/DSR queries go to the application
     FlushPtyInput();
+    if (shutting_down_) return;  // the shell is gone; the screen went out with the shutdown
   }
-  screen_stale_ = true;
   // Once a send is pending, the screen is taken when it goes out.
   if (!options_.snapshot_per_send || !transport_->send_pending()) PublishScreen();
 }

@@ -16,7 +16,8 @@
 // Behaviour:
 //   - The shell starts when the first client state arrives, sized by the
 //     client's first Resize (mosh starts it at that moment too).
-//   - Pty output is read at most 16 KiB per loop iteration, so a flood cannot
+//   - Pty output is read at most 16 KiB per loop iteration (several reads
+//     gathered, fed to the emulator at once), so a flood cannot
 //     starve the socket: Ctrl-C reaches the pty within one iteration, and only
 //     the newest screen is ever sent.
 //   - Screen snapshots: after a pty read the screen is taken from the
@@ -134,6 +135,7 @@ class ServerSession {
   absl::Status StartShell(int width, int height);
   void OnPtyEvents(uint32_t events);
   void ReadPty();
+  void FeedEmulator(absl::string_view output);
   void FlushPtyInput();
   void UpdateEchoAck(net::MonoTime now);
   void UpdatePtyState(net::MonoTime now);
