@@ -124,6 +124,35 @@ class DroppingPath : public net::Path {
   uint64_t lost_ = 0;
 };
 
+// The server's event loop in the harness: forwards to the shared loop and
+// records the virtual time of every alarm of the server that fires (its
+// transport's timers), to count its wake-ups.
+class CountingLoop : public net::EventLoop {
+ public:
+  CountingLoop(net::EventLoop* base, const net::Clock* clock) : base_(base), clock_(clock) {}
+  absl::Status WatchFd(int fd, uint32_t events, FdCallback callback) override {
+    return base_->WatchFd(fd, events, std::move(callback));
+  }
+  void UnwatchFd(int fd) override { base_->UnwatchFd(fd); }
+  AlarmId ScheduleAlarm(net::MonoTime deadline, std::function<void()> callback) override {
+    return base_->ScheduleAlarm(deadline, [this, callback = std::move(callback)] {
+      fired.push_back(clock_->Now());
+      callback();
+    });
+  }
+  bool CancelAlarm(AlarmId id) override { return base_->CancelAlarm(id); }
+  absl::Status WatchSignal(int signo, std::function<void()> callback) override {
+    return base_->WatchSignal(signo, std::move(callback));
+  }
+  absl::Status RunOnce(absl::Duration timeout) override { return base_->RunOnce(timeout); }
+
+  std::vector<net::MonoTime> fired;
+
+ private:
+  net::EventLoop* const base_;
+  const net::Clock* const clock_;
+};
+
 class SessionHarness {
  public:
   SessionHarness(uint64_t seed, double loss, net::WireMode mode,
@@ -134,14 +163,19 @@ class SessionHarness {
   SessionHarness(uint64_t seed, double loss, net::WireMode mode, PathKind path,
                  std::vector<std::string> argv,
                  const std::function<void(ServerSessionOptions*)>& tweak)
-      : net_(seed), loop_(&net_), client_rng_(seed + 1), server_rng_(seed + 2) {
+      : net_(seed),
+        loop_(&net_),
+        server_loop_(&loop_, &net_),
+        client_rng_(seed + 1),
+        server_rng_(seed + 2) {
     client_host = net_.AddHost("10.0.0.1");
     server_host = net_.AddHost("10.0.0.2");
     LinkParams link;
     link.delay = absl::Milliseconds(50);
     link.loss = loss;
     net_.SetLinks(client_host, server_host, link);
-    net::TransportDeps server_deps{&loop_, &net_, nullptr, nullptr, absl::BitGenRef(server_rng_)};
+    net::TransportDeps server_deps{&server_loop_, &net_, nullptr, nullptr,
+                                   absl::BitGenRef(server_rng_)};
     net::TransportDeps client_deps{&loop_, &net_, nullptr, nullptr, absl::BitGenRef(client_rng_)};
     if (path == PathKind::kUdp) {
       server_deps.socket = *server_host->Bind(kPort);
@@ -199,7 +233,7 @@ class SessionHarness {
   bool RunUntil(const std::function<bool()>& done, absl::Duration limit) {
     return loop_.RunUntil(done, limit, [this] {
       server_->Service();
-      client_->Service();
+      if (client_ != nullptr) client_->Service();
     });
   }
 
@@ -211,6 +245,7 @@ class SessionHarness {
   SimulatedNetwork::Host* client_host = nullptr;
   SimulatedNetwork::Host* server_host = nullptr;
   testing::RealFdLoop loop_;
+  CountingLoop server_loop_;
   std::mt19937_64 client_rng_, server_rng_;
   std::unique_ptr<ServerSession> server_;
   std::unique_ptr<ClientSession> client_;
@@ -432,6 +467,41 @@ TEST(SessionTest, SnapshotPerSendShowsExactlyTheScreensOfRandomOutputAtLoss) {
 TEST(SessionTest, PlainPathShowsExactlyTheScreensOfRandomOutput) {
   RandomOutputArrivesExactly(11, 0.0, net::WireMode::kMoshx, /*per_send=*/false);
   RandomOutputArrivesExactly(13, 0.3, net::WireMode::kMosh, /*per_send=*/false);
+}
+
+// Issue 19: an idle server wakes at most once a second when no client
+// datagram arrives. After the prompt the client vanishes (no datagram ever
+// again); over the next 20 virtual seconds the server's own timer
+// (WaitTime) never asks for a wake-up sooner than a second and its
+// transport's alarms fire at most once a second on average.
+void IdleServerWakesRarely(net::WireMode mode) {
+  SessionHarness h(/*seed=*/17, 0.0, mode);
+  ASSERT_TRUE(h.RunUntil([&] { return h.ClientShows("$\n"); }, absl::Seconds(60)));
+  h.client_.reset();
+  h.RunUntil([] { return false; }, absl::Seconds(5));  // acks and retransmissions end
+  h.server_loop_.fired.clear();
+  const net::MonoTime start = h.net_.Now();
+  absl::Duration shortest_wait = absl::InfiniteDuration();
+  h.RunUntil(
+      [&] {
+        shortest_wait = std::min(shortest_wait, h.server_->WaitTime());
+        return false;
+      },
+      absl::Seconds(20));
+  const double seconds = absl::ToDoubleSeconds(h.net_.Now() - start);
+  EXPECT_GE(seconds, 19.0);
+  EXPECT_FALSE(h.server_->done());
+  EXPECT_GE(shortest_wait, absl::Seconds(1));
+  EXPECT_LE(static_cast<double>(h.server_loop_.fired.size()), seconds)
+      << h.server_loop_.fired.size() << " alarms in " << seconds << " s";
+  std::printf("idle server, %s mode: %zu alarms in %.1f s, shortest session wait %s\n",
+              mode == net::WireMode::kMosh ? "mosh" : "moshx", h.server_loop_.fired.size(),
+              seconds, absl::FormatDuration(shortest_wait).c_str());
+}
+
+TEST(SessionTest, IdleServerWakesAtMostOnceASecondWithoutClientDatagrams) {
+  IdleServerWakesRarely(net::WireMode::kMoshx);
+  IdleServerWakesRarely(net::WireMode::kMosh);
 }
 
 }  // namespace

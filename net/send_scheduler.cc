@@ -17,6 +17,13 @@ void SendScheduler::UpdateAssumed(MonoTime now, absl::Duration rto) {
   }
 }
 
+MonoTime SendScheduler::QuietRetryFloor(MonoTime now) const {
+  if (last_heard_.has_value() && *last_heard_ + kQuietPeerAfter > now) {
+    return MonoTime::FromEpoch(absl::ZeroDuration());
+  }
+  return back().send_time + kQuietRetryInterval;
+}
+
 bool SendScheduler::HeardRecently(MonoTime now) const {
   return last_heard_.has_value() && *last_heard_ + kActiveRetryTimeout > now;
 }
@@ -36,8 +43,9 @@ void SendScheduler::CalculateTimers(MonoTime now, const Comparison& c,
     if (mindelay_clock_) {
       next_send_time_ = std::max(next_send_time_, *mindelay_clock_ + send_mindelay_);
     }
+    next_send_time_ = std::max(next_send_time_, QuietRetryFloor(now));
   } else if (c.differs_from_front && HeardRecently(now)) {
-    next_send_time_ = back().send_time + rto + kAckDelay;
+    next_send_time_ = std::max(back().send_time + rto + kAckDelay, QuietRetryFloor(now));
   } else {
     next_send_time_ = MonoTime::Infinite();
   }

@@ -44,6 +44,13 @@ class SendScheduler {
   // recently; beyond that it is probably gone and heartbeats suffice. Also
   // the shutdown give-up time.
   static constexpr absl::Duration kActiveRetryTimeout = absl::Milliseconds(10000);
+  // A peer silent for longer than a heartbeat interval plus an RTT's worth
+  // (its heartbeat or more was lost, or it is gone: a laptop asleep) gets
+  // retransmissions at most once per kQuietRetryInterval instead of at the
+  // frame rate, so a server with nobody listening wakes at most once a
+  // second (issue 19). New states still go out at the frame rate.
+  static constexpr absl::Duration kQuietPeerAfter = absl::Milliseconds(4000);
+  static constexpr absl::Duration kQuietRetryInterval = absl::Milliseconds(1000);
   // Shutdown packets sent before giving up (mosh's SHUTDOWN_RETRIES).
   static constexpr int kShutdownRetries = 16;
   // Collect further changes this long before sending a new state, so a burst
@@ -131,6 +138,9 @@ class SendScheduler {
 
  private:
   bool HeardRecently(MonoTime now) const;
+  // The earliest retransmission time a quiet peer allows (the epoch if the
+  // peer is not quiet).
+  MonoTime QuietRetryFloor(MonoTime now) const;
   void AddSent(MonoTime now, uint64_t num);
 
   std::deque<SentRecord> sent_;

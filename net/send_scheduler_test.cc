@@ -74,6 +74,24 @@ TEST(SendSchedulerTest, RetransmitsAtFrameRateOnlyWhilePeerHeardRecently) {
   EXPECT_EQ(s.next_send_time(), MonoTime::Infinite());
 }
 
+TEST(SendSchedulerTest, RetransmitsAtMostOnceASecondToAQuietPeer) {
+  SendScheduler s(AtMs(0), SendScheduler::kServerSendMindelay);
+  s.OnNewRemoteState(AtMs(0), 1, false);
+  s.RecordDataSend(AtMs(3990), false);
+  SendScheduler::Comparison unacked{true, true, false};
+  s.CalculateTimers(AtMs(3995), unacked, kRto, kInterval);
+  EXPECT_EQ(s.next_send_time(), AtMs(4040));  // heard 3.995 s ago: frame rate
+  s.CalculateTimers(AtMs(4000), unacked, kRto, kInterval);
+  EXPECT_EQ(s.next_send_time(), AtMs(4990));  // quiet for 4 s: a second apart
+  s.CalculateTimers(AtMs(4000), {true, false, false}, kRto, kInterval);
+  EXPECT_EQ(s.next_send_time(), AtMs(4990));  // also the RTO retransmission
+  s.CalculateTimers(AtMs(4000), Changed(), kRto, kInterval);
+  EXPECT_EQ(s.next_send_time(), AtMs(4040));  // a new state is not held back
+  s.OnNewRemoteState(AtMs(4100), 2, false);
+  s.CalculateTimers(AtMs(4100), unacked, kRto, kInterval);
+  EXPECT_EQ(s.next_send_time(), AtMs(4040));  // heard again: frame rate
+}
+
 TEST(SendSchedulerTest, WaitsRtoPlusAckDelayForAckOfAssumedState) {
   SendScheduler s(AtMs(0), SendScheduler::kServerSendMindelay);
   s.OnNewRemoteState(AtMs(0), 1, false);
