@@ -11,6 +11,9 @@ namespace {
 // flash on fast links), then mosh's "Nothing received from server…".
 constexpr absl::Duration kConnectingGrace = absl::Milliseconds(50);
 constexpr absl::Duration kConnectingNotice = absl::Milliseconds(250);
+// Superseded: a server always shuts the association down with the notice;
+// should its shutdown state not follow, the client leaves after this long.
+constexpr absl::Duration kSupersededGrace = absl::Seconds(2);
 
 core::PredictionEngine::Options PredictionOptions(const ClientSessionOptions& o) {
   core::PredictionEngine::Options p;
@@ -129,6 +132,20 @@ void ClientSession::Service() {
       connected_ = true;
       bar_.ClearMessage();
     }
+  }
+  if (superseded_message_.empty() && transport_->remote_state().superseded().has_value()) {
+    const std::string& address = transport_->remote_state().superseded()->new_client_address;
+    superseded_message_ = absl::StrCat("session attached from ",
+                                       address.empty() ? "another client" : address);
+    superseded_time_ = now;
+    shutting_down_ = true;  // no more input: this association is revoked
+    prediction_.Reset();
+    bar_.SetMessage(superseded_message_, core::NotificationBar::Kind::kPermanent, Now(),
+                    /*with_quit_hint=*/false);
+  }
+  if (!superseded_message_.empty() && !transport_->counterparty_shutting_down() &&
+      now - superseded_time_ >= kSupersededGrace) {
+    done_ = clean_ = true;
   }
   if (transport_->scheduler().front().num != 0) {
     bar_.ServerAcked(transport_->scheduler().front().send_time.since_epoch());

@@ -16,6 +16,13 @@
 //     session->Service();
 //   }
 //
+// Superseded (moshx mode, issue 13): when another client attached to the
+// session, the server tells this one with the "superseded" extension in the
+// state it shuts this association down with (core/protocol/terminal_state.h).
+// The client then takes no more input, shows "session attached from
+// <address>" on the notification bar, acknowledges the shutdown and is
+// done(); superseded_message() says why, and the process exits 0.
+//
 // Not thread-safe: all calls on the loop's thread.
 #ifndef MOSHX_CMD_CLIENT_SESSION_H_
 #define MOSHX_CMD_CLIENT_SESSION_H_
@@ -93,6 +100,10 @@ class ClientSession {
   bool clean() const { return clean_; }
   // At least one server state arrived.
   bool connected() const { return connected_; }
+  // Another client attached to the session (see the file comment):
+  // "session attached from 192.0.2.1:50000" ("... from another client"
+  // when the server did not know the address); empty otherwise.
+  const std::string& superseded_message() const { return superseded_message_; }
 
   // The newest server screen and the last frame drawn (bar included).
   const core::Framebuffer& server_framebuffer() const {
@@ -125,6 +136,8 @@ class ClientSession {
   core::PredictionEngine prediction_;
   core::Framebuffer last_frame_;
   net::MonoTime start_time_;
+  net::MonoTime superseded_time_;
+  std::string superseded_message_;
   uint64_t last_remote_num_ = 0;
   bool connected_ = false;
   bool repaint_ = true;

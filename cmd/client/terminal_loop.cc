@@ -100,6 +100,10 @@ void Suspend(ClientSession* s, sys::ScopedRawMode* raw, term::Renderer* renderer
 }
 
 int Outcome(const ClientSession& s, const ServerEndpoint& server) {
+  if (!s.superseded_message().empty()) {  // another client took the session over
+    std::fprintf(stderr, "moshx: %s\n", s.superseded_message().c_str());
+    return 0;
+  }
   if (!s.connected()) {
     std::fprintf(stderr,
                  "moshx did not make a successful connection to %s.\n"

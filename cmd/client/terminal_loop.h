@@ -33,7 +33,8 @@ struct ServerEndpoint {
 };
 
 // Runs the session on stdin/stdout, which must be a terminal. Returns the
-// process exit status: 0 when the session ended cleanly; 1 when the
+// process exit status: 0 when the session ended cleanly or another client
+// attached to it ("moshx: session attached from <address>" on stderr); 1 when the
 // terminal or the socket could not be used, no server state ever arrived,
 // or the shutdown was not clean (each explained on stderr).
 int RunTerminalLoop(const ServerEndpoint& server, const TerminalOptions& options);

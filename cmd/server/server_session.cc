@@ -31,7 +31,18 @@ absl::StatusOr<std::unique_ptr<ServerSession>> ServerSession::Create(
     net::TransportDeps deps, const net::SessionKey& key, const ServerSessionOptions& options,
     PtySpawner spawner) {
   std::unique_ptr<ServerSession> session(
-      new ServerSession(deps.loop, deps.clock, options, std::move(spawner)));
+      new ServerSession(deps.loop, deps.clock, deps.rng, options, std::move(spawner)));
+  if (options.mode == net::WireMode::kMoshx && deps.path == nullptr && deps.socket != nullptr) {
+    // The association is the dispatcher's, so that an attach can add another.
+    auto dispatcher =
+        net::Dispatcher::Create(deps.loop, std::move(deps.socket), net::WireMode::kMoshx);
+    if (!dispatcher.ok()) return dispatcher.status();
+    session->dispatcher_ = std::move(*dispatcher);
+    auto path = session->dispatcher_->AddAssociation(options.connection_id, std::nullopt);
+    if (!path.ok()) return path.status();
+    deps.path = std::move(*path);
+    deps.socket_factory = nullptr;
+  }
   net::TransportConfig config;
   config.role = net::Role::kServer;
   config.mode = options.mode;
@@ -40,36 +51,126 @@ absl::StatusOr<std::unique_ptr<ServerSession>> ServerSession::Create(
                                            protocol::TerminalState(options.width, options.height),
                                            protocol::UserStream());
   if (!transport.ok()) return transport.status();
+  if (absl::Status hooked = session->Hook(transport->get()); !hooked.ok()) return hooked;
   session->transport_ = std::move(*transport);
-  ServerSession* self = session.get();
-  session->transport_->set_on_remote_state([self] { self->OnRemoteState(); });
-  if (options.mode == net::WireMode::kMoshx) {
-    net::stream::MuxConfig mux;
-    mux.is_server = true;
-    auto streams = net::stream::AssociationStreams::Create(
-        session->loop_, session->clock_, &session->transport_->core(), mux);
-    if (!streams.ok()) return streams.status();
-    session->streams_ = std::move(*streams);
-    net::stream::AssociationStreams* s = session->streams_.get();
-    session->transport_->set_remote_address_observer([s](std::optional<net::Address> a) {
-      if (a.has_value()) s->OnPathChange();
-    });
-  }
-  if (options.snapshot_per_send) {
-    session->transport_->set_before_send([self] { self->PublishIfStale(); });
-  }
+  session->used_keys_.push_back(key);
   return session;
 }
 
-ServerSession::ServerSession(net::EventLoop* loop, const net::Clock* clock,
+absl::Status ServerSession::Hook(ServerTransport* transport) {
+  transport->set_on_remote_state([this] { OnRemoteState(); });
+  if (options_.mode == net::WireMode::kMoshx) {
+    net::stream::MuxConfig mux;
+    mux.is_server = true;
+    auto streams = net::stream::AssociationStreams::Create(loop_, clock_, &transport->core(), mux);
+    if (!streams.ok()) return streams.status();
+    streams_ = std::move(*streams);
+    net::stream::AssociationStreams* s = streams_.get();
+    transport->set_remote_address_observer([s](std::optional<net::Address> a) {
+      if (a.has_value()) s->OnPathChange();
+    });
+  }
+  if (options_.snapshot_per_send) {
+    transport->set_before_send([this] { PublishIfStale(); });
+  }
+  return absl::OkStatus();
+}
+
+ServerSession::ServerSession(net::EventLoop* loop, const net::Clock* clock, absl::BitGenRef rng,
                              const ServerSessionOptions& options, PtySpawner spawner)
     : loop_(loop),
       clock_(clock),
+      rng_(rng),
       options_(options),
       spawner_(std::move(spawner)),
       emulator_(options.width, options.height),
       start_time_(clock->Now()),
       last_client_state_time_(clock->Now()) {}
+
+absl::Status ServerSession::Reassociate(net::SessionKey key, uint64_t connection_id) {
+  if (options_.mode != net::WireMode::kMoshx) {
+    return absl::FailedPreconditionError(
+        "a mosh-mode session cannot be attached (mosh's wire has no connection ids)");
+  }
+  if (dispatcher_ == nullptr) {
+    return absl::FailedPreconditionError(
+        "this session runs on a path of its own, not a socket it can share with a new "
+        "association");
+  }
+  if (done_ || shutting_down_) {
+    return absl::FailedPreconditionError(absl::StrCat(
+        "the session is ending (", done_ ? exit_reason_ : shutdown_reason_, ")"));
+  }
+  for (const net::SessionKey& used : used_keys_) {
+    if (used == key) {
+      return absl::InvalidArgumentError(
+          "this key served an association of this session before: an attach needs a fresh key");
+    }
+  }
+  auto path = dispatcher_->AddAssociation(connection_id, std::nullopt);
+  if (!path.ok()) return path.status();
+  net::TransportConfig config;
+  config.role = net::Role::kServer;
+  config.mode = net::WireMode::kMoshx;
+  config.connection_id = connection_id;
+  net::TransportDeps deps{loop_, clock_, nullptr, nullptr, rng_};
+  deps.path = std::move(*path);
+  auto fresh = ServerTransport::Create(std::move(deps), key, config,
+                                       protocol::TerminalState(options_.width, options_.height),
+                                       protocol::UserStream());
+  if (!fresh.ok()) return fresh.status();
+  // Up to here nothing changed. Hook() replaces streams_: the old
+  // association's streams end here.
+  if (absl::Status hooked = Hook(fresh->get()); !hooked.ok()) return hooked;
+  const net::MonoTime now = clock_->Now();
+  std::unique_ptr<ServerTransport> old = std::move(transport_);
+  old->set_on_remote_state([this] { ++attach_stats_.revoked_states_ignored; });
+  old->set_before_send(nullptr);
+  old->set_remote_address_observer(nullptr);
+  retiring_.push_back(Retiring{std::move(old), now, false});
+  transport_ = std::move(*fresh);
+  used_keys_.push_back(key);
+  ++attach_stats_.reassociations;
+  // The new client's numbering starts again: its user stream, its echo acks.
+  last_remote_num_ = 0;
+  consumed_events_ = 0;
+  input_frames_.clear();
+  last_client_state_time_ = now;
+  if (!heard_client_) start_time_ = now;  // the new client gets the whole connect timeout
+  // The first state: the whole screen (modes and title are the
+  // framebuffer's) and the pty state, against a blank state 0.
+  PublishScreen();
+  return absl::OkStatus();
+}
+
+void ServerSession::ServiceRetiring(net::MonoTime now) {
+  const std::optional<net::Address> new_client = transport_->connection().remote_address();
+  for (auto it = retiring_.begin(); it != retiring_.end();) {
+    ServerTransport& t = *it->transport;
+    bool remove = false;
+    if (!it->told) {
+      if (!t.connection().has_remote_address()) {
+        remove = true;  // no client (any more) to tell
+      } else if (new_client.has_value() || now - it->revoked >= kSupersedeAddressWait) {
+        protocol::Superseded superseded;
+        if (new_client.has_value()) superseded.new_client_address = new_client->ToString();
+        t.mutable_local_state().set_superseded(std::move(superseded));
+        t.StartShutdown();
+        it->told = true;
+      }
+    } else {
+      remove = t.shutdown_acknowledged() || t.shutdown_ack_timed_out() ||
+               !t.connection().has_remote_address() ||
+               (t.counterparty_shutting_down() && t.counterparty_shutdown_ack_sent());
+    }
+    if (remove) {
+      ++attach_stats_.associations_retired;
+      it = retiring_.erase(it);  // its path leaves the dispatcher: later datagrams are drops
+    } else {
+      ++it;
+    }
+  }
+}
 
 ServerSession::~ServerSession() {
   if (pty_ != nullptr) loop_->UnwatchFd(pty_->master_fd());
@@ -256,6 +357,7 @@ void ServerSession::UpdateEchoAck(net::MonoTime now) {
 void ServerSession::Service() {
   if (done_) return;
   net::MonoTime now = clock_->Now();
+  if (!retiring_.empty()) ServiceRetiring(now);
   if (!shutting_down_) {
     UpdatePtyState(now);
     UpdateEchoAck(now);
@@ -297,6 +399,12 @@ absl::Duration ServerSession::WaitTime() const {
                                    last_pty_activity_ + kPtySettleTime - now));
   }
   if (!heard_client_ || shutting_down_) wait = std::min(wait, kIdleWake);
+  for (const Retiring& r : retiring_) {
+    // Told: the shutdown handshake's timeout is checked at least this often.
+    wait = std::min(wait, r.told ? kIdleWake
+                                 : std::max(absl::ZeroDuration(),
+                                            r.revoked + kSupersedeAddressWait - now));
+  }
   if (!heard_client_) {
     wait = std::min(wait, std::max(absl::ZeroDuration(),
                                    start_time_ + options_.connect_timeout - now));

@@ -49,7 +49,10 @@
 #include <memory>
 #include <string>
 #include <utility>
+#include <vector>
 
+#include "absl/random/bit_gen_ref.h"
+#include "absl/status/status.h"
 #include "absl/status/statusor.h"
 #include "absl/strings/string_view.h"
 #include "absl/time/time.h"
@@ -57,6 +60,7 @@
 #include "cmd/sys/pty.h"
 #include "core/protocol/terminal_state.h"
 #include "core/protocol/user_stream.h"
+#include "net/dispatcher.h"
 #include "net/session_key.h"
 #include "net/stream/association_streams.h"
 #include "net/stream/stream_mux.h"
@@ -113,6 +117,52 @@ class ServerSession {
   // SIGUSR1: shut down if the client has been idle for signal_timeout.
   void OnUsr1Signal();
 
+  // An attach (issue 13, docs/protocol.md §9.1): makes a NEW association with
+  // `key` and `connection_id` (both fresh, chosen by the session host) the
+  // session's live one, and revokes the old one.
+  //   - The new association starts from state 0 like any new client (the
+  //     TerminalState of options.width x options.height, nonces from the
+  //     start of the new key's sequence) and its first state is the
+  //     session's whole screen, modes, title and pty state: nothing is sent
+  //     relative to what the old client acknowledged. Its client's first
+  //     Resize resizes the pty, as at the start of a session.
+  //   - The old association hears nothing more from the session: its
+  //     client's keystrokes and resizes are ignored (counted in
+  //     attach_stats().revoked_states_ignored). Once the new client's first
+  //     datagram arrived (its address known), or after
+  //     kSupersedeAddressWait without one, the old association is told:
+  //     its state gets the "superseded" extension (with the new client's
+  //     address if known; core/protocol/terminal_state.h) and it is shut
+  //     down with the shutdown handshake. When its client acknowledged that,
+  //     or the handshake timed out, or it had no client, it is removed from
+  //     the dispatcher: its datagrams are then counted drops
+  //     (dispatcher_stats()->dropped_unknown_id).
+  //   - Forwarded streams of the old association end with it; streams()
+  //     then returns the new association's mux.
+  // Errors (nothing changed): FailedPrecondition in mosh mode, for a session
+  // whose transport runs on a caller's path (deps.path), or once the session
+  // is ending; InvalidArgument for a key this session used before (no key
+  // serves two associations); AlreadyExists for a connection id in use.
+  absl::Status Reassociate(net::SessionKey key, uint64_t connection_id);
+
+  // How long a revoked association waits for the new client's address
+  // before it is told without one (a new client normally comes within a
+  // round trip of the attach; 3 s covers a lost first datagram).
+  static constexpr absl::Duration kSupersedeAddressWait = absl::Seconds(3);
+
+  struct AttachStats {
+    uint64_t reassociations = 0;          // successful Reassociate() calls
+    uint64_t revoked_states_ignored = 0;  // client states of revoked associations
+    uint64_t associations_retired = 0;    // revoked associations removed
+  };
+  const AttachStats& attach_stats() const { return attach_stats_; }
+  // Revoked associations not yet removed (being told).
+  size_t revoked_associations() const { return retiring_.size(); }
+  // The session's dispatcher (moshx mode on a socket), else null.
+  const net::DispatcherStats* dispatcher_stats() const {
+    return dispatcher_ ? &dispatcher_->stats() : nullptr;
+  }
+
   bool done() const { return done_; }
   // Why the session ended ("shell exited", "Network idle for 30 seconds.", …).
   const std::string& exit_reason() const { return exit_reason_; }
@@ -127,8 +177,21 @@ class ServerSession {
   net::stream::StreamMux* streams() { return streams_ ? &streams_->mux() : nullptr; }
 
  private:
-  ServerSession(net::EventLoop* loop, const net::Clock* clock,
+  // A revoked association, kept until its client has been told.
+  struct Retiring {
+    std::unique_ptr<ServerTransport> transport;
+    net::MonoTime revoked;
+    bool told = false;
+  };
+
+  ServerSession(net::EventLoop* loop, const net::Clock* clock, absl::BitGenRef rng,
                 const ServerSessionOptions& options, PtySpawner spawner);
+
+  // Hooks `transport` up to this session (remote states, the lazy screen)
+  // and, in moshx mode, makes streams_ its streams.
+  absl::Status Hook(ServerTransport* transport);
+  // Tells revoked associations and removes those that are done.
+  void ServiceRetiring(net::MonoTime now);
 
   void OnRemoteState();
   void ConsumeEvents(const std::vector<protocol::UserEvent>& events);
@@ -147,8 +210,12 @@ class ServerSession {
 
   net::EventLoop* const loop_;
   const net::Clock* const clock_;
+  absl::BitGenRef rng_;
   const ServerSessionOptions options_;
   PtySpawner spawner_;
+  // Before every transport: association paths must die before it.
+  std::unique_ptr<net::Dispatcher> dispatcher_;
+  std::vector<Retiring> retiring_;
   std::unique_ptr<ServerTransport> transport_;
   std::unique_ptr<net::stream::AssociationStreams> streams_;  // after transport_: dies first
   term::Emulator emulator_;
@@ -168,6 +235,8 @@ class ServerSession {
   bool clean_ = false;
   std::string exit_reason_;
   std::string shutdown_reason_;
+  std::vector<net::SessionKey> used_keys_;  // every association's key
+  AttachStats attach_stats_;
 };
 
 }  // namespace moshx::cmd

@@ -60,6 +60,7 @@ inline constexpr uint32_t kMoshxExtensionLast = 199;
 inline constexpr uint32_t kMoshxPtyEchoState = 100;  // host diff: pty ECHO/ICANON
 inline constexpr uint32_t kMoshxScrollback = 101;    // host diff: scrollback lines
 inline constexpr uint32_t kMoshxClipboard = 102;     // host diff: OSC 52 events
+inline constexpr uint32_t kMoshxSuperseded = 103;    // host diff: another client attached
 }  // namespace field
 
 // ResizeMessage. Values are not range-checked here; senders must never send

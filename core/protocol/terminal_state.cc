@@ -14,6 +14,43 @@ constexpr uint32_t kCanonicalField = 2;
 constexpr uint32_t kShellForegroundField = 3;
 constexpr uint32_t kForegroundField = 4;
 constexpr uint32_t kSettledField = 5;
+// Superseded fields (inside field::kMoshxSuperseded).
+constexpr uint32_t kNewClientAddressField = 1;
+
+bool IsAddressText(absl::string_view text) {
+  if (text.size() > Superseded::kMaxAddressLength) return false;
+  for (char c : text) {
+    const bool ok = (c >= '0' && c <= '9') || (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') ||
+                    c == '.' || c == ':' || c == '[' || c == ']' || c == '%' || c == '_' ||
+                    c == '-';
+    if (!ok) return false;
+  }
+  return true;
+}
+
+std::string EncodeSuperseded(const Superseded& s) {
+  std::string payload;
+  if (!s.new_client_address.empty() && IsAddressText(s.new_client_address)) {
+    AppendBytesField(&payload, kNewClientAddressField, s.new_client_address);
+  }
+  std::string out;
+  AppendBytesField(&out, field::kMoshxSuperseded, payload);
+  return out;
+}
+
+absl::Status DecodeSuperseded(absl::string_view payload, Superseded* s) {
+  ProtoReader reader(payload);
+  while (!reader.done()) {
+    ProtoField f;
+    if (absl::Status st = reader.Next(&f); !st.ok()) return st;
+    if (f.number != kNewClientAddressField) continue;  // room to grow
+    if (f.type != WireType::kLengthDelimited || !IsAddressText(f.bytes)) {
+      return absl::InvalidArgumentError("bad superseded extension");
+    }
+    s->new_client_address = std::string(f.bytes);
+  }
+  return absl::OkStatus();
+}
 
 std::string EncodePtyState(const PtyState& s) {
   std::string payload;
@@ -42,12 +79,22 @@ absl::Status DecodePtyState(absl::string_view payload, PtyState* s) {
   return absl::OkStatus();
 }
 
-// Finds the moshx pty state among an Instruction's unknown fields.
-absl::Status ReadExtensions(absl::string_view unknown, std::optional<PtyState>* out) {
+// Finds the moshx extensions among an Instruction's unknown fields.
+absl::Status ReadExtensions(absl::string_view unknown, std::optional<PtyState>* out,
+                            std::optional<Superseded>* superseded) {
   ProtoReader reader(unknown);
   while (!reader.done()) {
     ProtoField f;
     if (absl::Status st = reader.Next(&f); !st.ok()) return st;
+    if (f.number == field::kMoshxSuperseded) {
+      if (f.type != WireType::kLengthDelimited) {
+        return absl::InvalidArgumentError("bad superseded extension");
+      }
+      Superseded s;
+      if (absl::Status st = DecodeSuperseded(f.bytes, &s); !st.ok()) return st;
+      *superseded = std::move(s);
+      continue;
+    }
     if (f.number != field::kMoshxPtyEchoState) continue;
     if (f.type != WireType::kLengthDelimited) {
       return absl::InvalidArgumentError("bad pty state extension");
@@ -69,6 +116,9 @@ std::string TerminalState::DiffFrom(const TerminalState& reference) const {
   if (pty_state_.has_value() && pty_state_ != reference.pty_state_) {
     message.instructions.emplace_back().unknown_fields = EncodePtyState(*pty_state_);
   }
+  if (superseded_.has_value() && superseded_ != reference.superseded_) {
+    message.instructions.emplace_back().unknown_fields = EncodeSuperseded(*superseded_);
+  }
   if (!(framebuffer_ == reference.framebuffer_)) {
     const core::Framebuffer& ref = reference.framebuffer_;
     if (ref.width() != framebuffer_.width() || ref.height() != framebuffer_.height()) {
@@ -87,7 +137,7 @@ absl::Status TerminalState::ApplyDiff(absl::string_view diff) {
   if (!message.ok()) return message.status();
   for (const HostInstruction& inst : message->instructions) {
     if (!inst.unknown_fields.empty()) {
-      if (absl::Status st = ReadExtensions(inst.unknown_fields, &pty_state_); !st.ok()) {
+      if (absl::Status st = ReadExtensions(inst.unknown_fields, &pty_state_, &superseded_); !st.ok()) {
         return st;
       }
     }

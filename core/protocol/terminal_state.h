@@ -18,12 +18,22 @@
 // 5: settled} (varints), emitted only when set and changed. A state whose
 // pty state was never set (every state of a mosh-mode server) diffs exactly
 // as mosh's.
+//
+// moshx extension (issue 13, docs/sessions.md): "superseded" — another client
+// attached to this session (an attach is a new association), so this
+// association is revoked. The server sets it once on the old association,
+// in the state it shuts that association down with. It travels as its own
+// Instruction whose only field is field::kMoshxSuperseded (103), a message
+// {1: the new client's address as text, e.g. "192.0.2.1:50000"} whose
+// field 1 is absent when the address is unknown. Emitted only when set and
+// changed; a mosh-mode server never sets it.
 // A mosh client ignores the unknown extension; a moshx client talking to
 // mosh-server simply never gets one (pty_state() stays nullopt).
 //
-// ApplyDiff rejects (the transport drops) a decreasing echo ack, a bad size
-// and any HostBytes outside core::Apply's repertoire. On error the state may
-// be partly updated; the transport discards such a copy.
+// ApplyDiff rejects (the transport drops) a decreasing echo ack, a bad size,
+// a malformed extension and any HostBytes outside core::Apply's repertoire.
+// On error the state may be partly updated; the transport discards such a
+// copy.
 //
 // Value type (framebuffer rows are shared copy-on-write, so copies are
 // cheap); not thread-safe.
@@ -40,6 +50,18 @@
 #include "core/protocol/pty_state.h"
 
 namespace moshx::protocol {
+
+// The "superseded" extension's content (see the file comment).
+struct Superseded {
+  // At most kMaxAddressLength bytes of [0-9A-Za-z.:[]%_-]; empty = unknown.
+  std::string new_client_address;
+
+  static constexpr size_t kMaxAddressLength = 64;
+  friend bool operator==(const Superseded& a, const Superseded& b) {
+    return a.new_client_address == b.new_client_address;
+  }
+  friend bool operator!=(const Superseded& a, const Superseded& b) { return !(a == b); }
+};
 
 class TerminalState {
  public:
@@ -58,6 +80,12 @@ class TerminalState {
   // moshx mode only (see the file comment); nullopt = not reported.
   const std::optional<PtyState>& pty_state() const { return pty_state_; }
   void set_pty_state(std::optional<PtyState> s) { pty_state_ = s; }
+  // moshx mode only: set when another client attached (see the file
+  // comment); nullopt = not superseded. An address that breaks the rule in
+  // Superseded is dropped by the sender (sent as unknown) and makes
+  // ApplyDiff fail on the receiver.
+  const std::optional<Superseded>& superseded() const { return superseded_; }
+  void set_superseded(std::optional<Superseded> s) { superseded_ = std::move(s); }
 
   // net/sync_state.h contract.
   // Client side of a mosh-mode session: HostBytes from a real mosh-server go
@@ -74,7 +102,7 @@ class TerminalState {
   void Subtract(const TerminalState&) {}
   friend bool operator==(const TerminalState& a, const TerminalState& b) {
     return a.echo_ack_ == b.echo_ack_ && a.pty_state_ == b.pty_state_ &&
-           a.framebuffer_ == b.framebuffer_;
+           a.superseded_ == b.superseded_ && a.framebuffer_ == b.framebuffer_;
   }
   friend bool operator!=(const TerminalState& a, const TerminalState& b) { return !(a == b); }
 
@@ -82,6 +110,7 @@ class TerminalState {
   core::Framebuffer framebuffer_;
   uint64_t echo_ack_ = 0;
   std::optional<PtyState> pty_state_;
+  std::optional<Superseded> superseded_;
   bool lenient_apply_ = false;
   int skipped_sequences_ = 0;
 };

@@ -148,5 +148,70 @@ TEST(TerminalStateTest, MalformedPtyStateIsRejected) {
   EXPECT_FALSE(client.ApplyDiff(std::string("\x0a\x04\xa2\x06\x05\x08", 6)).ok());
 }
 
+TEST(TerminalStateTest, SupersededTravelsInExtensionField103WithTheNewClientsAddress) {
+  TerminalState server(80, 24);
+  server.set_framebuffer(WithText(80, 24, 0, "still here"));
+  TerminalState acked = server;
+  server.set_superseded(Superseded{"[2001:db8::7]:50007"});
+  const std::string diff = server.DiffFrom(acked);
+  absl::StatusOr<HostMessage> parsed = HostMessage::Parse(diff);
+  ASSERT_TRUE(parsed.ok());
+  ASSERT_EQ(parsed->instructions.size(), 1u);  // the screen did not change
+  // Field 103, length-delimited: key 0xBA 0x06; inside, field 1 (0x0A).
+  EXPECT_EQ(absl::BytesToHexString(parsed->instructions[0].unknown_fields.substr(0, 4)),
+            "ba06150a");
+  TerminalState client = acked;
+  ASSERT_TRUE(client.ApplyDiff(diff).ok());
+  EXPECT_TRUE(client == server);
+  ASSERT_TRUE(client.superseded().has_value());
+  EXPECT_EQ(client.superseded()->new_client_address, "[2001:db8::7]:50007");
+  EXPECT_EQ(server.DiffFrom(server), "");  // unchanged: not resent
+}
+
+TEST(TerminalStateTest, SupersededWithoutAKnownAddressIsAnEmptyMessage) {
+  TerminalState server(80, 24);
+  server.set_superseded(Superseded{});
+  const std::string diff = server.DiffFrom(TerminalState(80, 24));
+  EXPECT_EQ(absl::BytesToHexString(diff), "0a03ba0600");
+  TerminalState client(80, 24);
+  ASSERT_TRUE(client.ApplyDiff(diff).ok());
+  ASSERT_TRUE(client.superseded().has_value());
+  EXPECT_EQ(client.superseded()->new_client_address, "");
+}
+
+TEST(TerminalStateTest, SupersededAddressThatCouldDrawOnTheTerminalIsRefused) {
+  // A sender drops such an address (sends "unknown")...
+  TerminalState server(80, 24);
+  server.set_superseded(Superseded{"1.2.3.4\x1b]0;pwned\x07"});
+  EXPECT_EQ(absl::BytesToHexString(server.DiffFrom(TerminalState(80, 24))), "0a03ba0600");
+  // ... and a receiver drops a diff carrying one, or an over-long one.
+  for (const std::string& address :
+       {std::string("1.2.3.4\x1b[2J"), std::string(65, '1'), std::string("a b")}) {
+    std::string payload;
+    payload += '\x0a';
+    payload += static_cast<char>(address.size());
+    payload += address;
+    std::string inst = "\xba\x06";
+    inst += static_cast<char>(payload.size());
+    inst += payload;
+    std::string diff = "\x0a";
+    diff += static_cast<char>(inst.size());
+    diff += inst;
+    TerminalState client(80, 24);
+    EXPECT_FALSE(client.ApplyDiff(diff).ok()) << absl::CEscape(address);
+  }
+  // Field 103 as a varint.
+  TerminalState client(80, 24);
+  EXPECT_FALSE(client.ApplyDiff(std::string("\x0a\x03\xb8\x06\x01", 5)).ok());
+}
+
+TEST(TerminalStateTest, WithoutSupersededTheDiffIsUnchanged) {
+  TerminalState server(80, 24);
+  server.set_echo_ack(1);
+  TerminalState client(80, 24);
+  ASSERT_TRUE(client.ApplyDiff(server.DiffFrom(TerminalState(80, 24))).ok());
+  EXPECT_FALSE(client.superseded().has_value());
+}
+
 }  // namespace
 }  // namespace moshx::protocol
