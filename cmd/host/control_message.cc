@@ -2,6 +2,9 @@
 
 #include <cstdint>
 
+#include "absl/strings/ascii.h"
+#include "absl/strings/match.h"
+#include "absl/strings/strip.h"
 #include "absl/strings/str_cat.h"
 
 namespace moshx::cmd {
@@ -85,6 +88,47 @@ absl::StatusOr<ControlMessage> ParseControlMessage(absl::string_view bytes) {
         absl::StrCat("control message has ", bytes.size(), " bytes after its last field"));
   }
   return message;
+}
+
+std::optional<std::string> FindField(const ControlMessage& message, absl::string_view key) {
+  for (const std::string& f : message.fields) {
+    absl::string_view v = f;
+    if (absl::ConsumePrefix(&v, key) && absl::ConsumePrefix(&v, "=")) return std::string(v);
+  }
+  return std::nullopt;
+}
+
+std::vector<std::string> FindFields(const ControlMessage& message, absl::string_view key) {
+  std::vector<std::string> out;
+  for (const std::string& f : message.fields) {
+    absl::string_view v = f;
+    if (absl::ConsumePrefix(&v, key) && absl::ConsumePrefix(&v, "=")) out.emplace_back(v);
+  }
+  return out;
+}
+
+std::string Field(absl::string_view key, absl::string_view value) {
+  return absl::StrCat(key, "=", value);
+}
+
+ControlMessage ErrorReply(const absl::Status& status) {
+  return {"error",
+          {absl::AsciiStrToLower(absl::StatusCodeToString(status.code())),
+           std::string(status.message())}};
+}
+
+absl::Status ReplyStatus(const ControlMessage& reply) {
+  if (reply.verb == "ok") return absl::OkStatus();
+  if (reply.verb != "error" || reply.fields.size() != 2) {
+    return absl::InvalidArgumentError(absl::StrCat("unexpected answer '", reply.verb, "'"));
+  }
+  for (int code = 1; code <= 16; ++code) {
+    const auto c = static_cast<absl::StatusCode>(code);
+    if (absl::AsciiStrToLower(absl::StatusCodeToString(c)) == reply.fields[0]) {
+      return absl::Status(c, reply.fields[1]);
+    }
+  }
+  return absl::UnknownError(reply.fields[1]);
 }
 
 }  // namespace moshx::cmd

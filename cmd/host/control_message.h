@@ -22,9 +22,11 @@
 #define MOSHX_CMD_HOST_CONTROL_MESSAGE_H_
 
 #include <cstddef>
+#include <optional>
 #include <string>
 #include <vector>
 
+#include "absl/status/status.h"
 #include "absl/status/statusor.h"
 #include "absl/strings/string_view.h"
 
@@ -50,6 +52,21 @@ absl::StatusOr<std::string> EncodeControlMessage(const ControlMessage& message);
 // InvalidArgument naming what is wrong: bad magic, truncated field, trailing
 // bytes, too many fields or too large.
 absl::StatusOr<ControlMessage> ParseControlMessage(absl::string_view bytes);
+
+// "key=value" fields (docs/sessions.md §6). The value of the first field
+// named `key`, or nullopt.
+std::optional<std::string> FindField(const ControlMessage& message, absl::string_view key);
+// The values of every field named `key`, in order.
+std::vector<std::string> FindFields(const ControlMessage& message, absl::string_view key);
+// "key=value".
+std::string Field(absl::string_view key, absl::string_view value);
+
+// The answer for a failed request: `error|<code>|<message>`, code as
+// "not_found", "permission_denied", ... (lowercase absl::StatusCode names).
+ControlMessage ErrorReply(const absl::Status& status);
+// Back from an answer: OK for `ok`, the carried status for `error`,
+// InvalidArgument for anything else.
+absl::Status ReplyStatus(const ControlMessage& reply);
 
 }  // namespace moshx::cmd
 
