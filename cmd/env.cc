@@ -53,6 +53,12 @@ void SetServeEnvironment(const Environment& env, ServeOptions* serve) {
   }
   serve->home = Lookup(env, "HOME");
   serve->shell = Lookup(env, "SHELL");
+  serve->xdg_runtime_dir = Lookup(env, "XDG_RUNTIME_DIR");
+  const std::string ssh = Lookup(env, "SSH_CONNECTION");
+  serve->client_hint = ssh.substr(0, ssh.find(' '));
+  for (const auto& [name, value] : env) {
+    serve->inherited_environment.push_back(absl::StrCat(name, "=", value));
+  }
 }
 
 std::string BootstrapDataDir(const Environment& env) {

@@ -31,6 +31,9 @@ struct RawFlags {
   bool foreground = false;
   int serve_verbose = 0;
   std::vector<std::string> serve_command;
+  std::string serve_name;
+  bool serve_list = false;
+  std::optional<std::string> serve_kill, serve_attach;
 
   std::string destination;
   bool local = false;
@@ -132,7 +135,13 @@ App BuildApp(RawFlags* f) {
   serve->add_option("--signal-timeout", f->signal_timeout,
                     "SIGUSR1 ends the session only after SECONDS without contact "
                     "(default: $MOSH_SERVER_SIGNAL_TMOUT, else always)");
-  serve->add_flag("--foreground", f->foreground, "Do not detach; log to stderr");
+  serve->add_option("--name", f->serve_name, "Name the new session (letters, digits, . _ -)");
+  serve->add_flag("--list", f->serve_list, "List this user's sessions (a table, or JSON with --json)");
+  serve->add_option("--kill", f->serve_kill, "End the session ID|NAME");
+  serve->add_option("--attach", f->serve_attach,
+                    "Attach to session ID|NAME (\"\": the most recently detached) with a new key");
+  serve->add_flag("--foreground", f->foreground,
+                  "One process without the session host: do not detach; log to stderr");
   serve->add_flag("-v,--verbose", f->serve_verbose, "Log session events to stderr");
   serve->add_option("command", f->serve_command,
                     "Command to run instead of the login shell (after --)");
@@ -252,6 +261,17 @@ ParsedCommandLine FinishServe(const RawFlags& f, const std::map<std::string, std
   o.foreground = f.foreground;
   o.verbose = f.serve_verbose;
   o.command = f.serve_command;
+  o.name = f.serve_name;
+  o.list = f.serve_list;
+  o.kill = f.serve_kill;
+  o.attach = f.serve_attach;
+  const int actions = (o.list ? 1 : 0) + (o.kill ? 1 : 0) + (o.attach ? 1 : 0);
+  if (actions > 1) return UsageError("--list, --kill and --attach exclude each other");
+  if ((actions > 0 || !o.name.empty()) &&
+      (o.mode != net::WireMode::kMoshx || o.foreground)) {
+    return UsageError(
+        "--name, --list, --kill and --attach need the session host (moshx mode, no --foreground)");
+  }
   SetServeEnvironment(env, &o);
   return r;
 }

@@ -14,6 +14,7 @@
 #include "cmd/mosh_compat.h"
 #include "cmd/router/run_router.h"
 #include "cmd/server/serve.h"
+#include "cmd/server/session_process.h"
 #include "cmd/sys/terminfo.h"
 
 extern char** environ;
@@ -34,6 +35,10 @@ std::map<std::string, std::string> Environment() {
 
 int main(int argc, char** argv) {
   std::vector<std::string> args(argv, argv + argc);
+  // A session of the session host (docs/sessions.md §4), which starts it so.
+  if (!args.empty() && args[0] == moshx::cmd::kSessionProcessName) {
+    return moshx::cmd::RunSessionProcess();
+  }
   // Installed or symlinked as mosh-server / mosh-client: mosh's command lines
   // (cmd/mosh_compat.h), mosh's message style (no "moshx: " prefix).
   const auto personality = moshx::cmd::PersonalityOf(args.empty() ? "" : args[0]);

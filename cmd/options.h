@@ -45,6 +45,11 @@ struct ServeOptions {
   bool foreground = false;  // do not detach (for supervisors and debugging)
   int verbose = 0;
   std::vector<std::string> command;  // empty: the login shell
+  // --- the session host (moshx mode, not --foreground; docs/sessions.md) ---
+  std::string name;                   // --name: the new session's name
+  bool list = false;                  // --list
+  std::optional<std::string> kill;    // --kill ID|NAME
+  std::optional<std::string> attach;  // --attach [ID|NAME] ("" = most recently detached)
   // --- mosh-server personality (cmd/mosh_compat.h) ---
   std::string term = "xterm-256color";  // TERM for the session (mosh-server -c)
   // Print like mosh-server: "\r\n" before the CONNECT line when stdin is a
@@ -55,6 +60,11 @@ struct ServeOptions {
   std::map<std::string, std::string> locale_environment;
   std::string home;   // $HOME ("" = unset): the session starts there
   std::string shell;  // $SHELL: the login shell when the passwd file names none
+  std::string xdg_runtime_dir;  // where the host's control socket lives ("" = /tmp)
+  std::string client_hint;      // the first word of $SSH_CONNECTION ("" = none)
+  // The whole environment as NAME=VALUE: a session of the host gets it (the
+  // host's own environment is that of the serve that started it).
+  std::vector<std::string> inherited_environment;
 };
 
 // How the client treats the user's terminal (`moshx connect`, `moshx

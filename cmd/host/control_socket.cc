@@ -1,5 +1,6 @@
 #include "cmd/host/control_socket.h"
 
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <poll.h>
@@ -13,6 +14,7 @@
 #include <cstring>
 #include <vector>
 
+#include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
 #include "absl/time/clock.h"
@@ -48,6 +50,28 @@ std::string ControlDirectory(const std::string& xdg_runtime_dir, uid_t uid) {
 
 std::string ControlSocketPath(const std::string& dir) { return absl::StrCat(dir, "/host.sock"); }
 std::string ControlLockPath(const std::string& dir) { return absl::StrCat(dir, "/host.lock"); }
+
+std::string ControlSocketPath(const std::string& dir, const std::string& tag) {
+  return absl::StrCat(dir, "/host-", tag, ".sock");
+}
+std::string ControlLockPath(const std::string& dir, const std::string& tag) {
+  return absl::StrCat(dir, "/host-", tag, ".lock");
+}
+
+std::vector<std::string> OtherHostSockets(const std::string& dir, const std::string& own) {
+  std::vector<std::string> out;
+  DIR* d = opendir(dir.c_str());
+  if (d == nullptr) return out;
+  while (const dirent* e = readdir(d)) {
+    const absl::string_view name = e->d_name;
+    if (!absl::StartsWith(name, "host") || !absl::EndsWith(name, ".sock")) continue;
+    std::string path = absl::StrCat(dir, "/", name);
+    if (path != own) out.push_back(std::move(path));
+  }
+  closedir(d);
+  std::sort(out.begin(), out.end());
+  return out;
+}
 
 absl::Status EnsurePrivateDirectory(const std::string& dir, uid_t uid) {
   if (mkdir(dir.c_str(), 0700) != 0 && errno != EEXIST) {

@@ -22,6 +22,7 @@
 #include <sys/types.h>
 
 #include <string>
+#include <vector>
 
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
@@ -37,6 +38,16 @@ std::string ControlDirectory(const std::string& xdg_runtime_dir, uid_t uid);
 // The socket and lock file inside it.
 std::string ControlSocketPath(const std::string& dir);
 std::string ControlLockPath(const std::string& dir);
+// The same for the host of one build in one network namespace: `tag` is
+// "<netns inode>-<build id prefix>" (docs/sessions.md §1), e.g.
+// "DIR/host-4026531840-1a2b3c4d5e6f7a8b.sock". Hosts of other builds (an
+// upgrade while sessions run) or of other namespaces (whose UDP ports this
+// one cannot reach) never share a socket.
+std::string ControlSocketPath(const std::string& dir, const std::string& tag);
+std::string ControlLockPath(const std::string& dir, const std::string& tag);
+// The host sockets in `dir` other than `own` (hosts of other builds or
+// namespaces), sorted.
+std::vector<std::string> OtherHostSockets(const std::string& dir, const std::string& own);
 
 // Creates `dir` (mode 0700) if missing, then checks it as described above.
 absl::Status EnsurePrivateDirectory(const std::string& dir, uid_t uid);

@@ -504,7 +504,8 @@ ControlMessage SessionHost::HandleList(const ControlMessage& request) {
   RefreshAttached();
   const bool ended = FindField(request, "ended").value_or("") == "1";
   return {"ok",
-          {Field("json", registry_.ToJson(ended)), Field("table", registry_.ToTable(deps_.now()))}};
+          {Field("json", registry_.ToJson(ended)), Field("table", registry_.ToTable(deps_.now())),
+           Field("summary", registry_.Summary())}};
 }
 
 std::optional<ControlMessage> SessionHost::HandleKill(uint64_t waiter,

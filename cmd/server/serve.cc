@@ -1,20 +1,33 @@
 #include "cmd/server/serve.h"
 
+#include <errno.h>
 #include <fcntl.h>
 #include <signal.h>
+#include <sys/prctl.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include <cstdio>
 #include <map>
+#include <optional>
 
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
+#include "absl/strings/match.h"
+#include "absl/strings/numbers.h"
+#include "absl/strings/str_join.h"
+#include "absl/time/clock.h"
 #include "cmd/build_info.h"
+#include "cmd/host/control_socket.h"
+#include "cmd/host/registry.h"
+#include "cmd/host/session_host.h"
 #include "cmd/launch/connect_line.h"
 #include "cmd/server/locale.h"
 #include "cmd/server/server_session.h"
+#include "cmd/server/session_process.h"
 #include "cmd/sys/process.h"
 #include "cmd/sys/pty.h"
+#include "cmd/sys/spawn.h"
 #include "cmd/sys/tty.h"
 #include "net/udp_socket.h"
 #include "openssl/rand.h"
@@ -152,10 +165,366 @@ int RunSession(const ServeOptions& o, std::unique_ptr<net::UdpSocket> socket,
   return 0;
 }
 
+
+// --- the session host (docs/sessions.md) --------------------------------------
+
+constexpr absl::Duration kHostAnswerTimeout = absl::Seconds(15);
+
+// The host's loop: runs until it has no session and no control connection
+// left, then removes its socket and exits. Runs in the forked, detached child
+// of the `moshx serve` that started it; `lock` (host.lock) is held throughout.
+int RunHost(const ServeOptions& o, std::unique_ptr<net::UdpSocket> socket,
+            sys::ScopedFd listener, sys::ScopedFd lock, const std::string& socket_path) {
+  auto runtime = sys::ProcessRuntime::Create();
+  if (!runtime.ok()) return 1;
+  net::EventLoop* loop = (*runtime)->loop();
+  const int verbose = o.verbose;
+  SessionHost::Deps deps;
+  deps.loop = loop;
+  deps.clock = (*runtime)->clock();
+  deps.now = [] { return absl::Now(); };
+  deps.socket = std::move(socket);
+  deps.control_listener = std::move(listener);
+  deps.uid = getuid();
+  deps.build_id = BuildId();
+  deps.pid = getpid();
+  deps.new_association = []() -> absl::StatusOr<NewAssociation> {
+    net::RandBytesKeySource keys;
+    absl::StatusOr<net::SessionKey> key = keys.NewKey();
+    if (!key.ok()) return key.status();
+    NewAssociation a{*key, 0};
+    while (a.connection_id == 0) {
+      RAND_bytes(reinterpret_cast<uint8_t*>(&a.connection_id), sizeof(a.connection_id));
+    }
+    return a;
+  };
+  deps.launch = [verbose](sys::ScopedFd relay) -> absl::StatusOr<pid_t> {
+    sys::SpawnOptions so;
+    so.argv = {kSessionProcessName};
+    so.program = "/proc/self/exe";
+    so.stdin_fd = relay.get();
+    so.stdout_fd = sys::kDevNull;
+    so.stderr_fd = verbose > 0 ? sys::kInherit : sys::kDevNull;
+    so.reset_signals = true;
+    absl::StatusOr<sys::SpawnedProcess> child = sys::Spawn(so);
+    if (!child.ok()) return child.status();
+    return child->pid;
+  };
+  deps.signal = [](pid_t pid, int signo) { kill(pid, signo); };
+  absl::StatusOr<std::unique_ptr<SessionHost>> host = SessionHost::Create(std::move(deps));
+  if (!host.ok()) return 1;
+  SessionHost* h = host->get();
+  auto reap = [h] {
+    for (pid_t pid : h->session_pids()) {
+      int status = 0;
+      if (waitpid(pid, &status, WNOHANG) == pid) h->OnSessionProcessExited(pid, status);
+    }
+  };
+  loop->WatchSignal(SIGCHLD, reap).IgnoreError();
+  for (int signo : {SIGTERM, SIGINT}) {
+    loop->WatchSignal(signo, [h] { h->TerminateAll(); }).IgnoreError();
+  }
+  bool unlinked = false;
+  while (true) {
+    loop->RunOnce(h->session_pids().empty() ? absl::Seconds(1) : absl::InfiniteDuration())
+        .IgnoreError();
+    reap();
+    if (!h->ShouldExit()) continue;
+    if (!unlinked) {  // no new connection can arrive after this
+      unlink(socket_path.c_str());
+      unlinked = true;
+      h->BeginExit();
+      if (!h->ShouldExit()) continue;
+    }
+    break;
+  }
+  host->reset();
+  lock.reset();
+  return 0;
+}
+
+// Starts the host: binds its UDP socket and control socket here (so errors
+// reach the user), then forks the detached host. Called with host.lock held;
+// the child keeps the lock.
+absl::Status StartHost(const ServeOptions& o, const std::string& socket_path,
+                       sys::ScopedFd lock) {
+  auto socket = BindSocket(o);
+  if (!socket.ok()) return socket.status();
+  absl::StatusOr<sys::ScopedFd> listener = ListenControlSocket(socket_path);
+  if (!listener.ok()) return listener.status();
+  std::fflush(nullptr);
+  const pid_t pid = fork();
+  if (pid < 0) return absl::ErrnoToStatus(errno, "fork (session host)");
+  if (pid > 0) return absl::OkStatus();
+  Detach(o);
+  prctl(PR_SET_NAME, "moshx-host");  // what ps and top show (the command line stays serve's)
+  _exit(RunHost(o, *std::move(socket), *std::move(listener), std::move(lock), socket_path));
+}
+
+struct HostConnection {
+  sys::ScopedFd fd;
+  ControlMessage hello;
+};
+
+// This build's host in this network namespace: "<netns inode>-<build id
+// prefix>" (cmd/host/control_socket.h).
+std::string HostTag() {
+  char link[64] = {};
+  std::string netns = "0";
+  const ssize_t n = readlink("/proc/self/ns/net", link, sizeof(link) - 1);
+  if (n > 0) {  // "net:[4026531840]"
+    const std::string text(link, static_cast<size_t>(n));
+    const size_t open = text.find('['), close = text.find(']');
+    if (open != std::string::npos && close > open) netns = text.substr(open + 1, close - open - 1);
+  }
+  return absl::StrCat(netns, "-", BuildId().substr(0, 16));
+}
+
+absl::StatusOr<ControlMessage> Ask(HostConnection& c, const ControlMessage& request);
+
+// The other hosts in the directory (other builds, other namespaces), each
+// asked for its list: for --list, and for errors about sessions not found.
+struct OtherHost {
+  std::string pid, build, json, table, summary;
+  std::string where;  // "of another moshx build (X)" / "in another network namespace"
+};
+std::vector<OtherHost> OtherHosts(const std::string& dir, const std::string& own) {
+  std::vector<OtherHost> out;
+  for (const std::string& path : OtherHostSockets(dir, own)) {
+    absl::StatusOr<sys::ScopedFd> fd = ConnectControlSocket(path);
+    if (!fd.ok()) continue;  // stale (its host is gone)
+    HostConnection c{*std::move(fd), {}};
+    absl::StatusOr<ControlMessage> hello = Ask(c, {"hello", {Field("build", BuildId())}});
+    if (!hello.ok()) continue;
+    absl::StatusOr<ControlMessage> list = Ask(c, {"list", {}});
+    if (!list.ok()) continue;
+    OtherHost h;
+    h.pid = FindField(*hello, "pid").value_or("?");
+    h.build = FindField(*hello, "build").value_or("?");
+    h.json = FindField(*list, "json").value_or("{\"sessions\":[]}");
+    h.table = FindField(*list, "table").value_or("");
+    h.summary = FindField(*list, "summary").value_or("");
+    h.where = h.build == BuildId() ? "in another network namespace"
+                                   : absl::StrCat("of another moshx build (", h.build, ")");
+    out.push_back(std::move(h));
+  }
+  return out;
+}
+
+// "; also: sessions 1 (work) in the session host pid 77 of build X ..."
+std::string OtherHostsNote(const std::vector<OtherHost>& others) {
+  std::string out;
+  for (const OtherHost& h : others) {
+    absl::StrAppend(&out, "; sessions ", h.summary, " belong to a session host ", h.where,
+                    " (pid ", h.pid, "): use that moshx for them, or end them all with kill ",
+                    h.pid);
+  }
+  return out;
+}
+
+// Connects to the user's host, starting one if none answers (not for the
+// requests that only look at existing sessions: then nullopt).
+absl::StatusOr<std::optional<HostConnection>> ConnectHost(const ServeOptions& o,
+                                                          bool may_start) {
+  const std::string dir = ControlDirectory(o.xdg_runtime_dir, getuid());
+  if (absl::Status s = EnsurePrivateDirectory(dir, getuid()); !s.ok()) return s;
+  const std::string path = ControlSocketPath(dir, HostTag());
+  for (int attempt = 0; attempt < 5; ++attempt) {
+    absl::StatusOr<sys::ScopedFd> fd = ConnectControlSocket(path);
+    if (absl::IsNotFound(fd.status())) {
+      if (!may_start) return std::optional<HostConnection>();
+      const std::string lock_path = ControlLockPath(dir, HostTag());
+      absl::StatusOr<sys::ScopedFd> lock = LockFile(lock_path, absl::Seconds(10));
+      if (!lock.ok()) {
+        return absl::UnavailableError(absl::StrCat(
+            "a session host holds ", lock_path, " but does not answer on ", path,
+            " (", lock.status().message(), ")"));
+      }
+      fd = ConnectControlSocket(path);  // another serve may have started one meanwhile
+      if (absl::IsNotFound(fd.status())) {
+        if (absl::Status s = StartHost(o, path, *std::move(lock)); !s.ok()) return s;
+        fd = ConnectControlSocket(path);
+      }
+    }
+    if (!fd.ok()) return fd.status();
+    HostConnection c{*std::move(fd), {}};
+    absl::Status s = SendControlMessage(c.fd.get(), {"hello", {Field("build", BuildId())}});
+    absl::StatusOr<ReceivedMessage> hello =
+        s.ok() ? ReceiveControlMessage(c.fd.get(), kHostAnswerTimeout)
+               : absl::StatusOr<ReceivedMessage>(s);
+    if (hello.ok() && ReplyStatus(hello->message).ok()) {
+      c.hello = hello->message;
+      return std::optional<HostConnection>(std::move(c));
+    }
+    // The host is exiting (or went away): wait for it, then try again.
+    absl::SleepFor(absl::Milliseconds(100));
+  }
+  return absl::UnavailableError("the session host keeps going away; try again");
+}
+
+absl::StatusOr<ControlMessage> Ask(HostConnection& c, const ControlMessage& request) {
+  if (absl::Status s = SendControlMessage(c.fd.get(), request); !s.ok()) return s;
+  absl::StatusOr<ReceivedMessage> reply = ReceiveControlMessage(c.fd.get(), kHostAnswerTimeout);
+  if (!reply.ok()) {
+    return absl::UnavailableError(
+        absl::StrCat("no answer from the session host: ", reply.status().message()));
+  }
+  if (absl::Status s = ReplyStatus(reply->message); !s.ok()) return s;
+  return reply->message;
+}
+
+int Fail(const absl::Status& status) {
+  std::fprintf(stderr, "moshx serve: %s\n", std::string(status.message()).c_str());
+  return 1;
+}
+
+// Prints a new/attach answer: CONNECT, SESSION and DETACHED lines, JSON.
+int PrintConnect(const ServeOptions& o, const ControlMessage& reply, const char* event) {
+  ConnectInfo info;
+  info.mode = net::WireMode::kMoshx;
+  int port = 0;
+  absl::StatusOr<net::SessionKey> key =
+      net::SessionKey::FromBase64(FindField(reply, "key").value_or(""));
+  if (!absl::SimpleAtoi(FindField(reply, "port").value_or(""), &port) || !key.ok() ||
+      !absl::SimpleHexAtoi(FindField(reply, "connection_id").value_or(""),
+                           &info.connection_id)) {
+    return Fail(absl::InternalError("malformed answer from the session host"));
+  }
+  info.port = static_cast<uint16_t>(port);
+  info.key = *key;
+  const std::string id = FindField(reply, "id").value_or("");
+  const std::string name = FindField(reply, "name").value_or("");
+  std::printf("%s\n", FormatConnectLine(info).c_str());
+  std::printf("MOSHX SESSION %s %s\n", id.c_str(), name.empty() ? "-" : name.c_str());
+  std::vector<std::string> detached_text, detached_json;
+  for (const std::string& d : FindFields(reply, "detached")) {
+    const size_t colon = d.find(':');
+    const std::string did = d.substr(0, colon);
+    const std::string dname = colon == std::string::npos ? "" : d.substr(colon + 1);
+    detached_text.push_back(dname.empty() ? did : absl::StrCat(did, " (", dname, ")"));
+    detached_json.push_back(absl::StrCat("{\"id\":", did, ",\"name\":",
+                                         dname.empty() ? "null" : JsonQuote(dname), "}"));
+  }
+  if (!detached_text.empty()) {
+    std::printf("MOSHX DETACHED %s\n", absl::StrJoin(detached_text, ", ").c_str());
+  }
+  if (o.json) {
+    std::printf(
+        "{\"event\":\"%s\",\"mode\":\"moshx\",\"port\":%d,\"key\":\"%s\","
+        "\"connection_id\":\"%016llx\",\"pid\":%s,\"session_id\":%s,\"session_name\":%s,"
+        "\"host_pid\":%s,\"detached\":[%s]}\n",
+        event, port, info.key.ToBase64().c_str(),
+        static_cast<unsigned long long>(info.connection_id),
+        FindField(reply, "pid").value_or("0").c_str(), id.c_str(),
+        name.empty() ? "null" : JsonQuote(name).c_str(),
+        FindField(reply, "host_pid").value_or("0").c_str(),
+        absl::StrJoin(detached_json, ",").c_str());
+  }
+  std::fflush(stdout);
+  return 0;
+}
+
+// --list: this host's sessions, then those of other hosts in the directory.
+int PrintList(const ServeOptions& o, HostConnection* c, const std::vector<OtherHost>& others) {
+  std::string json = "{\"sessions\":[]}";
+  std::string table = "no sessions\n";
+  if (c != nullptr) {
+    absl::StatusOr<ControlMessage> reply = Ask(*c, {"list", {}});
+    if (!reply.ok()) return Fail(reply.status());
+    json = FindField(*reply, "json").value_or(json);
+    table = FindField(*reply, "table").value_or(table);
+  }
+  constexpr absl::string_view kPrefix = "{\"sessions\":";
+  std::vector<std::string> other_json;
+  for (const OtherHost& h : others) {
+    if (!absl::StartsWith(h.json, kPrefix) || h.json.size() <= kPrefix.size()) continue;
+    other_json.push_back(absl::StrCat(
+        "{\"pid\":", h.pid, ",\"build\":", JsonQuote(h.build), ",\"sessions\":",
+        h.json.substr(kPrefix.size(), h.json.size() - kPrefix.size() - 1), "}"));
+    absl::StrAppend(&table, "\nsessions of a session host ", h.where, " (pid ", h.pid,
+                    "; use that moshx for them, or end them all with kill ", h.pid, "):\n",
+                    h.table);
+  }
+  if (o.json) {
+    if (!other_json.empty()) {
+      json = absl::StrCat(json.substr(0, json.size() - 1), ",\"other_hosts\":[",
+                          absl::StrJoin(other_json, ","), "]}");
+    }
+    std::printf("%s\n", json.c_str());
+  } else {
+    std::printf("%s", table.c_str());
+  }
+  return 0;
+}
+
+int RunViaHost(const ServeOptions& o) {
+  const bool looks_only = o.list || o.kill.has_value() || o.attach.has_value();
+  absl::StatusOr<std::optional<HostConnection>> connection = ConnectHost(o, !looks_only);
+  if (!connection.ok()) return Fail(connection.status());
+  std::vector<OtherHost> others;
+  if (looks_only) {
+    const std::string dir = ControlDirectory(o.xdg_runtime_dir, getuid());
+    others = OtherHosts(dir, ControlSocketPath(dir, HostTag()));
+  }
+  if (o.list) return PrintList(o, connection->has_value() ? &**connection : nullptr, others);
+  if (!connection->has_value()) {  // no host of this build runs: no sessions
+    const std::string target = o.kill.value_or(o.attach.value_or(""));
+    return Fail(absl::NotFoundError(
+        absl::StrCat(target.empty() ? "no detached session; sessions: none"
+                                    : absl::StrCat("no session '", target, "'; sessions: none"),
+                     OtherHostsNote(others))));
+  }
+  HostConnection& c = **connection;
+  auto fail = [&others](const absl::Status& s) {
+    if (!absl::IsNotFound(s)) return Fail(s);
+    return Fail(absl::NotFoundError(absl::StrCat(s.message(), OtherHostsNote(others))));
+  };
+  if (o.kill.has_value()) {
+    absl::StatusOr<ControlMessage> reply = Ask(c, {"kill", {Field("target", *o.kill)}});
+    if (!reply.ok()) return fail(reply.status());
+    const std::string id = FindField(*reply, "id").value_or("");
+    const std::string name = FindField(*reply, "name").value_or("");
+    if (o.json) {
+      std::printf("{\"event\":\"killed\",\"session_id\":%s,\"session_name\":%s}\n", id.c_str(),
+                  name.empty() ? "null" : JsonQuote(name).c_str());
+    } else {
+      std::printf("killed session %s%s\n", id.c_str(),
+                  name.empty() ? "" : absl::StrCat(" (", name, ")").c_str());
+    }
+    return 0;
+  }
+  if (o.attach.has_value()) {
+    absl::StatusOr<ControlMessage> reply =
+        Ask(c, {"attach", {Field("target", *o.attach), Field("client", o.client_hint)}});
+    if (!reply.ok()) return fail(reply.status());
+    return PrintConnect(o, *reply, "attach");
+  }
+  ControlMessage request{"new",
+                         {Field("name", o.name), Field("width", "80"), Field("height", "24"),
+                          Field("term", o.term), Field("home", o.home), Field("shell", o.shell),
+                          Field("network_timeout_ms",
+                                absl::StrCat(absl::ToInt64Milliseconds(o.network_timeout))),
+                          Field("signal_timeout_ms",
+                                absl::StrCat(absl::ToInt64Milliseconds(o.signal_timeout))),
+                          Field("client", o.client_hint),
+                          Field("verbose", absl::StrCat(o.verbose))}};
+  for (const std::string& e : o.inherited_environment) request.fields.push_back(Field("env", e));
+  for (const std::string& e : SessionEnvironment(o)) request.fields.push_back(Field("env", e));
+  for (const std::string& a : o.command) request.fields.push_back(Field("arg", a));
+  absl::StatusOr<ControlMessage> reply = Ask(c, request);
+  if (!reply.ok()) return Fail(reply.status());
+  return PrintConnect(o, *reply, "connect");
+}
+
 }  // namespace
 
 int RunServe(const ServeOptions& o) {
   sys::IgnoreHangupAndBrokenPipe();  // the SSH session ending must not end ours
+  // moshx mode goes through the user's session host; mosh mode, the
+  // mosh-server personality and --foreground keep one process per session.
+  if (o.mode == net::WireMode::kMoshx && !o.mosh_server && !o.foreground) {
+    return RunViaHost(o);
+  }
   std::vector<std::string> env = SessionEnvironment(o);
   auto socket = BindSocket(o);
   if (!socket.ok()) {
