@@ -117,7 +117,8 @@ App BuildApp(RawFlags* f) {
   app.require_subcommand(0, 1);
 
   CLI::App* serve = app.add_subcommand(
-      "serve", "Start a session server: print a CONNECT line, detach, run the shell on a pty");
+      "serve",
+      "Start a session (moshx mode: in the user's session host): print a CONNECT line, detach");
   serve->add_option("--port-range,-p", f->port_range,
                     "UDP port or range to bind, first free one wins (PORT or LOW:HIGH)")
       ->capture_default_str();

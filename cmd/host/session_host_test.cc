@@ -316,6 +316,40 @@ TEST_F(SessionHostTest, AHostOfAnotherBuildListsButRefusesNewSessions) {
   EXPECT_EQ(Request(newer.get(), {"list", {}}).verb, "ok");
 }
 
+TEST(SessionHostPeerTest, RefusesAControlConnectionOfAnotherUser) {
+  net::SystemClock clock;
+  auto loop = *net::PollEventLoop::Create(&clock);
+  SessionHost::Deps deps;
+  deps.loop = loop.get();
+  deps.clock = &clock;
+  deps.now = [] { return absl::UnixEpoch(); };
+  deps.socket = *net::UdpSocket::Bind(*net::Address::Parse("127.0.0.1", 0), {0, 0});
+  deps.uid = getuid() + 1;  // the peer (this process) is someone else
+  deps.new_association = []() -> absl::StatusOr<NewAssociation> {
+    return absl::InternalError("not reached");
+  };
+  int launched = 0;
+  deps.launch = [&launched](sys::ScopedFd) -> absl::StatusOr<pid_t> {
+    ++launched;
+    return 1;
+  };
+  deps.signal = [](pid_t, int) {};
+  auto host = *SessionHost::Create(std::move(deps));
+  int pair[2];
+  ASSERT_EQ(socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, pair), 0);
+  sys::ScopedFd ours(pair[0]);
+  host->AddControlConnection(sys::ScopedFd(pair[1]));
+  absl::StatusOr<ReceivedMessage> refusal = ReceiveControlMessage(ours.get(), absl::Seconds(1));
+  ASSERT_TRUE(refusal.ok());
+  EXPECT_EQ(ReplyStatus(refusal->message).code(), absl::StatusCode::kPermissionDenied);
+  EXPECT_TRUE(absl::StrContains(refusal->message.fields.back(), "permission denied"));
+  // The connection is closed: a request gets no session.
+  SendControlMessage(ours.get(), {"new", {}}).IgnoreError();
+  ASSERT_TRUE(loop->RunOnce(absl::Milliseconds(10)).ok());
+  EXPECT_EQ(launched, 0);
+  EXPECT_TRUE(absl::IsUnavailable(ReceiveControlMessage(ours.get(), absl::Seconds(1)).status()));
+}
+
 TEST_F(SessionHostTest, ExitsOnceItsLastSessionEndedAndNobodyIsConnected) {
   EXPECT_FALSE(host_->ShouldExit());
   sys::ScopedFd control = Connect();

@@ -8,7 +8,7 @@ _moshx() {
   sub=${COMP_WORDS[1]}
   local commands="connect serve client bootstrap router"
   local connect_opts="--local --ssh --server -p --port --family --predict --predict-overwrite --title-prefix --bootstrap -v --verbose -h --help"
-  local serve_opts="-p --port-range -i --bind -l --json --mode --network-timeout --signal-timeout --foreground -v --verbose -h --help"
+  local serve_opts="-p --port-range -i --bind -l --json --mode --network-timeout --signal-timeout --name --list --kill --attach --foreground -v --verbose -h --help"
   local client_opts="--mode --connection-id --predict --title-prefix -h --help"
   local bootstrap_opts="--ssh --dest --force --json -h --help"
   local router_opts="-p --port -i --bind --socket --user --max-sessions --max-sessions-per-user -v --verbose -h --help"
@@ -21,7 +21,7 @@ _moshx() {
     --predict) COMPREPLY=($(compgen -W "adaptive always never experimental" -- "$cur")); return ;;
     --mode) COMPREPLY=($(compgen -W "moshx mosh" -- "$cur")); return ;;
     --bootstrap) COMPREPLY=($(compgen -W "auto always never" -- "$cur")); return ;;
-    --ssh|--server|-p|--port|--port-range|-i|--bind|-l|--title-prefix|--connection-id|--dest|--network-timeout|--signal-timeout|--socket|--user|--max-sessions|--max-sessions-per-user) return ;;
+    --ssh|--server|-p|--port|--port-range|-i|--bind|-l|--title-prefix|--connection-id|--dest|--network-timeout|--signal-timeout|--name|--kill|--attach|--socket|--user|--max-sessions|--max-sessions-per-user) return ;;
   esac
   case "$sub" in
     connect)
