@@ -206,6 +206,13 @@ void SessionHost::OnSessionControl(Session* session, const ControlMessage& messa
     if (std::optional<std::string> v = FindField(message, "foreground")) {
       r->foreground_command = *v;
     }
+  } else if (message.verb == "retired") {
+    uint64_t id = 0;
+    if (absl::SimpleAtoi(FindField(message, "connection_id").value_or(""), &id) &&
+        id != session->connection_id) {
+      auto it = routes_.find(id);
+      if (it != routes_.end() && it->second == session) routes_.erase(it);
+    }
   } else if (message.verb == "ended") {
     if (std::optional<std::string> v = FindField(message, "reason")) session->end_reason = *v;
   } else if ((message.verb == "ok" || message.verb == "error") && session->attach_waiter != 0) {
@@ -608,9 +615,10 @@ void SessionHost::FinishAttach(Session* session, const ControlMessage& answer) {
     Answer(waiter, ErrorReply(s.ok() ? absl::InternalError("bad attach answer") : s));
     return;
   }
-  // The session now speaks only the new association: the old id's datagrams
-  // become unknown-id drops.
-  routes_.erase(session->connection_id);
+  // The new id routes to the session from now on. The old one keeps routing
+  // there until the session process reports it `retired`: the superseded
+  // client's acknowledgement must reach it (docs/sessions.md §5); the
+  // session ignores everything else from that client.
   session->connection_id = session->attach_association.connection_id;
   routes_[session->connection_id] = session;
   SessionRecord* r = registry_.FindById(session->id);

@@ -277,11 +277,31 @@ TEST_F(SessionHostTest, AttachMovesTheRouteToAFreshIdOnceTheSessionAgrees) {
   ASSERT_EQ(reply->message.verb, "ok");
   EXPECT_EQ(FindField(reply->message, "connection_id"), absl::StrFormat("%016x", fresh));
   EXPECT_EQ(FindField(reply->message, "key"), FindField(*attach, "key"));
-  SendToHost(Packet(s.connection_id));
-  SendToHost(Packet(fresh));
+  SendToHost(Packet(fresh, "new client"));
+  Spin();
+  std::optional<RelayFrame> from_new = NextDatagram(s.pid);
+  ASSERT_TRUE(from_new.has_value());
+  EXPECT_TRUE(absl::EndsWith(from_new->datagram, "new client"));
+  // The old id still reaches the session (the superseded client's
+  // acknowledgement) until the session reports it retired.
+  SendToHost(Packet(s.connection_id, "old client"));
+  Spin();
+  EXPECT_TRUE(NextDatagram(s.pid).has_value());
+  EXPECT_EQ(host_->route_count(), 2u);
+  ASSERT_TRUE(SendRelayControl(relays_[s.pid].get(),
+                               {"retired", {Field("connection_id", absl::StrCat(s.connection_id))}})
+                  .ok());
+  Spin();
+  EXPECT_EQ(host_->route_count(), 1u);
+  SendToHost(Packet(s.connection_id, "old client replayed"));
   Spin();
   EXPECT_EQ(host_->stats().dropped_unknown_id, 1u);
-  EXPECT_TRUE(NextDatagram(s.pid).has_value());
+  EXPECT_FALSE(NextDatagram(s.pid).has_value());
+  // A session cannot retire its live id.
+  ASSERT_TRUE(
+      SendRelayControl(relays_[s.pid].get(), {"retired", {Field("connection_id", absl::StrCat(fresh))}})
+          .ok());
+  Spin();
   EXPECT_EQ(host_->route_count(), 1u);
 }
 
