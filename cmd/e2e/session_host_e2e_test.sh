@@ -9,8 +9,10 @@
 #   3. `kill -SEGV` of one session process leaves the other nine working (a
 #      client types into another session afterwards), and the dead one is
 #      reported with its exit status;
-#   4. --kill ends a session;
-#   5. another user gets "permission denied" for --list, --attach and --kill.
+#   4. --attach gives a session a fresh key and id: the old client is told
+#      and exits 0, the new one gets the whole screen and types on;
+#   5. --kill ends a session;
+#   6. another user gets "permission denied" for --list, --attach and --kill.
 source tools/testing/e2e_lib.sh
 e2e_init
 MOSHX=$(realpath cmd/moshx)
@@ -70,7 +72,8 @@ client() {  # client NAME I: a real moshx client in tmux on session I
 }
 
 # 2. Clients type into sessions 3 and 7.
-client c3 3
+tmux_start_with_status c3 80 24 env "MOSH_KEY=${KEY[3]}" "$MOSHX" client \
+  --connection-id "${CID[3]}" 127.0.0.1 "$port"
 client c7 7
 wait_for_screen c3 '^s3\$' 15
 wait_for_screen c7 '^s7\$' 15
@@ -116,13 +119,29 @@ err=$($MOSHX serve --kill nosuch 2>&1) && fail "kill of an unknown session succe
 echo "$err" | grep -q "no session 'nosuch'; sessions: 1 (s1), 2 (s2), 3 (s3)" ||
   fail "unknown session not explained: $err"
 
-# 4. --kill.
+# 4. --attach: a second client takes session 3 over.
+json=$($MOSHX serve --attach s3 --json | grep '^{') || fail "--attach s3 failed"
+[ "$(json_field port "$json")" = "$port" ] || fail "attach answered another port: $json"
+[ "$(json_field key "$json")" != "${KEY[3]}" ] || fail "attach kept the old key"
+[ "$(json_field connection_id "$json")" != "${CID[3]}" ] || fail "attach kept the old id"
+KEY[3]=$(json_field key "$json")
+CID[3]=$(json_field connection_id "$json")
+client new3 3
+wait_for_screen new3 '^still-42' 15
+[ "$(wait_for_status c3 15)" = 0 ] || fail "the superseded client did not exit 0"
+tmux_type new3 'echo again-$((6*7))'
+tmux_keys new3 Enter
+wait_for_screen new3 '^again-42' 10
+err=$($MOSHX serve --attach nosuch 2>&1) && fail "attach to an unknown session succeeded"
+echo "$err" | grep -q "no session 'nosuch'" || fail "unknown attach not explained: $err"
+
+# 5. --kill.
 out=$($MOSHX serve --kill s1) || fail "--kill s1 failed"
 [ "$out" = "killed session 1 (s1)" ] || fail "unexpected --kill output: $out"
 kill -0 "${PID[1]}" 2>/dev/null && fail "session process 1 still runs after --kill"
 $MOSHX serve --list | grep -q '^1 ' && fail "session 1 still listed after --kill"
 
-# 5. Another user, pointed at this user's runtime directory.
+# 6. Another user, pointed at this user's runtime directory.
 world=$(mktemp -d /tmp/moshx-e2e-world.XXXXXX)
 chmod 755 "$world"
 E2E_WORLD_DIRS+=("$world")

@@ -64,18 +64,20 @@ struct Status {
   }
 };
 
-// Answers the host's `attach` (docs/sessions.md §5).
-ControlMessage Attach(ServerSession* session, const ControlMessage& request) {
+// Answers the host's `attach` (docs/sessions.md §5): the session takes the
+// fresh key and id as its live association; the old id goes on `retiring`.
+ControlMessage Attach(ServerSession* session, const ControlMessage& request,
+                      uint64_t* connection_id, std::vector<uint64_t>* retiring) {
   absl::StatusOr<net::SessionKey> key =
       net::SessionKey::FromBase64(FindField(request, "key").value_or(""));
-  uint64_t connection_id = 0;
-  if (!key.ok() || !absl::SimpleAtoi(FindField(request, "connection_id").value_or(""),
-                                     &connection_id)) {
+  uint64_t fresh = 0;
+  if (!key.ok() || !absl::SimpleAtoi(FindField(request, "connection_id").value_or(""), &fresh)) {
     return ErrorReply(absl::InvalidArgumentError("attach without a valid key and id"));
   }
-  (void)session;
-  return ErrorReply(absl::UnimplementedError(
-      "this moshx build cannot attach to a running session yet"));
+  if (absl::Status s = session->Reassociate(*key, fresh); !s.ok()) return ErrorReply(s);
+  retiring->push_back(*connection_id);
+  *connection_id = fresh;
+  return {"ok", {}};
 }
 
 }  // namespace
@@ -147,6 +149,7 @@ int RunSessionProcess() {
   }
   loop->WatchSignal(SIGUSR1, [s] { s->OnUsr1Signal(); }).IgnoreError();
 
+  std::vector<uint64_t> retiring;  // ids of revoked associations not yet removed
   Status reported;
   reported.width = so.width;
   reported.height = so.height;
@@ -160,7 +163,18 @@ int RunSessionProcess() {
     loop->RunOnce(wait).IgnoreError();
     s->Service();
     for (const ControlMessage& m : relay_socket->TakeControlMessages()) {
-      if (m.verb == "attach") relay_socket->SendControl(Attach(s, m)).IgnoreError();
+      if (m.verb == "attach") {
+        relay_socket->SendControl(Attach(s, m, &connection_id, &retiring)).IgnoreError();
+      }
+    }
+    // Old associations gone (told and acknowledged, or timed out): the host
+    // may stop routing their ids.
+    if (!retiring.empty() && s->revoked_associations() == 0) {
+      for (uint64_t id : retiring) {
+        relay_socket->SendControl({"retired", {Field("connection_id", absl::StrCat(id))}})
+            .IgnoreError();
+      }
+      retiring.clear();
     }
     if (relay_socket->closed()) {  // the host is gone: nobody can reach this session
       s->OnTerminateSignal();
