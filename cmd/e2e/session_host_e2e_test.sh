@@ -8,7 +8,8 @@
 #      foreground program;
 #   3. `kill -SEGV` of one session process leaves the other nine working (a
 #      client types into another session afterwards), and the dead one is
-#      reported with its exit status;
+#      reported with its exit status; a stopped one (kill -STOP) stalls
+#      nobody either;
 #   4. --attach gives a session a fresh key and id: the old client is told
 #      and exits 0, the new one gets the whole screen and types on;
 #   5. --kill ends a session;
@@ -110,6 +111,19 @@ wait_for_screen c5 '^s5\$' 15
 tmux_type c5 'echo five-$((6*7))'
 tmux_keys c5 Enter
 wait_for_screen c5 '^five-42' 10
+# A stopped (hung) session process, its client still sending to it, stalls
+# nobody either (a full relay loses datagrams: session_host_test).
+client c9 9
+wait_for_screen c9 '^s9\$' 15
+kill -STOP "${PID[9]}"
+tmux_type c9 'echo typed-while-hung'
+tmux_keys c9 Enter
+tmux_type c5 'echo hung-$((6*7))'
+tmux_keys c5 Enter
+wait_for_screen c5 '^hung-42' 10
+$MOSHX serve --list >/dev/null || fail "--list failed while session 9 hangs"
+kill -CONT "${PID[9]}"
+wait_for_screen c9 '^typed-while-hung' 15
 [ "$($MOSHX serve --list --json | python3 -c 'import json,sys; print(len(json.load(sys.stdin)["sessions"]))')" = 9 ] ||
   fail "expected nine live sessions after the crash"
 err=$($MOSHX serve --attach s7 2>&1) && fail "attach to a crashed session succeeded: $err"
