@@ -137,7 +137,9 @@ TEST_P(ConvergenceTest, ReceiverConvergesAndNeverGoesBackwards) {
     EXPECT_FALSE(s.client_obs_.went_backwards);
     EXPECT_EQ(s.server_->stats().apply_failures, 0u);
     EXPECT_EQ(s.client_->stats().apply_failures, 0u);
-    if (loss == 0) EXPECT_LT(to_converge, absl::Milliseconds(400));
+    if (loss == 0) {
+      EXPECT_LT(to_converge, absl::Milliseconds(400));
+    }
   }
 }
 

@@ -250,7 +250,9 @@ TEST(LinkModelTest, CountersBalance) {
   for (int i = 0; i < 1000; ++i) {
     Proto p = i % 10 == 0 ? Proto::kIcmp : Proto::kUdp;
     LinkModel::Result r = link.Admit(1000, p, i * 100000);
-    if (r.verdict == Verdict::kPass) EXPECT_TRUE(link.Leave(1000, p, r.leave_ns));
+    if (r.verdict == Verdict::kPass) {
+      EXPECT_TRUE(link.Leave(1000, p, r.leave_ns));
+    }
   }
   const LinkStats& s = link.stats();
   EXPECT_EQ(s.in.packets, s.delivered.packets + s.filtered.packets +
