@@ -23,6 +23,20 @@ int RunConnect(const ConnectOptions& o) {
     std::fprintf(stderr, "moshx: %s\n", TerminalSafe(launched.status().message()).c_str());
     return 1;
   }
+  // Which session this is, and which others wait there (remote text).
+  const std::string where = o.local ? "this machine" : o.destination;
+  const std::string session = DescribeSession(launched->session);
+  if ((o.attach.has_value() || !o.name.empty()) && !session.empty()) {
+    std::fprintf(stderr, "moshx: attaching to %s on %s\n", TerminalSafe(session).c_str(),
+                 TerminalSafe(where).c_str());
+  }
+  if (!launched->session.detached.empty()) {
+    std::fprintf(stderr,
+                 "moshx: detached sessions on %s: %s; attach with:  moshx connect %s --attach "
+                 "ID|NAME\n",
+                 TerminalSafe(where).c_str(), TerminalSafe(launched->session.detached).c_str(),
+                 o.local ? "--local" : TerminalSafe(o.destination).c_str());
+  }
   ServerEndpoint server;
   server.address = launched->address;
   server.mode = launched->info.mode;

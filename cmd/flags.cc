@@ -52,6 +52,10 @@ struct RawFlags {
   std::string client_mode = "moshx";
   std::string client_connection_id;
 
+  std::optional<std::string> attach;    // connect --attach [ID|NAME]
+  std::string name;                     // connect --name NAME
+  SessionsOptions sessions;             // `moshx ls`, `moshx kill`
+
   std::string bootstrap_mode = "auto";  // connect --bootstrap
   BootstrapOptions bootstrap;           // `moshx bootstrap`
 
@@ -66,7 +70,27 @@ struct App {
   CLI::App* client = nullptr;
   CLI::App* bootstrap = nullptr;
   CLI::App* router = nullptr;
+  CLI::App* ls = nullptr;
+  CLI::App* kill = nullptr;
 };
+
+// `moshx ls` and `moshx kill` (docs/sessions.md): the remote's sessions.
+void AddSessionCommands(CLI::App& app, RawFlags* f, App* a) {
+  a->ls = app.add_subcommand("ls", "List your moshx sessions on [user@]host (over ssh)");
+  a->kill = app.add_subcommand("kill", "End your moshx session ID|NAME on [user@]host (over ssh)");
+  for (CLI::App* sub : {a->ls, a->kill}) {
+    sub->add_option("destination", f->sessions.destination, "[user@]host, as given to ssh")
+        ->required();
+    if (sub == a->kill) {
+      sub->add_option("session", f->sessions.target, "The session's id or name")->required();
+    }
+    sub->add_option("--ssh", f->sessions.ssh, "SSH command to use (e.g. \"ssh -p 2222\")")
+        ->capture_default_str();
+    sub->add_option("--server", f->sessions.server, "Remote command that runs moshx")
+        ->capture_default_str();
+    sub->add_flag("--json", f->sessions.json, "Print the remote's answer as JSON");
+  }
+}
 
 // `moshx router` (docs/router.md).
 CLI::App* AddRouter(CLI::App& app, RawFlags* f) {
@@ -176,6 +200,13 @@ App BuildApp(RawFlags* f) {
                       "always or never")
       ->check(CLI::IsMember({"auto", "always", "never"}))
       ->capture_default_str();
+  connect->add_option("--attach", f->attach,
+                      "Attach to your detached session ID|NAME there (no value: the most "
+                      "recently detached) instead of starting one")
+      ->expected(0, 1);
+  connect->add_option("--name", f->name,
+                      "Attach to the session named NAME if it exists, else start it with "
+                      "that name");
   a.connect = connect;
 
   CLI::App* client = app.add_subcommand(
@@ -193,6 +224,7 @@ App BuildApp(RawFlags* f) {
   a.client = client;
   a.bootstrap = AddBootstrap(app, f);
   a.router = AddRouter(app, f);
+  AddSessionCommands(app, f, &a);
   return a;
 }
 
@@ -315,6 +347,25 @@ ParsedCommandLine FinishConnect(const RawFlags& f,
                 : f.bootstrap_mode == "never" ? BootstrapMode::kNever
                                               : BootstrapMode::kAuto;
   o.bootstrap_data_dir = BootstrapDataDir(env);
+  o.attach = f.attach;
+  o.name = f.name;
+  if (o.attach.has_value() && !o.name.empty()) {
+    return UsageError("--attach and --name exclude each other (--name attaches when it can)");
+  }
+  if (o.attach.has_value() && !o.command.empty()) {
+    return UsageError("a command runs only in a new session, not with --attach");
+  }
+  return r;
+}
+
+ParsedCommandLine FinishSessions(const RawFlags& f, Command command) {
+  ParsedCommandLine r;
+  r.action = ParsedCommandLine::Action::kRun;
+  r.command = command;
+  r.sessions = f.sessions;
+  if (command == Command::kKill && r.sessions.target.empty()) {
+    return UsageError("kill needs the session's id or name");
+  }
   return r;
 }
 
@@ -407,7 +458,7 @@ ParsedCommandLine ParseCommandLine(const std::vector<std::string>& args,
     return Exit(0, absl::StrCat(e.what(), "\n"), "");
   } catch (const CLI::ExtrasError&) {
     std::vector<std::string> extras = a.app->remaining();
-    for (CLI::App* sub : {a.serve, a.connect, a.client, a.bootstrap, a.router}) {
+    for (CLI::App* sub : {a.serve, a.connect, a.client, a.bootstrap, a.router, a.ls, a.kill}) {
       if (extras.empty() && sub->parsed()) extras = sub->remaining();
     }
     return UnexpectedArgument(extras);
@@ -419,6 +470,8 @@ ParsedCommandLine ParseCommandLine(const std::vector<std::string>& args,
   if (a.client->parsed()) return FinishClient(flags, env);
   if (a.bootstrap->parsed()) return FinishBootstrap(flags, env);
   if (a.router->parsed()) return FinishRouter(flags);
+  if (a.ls->parsed()) return FinishSessions(flags, Command::kLs);
+  if (a.kill->parsed()) return FinishSessions(flags, Command::kKill);
   return UsageError("no command given");
 }
 

@@ -37,6 +37,7 @@ struct ParsedCommandLine {
   ClientOptions client;
   BootstrapOptions bootstrap;
   RouterOptions router;
+  SessionsOptions sessions;  // ls, kill
   // Non-fatal problems (e.g. a malformed timeout variable), one per line.
   std::vector<std::string> warnings;
 };

@@ -403,3 +403,54 @@ TEST(BootstrapFlagsTest, ConnectBootstrapModes) {
 
 }  // namespace
 }  // namespace moshx::cmd
+
+namespace moshx::cmd {
+namespace {
+
+TEST(ConnectAttachFlagsTest, AttachWithAndWithoutATargetAndName) {
+  ParsedCommandLine r = ParseCommandLine({"moshx", "connect", "host", "--attach"});
+  ASSERT_EQ(r.action, ParsedCommandLine::Action::kRun) << r.err;
+  ASSERT_TRUE(r.connect.attach.has_value());
+  EXPECT_EQ(*r.connect.attach, "");  // the most recently detached
+  r = ParseCommandLine({"moshx", "connect", "host", "--attach", "work"});
+  ASSERT_EQ(r.action, ParsedCommandLine::Action::kRun) << r.err;
+  EXPECT_EQ(r.connect.destination, "host");
+  EXPECT_EQ(r.connect.attach.value_or("?"), "work");
+  r = ParseCommandLine({"moshx", "connect", "host"});
+  EXPECT_FALSE(r.connect.attach.has_value());
+  r = ParseCommandLine({"moshx", "connect", "host", "--name", "work", "--", "vim"});
+  ASSERT_EQ(r.action, ParsedCommandLine::Action::kRun) << r.err;
+  EXPECT_EQ(r.connect.name, "work");
+  EXPECT_EQ(r.connect.command, std::vector<std::string>{"vim"});
+}
+
+TEST(ConnectAttachFlagsTest, AttachExcludesNameAndACommand) {
+  ParsedCommandLine r =
+      ParseCommandLine({"moshx", "connect", "host", "--attach", "1", "--name", "work"});
+  EXPECT_EQ(r.exit_code, 2);
+  EXPECT_NE(r.err.find("exclude each other"), std::string::npos) << r.err;
+  r = ParseCommandLine({"moshx", "connect", "host", "--attach", "1", "--", "vim"});
+  EXPECT_EQ(r.exit_code, 2);
+  EXPECT_NE(r.err.find("only in a new session"), std::string::npos) << r.err;
+}
+
+TEST(SessionCommandsFlagsTest, LsAndKillNameTheHostAndTheSession) {
+  ParsedCommandLine r = ParseCommandLine({"moshx", "ls", "me@host", "--json", "--ssh", "ssh -p 2"});
+  ASSERT_EQ(r.action, ParsedCommandLine::Action::kRun) << r.err;
+  EXPECT_EQ(r.command, Command::kLs);
+  EXPECT_EQ(r.sessions.destination, "me@host");
+  EXPECT_TRUE(r.sessions.json);
+  EXPECT_EQ(r.sessions.ssh, "ssh -p 2");
+  r = ParseCommandLine({"moshx", "kill", "host", "work"});
+  ASSERT_EQ(r.action, ParsedCommandLine::Action::kRun) << r.err;
+  EXPECT_EQ(r.command, Command::kKill);
+  EXPECT_EQ(r.sessions.target, "work");
+  EXPECT_EQ(r.sessions.server, "moshx");
+  r = ParseCommandLine({"moshx", "kill", "host"});
+  EXPECT_EQ(r.exit_code, 2);
+  r = ParseCommandLine({"moshx", "ls"});
+  EXPECT_EQ(r.exit_code, 2);
+}
+
+}  // namespace
+}  // namespace moshx::cmd

@@ -11,6 +11,7 @@
 #include "cmd/connect.h"
 #include "cmd/flags.h"
 #include "cmd/launch/bootstrap.h"
+#include "cmd/launch/remote_sessions.h"
 #include "cmd/mosh_compat.h"
 #include "cmd/router/run_router.h"
 #include "cmd/server/serve.h"
@@ -76,6 +77,10 @@ int main(int argc, char** argv) {
       return moshx::cmd::RunBootstrap(parsed.bootstrap);
     case moshx::cmd::Command::kRouter:
       return moshx::cmd::RunRouter(parsed.router);
+    case moshx::cmd::Command::kLs:
+      return moshx::cmd::RunRemoteSessions(parsed.sessions, /*kill=*/false);
+    case moshx::cmd::Command::kKill:
+      return moshx::cmd::RunRemoteSessions(parsed.sessions, /*kill=*/true);
     case moshx::cmd::Command::kNone:
       break;
   }

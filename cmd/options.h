@@ -22,7 +22,7 @@
 
 namespace moshx::cmd {
 
-enum class Command { kNone, kServe, kConnect, kClient, kBootstrap, kRouter };
+enum class Command { kNone, kServe, kConnect, kClient, kBootstrap, kRouter, kLs, kKill };
 
 // `moshx connect --bootstrap`: when to copy this binary to the remote first
 // (see cmd/launch/bootstrap.h).
@@ -88,6 +88,13 @@ struct ConnectOptions {
   TerminalOptions terminal;
   int verbose = 0;
   std::vector<std::string> command;   // run instead of the login shell
+  // --attach [ID|NAME] (moshx mode, docs/sessions.md): attach to that
+  // session of the remote's session host with a new association; "" = the
+  // most recently detached one. nullopt: start a new session.
+  std::optional<std::string> attach;
+  // --name NAME: attach to the session named NAME if it exists, else start
+  // a new session with that name (like `tmux new -A -s NAME`).
+  std::string name;
   BootstrapMode bootstrap = BootstrapMode::kAuto;  // --bootstrap
   // BootstrapOptions::data_dir for --bootstrap.
   std::string bootstrap_data_dir;
@@ -97,6 +104,17 @@ struct ConnectOptions {
   std::vector<std::pair<std::string, std::string>> locale;
   std::string term;                        // $TERM, for a mosh-server's -c COLORS
   std::vector<std::string> terminfo_dirs;  // where to look $TERM up (cmd/sys/terminfo.h)
+};
+
+// `moshx ls [user@]host` and `moshx kill [user@]host ID|NAME`: the remote's
+// moshx sessions (docs/sessions.md), through `moshx serve --list` / `--kill`
+// over one SSH connection.
+struct SessionsOptions {
+  std::string destination;      // [user@]host
+  std::string ssh = "ssh";      // split like a shell
+  std::string server = "moshx"; // remote command that runs moshx
+  std::string target;           // kill: ID|NAME
+  bool json = false;            // pass --json: the remote's JSON on stdout
 };
 
 // `moshx bootstrap [user@]host`: copy this binary to the remote

@@ -26,7 +26,25 @@ std::string Indent(const std::vector<std::string>& lines) {
   return out;
 }
 
-absl::StatusOr<LaunchedServer> StartLocal(const ConnectOptions& o) {
+// What `moshx serve` said when it refused (its "moshx serve: ..." lines on
+// stderr), one per line; empty when it said nothing of the kind.
+std::string ServeRefusal(const std::vector<std::string>& err_lines) {
+  std::string out;
+  for (absl::string_view l : err_lines) {
+    if (absl::ConsumePrefix(&l, "moshx serve: ")) absl::StrAppend(&out, out.empty() ? "" : "\n", l);
+  }
+  return out;
+}
+
+std::vector<std::string> Lines(absl::string_view text) {
+  std::vector<std::string> lines;
+  for (absl::string_view l : absl::StrSplit(text, '\n', absl::SkipWhitespace())) {
+    lines.emplace_back(absl::StripTrailingAsciiWhitespace(l));
+  }
+  return lines;
+}
+
+absl::StatusOr<LaunchedServer> StartLocalOnce(const ConnectOptions& o) {
   std::vector<std::string> argv = {"/proc/self/exe"};
   std::vector<std::string> args = ServeArguments(o);
   argv.insert(argv.end(), args.begin(), args.end());
@@ -38,11 +56,24 @@ absl::StatusOr<LaunchedServer> StartLocal(const ConnectOptions& o) {
   }
   StartupOutput scan = ScanStartupOutput(result->out);
   if (!scan.connect.ok()) {
+    std::string refusal = ServeRefusal(Lines(result->err));
+    if (!refusal.empty()) return absl::FailedPreconditionError(refusal);
     return absl::UnavailableError(absl::StrCat("the local server did not start (exit ",
                                                result->exit_code, "):\n", result->err));
   }
-  LaunchedServer server{*scan.connect, *net::Address::Parse("127.0.0.1", scan.connect->port)};
+  LaunchedServer server{*scan.connect, *net::Address::Parse("127.0.0.1", scan.connect->port),
+                        ParseSessionLines(scan.other_lines)};
   return server;
+}
+
+absl::StatusOr<LaunchedServer> StartLocal(const ConnectOptions& o) {
+  if (o.name.empty() || o.attach.has_value()) return StartLocalOnce(o);
+  // --name: attach to it, else start it (no password to type twice here).
+  ConnectOptions attach = o;
+  attach.attach = o.name;
+  absl::StatusOr<LaunchedServer> attached = StartLocalOnce(attach);
+  if (attached.ok()) return attached;
+  return StartLocalOnce(o);
 }
 
 absl::StatusOr<LaunchedServer> StartRemote(const ConnectOptions& o) {
@@ -57,15 +88,23 @@ absl::StatusOr<LaunchedServer> StartRemote(const ConnectOptions& o) {
   std::string host_name = SshHostName(*ssh_words, o.destination);
   auto ip = Resolve(host_name, o.family);
   if (!ip.ok()) return ip.status();
-  std::vector<std::string> remote = *server_words;
-  std::vector<std::string> args = IsMoshServerCommand(*server_words)  // mosh interop
-                                      ? MoshServerArgumentsFor(o)
-                                      : ServeArguments(o);
-  remote.insert(remote.end(), args.begin(), args.end());
+  std::string command_line;
+  if (IsMoshServerCommand(*server_words)) {  // mosh interop
+    if (o.attach.has_value() || !o.name.empty()) {
+      return absl::InvalidArgumentError(
+          "--attach and --name need moshx's session host on the remote, not mosh-server");
+    }
+    std::vector<std::string> remote = *server_words;
+    std::vector<std::string> args = MoshServerArgumentsFor(o);
+    remote.insert(remote.end(), args.begin(), args.end());
+    command_line = ShellJoin(remote);
+  } else {
+    command_line = ServeCommandLine(ShellJoin(*server_words), o);
+  }
   // ssh's output is read with a deadline (the remote may never answer) and
   // capped by RunAndCapture; what is printed of it goes through TerminalSafe.
-  auto result = RunAndCapture(BuildSshArgv(*ssh_words, o.destination, remote), {},
-                              kSshStartTimeout);
+  auto result = RunAndCapture(BuildSshArgvForCommandLine(*ssh_words, o.destination, command_line),
+                              {}, kSshStartTimeout);
   if (!result.ok()) {
     return absl::UnavailableError(absl::StrCat("could not run ssh: ", result.status().message()));
   }
@@ -75,14 +114,27 @@ absl::StatusOr<LaunchedServer> StartRemote(const ConnectOptions& o) {
     err_lines.emplace_back(absl::StripTrailingAsciiWhitespace(l));
   }
   if (scan.connect.ok()) {
-    LaunchedServer server{*scan.connect, ip->WithPort(scan.connect->port)};
+    LaunchedServer server{*scan.connect, ip->WithPort(scan.connect->port),
+                          ParseSessionLines(scan.other_lines)};
     return server;
   }
   if (result->exit_code == 255) {
     return absl::UnavailableError(
         absl::StrCat("ssh to ", o.destination, " failed:\n", Indent(err_lines)));
   }
+  // moshx's own refusal (no such session, and which exist; a host of
+  // another build; ...) is the whole story.
+  if (std::string refusal = ServeRefusal(err_lines); !refusal.empty()) {
+    return absl::FailedPreconditionError(absl::StrCat(o.destination, ": ", refusal));
+  }
   std::string all = absl::StrCat(result->out, result->err);
+  if ((o.attach.has_value() || !o.name.empty()) &&
+      (absl::StrContains(all, "unknown option '--attach'") ||
+       absl::StrContains(all, "unknown option '--name'"))) {
+    return absl::FailedPreconditionError(absl::StrCat(
+        "the moshx on ", o.destination, " is older and has no session host to attach to; "
+        "update it with:  moshx bootstrap ", o.destination));
+  }
   if (result->exit_code == 127 || absl::StrContains(all, "not found") ||
       absl::StrContains(all, "No such file")) {
     return absl::NotFoundError(absl::StrCat(

@@ -7,6 +7,7 @@
 
 #include "absl/status/statusor.h"
 #include "cmd/launch/connect_line.h"
+#include "cmd/launch/session_lines.h"
 #include "cmd/options.h"
 #include "net/datagram_socket.h"
 
@@ -16,11 +17,16 @@ namespace moshx::cmd {
 struct LaunchedServer {
   ConnectInfo info;
   net::Address address;  // IP of the server host, with info.port
+  // The session host's SESSION/DETACHED lines (empty fields without a host).
+  SessionLines session;
 };
 
 // Starts the server (ssh, or locally with options.local) and parses its
-// CONNECT line. Errors are complete, user-facing sentences (ssh failed and
-// why, the remote has no moshx and how to install it, no CONNECT line and
+// CONNECT line; with options.attach / options.name it asks the session host
+// for that session instead (docs/sessions.md), in the same one SSH
+// connection. Errors are complete, user-facing sentences (ssh failed and
+// why, the remote has no moshx and how to install it, what the remote's
+// moshx refused — no such session, and which exist —, no CONNECT line and
 // what came instead).
 absl::StatusOr<LaunchedServer> StartServer(const ConnectOptions& options);
 

@@ -2,19 +2,30 @@
 
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
+#include "cmd/launch/ssh.h"
 #include "cmd/sys/terminfo.h"
 
 namespace moshx::cmd {
 
 std::vector<std::string> ServeArguments(const ConnectOptions& o) {
+  if (o.attach.has_value()) return {"serve", "--attach", *o.attach};
   std::vector<std::string> args = {"serve"};
   if (o.port.has_value()) args.insert(args.end(), {"--port-range", *o.port});
   for (const auto& [name, value] : o.locale) args.insert(args.end(), {"-l", name + "=" + value});
+  if (!o.name.empty()) args.insert(args.end(), {"--name", o.name});
   if (!o.command.empty()) {
     args.push_back("--");
     args.insert(args.end(), o.command.begin(), o.command.end());
   }
   return args;
+}
+
+std::string ServeCommandLine(absl::string_view server, const ConnectOptions& o) {
+  std::string create = absl::StrCat(server, " ", ShellJoin(ServeArguments(o)));
+  if (o.name.empty() || o.attach.has_value()) return create;
+  ConnectOptions attach = o;
+  attach.attach = o.name;
+  return absl::StrCat(server, " ", ShellJoin(ServeArguments(attach)), " || ", create);
 }
 
 bool IsMoshServerCommand(const std::vector<std::string>& server_words) {

@@ -10,13 +10,24 @@
 #include <utility>
 #include <vector>
 
+#include "absl/strings/string_view.h"
 #include "cmd/options.h"
 
 namespace moshx::cmd {
 
 // The words after the server command for moshx: `serve`, the port range,
-// the client's locale (-l NAME=VALUE), then `--` and the user's command.
+// the client's locale (-l NAME=VALUE), `--name NAME` when given, then `--`
+// and the user's command. With --attach: `serve --attach TARGET` only (the
+// session already has its port, locale and command).
 std::vector<std::string> ServeArguments(const ConnectOptions& options);
+
+// The remote command line (shell text) that asks `server` (shell text, e.g.
+// the quoted --server words) for the session: `SERVER ServeArguments...`;
+// with --name NAME, `SERVER serve --attach NAME || SERVER serve ... --name
+// NAME ...`, so that one SSH connection attaches to the session named NAME
+// or, when there is none, starts it (`||` means the same in sh, bash, zsh,
+// fish and csh).
+std::string ServeCommandLine(absl::string_view server, const ConnectOptions& options);
 
 // True when the --server command of `moshx connect` names mosh's server (its
 // last word is "mosh-server" or a path ending in "/mosh-server"): then the

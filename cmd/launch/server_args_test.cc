@@ -19,6 +19,29 @@ TEST(ServeArgumentsTest, PortLocaleAndCommand) {
                           "LC_TIME=de_DE.UTF-8", "--", "top", "-d", "1"));
 }
 
+TEST(ServeArgumentsTest, AttachAsksForTheSessionOnly) {
+  ConnectOptions o;
+  o.port = "60010:60020";
+  o.locale = {{"LANG", "en_US.UTF-8"}};
+  o.attach = "work";
+  EXPECT_THAT(ServeArguments(o), ElementsAre("serve", "--attach", "work"));
+  o.attach = "";  // the most recently detached
+  EXPECT_THAT(ServeArguments(o), ElementsAre("serve", "--attach", ""));
+  EXPECT_EQ(ServeCommandLine("'moshx'", o), "'moshx' 'serve' '--attach' ''");
+}
+
+TEST(ServeArgumentsTest, NameAttachesOrElseStartsTheNamedSessionInOneCommandLine) {
+  ConnectOptions o;
+  o.name = "it's";
+  o.locale = {{"LANG", "C.UTF-8"}};
+  EXPECT_THAT(ServeArguments(o), ElementsAre("serve", "-l", "LANG=C.UTF-8", "--name", "it's"));
+  EXPECT_EQ(ServeCommandLine("'moshx'", o),
+            "'moshx' 'serve' '--attach' 'it'\\''s' || "
+            "'moshx' 'serve' '-l' 'LANG=C.UTF-8' '--name' 'it'\\''s'");
+  ConnectOptions plain;
+  EXPECT_EQ(ServeCommandLine("'/opt/moshx'", plain), "'/opt/moshx' 'serve'");
+}
+
 TEST(MoshServerArgumentsTest, LikeTheMoshWrapper) {
   EXPECT_TRUE(IsMoshServerCommand({"mosh-server"}));
   EXPECT_TRUE(IsMoshServerCommand({"env", "X=1", "/usr/local/bin/mosh-server"}));

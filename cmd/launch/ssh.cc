@@ -59,10 +59,17 @@ std::string ShellJoin(const std::vector<std::string>& words) {
 std::vector<std::string> BuildSshArgv(const std::vector<std::string>& ssh_words,
                                       absl::string_view destination,
                                       const std::vector<std::string>& remote_command) {
+  return BuildSshArgvForCommandLine(ssh_words, destination, ShellJoin(remote_command));
+}
+
+std::vector<std::string> BuildSshArgvForCommandLine(const std::vector<std::string>& ssh_words,
+                                                    absl::string_view destination,
+                                                    absl::string_view command_line) {
   std::vector<std::string> argv = ssh_words;
   // "--" before the destination: one beginning with '-' is a host name, never
   // an option (`-oProxyCommand=...` would run a local command).
-  argv.insert(argv.end(), {"-n", "-T", "--", std::string(destination), ShellJoin(remote_command)});
+  argv.insert(argv.end(),
+              {"-n", "-T", "--", std::string(destination), std::string(command_line)});
   return argv;
 }
 

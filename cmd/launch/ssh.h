@@ -36,6 +36,12 @@ std::vector<std::string> BuildSshArgv(const std::vector<std::string>& ssh_words,
                                       absl::string_view destination,
                                       const std::vector<std::string>& remote_command);
 
+// As BuildSshArgv, with the remote command given as shell text, sent as is
+// (e.g. `'moshx' 'serve' '--attach' 'work' || 'moshx' 'serve' ...`).
+std::vector<std::string> BuildSshArgvForCommandLine(const std::vector<std::string>& ssh_words,
+                                                    absl::string_view destination,
+                                                    absl::string_view command_line);
+
 }  // namespace moshx::cmd
 
 #endif  // MOSHX_CMD_LAUNCH_SSH_H_

@@ -6,8 +6,10 @@ _moshx() {
   cur=${COMP_WORDS[COMP_CWORD]}
   prev=${COMP_WORDS[COMP_CWORD-1]}
   sub=${COMP_WORDS[1]}
-  local commands="connect serve client bootstrap router"
-  local connect_opts="--local --ssh --server -p --port --family --predict --predict-overwrite --title-prefix --bootstrap -v --verbose -h --help"
+  local commands="connect serve client bootstrap router ls kill"
+  local connect_opts="--local --ssh --server -p --port --family --predict --predict-overwrite --title-prefix --bootstrap --attach --name -v --verbose -h --help"
+  local ls_opts="--ssh --server --json -h --help"
+  local kill_opts="--ssh --server --json -h --help"
   local serve_opts="-p --port-range -i --bind -l --json --mode --network-timeout --signal-timeout --name --list --kill --attach --foreground -v --verbose -h --help"
   local client_opts="--mode --connection-id --predict --title-prefix -h --help"
   local bootstrap_opts="--ssh --dest --force --json -h --help"
@@ -21,13 +23,20 @@ _moshx() {
     --predict) COMPREPLY=($(compgen -W "adaptive always never experimental" -- "$cur")); return ;;
     --mode) COMPREPLY=($(compgen -W "moshx mosh" -- "$cur")); return ;;
     --bootstrap) COMPREPLY=($(compgen -W "auto always never" -- "$cur")); return ;;
-    --ssh|--server|-p|--port|--port-range|-i|--bind|-l|--title-prefix|--connection-id|--dest|--network-timeout|--signal-timeout|--name|--kill|--attach|--socket|--user|--max-sessions|--max-sessions-per-user) return ;;
+    --name|--ssh|--server|-p|--port|--port-range|-i|--bind|-l|--title-prefix|--connection-id|--dest|--network-timeout|--signal-timeout|--name|--kill|--attach|--socket|--user|--max-sessions|--max-sessions-per-user) return ;;
   esac
   case "$sub" in
     connect)
       if [[ $cur == -* ]]; then
         COMPREPLY=($(compgen -W "$connect_opts" -- "$cur"))
       else
+        COMPREPLY=($(compgen -A hostname -- "$cur"))
+      fi ;;
+    ls|kill)
+      if [[ $cur == -* ]]; then
+        [ "$sub" = ls ] && COMPREPLY=($(compgen -W "$ls_opts" -- "$cur"))
+        [ "$sub" = kill ] && COMPREPLY=($(compgen -W "$kill_opts" -- "$cur"))
+      elif [ "$COMP_CWORD" -eq 2 ]; then
         COMPREPLY=($(compgen -A hostname -- "$cur"))
       fi ;;
     bootstrap)
