@@ -76,8 +76,9 @@ struct Client {
 class AttachHarness {
  public:
   // `loss` on every link; the server runs /bin/sh in `mode`.
-  AttachHarness(uint64_t seed, double loss, net::WireMode mode = net::WireMode::kMoshx)
-      : net_(seed), loop_(&net_), server_rng_(seed), loss_(loss), mode_(mode) {
+  AttachHarness(uint64_t seed, double loss, net::WireMode mode = net::WireMode::kMoshx,
+                absl::Duration one_way = kOneWay)
+      : net_(seed), loop_(&net_), server_rng_(seed), loss_(loss), mode_(mode), one_way_(one_way) {
     server_host_ = net_.AddHost("10.0.0.2");
     ServerSessionOptions so;
     so.mode = mode;
@@ -102,7 +103,7 @@ class AttachHarness {
     client->host = net_.AddHost(ip);
     client->rng.seed(clients_.size() + 100);
     LinkParams link;
-    link.delay = kOneWay;
+    link.delay = one_way_;
     link.loss = loss_;
     net_.SetLinks(client->host, server_host_, link);
     auto socket = *client->host->Open(net::AddressFamily::kIPv4);
@@ -149,6 +150,7 @@ class AttachHarness {
   std::mt19937_64 server_rng_;
   const double loss_;
   const net::WireMode mode_;
+  const absl::Duration one_way_;
   SimulatedNetwork::Host* server_host_ = nullptr;
   std::unique_ptr<ServerSession> server_;
   std::vector<std::unique_ptr<Client>> clients_;
@@ -332,6 +334,31 @@ TEST(ReassociateTest, MoshModeSessionsCannotBeAttached) {
   EXPECT_EQ(h.server_->dispatcher_stats(), nullptr);
   RunCommand(h, a, "echo mosh-$((8*8))", "mosh-64\n");
   EXPECT_TRUE(a->session->superseded_message().empty());
+}
+
+// Issue 13's goal: from the attach reply (the new client starts) to the
+// whole screen drawn on it within one round trip + 20 ms, at 20 and 200 ms
+// RTT, with a full screen of text. Virtual time: the link's delays and the
+// transports' timers, not CPU time.
+TEST(ReassociateTest, WholeScreenWithinOneRoundTripAt20And200MsRtt) {
+  for (absl::Duration rtt : {absl::Milliseconds(20), absl::Milliseconds(200)}) {
+    AttachHarness h(/*seed=*/8, 0.0, net::WireMode::kMoshx, rtt / 2);
+    Client* a = h.AddClient("10.0.0.1", KeyNumber(1), kFirstId);
+    ASSERT_TRUE(h.RunUntil([&] { return a->Shows("$\n"); }, absl::Seconds(60)));
+    RunCommand(h, a, "seq -w 1000 1099 | paste -d' ' - - - - - - - - - -; echo end-$((9*9))",
+               "end-81\n");
+    ASSERT_TRUE(h.RunUntil([&] { return h.Converged(a); }, absl::Seconds(30)));
+    const core::Framebuffer before = h.ServerScreen();
+    ASSERT_TRUE(h.server_->Reassociate(KeyNumber(2), 0x5678).ok());
+    Client* b = h.AddClient("10.0.0.3", KeyNumber(2), 0x5678);
+    ASSERT_TRUE(h.RunUntil([&] { return !b->frames.empty(); }, absl::Seconds(10)));
+    EXPECT_TRUE(b->frames.front() == before) << ScreenText(b->frames.front());
+    const absl::Duration took = b->first_frame - b->started;
+    std::printf("RTT %s: attach reply -> whole screen drawn in %s (goal %s)\n",
+                absl::FormatDuration(rtt).c_str(), absl::FormatDuration(took).c_str(),
+                absl::FormatDuration(rtt + absl::Milliseconds(20)).c_str());
+    EXPECT_LE(took, rtt + absl::Milliseconds(20));
+  }
 }
 
 }  // namespace
