@@ -3,9 +3,10 @@
 # through a real sshd on loopback and the remote user's session host:
 #   1. vim runs in a session started with `moshx connect --name`; its client is
 #      killed with SIGKILL; `moshx connect --attach NAME` from another tmux
-#      window (another source port) shows the same vim screen with the cursor
-#      in place; typing and :wq save the file; the session ends, the client
-#      exits 0.
+#      window (another source port; --bootstrap auto, which uploads moshx,
+#      and the attach in one SSH connection) shows the same vim screen with
+#      the cursor in place; typing and :wq save the file; the session ends,
+#      the client exits 0.
 #   2. Two clients in turn: the first (a `moshx client` behind a UDP relay
 #      that records what it sends) is told "session attached from <address>"
 #      and exits 0 when `moshx connect --attach` takes the session; its
@@ -27,9 +28,12 @@ M=$world/moshx
 remote() { $E2E_SSH "$E2E_SSH_DEST" "$@"; }
 tag=$$
 file=attach-e2e-$tag.txt
+had_local=0
+[ -e "$E2E_SSH_HOME/.local" ] && had_local=1
 cleanup_remote() {
   for n in "vim$tag" "turn$tag"; do remote "$M" serve --kill "$n" >/dev/null 2>&1; done
   remote rm -f "$file" >/dev/null 2>&1
+  [ "$had_local" = 1 ] || rm -rf "$E2E_SSH_HOME/.local"  # the bootstrapped copy below
 }
 trap 'cleanup_remote; e2e_cleanup' EXIT
 
@@ -59,7 +63,13 @@ pid_a=$(client_pid a)
 kill -9 "$pid_a"
 wait_for_status a 10 >/dev/null
 
-connect b --attach "vim$tag" "$E2E_SSH_DEST"
+# B attaches with the defaults (--bootstrap auto, --server moshx): the
+# bootstrap copies moshx to the remote and the attach request follows in the
+# same one SSH connection (a password would be typed once).
+printf '#!/bin/sh\necho "$*" >>%s\nexec "$@"\n' "$E2E_DIR/ssh-calls" >"$E2E_DIR/counting-ssh"
+chmod 755 "$E2E_DIR/counting-ssh"
+tmux_start_with_status b 80 24 env TERM=xterm-256color LANG=C.UTF-8 "$M" connect \
+  --ssh "$E2E_DIR/counting-ssh $E2E_SSH" --attach "vim$tag" "$E2E_SSH_DEST"
 wait_for_screen b '^second line, cursor ends here' 20
 sleep 1
 screen_b=$(tmux_screen b)
@@ -72,6 +82,9 @@ tmux_type b ':wq'
 tmux_keys b Enter
 status=$(wait_for_status b 20)
 [ "$status" = 0 ] || fail "the attached client exited with $status"
+# (`ssh -G` only prints the configuration: no connection.)
+[ "$(grep -vc -- ' -G ' "$E2E_DIR/ssh-calls")" = 1 ] ||
+  fail "moshx connect --attach connected more than once: $(cat "$E2E_DIR/ssh-calls")"
 saved=$(remote cat "$file")
 expected=$'first line from A\nsecond line, cursor ends here, typed in B'
 [ "$saved" = "$expected" ] || fail "file holds: $saved"

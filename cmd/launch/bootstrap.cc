@@ -418,6 +418,92 @@ absl::StatusOr<std::string> ServerAfterBootstrap(const ConnectOptions& c) {
   return ShellQuote(r->server);
 }
 
+bool ConnectBootstraps(const ConnectOptions& c) {
+  return c.bootstrap == BootstrapMode::kAlways ||
+         (c.bootstrap == BootstrapMode::kAuto && c.server == "moshx");
+}
+
+absl::StatusOr<ProcessResult> BootstrapAndServe(const ConnectOptions& c,
+                                                absl::string_view serve_command_line) {
+  const bool auto_mode = c.bootstrap == BootstrapMode::kAuto;
+  BootstrapOptions b;
+  b.destination = c.destination;
+  b.ssh = c.ssh;
+  b.force = c.bootstrap == BootstrapMode::kAlways;
+  b.data_dir = c.bootstrap_data_dir;
+  if (auto_mode) b.check_command = c.server;
+  auto fail = [](const absl::Status& s) {
+    return absl::Status(s.code(), absl::StrCat("bootstrap: ", s.message()));
+  };
+  auto ssh_words = SplitCommandLine(b.ssh);
+  if (!ssh_words.ok()) return fail(ssh_words.status());
+  std::vector<std::string> argv = *ssh_words;
+  argv.insert(argv.end(), {"-T", "-o", "Compression=yes", "--", b.destination,
+                           BootstrapRemoteCommand(b.dest_path, b.check_command,
+                                                  serve_command_line)});
+  auto channel = SshChannel::Start(argv);
+  if (!channel.ok()) return fail(channel.status());
+  SshChannel& ch = **channel;
+  auto probe = ReadProbe(ch);
+  if (!probe.ok()) return fail(probe.status());
+  BootstrapResult r;
+  r.probe = *probe;
+  r.path = probe->dest.path;
+  std::string op;  // what the remote runs SERVE with
+  absl::Status platform = CheckPlatform(*probe);
+  absl::StatusOr<LocalBuild> build =
+      platform.ok() ? FindBuild(b, probe->arch) : absl::StatusOr<LocalBuild>(platform);
+  if (!build.ok()) {
+    if (!auto_mode || !absl::IsFailedPrecondition(build.status())) {
+      ch.Write("skip\n").IgnoreError();
+      ch.Wait();
+      return fail(build.status());
+    }
+    std::fprintf(stderr, "moshx: not copying moshx to %s: %s; trying '%s' there\n",
+                 c.destination.c_str(), TerminalSafe(build.status().message()).c_str(),
+                 c.server.c_str());
+    op = "serve command\n";
+  } else {
+    r.binary = build->path;
+    r.sha256 = Sha256Hex(build->bytes);
+    r.build_id = ElfBuildId(build->bytes);
+    r.action = Decide(b, *probe, r.sha256, r.build_id, &r.server);
+    if (r.action == BootstrapResult::Action::kUnchanged) {
+      op = r.server == probe->command.path ? "serve command\n" : "serve dest\n";
+      if (c.verbose > 0) std::fprintf(stderr, "%s\n", TerminalSafe(DescribeResult(b, r)).c_str());
+    } else {
+      absl::Time start = absl::Now();
+      absl::Status uploaded = Upload(ch, build->bytes, r, TerminalProgress(b));
+      if (!uploaded.ok()) {
+        ch.Wait();
+        if (auto_mode && absl::IsPermissionDenied(uploaded)) {
+          std::fprintf(stderr, "moshx: not copying moshx to %s: %s; trying '%s' there\n",
+                       c.destination.c_str(), TerminalSafe(uploaded.message()).c_str(),
+                       c.server.c_str());
+          return absl::NotFoundError("run --server with a connection of its own");
+        }
+        return fail(uploaded);
+      }
+      r.upload_time = absl::Now() - start;
+      r.bytes_uploaded = build->bytes.size();
+      r.server = r.path;
+      std::fprintf(stderr, "%s\n", TerminalSafe(DescribeResult(b, r)).c_str());
+      // The script runs SERVE with DEST by itself after "installed".
+    }
+  }
+  if (!op.empty()) {
+    if (absl::Status w = ch.Write(op); !w.ok()) return fail(SshFailure(ch, "stopped early"));
+    ch.CloseInput();
+  }
+  ProcessResult result;
+  for (absl::StatusOr<std::string> line = ch.ReadLine(); line.ok(); line = ch.ReadLine()) {
+    absl::StrAppend(&result.out, *line, "\n");
+  }
+  result.exit_code = ch.Wait();
+  result.err = ch.ErrorOutput();
+  return result;
+}
+
 int RunBootstrap(const BootstrapOptions& options) {
   absl::StatusOr<BootstrapResult> r = Bootstrap(options, TerminalProgress(options));
   if (!r.ok()) {

@@ -22,7 +22,9 @@
 
 #include "absl/status/statusor.h"
 #include "absl/time/time.h"
+#include "absl/strings/string_view.h"
 #include "cmd/launch/bootstrap_script.h"
+#include "cmd/launch/subprocess.h"
 #include "cmd/options.h"
 
 namespace moshx::cmd {
@@ -103,6 +105,24 @@ std::string ResultJson(const BootstrapOptions& options, const BootstrapResult& r
 // and all in kAlways, are returned.
 // The result is shell-quoted, ready for ConnectOptions::server.
 absl::StatusOr<std::string> ServerAfterBootstrap(const ConnectOptions& options);
+
+// True when `moshx connect` bootstraps (ServerAfterBootstrap would connect):
+// --bootstrap always, or auto with the default --server.
+bool ConnectBootstraps(const ConnectOptions& options);
+
+// ServerAfterBootstrap and starting the server in ONE SSH connection (so a
+// password is typed once): probes, uploads when needed, then runs
+// `serve_command_line` on the remote (shell text in which "$srv" stands for
+// the server to run: the uploaded or found build, or in kAuto, when no build
+// can be copied, --server) and returns what it printed (stdout after the
+// probe, ssh's and the remote's stderr, the exit status). Warnings and the
+// upload's summary go to stderr as in ServerAfterBootstrap. In kAuto an
+// unwritable destination discovered during the upload ends that connection:
+// then the result is NotFound and the caller starts --server with a
+// connection of its own (after the warning). Other errors as
+// ServerAfterBootstrap.
+absl::StatusOr<ProcessResult> BootstrapAndServe(const ConnectOptions& options,
+                                                absl::string_view serve_command_line);
 
 // `moshx bootstrap`: runs Bootstrap with a progress bar on stderr when it is
 // a terminal (and not --json), prints the summary (stdout) or the error

@@ -13,11 +13,11 @@ namespace moshx::cmd {
 namespace {
 
 // One shell statement (or compound opener) per element; joined with spaces.
-// $1 DEST, $2 COMMAND, $3 OS, $4 ARCHES. No newlines, backslashes or single
-// quotes anywhere (see the header).
+// $1 DEST, $2 COMMAND, $3 OS, $4 ARCHES, $5 SERVE. No newlines, backslashes
+// or single quotes anywhere (see the header).
 constexpr const char* kScript[] = {
-    "umask 022;",
-    "dest=$1; cmd=$2; wos=$3; warch=$4;",
+    "um=$(umask); umask 022;",
+    "dest=$1; cmd=$2; wos=$3; warch=$4; serve=${5:-};",
     "say() { printf \"%s\" \"$*\"; echo; };",
     "fail() { say \"error $1 $2\"; exit 3; };",
     "tool=none;",
@@ -45,7 +45,12 @@ constexpr const char* kScript[] = {
     "p=; [ -z \"$cmd\" ] || p=$(command -v \"$cmd\" 2>/dev/null) || p=;",
     "case $p in /*) say \"command $p $(describe \"$p\")\";; *) say \"command -\";; esac;",
     "say end;",
+    // SERVE runs with the login's umask, srv naming the server to run.
+    "run() { umask \"$um\"; srv=$1; eval \"$serve\"; };",
     "read -r op size want wid || exit 0;",
+    "if [ \"$op\" = serve ] && [ -n \"$serve\" ]; then case $size in",
+    "  dest) run \"$dest\";; *) if [ -n \"$p\" ]; then run \"$p\"; else run \"$cmd\"; fi;;",
+    "esac; exit; fi;",
     "[ \"$op\" = upload ] || exit 0;",
     "[ -d \"$dest\" ] && fail unwritable \"$dest is a directory\";",
     "dir=${dest%/*}; [ -n \"$dir\" ] || dir=/;",
@@ -74,6 +79,7 @@ constexpr const char* kScript[] = {
     "m=$(chmod 755 \"$tmp\" 2>&1) || fail unwritable \"$m\";",
     "m=$(mv -f \"$tmp\" \"$dest\" 2>&1) || fail unwritable \"$m\";",
     "say \"installed $(describe \"$dest\")\";",
+    "if [ -n \"$serve\" ]; then cleanup; trap - EXIT HUP INT TERM PIPE; run \"$dest\"; fi;",
 };
 
 bool IsHex(absl::string_view s, size_t size) {
@@ -143,9 +149,13 @@ std::string BuildFileName(absl::string_view arch) {
   return absl::StrCat("moshx-linux-", arch);
 }
 
-std::string BootstrapRemoteCommand(absl::string_view dest, absl::string_view command) {
-  return ShellJoin({"sh", "-c", BootstrapScript(), "moshx-bootstrap", std::string(dest),
-                    std::string(command), kBootstrapOs, absl::StrJoin(kBootstrapArches, " ")});
+std::string BootstrapRemoteCommand(absl::string_view dest, absl::string_view command,
+                                   absl::string_view serve) {
+  std::vector<std::string> words = {"sh", "-c", BootstrapScript(), "moshx-bootstrap",
+                                    std::string(dest), std::string(command), kBootstrapOs,
+                                    absl::StrJoin(kBootstrapArches, " ")};
+  if (!serve.empty()) words.emplace_back(serve);
+  return ShellJoin(words);
 }
 
 absl::StatusOr<RemoteProbe> ParseProbe(const std::vector<std::string>& lines) {

@@ -2,9 +2,9 @@
 // and pure functions that read what it prints and decide what to do.
 //
 // Protocol over the one SSH connection (the script is the remote command,
-// `sh -c SCRIPT moshx-bootstrap DEST COMMAND OS ARCHES`, ARCHES being the
-// architectures moshx is built for, space-separated; nothing but a POSIX sh,
-// uname, mkdir, cat, wc, chmod, mv and rm is assumed on the remote):
+// `sh -c SCRIPT moshx-bootstrap DEST COMMAND OS ARCHES [SERVE]`, ARCHES being
+// the architectures moshx is built for, space-separated; nothing but a POSIX
+// sh, uname, mkdir, cat, wc, chmod, mv and rm is assumed on the remote):
 //
 //   remote -> local   "moshx-bootstrap 1"        greeting, protocol version
 //                     "os Linux" / "arch x86_64"  uname -s / uname -m
@@ -14,10 +14,21 @@
 //                     "command PATH file HASH ID" | "command -"
 //                     "end"
 //   local -> remote   "skip"  (or end of input): the script exits, writes nothing
+//                 or  "serve dest" | "serve command" (only with SERVE): run
+//                     SERVE (below) with DEST or COMMAND's path (COMMAND
+//                     itself when `command -v` did not find it)
 //                 or  "upload SIZE SHA256 BUILDID", then SIZE raw bytes, then EOF
 //   remote -> local   "ready" once DEST's directory exists and a private
 //                     upload directory in it was made, or "error KIND MESSAGE"
-//                     after EOF: "installed HASH ID" or "error KIND MESSAGE"
+//                     after EOF: "installed HASH ID" or "error KIND MESSAGE";
+//                     after "installed", with SERVE, SERVE runs with DEST
+//
+// SERVE (`moshx connect`, so that bootstrapping and starting the server take
+// one SSH connection, and a password is typed once) is shell text that the
+// script evaluates with the variable `srv` set to the server to run, e.g.
+// `"$srv" 'serve' '--attach' 'work'`, and with the login's umask; what it
+// prints follows on the same connection, and the script exits with its
+// status.
 //
 // HASH is the remote tool's SHA-256 in lowercase hex ("-" when there is no
 // tool); ID is the 12-hex-digit build id printed by `FILE --version` ("-" when
@@ -74,10 +85,12 @@ std::string BuildFileName(absl::string_view arch);
 const std::string& BootstrapScript();
 
 // The remote command line for ssh: `sh -c SCRIPT moshx-bootstrap DEST COMMAND
-// OS ARCHES`, each word shell-quoted. `dest` may start with "~/" (the remote
-// $HOME) or be relative to $HOME; `command` is looked up on the remote PATH
-// with `command -v` and may be empty (no lookup).
-std::string BootstrapRemoteCommand(absl::string_view dest, absl::string_view command);
+// OS ARCHES [SERVE]`, each word shell-quoted. `dest` may start with "~/" (the
+// remote $HOME) or be relative to $HOME; `command` is looked up on the remote
+// PATH with `command -v` and may be empty (no lookup); `serve` (see above)
+// is left out when empty.
+std::string BootstrapRemoteCommand(absl::string_view dest, absl::string_view command,
+                                   absl::string_view serve = "");
 
 // One remote file as the script saw it.
 struct RemoteFile {

@@ -389,3 +389,58 @@ TEST_F(BootstrapTest, JsonIsOneLine) {
 
 }  // namespace
 }  // namespace moshx::cmd
+
+namespace moshx::cmd {
+namespace {
+
+// `moshx connect --bootstrap`: the probe, the upload and the session request
+// share one SSH connection; SERVE runs with the server chosen and the
+// login's umask, and its output and status come back.
+TEST_F(BootstrapTest, ConnectUploadsThenServesInTheSameConnection) {
+  ConnectOptions c;
+  c.destination = options_.destination;
+  c.ssh = options_.ssh;
+  const mode_t old_umask = umask(077);
+  // BootstrapAndServe uploads /proc/self/exe (this test binary).
+  auto first = BootstrapAndServe(c, "echo \"would run $srv\"; umask; exit 7");
+  auto second = BootstrapAndServe(c, "echo \"would run $srv\"; umask");
+  umask(old_umask);
+  ASSERT_TRUE(first.ok()) << first.status();
+  EXPECT_EQ(first->exit_code, 7);
+  EXPECT_THAT(first->out, HasSubstr("would run " + Dest().string() + "\n0077\n"));
+  EXPECT_EQ(Slurp(Dest()), Slurp("/proc/self/exe"));
+  ExpectNoLeftovers();
+  ASSERT_TRUE(second.ok()) << second.status();  // unchanged: nothing uploaded, same server
+  EXPECT_EQ(second->exit_code, 0);
+  EXPECT_THAT(second->out, HasSubstr("would run " + Dest().string() + "\n0077\n"));
+}
+
+TEST_F(BootstrapTest, ConnectServesTheSameBuildFoundOnPath) {
+  fs::create_directories(root_ / "path-bin");
+  WriteFile(root_ / "path-bin/moshx", Slurp("/proc/self/exe"));
+  setenv("FAKE_SSH_PATH", (root_ / "path-bin:/usr/bin:/bin").c_str(), 1);
+  ConnectOptions c;
+  c.destination = options_.destination;
+  c.ssh = options_.ssh;
+  auto r = BootstrapAndServe(c, "echo \"would run $srv\"");
+  ASSERT_TRUE(r.ok()) << r.status();
+  EXPECT_THAT(r->out, HasSubstr("would run " + (root_ / "path-bin/moshx").string()));
+  EXPECT_FALSE(fs::exists(Dest()));
+}
+
+TEST_F(OtherArchitectureTest, ConnectAutoRunsServerWithoutItsBuildInTheSameConnection) {
+  ConnectOptions c;
+  c.destination = options_.destination;
+  c.ssh = options_.ssh;
+  c.bootstrap_data_dir = options_.data_dir;
+  auto r = BootstrapAndServe(c, "echo \"would run $srv\"");
+  ASSERT_TRUE(r.ok()) << r.status();
+  EXPECT_THAT(r->out, HasSubstr("would run moshx\n"));
+  EXPECT_FALSE(fs::exists(home_ / ".local"));
+  c.bootstrap = BootstrapMode::kAlways;  // always: no build is an error
+  EXPECT_EQ(BootstrapAndServe(c, "echo x").status().code(),
+            absl::StatusCode::kFailedPrecondition);
+}
+
+}  // namespace
+}  // namespace moshx::cmd

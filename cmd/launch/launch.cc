@@ -76,6 +76,52 @@ absl::StatusOr<LaunchedServer> StartLocal(const ConnectOptions& o) {
   return StartLocalOnce(o);
 }
 
+// What the remote printed when asked for the session (over ssh, with or
+// without the bootstrap): the server, or why there is none.
+absl::StatusOr<LaunchedServer> FromRemoteOutput(const ConnectOptions& o, const net::Address& ip,
+                                                const ProcessResult& result) {
+  StartupOutput scan = ScanStartupOutput(result.out);
+  std::vector<std::string> err_lines;
+  for (absl::string_view l : absl::StrSplit(result.err, '\n', absl::SkipWhitespace())) {
+    err_lines.emplace_back(absl::StripTrailingAsciiWhitespace(l));
+  }
+  if (scan.connect.ok()) {
+    LaunchedServer server{*scan.connect, ip.WithPort(scan.connect->port),
+                          ParseSessionLines(scan.other_lines)};
+    return server;
+  }
+  if (result.exit_code == 255) {
+    return absl::UnavailableError(
+        absl::StrCat("ssh to ", o.destination, " failed:\n", Indent(err_lines)));
+  }
+  // moshx's own refusal (no such session, and which exist; a host of
+  // another build; ...) is the whole story.
+  if (std::string refusal = ServeRefusal(err_lines); !refusal.empty()) {
+    return absl::FailedPreconditionError(absl::StrCat(o.destination, ": ", refusal));
+  }
+  std::string all = absl::StrCat(result.out, result.err);
+  if ((o.attach.has_value() || !o.name.empty()) &&
+      (absl::StrContains(all, "unknown option '--attach'") ||
+       absl::StrContains(all, "unknown option '--name'"))) {
+    return absl::FailedPreconditionError(absl::StrCat(
+        "the moshx on ", o.destination, " is older and has no session host to attach to; "
+        "update it with:  moshx bootstrap ", o.destination));
+  }
+  if (result.exit_code == 127 || absl::StrContains(all, "not found") ||
+      absl::StrContains(all, "No such file")) {
+    return absl::NotFoundError(absl::StrCat(
+        "'", o.server, "' is not installed on ", o.destination, ":\n", Indent(err_lines),
+        "Install it there (no root needed) with:  moshx bootstrap ", o.destination,
+        "\nor name its path with --server=PATH."));
+  }
+  std::vector<std::string> lines = scan.other_lines;
+  lines.insert(lines.end(), err_lines.begin(), err_lines.end());
+  return absl::UnavailableError(absl::StrCat(
+      "the server on ", o.destination, " did not start (no CONNECT line; exit status ",
+      result.exit_code, "). It said:\n", Indent(lines)));
+}
+
+
 absl::StatusOr<LaunchedServer> StartRemote(const ConnectOptions& o) {
   auto ssh_words = SplitCommandLine(o.ssh);
   if (!ssh_words.ok()) {
@@ -108,51 +154,26 @@ absl::StatusOr<LaunchedServer> StartRemote(const ConnectOptions& o) {
   if (!result.ok()) {
     return absl::UnavailableError(absl::StrCat("could not run ssh: ", result.status().message()));
   }
-  StartupOutput scan = ScanStartupOutput(result->out);
-  std::vector<std::string> err_lines;
-  for (absl::string_view l : absl::StrSplit(result->err, '\n', absl::SkipWhitespace())) {
-    err_lines.emplace_back(absl::StripTrailingAsciiWhitespace(l));
-  }
-  if (scan.connect.ok()) {
-    LaunchedServer server{*scan.connect, ip->WithPort(scan.connect->port),
-                          ParseSessionLines(scan.other_lines)};
-    return server;
-  }
-  if (result->exit_code == 255) {
-    return absl::UnavailableError(
-        absl::StrCat("ssh to ", o.destination, " failed:\n", Indent(err_lines)));
-  }
-  // moshx's own refusal (no such session, and which exist; a host of
-  // another build; ...) is the whole story.
-  if (std::string refusal = ServeRefusal(err_lines); !refusal.empty()) {
-    return absl::FailedPreconditionError(absl::StrCat(o.destination, ": ", refusal));
-  }
-  std::string all = absl::StrCat(result->out, result->err);
-  if ((o.attach.has_value() || !o.name.empty()) &&
-      (absl::StrContains(all, "unknown option '--attach'") ||
-       absl::StrContains(all, "unknown option '--name'"))) {
-    return absl::FailedPreconditionError(absl::StrCat(
-        "the moshx on ", o.destination, " is older and has no session host to attach to; "
-        "update it with:  moshx bootstrap ", o.destination));
-  }
-  if (result->exit_code == 127 || absl::StrContains(all, "not found") ||
-      absl::StrContains(all, "No such file")) {
-    return absl::NotFoundError(absl::StrCat(
-        "'", o.server, "' is not installed on ", o.destination, ":\n", Indent(err_lines),
-        "Install it there (no root needed) with:  moshx bootstrap ", o.destination,
-        "\nor name its path with --server=PATH."));
-  }
-  std::vector<std::string> lines = scan.other_lines;
-  lines.insert(lines.end(), err_lines.begin(), err_lines.end());
-  return absl::UnavailableError(absl::StrCat(
-      "the server on ", o.destination, " did not start (no CONNECT line; exit status ",
-      result->exit_code, "). It said:\n", Indent(lines)));
+  return FromRemoteOutput(o, *ip, *result);
 }
-
 }  // namespace
 
 absl::StatusOr<LaunchedServer> StartServer(const ConnectOptions& o) {
   if (o.local) return StartLocal(o);
+  auto server_words = SplitCommandLine(o.server);
+  if (server_words.ok() && ConnectBootstraps(o) && !IsMoshServerCommand(*server_words)) {
+    // Bootstrap and the session request in one SSH connection.
+    auto ssh_words = SplitCommandLine(o.ssh);
+    if (!ssh_words.ok()) {
+      return absl::InvalidArgumentError(absl::StrCat("--ssh: ", ssh_words.status().message()));
+    }
+    auto ip = Resolve(SshHostName(*ssh_words, o.destination), o.family);
+    if (!ip.ok()) return ip.status();
+    absl::StatusOr<ProcessResult> output = BootstrapAndServe(o, ServeCommandLine("\"$srv\"", o));
+    if (output.ok()) return FromRemoteOutput(o, *ip, *output);
+    if (!absl::IsNotFound(output.status())) return output.status();
+    return StartRemote(o);  // an unwritable home: --server as it is (warned)
+  }
   // --bootstrap: copy moshx over first when needed, then run that copy (its
   // directory is often not on a non-interactive PATH).
   auto server = ServerAfterBootstrap(o);
