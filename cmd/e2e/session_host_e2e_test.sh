@@ -12,6 +12,8 @@
 #      nobody either;
 #   4. --attach gives a session a fresh key and id: the old client is told
 #      and exits 0, the new one gets the whole screen and types on;
+#      a client taken over whose datagrams are replayed afterwards changes
+#      nothing: they are counted drops in the host;
 #   5. --kill ends a session;
 #   6. another user gets "permission denied" for --list, --attach and --kill.
 source tools/testing/e2e_lib.sh
@@ -103,6 +105,7 @@ kill -SEGV "${PID[7]}"
 for _ in $(seq 50); do kill -0 "${PID[7]}" 2>/dev/null || break; sleep 0.1; done
 kill -0 "${PID[7]}" 2>/dev/null && fail "session process 7 survived SIGSEGV"
 kill -0 "$host_pid" || fail "the host died with session 7"
+kill -9 "$(tmux_pane_pid c7)"  # its client would keep sending to the dead id (counted drops)
 tmux_type c3 'echo still-$((6*7))'
 tmux_keys c3 Enter
 wait_for_screen c3 '^still-42' 10
@@ -148,6 +151,64 @@ tmux_keys new3 Enter
 wait_for_screen new3 '^again-42' 10
 err=$($MOSHX serve --attach nosuch 2>&1) && fail "attach to an unknown session succeeded"
 echo "$err" | grep -q "no session 'nosuch'" || fail "unknown attach not explained: $err"
+
+# The old client's datagrams, replayed once its association is gone, are
+# counted drops in the host and change nothing. c4 talks through a recording
+# UDP proxy (client -> host datagrams appended to a file).
+cat >"$E2E_DIR/proxy.py" <<'PY'
+import select, socket, struct, sys
+host_port, capture, port_file = int(sys.argv[1]), sys.argv[2], sys.argv[3]
+down = socket.socket(socket.AF_INET, socket.SOCK_DGRAM); down.bind(("127.0.0.1", 0))
+up = socket.socket(socket.AF_INET, socket.SOCK_DGRAM); up.connect(("127.0.0.1", host_port))
+open(port_file + ".tmp", "w").write(str(down.getsockname()[1]))
+import os; os.rename(port_file + ".tmp", port_file)
+client, out = None, open(capture, "ab", buffering=0)
+while True:
+    for s in select.select([down, up], [], [])[0]:
+        if s is down:
+            data, client = down.recvfrom(4096)
+            out.write(struct.pack(">H", len(data)) + data)
+            up.send(data)
+        elif client:
+            down.sendto(up.recv(4096), client)
+PY
+python3 "$E2E_DIR/proxy.py" "$port" "$E2E_DIR/c4.capture" "$E2E_DIR/proxy.port" &
+e2e_track_pid $!
+for _ in $(seq 50); do [ -s "$E2E_DIR/proxy.port" ] && break; sleep 0.1; done
+proxy_port=$(cat "$E2E_DIR/proxy.port") || fail "the recording proxy did not start"
+tmux_start_with_status c4 80 24 env "MOSH_KEY=${KEY[4]}" "$MOSHX" client \
+  --connection-id "${CID[4]}" 127.0.0.1 "$proxy_port"
+wait_for_screen c4 '^s4\$' 15
+tmux_type c4 'echo replayed-$((6*7))'
+tmux_keys c4 Enter
+wait_for_screen c4 '^replayed-42' 10
+json=$($MOSHX serve --attach s4 --json | grep '^{') || fail "--attach s4 failed"
+KEY[4]=$(json_field key "$json")
+CID[4]=$(json_field connection_id "$json")
+client new4 4
+wait_for_screen new4 '^replayed-42' 15
+[ "$(wait_for_status c4 15)" = 0 ] || fail "the superseded client c4 did not exit 0"
+host_stat() { $MOSHX serve --list --json | python3 -c 'import json,sys; print(json.load(sys.stdin)["host"][sys.argv[1]])' "$1"; }
+live=$($MOSHX serve --list --json | python3 -c 'import json,sys; print(len(json.load(sys.stdin)["sessions"]))')
+for _ in $(seq 100); do [ "$(host_stat routes)" = "$live" ] && break; sleep 0.1; done
+[ "$(host_stat routes)" = "$live" ] || fail "the old id of session 4 was never retired"
+before=$(host_stat dropped_unknown_id)
+replayed=$(python3 - "$E2E_DIR/c4.capture" "$port" <<'PY'
+import socket, struct, sys
+data, n = open(sys.argv[1], "rb").read(), 0
+s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+while data:
+    (length,), data = struct.unpack(">H", data[:2]), data[2:]
+    s.sendto(data[:length], ("127.0.0.1", int(sys.argv[2]))); data = data[length:]; n += 1
+print(n)
+PY
+)
+[ "$replayed" -ge 3 ] || fail "only $replayed datagrams captured"
+for _ in $(seq 50); do [ "$(( $(host_stat dropped_unknown_id) - before ))" -ge "$replayed" ] && break; sleep 0.1; done
+[ "$(( $(host_stat dropped_unknown_id) - before ))" = "$replayed" ] ||
+  fail "replayed $replayed datagrams, the host dropped $(( $(host_stat dropped_unknown_id) - before ))"
+sleep 0.5
+[ "$(tmux_screen new4 | grep -c '^replayed-42')" = 1 ] || fail "the replay changed session 4"
 
 # 5. --kill.
 out=$($MOSHX serve --kill s1) || fail "--kill s1 failed"

@@ -512,7 +512,15 @@ ControlMessage SessionHost::HandleList(const ControlMessage& request) {
   const bool ended = FindField(request, "ended").value_or("") == "1";
   return {"ok",
           {Field("json", registry_.ToJson(ended)), Field("table", registry_.ToTable(deps_.now())),
-           Field("summary", registry_.Summary())}};
+           Field("summary", registry_.Summary()),
+           Field("stats",
+                 absl::StrFormat(
+                     "{\"pid\":%d,\"port\":%d,\"routes\":%d,\"datagrams_received\":%d,"
+                     "\"routed\":%d,\"dropped_unknown_id\":%d,\"dropped_short\":%d,"
+                     "\"dropped_session_busy\":%d,\"sent\":%d}",
+                     static_cast<int>(deps_.pid), socket_->local_address().port(), routes_.size(),
+                     stats_.datagrams_received, stats_.routed, stats_.dropped_unknown_id,
+                     stats_.dropped_short, stats_.dropped_session_busy, stats_.sent))}};
 }
 
 std::optional<ControlMessage> SessionHost::HandleKill(uint64_t waiter,

@@ -172,6 +172,10 @@ TEST_F(SessionHostTest, UnknownAndShortDatagramsAreCountedDrops) {
   EXPECT_EQ(host_->stats().dropped_short, 1u);
   EXPECT_EQ(host_->stats().routed, 0u);
   EXPECT_FALSE(NextDatagram(a.pid).has_value());
+  const std::string stats = FindField(Request(control.get(), {"list", {}}), "stats").value_or("");
+  EXPECT_TRUE(absl::StrContains(stats, "\"routes\":1,")) << stats;
+  EXPECT_TRUE(absl::StrContains(stats, "\"dropped_unknown_id\":1,")) << stats;
+  EXPECT_TRUE(absl::StrContains(stats, "\"dropped_short\":1,")) << stats;
 }
 
 TEST_F(SessionHostTest, AHungSessionLosesItsDatagramsWithoutStallingOthers) {

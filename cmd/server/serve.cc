@@ -433,6 +433,11 @@ int PrintList(const ServeOptions& o, HostConnection* c, const std::vector<OtherH
     if (!reply.ok()) return Fail(reply.status());
     json = FindField(*reply, "json").value_or(json);
     table = FindField(*reply, "table").value_or(table);
+    // The host's counters (docs/sessions.md §2) after the sessions.
+    if (std::optional<std::string> stats = FindField(*reply, "stats");
+        stats.has_value() && absl::EndsWith(json, "}")) {
+      json = absl::StrCat(json.substr(0, json.size() - 1), ",\"host\":", *stats, "}");
+    }
   }
   constexpr absl::string_view kPrefix = "{\"sessions\":";
   std::vector<std::string> other_json;
