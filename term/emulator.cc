@@ -325,6 +325,7 @@ struct Emulator::Impl {
   std::string* sink = &answers;
   uint64_t dropped_answer_bytes = 0;
   std::deque<core::Row> scrollback;
+  uint64_t lines_not_kept = 0;  // since the last TakeLinesNotKept()
   // Lines libvterm pushed since the last move of rows (a scroll pushes its
   // rows 0..k-1 in order, then moves the rest): the row index of the next.
   int pushed = 0;
@@ -771,7 +772,10 @@ void Emulator::Impl::PushLine(int cols, const VTermScreenCell* cells) {
     line.set_wrapped(vterm_state_get_lineinfo(state, 0)->continuation != 0);
   }
   scrollback.push_back(std::move(line));
-  while (scrollback.size() > options.scrollback_lines) scrollback.pop_front();
+  while (scrollback.size() > options.scrollback_lines) {
+    scrollback.pop_front();
+    ++lines_not_kept;
+  }
 }
 
 // Sends bytes of our own to libvterm. Safe only at a sequence boundary,
@@ -1262,6 +1266,23 @@ std::vector<core::Row> Emulator::TakeScrollback() {
                                std::make_move_iterator(impl_->scrollback.end()));
   impl_->scrollback.clear();
   return lines;
+}
+
+std::vector<core::Row> Emulator::TakeScrollback(size_t max) {
+  std::deque<core::Row>& kept = impl_->scrollback;
+  const size_t n = std::min(max, kept.size());
+  std::vector<core::Row> lines(std::make_move_iterator(kept.begin()),
+                               std::make_move_iterator(kept.begin() + n));
+  kept.erase(kept.begin(), kept.begin() + n);
+  return lines;
+}
+
+size_t Emulator::pending_scrollback() const { return impl_->scrollback.size(); }
+
+uint64_t Emulator::TakeLinesNotKept() {
+  const uint64_t n = impl_->lines_not_kept;
+  impl_->lines_not_kept = 0;
+  return n;
 }
 
 }  // namespace moshx::term

@@ -161,6 +161,16 @@ class Emulator {
   // Lines that left the top of the primary screen since the last call,
   // oldest first (at most Options::scrollback_lines of them).
   std::vector<core::Row> TakeScrollback();
+  // The same, at most `max` of them (the oldest); the rest stay kept.
+  std::vector<core::Row> TakeScrollback(size_t max);
+  // Lines kept and not yet taken.
+  size_t pending_scrollback() const;
+  // How many lines left the top of the primary screen since the last call
+  // but were not kept: pushed out of the full buffer (oldest first), or
+  // never parsed by the plain-text fast path. They come after every line
+  // taken before this call and before every line kept now, so a caller
+  // that calls this right before TakeScrollback() knows where the gap is.
+  uint64_t TakeLinesNotKept();
 
   // Answers dropped because more than Options::max_pending_answers bytes of
   // answers were produced by one Feed().

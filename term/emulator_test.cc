@@ -419,6 +419,28 @@ TEST(EmulatorTest, CollectsBoundedScrollback) {
   EXPECT_TRUE(e.TakeScrollback().empty());
 }
 
+// What was pushed out of the full buffer is counted, and the count belongs
+// before the lines still kept (the history stream's gap marker, issue 14).
+TEST(EmulatorTest, CountsLinesNotKeptAndTakesTheOldestFirst) {
+  Emulator::Options options;
+  options.scrollback_lines = 3;
+  Emulator e(10, 2, options);
+  (void)e.Feed("1\r\n2\r\n3\r\n");  // 1 and 2 left the screen
+  EXPECT_EQ(e.pending_scrollback(), 2u);
+  EXPECT_EQ(e.TakeLinesNotKept(), 0u);
+  std::vector<core::Row> lines = e.TakeScrollback(1);
+  ASSERT_EQ(lines.size(), 1u);
+  EXPECT_EQ(lines[0].cell(0).text, "1");
+  (void)e.Feed("4\r\n5\r\n6\r\n7\r\n");  // 3..6 leave; 2 and 3 pushed out
+  EXPECT_EQ(e.TakeLinesNotKept(), 2u);
+  EXPECT_EQ(e.TakeLinesNotKept(), 0u);
+  lines = e.TakeScrollback(10);
+  ASSERT_EQ(lines.size(), 3u);
+  EXPECT_EQ(lines[0].cell(0).text, "4");
+  EXPECT_EQ(lines[2].cell(0).text, "6");
+  EXPECT_EQ(e.pending_scrollback(), 0u);
+}
+
 // SGR 2 (faint) and 8 (concealed) are kept; libvterm 0.1.4 dropped both
 // (0.3.3 has conceal, faint travels in its font attribute).
 TEST(EmulatorTest, KeepsFaintAndConcealed) {
