@@ -2,8 +2,8 @@
 // from `environ` and hands it to the command-line parsers, which turn what
 // each command needs into option fields (cmd/options.h). These helpers are
 // that translation; no other code reads the environment. (Children inherit
-// it: cmd/sys/spawn.h passes `environ` on, and the client removes MOSH_KEY
-// from it first, cmd/client/direct_client.h.)
+// it: cmd/sys/spawn.h passes `environ` on; main.cc takes MOSH_KEY out of it
+// first, cmd/sys/hardening.h.)
 //
 // Pure functions; thread-compatible.
 #ifndef MOSHX_CMD_ENV_H_

@@ -1,10 +1,14 @@
-// moshx: entry point. Reads the environment (once: the map below is the only
-// place moshx reads it; the parsers turn what commands need into their option
-// structs), parses the command line and dispatches; all logic lives in the
+// moshx: entry point. Hardens the process (no core file, not dumpable:
+// cmd/sys/hardening.h), reads the environment (once: the map below is the
+// only place moshx reads it; the parsers turn what commands need into their
+// option structs; $MOSH_KEY is taken out of the environment block and wiped
+// there), parses the command line and dispatches; all logic lives in the
 // cmd/ libraries.
 #include <cstdio>
 #include <map>
+#include <optional>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "cmd/client/direct_client.h"
@@ -16,7 +20,9 @@
 #include "cmd/router/run_router.h"
 #include "cmd/server/serve.h"
 #include "cmd/server/session_process.h"
+#include "cmd/sys/hardening.h"
 #include "cmd/sys/terminfo.h"
+#include "net/session_key.h"
 
 extern char** environ;
 
@@ -35,6 +41,9 @@ std::map<std::string, std::string> Environment() {
 }  // namespace
 
 int main(int argc, char** argv) {
+  // Before anything reads a key: a crash from here on writes no core file.
+  const absl::Status hardened = moshx::sys::HardenProcess();
+  std::optional<std::string> mosh_key = moshx::sys::TakeSecretEnvironmentVariable("MOSH_KEY");
   std::vector<std::string> args(argv, argv + argc);
   // A session of the session host (docs/sessions.md §4), which starts it so.
   if (!args.empty() && args[0] == moshx::cmd::kSessionProcessName) {
@@ -43,7 +52,11 @@ int main(int argc, char** argv) {
   // Installed or symlinked as mosh-server / mosh-client: mosh's command lines
   // (cmd/mosh_compat.h), mosh's message style (no "moshx: " prefix).
   const auto personality = moshx::cmd::PersonalityOf(args.empty() ? "" : args[0]);
-  const std::map<std::string, std::string> env = Environment();
+  std::map<std::string, std::string> env = Environment();
+  if (mosh_key.has_value()) {
+    env["MOSH_KEY"] = *mosh_key;
+    moshx::net::WipeSecret(&*mosh_key);
+  }
   moshx::cmd::ParsedCommandLine parsed;
   switch (personality) {
     case moshx::cmd::Personality::kMoshServer:
@@ -57,7 +70,12 @@ int main(int argc, char** argv) {
       parsed = moshx::cmd::ParseCommandLine(args, env);
       break;
   }
+  if (auto key = env.find("MOSH_KEY"); key != env.end()) moshx::net::WipeSecret(&key->second);
   const char* prefix = personality == moshx::cmd::Personality::kMoshx ? "moshx: " : "";
+  if (!hardened.ok()) {
+    std::fprintf(stderr, "%swarning: core dumps may include keys: %s\n", prefix,
+                 std::string(hardened.message()).c_str());
+  }
   for (const std::string& warning : parsed.warnings) {
     std::fprintf(stderr, "%s%s\n", prefix, warning.c_str());
   }
@@ -72,7 +90,7 @@ int main(int argc, char** argv) {
     case moshx::cmd::Command::kConnect:
       return moshx::cmd::RunConnect(parsed.connect);
     case moshx::cmd::Command::kClient:
-      return moshx::cmd::RunDirectClient(parsed.client);
+      return moshx::cmd::RunDirectClient(std::move(parsed.client));
     case moshx::cmd::Command::kBootstrap:
       return moshx::cmd::RunBootstrap(parsed.bootstrap);
     case moshx::cmd::Command::kRouter:

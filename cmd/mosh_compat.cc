@@ -258,7 +258,7 @@ ParsedCommandLine ParseMoshClientCommandLine(const std::vector<std::string>& arg
   if (env.count("MOSH_KEY") == 0) {
     return Exit(1, "", "MOSH_KEY environment variable not found.\n");
   }
-  auto key = net::SessionKey::FromBase64(Lookup(env, "MOSH_KEY"));
+  auto key = net::SessionKey::FromBase64(env.at("MOSH_KEY"));  // no copy of the text
   if (!key.ok()) return Exit(1, "", absl::StrCat("Crypto exception: ", key.status().message(),
                                                  "\r\n"));
   ParsedCommandLine r;

@@ -52,8 +52,8 @@ ParsedCommandLine ParseMoshServerCommandLine(const std::vector<std::string>& arg
 // `MOSH_KEY=... mosh-client [-# ARGS] [-v] IP PORT` and `mosh-client -c`.
 // kRun results carry Command::kClient with mode kMosh. The key is checked here
 // (mosh's "MOSH_KEY environment variable not found." / "Crypto exception: ..."
-// texts, exit 1), carried in ClientOptions::mosh_key and removed from the
-// environment by RunDirectClient. `terminfo_dirs` is where -c looks up $TERM
+// texts, exit 1), carried in ClientOptions::mosh_key (main.cc has taken it
+// out of the environment). `terminfo_dirs` is where -c looks up $TERM
 // (sys::TerminfoDirectories(env) in production).
 ParsedCommandLine ParseMoshClientCommandLine(const std::vector<std::string>& args,
                                              const std::map<std::string, std::string>& env,

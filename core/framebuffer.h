@@ -271,7 +271,7 @@ struct ClipboardWrite {
 // emulator clamps to it (term/emulator.h) and the client refuses a larger
 // resize from the server (core/protocol/terminal_state.h), so a hostile
 // server cannot make the client hold more cells than a server would
-// (issue 18).
+// (docs/security.md §3).
 inline constexpr int kMaxScreenDimension = 1024;
 
 class Framebuffer {

@@ -8,7 +8,10 @@
 //
 // Keys are secrets: nothing in this file logs them, and SessionKey has no
 // operator<< or AbslStringify. Print only with ToBase64() where the protocol
-// requires it (the CONNECT line, MOSH_KEY).
+// requires it (the CONNECT line, MOSH_KEY). Every SessionKey overwrites its
+// bytes with zeros when destroyed, and FromBase64/ToBase64 wipe their
+// scratch copies; callers wipe the text they hold with WipeSecret()
+// (docs/security.md §2).
 //
 // Thread-safety: SessionKey is a value type; const methods are safe to call
 // concurrently.
@@ -31,6 +34,10 @@ class SessionKey {
 
   // Wraps raw key bytes.
   explicit SessionKey(const std::array<uint8_t, kSize>& bytes) : bytes_(bytes) {}
+  SessionKey(const SessionKey&) = default;
+  SessionKey& operator=(const SessionKey&) = default;
+  // Overwrites the key bytes with zeros (OPENSSL_cleanse: not elided).
+  ~SessionKey();
 
   // Parses the 22-character printable form. Returns InvalidArgument with one of
   // mosh's messages ("Key must be 22 letters long.", "Key must be well-formed
@@ -50,6 +57,11 @@ class SessionKey {
  private:
   std::array<uint8_t, kSize> bytes_;
 };
+
+// Overwrites every byte `text` owns (its whole capacity) with zeros in a
+// way the compiler cannot elide, then clears it. For key text: the
+// printable form, MOSH_KEY's value, a CONNECT line.
+void WipeSecret(std::string* text);
 
 // Where fresh keys come from. Production uses BoringSSL's RAND_bytes
 // (RandBytesKeySource); tests inject a deterministic source.

@@ -1,6 +1,5 @@
 #include "cmd/client/direct_client.h"
 
-#include <stdlib.h>
 #include <unistd.h>
 
 #include <cstdio>
@@ -12,15 +11,13 @@
 
 namespace moshx::cmd {
 
-int RunDirectClient(const ClientOptions& c) {
+int RunDirectClient(ClientOptions c) {
   if (!c.mosh_key.has_value()) {
     std::fprintf(stderr, "moshx client: MOSH_KEY environment variable not found.\n");
     return 1;
   }
   auto key = net::SessionKey::FromBase64(*c.mosh_key);
-  // The one write to the environment: children (the shell of a local
-  // server, ssh) must not inherit the key.
-  unsetenv("MOSH_KEY");
+  net::WipeSecret(&*c.mosh_key);
   if (!key.ok()) {
     std::fprintf(stderr, "moshx client: bad MOSH_KEY: %s\n",
                  std::string(key.status().message()).c_str());

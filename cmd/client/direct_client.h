@@ -8,12 +8,12 @@
 
 namespace moshx::cmd {
 
-// The key comes from options.mosh_key (the $MOSH_KEY main.cc read); MOSH_KEY
-// is then removed from this process's environment so that no child inherits
-// it. Returns the process exit status: 1, with a message on stderr, for a
+// The key comes from options.mosh_key (the $MOSH_KEY main.cc took out of the
+// environment, so no child inherits it); that text is wiped once parsed
+// (pass the options by std::move: no copy is left behind). Returns the process exit status: 1, with a message on stderr, for a
 // missing or bad key, a non-numeric IP, or stdin/stdout not a terminal;
 // otherwise RunTerminalLoop's.
-int RunDirectClient(const ClientOptions& options);
+int RunDirectClient(ClientOptions options);
 
 }  // namespace moshx::cmd
 

@@ -1,7 +1,7 @@
 // Making text from the remote side safe to print on the local terminal.
 //
 // Paths, error messages and banners that ssh or the remote shell send back
-// are attacker-controlled when the remote host is hostile (issue 18):
+// are attacker-controlled when the remote host is hostile (docs/security.md §3):
 // printed raw, an ESC or C1 control in them would drive the user's terminal
 // (retitle it, move the cursor, answer a status query into the shell's
 // input). Every piece of remote text that moshx prints goes through

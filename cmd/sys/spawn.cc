@@ -3,6 +3,7 @@
 #include <fcntl.h>
 #include <signal.h>
 #include <sys/ioctl.h>
+#include <sys/resource.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -11,6 +12,7 @@
 
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
+#include "cmd/sys/hardening.h"
 
 extern char** environ;
 
@@ -146,6 +148,9 @@ void AttachControllingTty(const char* tty, int report_fd) {
 [[noreturn]] void RunChild(const SpawnOptions& options, const ExecPlan& plan, int report_fd,
                            int hold_fd, int release_fd) {
   ResetSignals(options.reset_signals);
+  // The core limit moshx had before it hardened itself: the child is
+  // another program (execve makes it dumpable again).
+  if (const struct rlimit* core = CoreLimitBeforeHardening()) setrlimit(RLIMIT_CORE, core);
   // Our copy of the hold pipe's write end would keep us waiting forever.
   if (release_fd >= 0) close(release_fd);
   if (!options.controlling_tty.empty()) {

@@ -18,6 +18,8 @@
 //   * with `hold_until_release`, waits before exec until the parent closes
 //     SpawnedProcess::release (mosh-server holds the shell until the first
 //     client state arrives);
+//   * gets back the core-file limit this process had before HardenProcess()
+//     (cmd/sys/hardening.h);
 //   * chdir()s to `working_directory` unless it is empty ("/" if that fails);
 //   * gets this process's environment (`environ`) minus `unset_env` and minus
 //     every name that `set_env` redefines, then `set_env` in order;
