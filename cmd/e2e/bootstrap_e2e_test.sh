@@ -191,9 +191,11 @@ connect_and_check() {  # NAME ARGS...: a session as the test user, served by $DE
   local name=$1; shift
   connect "$name" "$@"
   wait_for_screen "$name" '\$ *$' 30
-  tmux_type "$name" 'echo "I am $(id -un), served by $(readlink /proc/$PPID/exe)"'
+  tmux_type "$name" 'echo "I am $(id -un), served by ppid=$PPID"'
   tmux_keys "$name" Enter
-  wait_for_screen "$name" "^I am moshx-boot, served by $DEST" 15
+  wait_for_screen "$name" "^I am moshx-boot, served by ppid=[0-9]+" 15
+  [ "$(exe_of_printed_ppid "$name")" = "$DEST" ] ||
+    fail "($name) served by $(exe_of_printed_ppid "$name"), not $DEST"
   tmux_type "$name" 'exit'
   tmux_keys "$name" Enter
   local i

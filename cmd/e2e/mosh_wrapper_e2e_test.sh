@@ -24,8 +24,10 @@ SHELL_CMD=(/usr/bin/env PS1='srv$ ' /bin/bash --norc --noprofile)
 interop_client_start w 80 24 env TERM=xterm-256color LANG=C.UTF-8 /usr/bin/mosh --ssh="$E2E_SSH" \
   --server="$world/mosh-server" --predict=never "$E2E_SSH_DEST" -- "${SHELL_CMD[@]}"
 wait_for_screen w 'srv\$' 30
-interop_run w 'echo "server=$(readlink /proc/$PPID/exe) user=$(id -un) term=$TERM"'
-wait_for_screen w "^server=$world/moshx user=$E2E_SSH_USER term=xterm-256color" 15
+interop_run w 'echo "ppid=$PPID user=$(id -un) term=$TERM"'
+wait_for_screen w "^ppid=[0-9]+ user=$E2E_SSH_USER term=xterm-256color" 15
+[ "$(exe_of_printed_ppid w)" = "$world/moshx" ] ||
+  fail "the session's server is $(exe_of_printed_ppid w), not $world/moshx"
 interop_run w 'printf "\e[38;2;1;2;3mtc\e[0m 漢字 😀 ok-%s\n" $((5*5))'
 wait_for_screen w '漢字 😀 ok-25' 10
 interop_exit w
@@ -34,8 +36,10 @@ interop_exit w
 interop_client_start c 80 24 env TERM=xterm-256color LANG=C.UTF-8 "$world/moshx" connect \
   --ssh "$E2E_SSH" --server mosh-server --predict never "$E2E_SSH_DEST" -- "${SHELL_CMD[@]}"
 wait_for_screen c 'srv\$' 30
-interop_run c 'echo "server=$(readlink /proc/$PPID/exe) user=$(id -un) term=$TERM"'
-wait_for_screen c "^server=/usr/bin/mosh-server user=$E2E_SSH_USER term=xterm-256color" 15
+interop_run c 'echo "ppid=$PPID user=$(id -un) term=$TERM"'
+wait_for_screen c "^ppid=[0-9]+ user=$E2E_SSH_USER term=xterm-256color" 15
+[ "$(exe_of_printed_ppid c)" = /usr/bin/mosh-server ] ||
+  fail "the session's server is $(exe_of_printed_ppid c), not /usr/bin/mosh-server"
 tmux_cmd resize-window -t c -x 90 -y 20
 interop_run c 'echo size=$(tput cols)x$(tput lines)'
 wait_for_screen c '^size=90x20' 10

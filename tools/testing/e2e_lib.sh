@@ -95,6 +95,16 @@ wait_for_screen() {
   fail "screen of '$name' never matched /$regex/ within ${seconds}s"
 }
 
+# The program of the process a session printed as "ppid=N" (the server its
+# shell runs under), read here by the test (root): moshx's server is not
+# dumpable, so the session's own user cannot read its /proc/PID/exe
+# (docs/security.md §2).
+exe_of_printed_ppid() {
+  local pid
+  pid=$(tmux_screen "$1" | sed -n 's/.*ppid=\([0-9][0-9]*\).*/\1/p' | tail -1)
+  [ -n "$pid" ] && readlink "/proc/$pid/exe"
+}
+
 wait_for_dead_pane() {
   local name=$1 seconds=${2:-15} i
   for ((i = 0; i < seconds * 10; i++)); do
