@@ -4,24 +4,39 @@
 
 namespace moshx::net {
 
+uint64_t TimeBasedFirstSequence(absl::Time now) {
+  constexpr uint64_t kSequencesPerMicrosecond = 1024;
+  const int64_t micros = absl::ToUnixMicros(now);
+  if (micros <= 0) return 0;
+  if (static_cast<uint64_t>(micros) > kSeqMask / kSequencesPerMicrosecond) {
+    return kSeqMask / kSequencesPerMicrosecond * kSequencesPerMicrosecond;
+  }
+  return static_cast<uint64_t>(micros) * kSequencesPerMicrosecond;
+}
+
 absl::StatusOr<std::unique_ptr<Connection>> Connection::Create(const Clock* clock,
                                                                std::unique_ptr<Path> path,
-                                                               PacketCodec codec, Role role) {
+                                                               PacketCodec codec, Role role,
+                                                               uint64_t first_seq) {
   if (path == nullptr) return absl::InvalidArgumentError("Connection needs a path");
   if (role == Role::kClient && !path->peer().has_value()) {
     return absl::InvalidArgumentError("a client needs the server address");
   }
+  if (first_seq > kSeqMask) {
+    return absl::InvalidArgumentError("first sequence number beyond 2^63 - 1");
+  }
   return std::unique_ptr<Connection>(
-      new Connection(clock, std::move(path), std::move(codec), role));
+      new Connection(clock, std::move(path), std::move(codec), role, first_seq));
 }
 
 Connection::Connection(const Clock* clock, std::unique_ptr<Path> path, PacketCodec codec,
-                       Role role)
+                       Role role, uint64_t first_seq)
     : clock_(clock),
       path_(std::move(path)),
       codec_(std::move(codec)),
       role_(role),
       send_direction_(role == Role::kClient ? Direction::kToServer : Direction::kToClient),
+      next_seq_(first_seq),
       last_roundtrip_success_(clock->Now()) {
   path_->set_receive_handler([this](Datagram d) { Receive(std::move(d)); });
 }

@@ -42,6 +42,7 @@
 
 #include "absl/status/status.h"
 #include "absl/strings/string_view.h"
+#include "absl/time/time.h"
 #include "net/clock.h"
 #include "net/datagram_socket.h"
 #include "net/packet.h"
@@ -51,6 +52,15 @@
 namespace moshx::net {
 
 enum class Role { kClient, kServer };
+
+// The sequence number a sender whose key may have been used before starts
+// at (docs/protocol.md §3.3): the Unix time `now` in microseconds times 1024.
+// Two runs of a client given the same key therefore never send the same
+// (key, nonce) unless one run sent more than 1024 datagrams per
+// microsecond it lasted. Before 1970: 0; the result never exceeds the
+// 63-bit sequence space (it saturates in the year 2262). `now` comes from
+// cmd/ (the real wall clock); tests pass any time.
+uint64_t TimeBasedFirstSequence(absl::Time now);
 
 struct ConnectionStats {
   uint64_t datagrams_sent = 0;
@@ -76,10 +86,13 @@ class Connection {
 
   // A client's path must know its peer (the server); a server's path may
   // not know it yet (it learns the client from traffic). InvalidArgument
-  // for a null path or a client path without a peer.
+  // for a null path, a client path without a peer or a `first_seq` beyond
+  // the 63-bit sequence space. The first datagram sent carries `first_seq`,
+  // each next one the next number.
   static absl::StatusOr<std::unique_ptr<Connection>> Create(const Clock* clock,
                                                            std::unique_ptr<Path> path,
-                                                           PacketCodec codec, Role role);
+                                                           PacketCodec codec, Role role,
+                                                           uint64_t first_seq = 0);
   ~Connection();
   Connection(const Connection&) = delete;
   Connection& operator=(const Connection&) = delete;
@@ -118,7 +131,8 @@ class Connection {
   WireMode mode() const { return codec_.mode(); }
 
  private:
-  Connection(const Clock* clock, std::unique_ptr<Path> path, PacketCodec codec, Role role);
+  Connection(const Clock* clock, std::unique_ptr<Path> path, PacketCodec codec, Role role,
+             uint64_t first_seq);
   void Receive(Datagram datagram);
   void CountDrop(const absl::Status& status);
   void AfterSend(MonoTime now);

@@ -36,7 +36,8 @@ absl::StatusOr<std::unique_ptr<TransportCore>> TransportCore::Create(
     path = std::move(*udp);
   }
   absl::StatusOr<std::unique_ptr<Connection>> connection =
-      Connection::Create(deps.clock, std::move(path), std::move(codec), config.role);
+      Connection::Create(deps.clock, std::move(path), std::move(codec), config.role,
+                         config.first_seq);
   if (!connection.ok()) return connection.status();
   core->connection_ = std::move(*connection);
   TransportCore* raw = core.get();

@@ -82,6 +82,10 @@ struct TransportConfig {
   std::optional<Address> server_address;  // required for a client's UDP path
   // SEND_MINDELAY; default 1 ms for the client, 8 ms for the server.
   std::optional<absl::Duration> send_mindelay;
+  // The sequence number of this side's first datagram (docs/protocol.md
+  // §3.3). cmd/ passes TimeBasedFirstSequence(now) (net/connection.h) so a
+  // reused key never repeats a nonce; 0 in tests that compare bytes.
+  uint64_t first_seq = 0;
 };
 
 struct TransportStats {

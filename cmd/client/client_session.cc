@@ -35,6 +35,7 @@ absl::StatusOr<std::unique_ptr<ClientSession>> ClientSession::Create(
   config.mode = options.mode;
   config.connection_id = options.connection_id;
   config.server_address = options.server;
+  config.first_seq = options.first_seq;
   protocol::TerminalState initial(options.width, options.height);
   // A real mosh-server may send sequences outside moshx's repertoire.
   initial.set_lenient_apply(options.mode == net::WireMode::kMosh);

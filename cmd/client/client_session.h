@@ -63,6 +63,10 @@ struct ClientSessionOptions {
   std::string title_prefix;
   // No server state within this long: give up (mosh: 15 s).
   absl::Duration connect_timeout = absl::Seconds(15);
+  // The sequence number of the first datagram (net::TransportConfig): the
+  // terminal loop passes net::TimeBasedFirstSequence, so two runs given the
+  // same key never repeat a nonce (docs/security.md §4).
+  uint64_t first_seq = 0;
 };
 
 class ClientSession {

@@ -12,6 +12,7 @@
 #include "cmd/client/client_session.h"
 #include "cmd/sys/process.h"
 #include "cmd/sys/tty.h"
+#include "net/connection.h"
 #include "net/udp_socket.h"
 #include "term/renderer.h"
 
@@ -145,9 +146,11 @@ int RunTerminalLoop(const ServerEndpoint& server, const TerminalOptions& o) {
   term::Renderer renderer(render_options);
   WriteAll(STDOUT_FILENO, renderer.Open());
   net::EventLoop* loop = (*runtime)->loop();
+  ClientSessionOptions options = SessionOptions(server, o, size);
+  options.first_seq = net::TimeBasedFirstSequence((*runtime)->WallNow());
   auto session = ClientSession::Create(
       {loop, (*runtime)->clock(), *std::move(socket), &factory, (*runtime)->rng()}, server.key,
-      SessionOptions(server, o, size), [&renderer](const core::Framebuffer& frame, bool full) {
+      options, [&renderer](const core::Framebuffer& frame, bool full) {
         if (full) renderer.Invalidate();
         WriteAll(STDOUT_FILENO, renderer.Draw(frame));
       });

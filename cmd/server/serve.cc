@@ -29,6 +29,7 @@
 #include "cmd/sys/pty.h"
 #include "cmd/sys/spawn.h"
 #include "cmd/sys/tty.h"
+#include "net/connection.h"
 #include "net/udp_socket.h"
 #include "openssl/rand.h"
 
@@ -131,6 +132,7 @@ int RunSession(const ServeOptions& o, std::unique_ptr<net::UdpSocket> socket,
   so.signal_timeout = o.signal_timeout;
   so.width = initial.cols;
   so.height = initial.rows;
+  so.first_seq = net::TimeBasedFirstSequence((*runtime)->WallNow());
   sys::PtyOptions po;
   po.argv = o.command;
   po.term = o.term;

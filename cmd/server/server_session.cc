@@ -47,6 +47,7 @@ absl::StatusOr<std::unique_ptr<ServerSession>> ServerSession::Create(
   config.role = net::Role::kServer;
   config.mode = options.mode;
   config.connection_id = options.connection_id;
+  config.first_seq = options.first_seq;
   auto transport = ServerTransport::Create(std::move(deps), key, config,
                                            protocol::TerminalState(options.width, options.height),
                                            protocol::UserStream());

@@ -89,6 +89,9 @@ struct ServerSessionOptions {
   bool snapshot_per_send = true;
   // Tests: sees every piece of pty output, as read, before the emulator.
   std::function<void(absl::string_view)> on_pty_output;
+  // The sequence number of the first datagram (net::TransportConfig);
+  // `moshx serve` passes net::TimeBasedFirstSequence (docs/security.md §4).
+  uint64_t first_seq = 0;
 };
 
 // Starts the user's program on a pty of the given size.

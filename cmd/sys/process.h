@@ -15,6 +15,8 @@
 
 #include "absl/random/bit_gen_ref.h"
 #include "absl/status/statusor.h"
+#include "absl/time/clock.h"
+#include "absl/time/time.h"
 #include "net/poll_event_loop.h"
 #include "net/system_clock.h"
 
@@ -31,6 +33,9 @@ class ProcessRuntime {
   net::SystemClock* clock() { return &clock_; }
   net::PollEventLoop* loop() { return loop_.get(); }
   absl::BitGenRef rng() { return absl::BitGenRef(rng_); }
+  // The wall clock, for what must differ between runs of moshx: the first
+  // sequence number (net::TimeBasedFirstSequence, docs/protocol.md §3.3).
+  absl::Time WallNow() const { return absl::Now(); }
 
  private:
   ProcessRuntime() = default;
