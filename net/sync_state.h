@@ -30,6 +30,12 @@
 //       Equality of the synchronized content (the transport compares the
 //       current state with sent states to decide whether to send).
 //
+// Optionally, for states a peer can make large (the user stream):
+//
+//   size_t S::held_bytes() const;
+//       About how much memory this copy holds. The receiver keeps the held
+//       copies within Transport::kMaxReceivedBytes (docs/security.md §5).
+//
 // The initial state (state number 0) is whatever the Transport is
 // constructed with; both sides must construct equal initial states.
 //
@@ -39,6 +45,7 @@
 #ifndef MOSHX_NET_SYNC_STATE_H_
 #define MOSHX_NET_SYNC_STATE_H_
 
+#include <cstddef>
 #include <string>
 #include <type_traits>
 #include <utility>
@@ -51,6 +58,16 @@ namespace sync_state_internal {
 
 template <typename S, typename = void>
 struct HasContract : std::false_type {};
+
+// S::held_bytes(), or 0 for types without it.
+template <typename S, typename = void>
+struct HeldBytes {
+  static size_t Of(const S&) { return 0; }
+};
+template <typename S>
+struct HeldBytes<S, std::void_t<decltype(std::declval<const S&>().held_bytes())>> {
+  static size_t Of(const S& s) { return s.held_bytes(); }
+};
 
 template <typename S>
 struct HasContract<

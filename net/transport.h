@@ -57,6 +57,12 @@ class Transport : private TransportCore::StateHooks {
   // kQuenchTime: a peer that never throws states away cannot exhaust memory.
   static constexpr size_t kMaxReceivedStates = 1024;
   static constexpr absl::Duration kQuenchTime = absl::Seconds(15);
+  // What the held remote states may hold together (RemoteState::held_bytes,
+  // net/sync_state.h): beyond it a new state is refused (counted in
+  // TransportStats::over_budget; the peer retransmits after an ack), unless
+  // it is the only state besides the oldest, so a session always makes
+  // progress (docs/security.md §5).
+  static constexpr size_t kMaxReceivedBytes = size_t{32} << 20;
 
   static absl::StatusOr<std::unique_ptr<Transport>> Create(
       TransportDeps deps, const SessionKey& key, const TransportConfig& config,
@@ -80,6 +86,13 @@ class Transport : private TransportCore::StateHooks {
   uint64_t remote_state_num() const { return received_.rbegin()->first; }
   MonoTime remote_state_time() const { return received_.rbegin()->second.time; }
   size_t received_states_held() const { return received_.size(); }
+  // The sum of held_bytes() over the held remote states (0 for state types
+  // without it).
+  size_t received_bytes_held() const {
+    size_t total = 0;
+    for (const auto& [num, r] : received_) total += HeldBytesOf(r.state);
+    return total;
+  }
   size_t sent_states_held() const { return sent_.size(); }
 
   void set_on_remote_state(std::function<void()> f) { core_->set_on_remote_state(std::move(f)); }
@@ -187,7 +200,25 @@ class Transport : private TransportCore::StateHooks {
       return Outcome::kApplyFailed;
     }
     auto inserted = received_.emplace(inst.new_num, std::move(next)).first;
+    SubtractOldestReceived();
+    if (received_.size() > 2 && received_bytes_held() > kMaxReceivedBytes) {
+      received_.erase(inserted);
+      return Outcome::kOverBudget;
+    }
     return std::next(inserted) == received_.end() ? Outcome::kNewest : Outcome::kOlder;
+  }
+
+  // Every held state contains the oldest one (states of one sender only
+  // grow), so that prefix is dropped from all of them, the oldest last, as
+  // mosh's receiver does: an append-only state (the user stream) then holds
+  // only what came after the oldest state the peer may still refer to.
+  void SubtractOldestReceived() {
+    RemoteState& oldest = received_.begin()->second.state;
+    for (auto it = received_.rbegin(); it != received_.rend(); ++it) it->second.state.Subtract(oldest);
+  }
+
+  static size_t HeldBytesOf(const RemoteState& s) {
+    return sync_state_internal::HeldBytes<RemoteState>::Of(s);
   }
 
   std::unique_ptr<TransportCore> core_;

@@ -215,6 +215,7 @@ void TransportCore::CountOutcome(ReceiveOutcome outcome) {
     case ReceiveOutcome::kBadThrowaway: ++stats_.bad_throwaway; break;
     case ReceiveOutcome::kApplyFailed: ++stats_.apply_failures; break;
     case ReceiveOutcome::kQuenched: ++stats_.quenched; break;
+    case ReceiveOutcome::kOverBudget: ++stats_.over_budget; break;
   }
 }
 

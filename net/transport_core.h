@@ -98,6 +98,7 @@ struct TransportStats {
   uint64_t apply_failures = 0;         // ApplyDiff returned an error
   uint64_t older_states = 0;           // stored, but not newer than the newest
   uint64_t quenched = 0;               // refused: receiver holds > 1024 states
+  uint64_t over_budget = 0;            // refused: held states > kMaxReceivedBytes
   uint64_t send_failures = 0;          // Connection::Send errors
   uint64_t typed_frames_sent = 0;      // moshx: frames of types other than SSP
   uint64_t typed_frames_received = 0;  // moshx: delivered to a frame handler
@@ -114,6 +115,7 @@ class TransportCore {
     kBadThrowaway,
     kApplyFailed,
     kQuenched,
+    kOverBudget,
   };
 
   // Implemented by Transport<>; called only from inside the core.

@@ -67,6 +67,12 @@ ClientSession::ClientSession(const net::Clock* clock, const ClientSessionOptions
       last_frame_(options.width, options.height),
       start_time_(clock->Now()) {}
 
+bool ClientSession::AcceptsInput() const {
+  // The transport subtracts the acknowledged prefix from the local state:
+  // what it still holds is unacknowledged.
+  return transport_->local_state().held_events() < kMaxUnacknowledgedInput;
+}
+
 void ClientSession::HandleInput(absl::string_view bytes) {
   if (shutting_down_ || done_) return;  // mosh ignores input while shutting down
   InputActions actions = escape_.Process(bytes);

@@ -80,9 +80,19 @@ class ClientSession {
                                                                const ClientSessionOptions& options,
                                                                DrawFunction draw);
 
+  // Flow control: at most this many keystrokes the server has not
+  // acknowledged. A paste larger than that is read from the terminal as the
+  // server takes it, so neither side holds it whole (docs/security.md §5).
+  static constexpr size_t kMaxUnacknowledgedInput = 256 * 1024;
+
   // Bytes the user typed. Returns false once the session no longer accepts
   // input (shutting down).
   void HandleInput(absl::string_view bytes);
+  // True while the caller should read more input: fewer than
+  // kMaxUnacknowledgedInput keystrokes are unacknowledged (one more read may
+  // overshoot it by its size). The terminal loop stops reading the terminal
+  // while this is false.
+  bool AcceptsInput() const;
   // End of the user's input (stdin closed): "Exiting..." and shut down.
   void HandleInputClosed();
   // The user's window changed size.

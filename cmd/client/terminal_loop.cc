@@ -62,18 +62,23 @@ ClientSessionOptions SessionOptions(const ServerEndpoint& server, const Terminal
 // Watches the terminal and the signals a client reacts to. The loop only
 // refuses a watch for a bad descriptor or signal number, neither possible
 // here, so the Statuses are not checked.
-void WatchTerminal(net::EventLoop* loop, ClientSession* s, sys::ScopedRawMode* raw,
-                   term::Renderer* renderer) {
-  loop->WatchFd(STDIN_FILENO, net::EventLoop::kReadable, [loop, s](uint32_t) {
+// Reads the terminal while `*open`; end of input clears it.
+void WatchInput(net::EventLoop* loop, ClientSession* s, bool* open) {
+  loop->WatchFd(STDIN_FILENO, net::EventLoop::kReadable, [loop, s, open](uint32_t) {
     char buffer[16384];
     ssize_t n = read(STDIN_FILENO, buffer, sizeof(buffer));
     if (n > 0) {
       s->HandleInput(absl::string_view(buffer, n));
     } else if (n == 0 || (errno != EINTR && errno != EAGAIN)) {
       loop->UnwatchFd(STDIN_FILENO);
+      *open = false;
       s->HandleInputClosed();
     }
   }).IgnoreError();
+}
+
+void WatchTerminal(net::EventLoop* loop, ClientSession* s, sys::ScopedRawMode* raw,
+                   term::Renderer* renderer) {
   loop->WatchSignal(SIGWINCH, [s] {
     auto ws = sys::GetWindowSize(STDIN_FILENO);
     if (ws.ok()) s->HandleResize(ws->cols, ws->rows);
@@ -161,11 +166,23 @@ int RunTerminalLoop(const ServerEndpoint& server, const TerminalOptions& o) {
   }
   ClientSession* s = session->get();
   WatchTerminal(loop, s, raw->get(), &renderer);
+  bool input_open = true, reading = true;
+  WatchInput(loop, s, &input_open);
   while (!s->done()) {
     // RunOnce fails only when poll(2) does (ENOMEM; EINTR is no error):
     // the next turn retries.
     loop->RunOnce(s->WaitTime()).IgnoreError();
     s->Service();
+    // Flow control: the terminal is read only while the session takes input.
+    const bool want = input_open && s->AcceptsInput();
+    if (want != reading) {
+      if (want) {
+        WatchInput(loop, s, &input_open);
+      } else {
+        loop->UnwatchFd(STDIN_FILENO);
+      }
+      reading = want;
+    }
     if (s->TakeSuspendRequest()) Suspend(s, raw->get(), &renderer);
   }
   WriteAll(STDOUT_FILENO, renderer.Close());

@@ -230,7 +230,11 @@ void ServerSession::ConsumeEvents(const std::vector<protocol::UserEvent>& events
   for (size_t i = 0; i < events.size(); ++i) {
     const protocol::UserEvent& e = events[i];
     if (!e.is_resize) {
-      translator_.Translate(e.byte, app_cursor, &pending_pty_input_);
+      if (pending_pty_input_.size() >= kMaxPendingPtyInput) {
+        ++pty_input_dropped_bytes_;
+      } else {
+        translator_.Translate(e.byte, app_cursor, &pending_pty_input_);
+      }
       continue;
     }
     // Only the last of a run of resizes reaches the pty (mosh 1.4 fix).
@@ -298,7 +302,12 @@ void ServerSession::FeedEmulator(absl::string_view output) {
   std::string answers = emulator_.Feed(output);
   screen_stale_ = true;
   if (!answers.empty()) {
-    pending_pty_input_ += answers;  // replies to DA/DSR queries go to the application
+    // Replies to DA/DSR queries go to the application, whole or not at all.
+    if (pending_pty_input_.size() + answers.size() > kMaxPendingPtyInput) {
+      pty_input_dropped_bytes_ += answers.size();
+    } else {
+      pending_pty_input_ += answers;
+    }
     FlushPtyInput();
     if (shutting_down_) return;  // the shell is gone; the screen went out with the shutdown
   }

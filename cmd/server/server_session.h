@@ -166,6 +166,15 @@ class ServerSession {
     return dispatcher_ ? &dispatcher_->stats() : nullptr;
   }
 
+  // Input waiting for the pty to take it (keystrokes and the emulator's
+  // answers to status queries) is kept to this much: an application that
+  // never reads, or a flood of queries, cannot make the server grow.
+  // Beyond it keystrokes and whole answers are dropped and counted
+  // (docs/security.md §5).
+  static constexpr size_t kMaxPendingPtyInput = size_t{1} << 20;
+  size_t pending_pty_input_bytes() const { return pending_pty_input_.size(); }
+  uint64_t pty_input_dropped_bytes() const { return pty_input_dropped_bytes_; }
+
   bool done() const { return done_; }
   // Why the session ended ("shell exited", "Network idle for 30 seconds.", …).
   const std::string& exit_reason() const { return exit_reason_; }
@@ -225,6 +234,7 @@ class ServerSession {
   std::unique_ptr<sys::Pty> pty_;
   UserInputTranslator translator_;
   std::string pending_pty_input_;  // not yet accepted by the pty
+  uint64_t pty_input_dropped_bytes_ = 0;  // beyond kMaxPendingPtyInput
   uint64_t consumed_events_ = 0;    // user events already delivered
   uint64_t last_remote_num_ = 0;
   std::deque<std::pair<uint64_t, net::MonoTime>> input_frames_;  // echo ack history

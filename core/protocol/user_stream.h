@@ -49,6 +49,12 @@ class UserStream {
   uint64_t end_index() const { return base_ + events_.size(); }
   // The retained events with index >= `index` (index >= the subtracted prefix).
   std::vector<UserEvent> EventsSince(uint64_t index) const;
+  // Events held (not yet subtracted). On the sender, once the transport has
+  // subtracted the acknowledged state, the events the peer has not
+  // acknowledged.
+  size_t held_events() const { return events_.size(); }
+  // Memory the held events take (net/sync_state.h's optional held_bytes).
+  size_t held_bytes() const { return events_.size() * sizeof(UserEvent); }
 
   // net/sync_state.h contract.
   std::string DiffFrom(const UserStream& reference) const;
