@@ -1,6 +1,8 @@
 #include "core/framebuffer.h"
 
 #include <algorithm>
+#include <string>
+#include <vector>
 #include <utility>
 
 #include "absl/strings/str_cat.h"
@@ -260,6 +262,78 @@ bool operator==(const Framebuffer& x, const Framebuffer& y) {
     if (x.rows_[i] != y.rows_[i] && *x.rows_[i] != *y.rows_[i]) return false;
   }
   return true;
+}
+
+namespace {
+
+// Bytes of the first (base) character of canonical UTF-8 cell text.
+size_t BaseCharBytes(const std::string& text) {
+  if (text.empty()) return 0;
+  const unsigned char c = static_cast<unsigned char>(text[0]);
+  const size_t n = c < 0x80 ? 1 : c < 0xE0 ? 2 : c < 0xF0 ? 3 : 4;
+  return std::min(n, text.size());
+}
+
+bool Contains(const std::vector<const Hyperlink*>& links, const Hyperlink* link) {
+  return std::find(links.begin(), links.end(), link) != links.end();
+}
+
+}  // namespace
+
+bool CarriesBudgetedBytes(const Row& row) {
+  for (int x = 0; x < row.width(); ++x) {
+    const Cell& cell = row.cell(x);
+    if (cell.link != nullptr || cell.text.size() > BaseCharBytes(cell.text)) return true;
+  }
+  return false;
+}
+
+ScreenBudgetCuts EnforceScreenBudget(Framebuffer* fb) {
+  ScreenBudgetCuts cuts;
+  size_t link_bytes = 0, mark_bytes = 0;
+  std::vector<const Hyperlink*> kept, cut;  // this row's links, by identity
+  for (int y = 0; y < fb->height(); ++y) {
+    const Row* src = &fb->row(y);
+    Row* out = nullptr;
+    kept.clear();
+    cut.clear();
+    for (int x = 0; x < src->width(); ++x) {
+      const Cell& cell = src->cell(x);
+      bool drop_link = false;
+      if (const Hyperlink* link = cell.link.get(); link != nullptr && !Contains(kept, link)) {
+        const size_t bytes = link->uri.size() + link->id.size();
+        if (!Contains(cut, link) && link_bytes + bytes <= kMaxScreenLinkBytes) {
+          link_bytes += bytes;
+          kept.push_back(link);
+        } else {
+          if (!Contains(cut, link)) cut.push_back(link);
+          drop_link = true;
+        }
+      }
+      const size_t marks = cell.text.size() - BaseCharBytes(cell.text);
+      bool drop_marks = false;
+      if (marks > 0) {
+        if (mark_bytes + marks <= kMaxScreenMarkBytes) {
+          mark_bytes += marks;
+        } else {
+          drop_marks = true;
+        }
+      }
+      if (!drop_link && !drop_marks) continue;
+      if (out == nullptr) src = out = fb->MutableRow(y);
+      Cell changed = out->cell(x);
+      if (drop_link) {
+        changed.link = nullptr;
+        ++cuts.links_dropped;
+      }
+      if (drop_marks) {
+        changed.text.resize(BaseCharBytes(changed.text));
+        ++cuts.marks_dropped;
+      }
+      out->Set(x, std::move(changed));
+    }
+  }
+  return cuts;
 }
 
 }  // namespace moshx::core

@@ -274,6 +274,34 @@ struct ClipboardWrite {
 // (docs/security.md §3).
 inline constexpr int kMaxScreenDimension = 1024;
 
+// What one screen may carry beyond its cells' base characters, so that no
+// state update the server makes exceeds what a receiver accepts (the 4 MiB
+// instruction limit, docs/security.md §6): the hyperlinks' URIs and ids
+// together, and the combining marks (cell text after its first character)
+// together. Titles, icon names and the clipboard have their own caps in the
+// emulator (term/emulator.h).
+inline constexpr size_t kMaxScreenLinkBytes = 256 * 1024;
+inline constexpr size_t kMaxScreenMarkBytes = 512 * 1024;
+
+class Framebuffer;
+
+// What EnforceScreenBudget removed.
+struct ScreenBudgetCuts {
+  uint64_t links_dropped = 0;  // cells whose hyperlink was removed
+  uint64_t marks_dropped = 0;  // cells whose combining marks were removed
+};
+
+// Keeps `fb` within kMaxScreenLinkBytes and kMaxScreenMarkBytes, reading
+// rows top to bottom: a link first met after the link budget is spent is
+// removed from its cells (each distinct link counts once per row it is on),
+// and a cell whose combining marks would exceed the mark budget keeps only
+// its base character. Rows within budget are not copied.
+ScreenBudgetCuts EnforceScreenBudget(Framebuffer* fb);
+
+// True when some cell of `row` has a hyperlink or combining marks: what
+// EnforceScreenBudget counts.
+bool CarriesBudgetedBytes(const Row& row);
+
 class Framebuffer {
  public:
   // A blank screen of the given size (each clamped to >= 1) with default

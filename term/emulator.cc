@@ -300,6 +300,10 @@ struct Emulator::Impl {
   // it directly. dirty[y]: libvterm's row y differs from fb's row y.
   core::Framebuffer fb;
   std::vector<bool> dirty;
+  // The screen budget (core::EnforceScreenBudget): needed once a row with a
+  // link or combining marks was read; what it removed so far.
+  bool budget_needed = false;
+  core::ScreenBudgetCuts budget_cuts;
   SequenceFramer framer;
   std::vector<Mark> marks;
   // Terminal properties reported by libvterm.
@@ -1242,8 +1246,16 @@ core::Framebuffer Emulator::Snapshot() {
       // continuing it, which may not damage this row.
       if (m.fb.row(y).wrapped() == m.LineContinues(y)) continue;
     }
-    m.fb.SetRow(y, m.ReadRow(y));
+    core::Row row = m.ReadRow(y);
+    if (!m.budget_needed && core::CarriesBudgetedBytes(row)) m.budget_needed = true;
+    m.fb.SetRow(y, std::move(row));
     m.dirty[y] = false;
+  }
+  // Only screens that ever showed a link or a combining mark pay for the walk.
+  if (m.budget_needed) {
+    const core::ScreenBudgetCuts cuts = core::EnforceScreenBudget(&m.fb);
+    m.budget_cuts.links_dropped += cuts.links_dropped;
+    m.budget_cuts.marks_dropped += cuts.marks_dropped;
   }
   VTermPos pos;
   vterm_state_get_cursorpos(m.state, &pos);
@@ -1260,6 +1272,8 @@ core::Framebuffer Emulator::Snapshot() {
   m.ReadModes(m.fb.mutable_modes());
   return m.fb;
 }
+
+core::ScreenBudgetCuts Emulator::budget_cuts() const { return impl_->budget_cuts; }
 
 std::vector<core::Row> Emulator::TakeScrollback() {
   std::vector<core::Row> lines(std::make_move_iterator(impl_->scrollback.begin()),

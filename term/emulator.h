@@ -155,8 +155,12 @@ class Emulator {
   int height() const;
 
   // The current screen. Rows that did not change since the previous call are
-  // shared (same pointer) with the framebuffer that call returned.
+  // shared (same pointer) with the framebuffer that call returned. Kept
+  // within the screen budget (core::EnforceScreenBudget: hyperlinks and
+  // combining marks beyond it are removed, docs/security.md §6).
   core::Framebuffer Snapshot();
+  // What the screen budget removed so far.
+  core::ScreenBudgetCuts budget_cuts() const;
 
   // Lines that left the top of the primary screen since the last call,
   // oldest first (at most Options::scrollback_lines of them).
