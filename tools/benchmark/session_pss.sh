@@ -22,6 +22,7 @@ cleanup() {
   rm -rf "$WORK"
 }
 trap cleanup EXIT
+trap "exit 1" INT TERM  # so that a killed run cleans up too
 
 pss_kib() {  # total PSS of the given pids, KiB
   local total=0 p v
