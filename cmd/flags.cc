@@ -32,6 +32,7 @@ struct RawFlags {
   int serve_verbose = 0;
   std::vector<std::string> serve_command;
   std::string serve_name;
+  std::string serve_router = "/run/moshx/router.sock";
   bool serve_list = false;
   std::optional<std::string> serve_kill, serve_attach;
 
@@ -161,6 +162,10 @@ App BuildApp(RawFlags* f) {
                     "SIGUSR1 ends the session only after SECONDS without contact "
                     "(default: $MOSH_SERVER_SIGNAL_TMOUT, else always)");
   serve->add_option("--name", f->serve_name, "Name the new session (letters, digits, . _ -)");
+  serve->add_option("--router", f->serve_router,
+                    "Socket of moshx router: a new session host uses the router's UDP port "
+                    "when it answers there (\"none\": a port of its own)")
+      ->capture_default_str();
   serve->add_flag("--list", f->serve_list, "List this user's sessions (a table, or JSON with --json)");
   serve->add_option("--kill", f->serve_kill, "End the session ID|NAME");
   serve->add_option("--attach", f->serve_attach,
@@ -295,6 +300,8 @@ ParsedCommandLine FinishServe(const RawFlags& f, const std::map<std::string, std
   o.verbose = f.serve_verbose;
   o.command = f.serve_command;
   o.name = f.serve_name;
+  o.router_socket = f.serve_router;
+  if (o.router_socket.empty()) return UsageError("--router: a socket path, or none");
   o.list = f.serve_list;
   o.kill = f.serve_kill;
   o.attach = f.serve_attach;

@@ -50,6 +50,10 @@ struct ServeOptions {
   bool list = false;                  // --list
   std::optional<std::string> kill;    // --kill ID|NAME
   std::optional<std::string> attach;  // --attach [ID|NAME] ("" = most recently detached)
+  // --router: where `moshx router` listens (docs/router.md). A host started
+  // while a router answers there uses the router's port; "none": always a
+  // port of its own.
+  std::string router_socket = "/run/moshx/router.sock";
   // --- mosh-server personality (cmd/mosh_compat.h) ---
   std::string term = "xterm-256color";  // TERM for the session (mosh-server -c)
   // Print like mosh-server: "\r\n" before the CONNECT line when stdin is a

@@ -61,6 +61,8 @@ struct SessionHost::Session {
   // A pending attach: the control connection waiting, the new association.
   uint64_t attach_waiter = 0;
   NewAssociation attach_association;
+  // The attach's new id while claimed with the router but not yet routed.
+  uint64_t attach_claimed = 0;
   net::EventLoop::AlarmId attach_alarm = 0;
   // Pending kills: the control connections waiting for the end.
   std::vector<uint64_t> kill_waiters;
@@ -211,7 +213,7 @@ void SessionHost::OnSessionControl(Session* session, const ControlMessage& messa
     if (absl::SimpleAtoi(FindField(message, "connection_id").value_or(""), &id) &&
         id != session->connection_id) {
       auto it = routes_.find(id);
-      if (it != routes_.end() && it->second == session) routes_.erase(it);
+      if (it != routes_.end() && it->second == session) Unroute(it);
     }
   } else if (message.verb == "ended") {
     if (std::optional<std::string> v = FindField(message, "reason")) session->end_reason = *v;
@@ -226,11 +228,27 @@ void SessionHost::CloseRelay(Session* session) {
   session->relay.reset();
   for (auto it = routes_.begin(); it != routes_.end();) {
     if (it->second == session) {
-      routes_.erase(it++);
+      Unroute(it++);
     } else {
       ++it;
     }
   }
+  ReleaseId(std::exchange(session->attach_claimed, 0));
+}
+
+absl::Status SessionHost::ClaimId(uint64_t connection_id) {
+  if (!deps_.claim_id) return absl::OkStatus();
+  return deps_.claim_id(connection_id);
+}
+
+void SessionHost::ReleaseId(uint64_t connection_id) {
+  if (connection_id != 0 && deps_.release_id) deps_.release_id(connection_id);
+}
+
+void SessionHost::Unroute(absl::flat_hash_map<uint64_t, Session*>::iterator it) {
+  const uint64_t id = it->first;
+  routes_.erase(it);
+  ReleaseId(id);
 }
 
 SessionHost::Session* SessionHost::SessionById(uint64_t id) {
@@ -394,7 +412,8 @@ ControlMessage SessionHost::HandleHello(Connection* c, const ControlMessage& req
   c->other_build = FindField(request, "build").value_or("") != deps_.build_id;
   return {"ok",
           {Field("build", deps_.build_id), Field("pid", absl::StrCat(deps_.pid)),
-           Field("port", absl::StrCat(socket_->local_address().port()))}};
+           Field("port", absl::StrCat(socket_->local_address().port())),
+           Field("router", deps_.router)}};
 }
 
 namespace {
@@ -441,9 +460,17 @@ ControlMessage SessionHost::HandleNew(Connection* c, const ControlMessage& reque
   if (routes_.contains(association->connection_id)) {
     return ErrorReply(absl::UnavailableError("connection id collision; try again"));
   }
+  if (absl::Status s = ClaimId(association->connection_id); !s.ok()) {
+    return ErrorReply(absl::Status(s.code(), absl::StrCat("moshx router: ", s.message())));
+  }
+  // Every refusal from here on gives the claimed id up again.
+  auto refuse = [this, &association](const absl::Status& s) {
+    ReleaseId(association->connection_id);
+    return ErrorReply(s);
+  };
   int pair[2];
   if (socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, pair) != 0) {
-    return ErrorReply(absl::ErrnoToStatus(errno, "socketpair (relay)"));
+    return refuse(absl::ErrnoToStatus(errno, "socketpair (relay)"));
   }
   sys::ScopedFd ours(pair[0]);
   sys::ScopedFd theirs(pair[1]);
@@ -458,10 +485,10 @@ ControlMessage SessionHost::HandleNew(Connection* c, const ControlMessage& reque
     }
   }
   // Queued before the process runs: it reads `start` first thing.
-  if (absl::Status s = SendRelayControl(ours.get(), start); !s.ok()) return ErrorReply(s);
+  if (absl::Status s = SendRelayControl(ours.get(), start); !s.ok()) return refuse(s);
   absl::StatusOr<pid_t> pid = deps_.launch(std::move(theirs));
   if (!pid.ok()) {
-    return ErrorReply(absl::Status(pid.status().code(),
+    return refuse(absl::Status(pid.status().code(),
                                    absl::StrCat("cannot start the session process: ",
                                                 pid.status().message())));
   }
@@ -476,7 +503,7 @@ ControlMessage SessionHost::HandleNew(Connection* c, const ControlMessage& reque
   absl::StatusOr<uint64_t> id = registry_.Add(record);
   if (!id.ok()) {  // validated above: not expected
     deps_.signal(*pid, SIGKILL);
-    return ErrorReply(id.status());
+    return refuse(id.status());
   }
   auto session = std::make_unique<Session>();
   session->id = *id;
@@ -491,7 +518,7 @@ ControlMessage SessionHost::HandleNew(Connection* c, const ControlMessage& reque
     deps_.signal(*pid, SIGKILL);
     session->relay.reset();
     sessions_[sid] = std::move(session);
-    return ErrorReply(s);
+    return refuse(s);
   }
   routes_[association->connection_id] = session.get();
   sessions_[sid] = std::move(session);
@@ -520,7 +547,9 @@ ControlMessage SessionHost::HandleList(const ControlMessage& request) {
                      "\"dropped_session_busy\":%d,\"sent\":%d}",
                      static_cast<int>(deps_.pid), socket_->local_address().port(), routes_.size(),
                      stats_.datagrams_received, stats_.routed, stats_.dropped_unknown_id,
-                     stats_.dropped_short, stats_.dropped_session_busy, stats_.sent))}};
+                     stats_.dropped_short, stats_.dropped_session_busy, stats_.sent)),
+           Field("port", absl::StrCat(socket_->local_address().port())),
+           Field("router", deps_.router)}};
 }
 
 std::optional<ControlMessage> SessionHost::HandleKill(uint64_t waiter,
@@ -586,24 +615,33 @@ std::optional<ControlMessage> SessionHost::HandleAttach(uint64_t waiter, Connect
   if (routes_.contains(association->connection_id)) {
     return ErrorReply(absl::UnavailableError("connection id collision; try again"));
   }
+  if (absl::Status s = ClaimId(association->connection_id); !s.ok()) {
+    return ErrorReply(absl::Status(s.code(), absl::StrCat("moshx router: ", s.message())));
+  }
   absl::StatusOr<std::string> frame = EncodeRelayControl(
       {"attach",
        {Field("key", association->key.ToBase64()),
         Field("connection_id", absl::StrCat(association->connection_id)),
         Field("client", FindField(request, "client").value_or(""))}});
-  if (!frame.ok()) return ErrorReply(frame.status());
+  if (!frame.ok()) {
+    ReleaseId(association->connection_id);
+    return ErrorReply(frame.status());
+  }
   if (send(session->relay.get(), frame->data(), frame->size(), MSG_DONTWAIT | MSG_NOSIGNAL) !=
       static_cast<ssize_t>(frame->size())) {
+    ReleaseId(association->connection_id);
     return ErrorReply(absl::UnavailableError(
         absl::StrCat(Describe(*r), " does not take requests (its process may be hung)")));
   }
   session->attach_waiter = waiter;
   session->attach_association = *association;
+  session->attach_claimed = association->connection_id;
   const uint64_t sid = session->id;
   session->attach_alarm = loop_->ScheduleAlarm(deps_.clock->Now() + kAnswerTimeout, [this, sid] {
     Session* s = SessionById(sid);
     if (s == nullptr) return;
     s->attach_alarm = 0;
+    ReleaseId(std::exchange(s->attach_claimed, 0));
     const uint64_t w = std::exchange(s->attach_waiter, 0);
     Answer(w, ErrorReply(absl::DeadlineExceededError(absl::StrCat(
                   "session ", sid, " did not answer the attach within ",
@@ -618,7 +656,9 @@ void SessionHost::FinishAttach(Session* session, const ControlMessage& answer) {
     loop_->CancelAlarm(session->attach_alarm);
     session->attach_alarm = 0;
   }
+  const uint64_t claimed = std::exchange(session->attach_claimed, 0);
   if (answer.verb != "ok") {
+    ReleaseId(claimed);
     absl::Status s = ReplyStatus(answer);
     Answer(waiter, ErrorReply(s.ok() ? absl::InternalError("bad attach answer") : s));
     return;

@@ -11,7 +11,10 @@
 // closes its relay; neither stalls the host nor any other session. Unknown
 // ids and short datagrams are counted drops that allocate nothing.
 //
-// Everything comes in through Deps: the loop, the wall clock, the socket,
+// Everything comes in through Deps: the loop, the wall clock, the socket
+// (the host does not care whether it is a UDP socket of its own or its
+// connection to `moshx router`; with the router it claims every connection
+// id it routes, through claim_id/release_id),
 // the control listener, randomness for keys and ids, and how a session
 // process starts (the wiring re-executes moshx as `moshx-session`; tests
 // start nothing and talk on the relay themselves). The wiring reaps session
@@ -84,7 +87,18 @@ class SessionHost {
     net::EventLoop* loop = nullptr;
     const net::Clock* clock = nullptr;         // the loop's (alarms)
     std::function<absl::Time()> now;           // wall clock (created/contact times)
-    std::unique_ptr<net::DatagramSocket> socket;  // the user's one UDP socket
+    // The user's one UDP socket: the host's own, or its connection to
+    // `moshx router` (docs/router.md), whose port every user shares.
+    std::unique_ptr<net::DatagramSocket> socket;
+    // Only when `socket` goes through the router: claims a connection id for
+    // this host before any client learns it (an error refuses the new or
+    // attach request), and gives one up once it routes nowhere. Both empty
+    // with a socket of the host's own.
+    std::function<absl::Status(uint64_t connection_id)> claim_id;
+    std::function<void(uint64_t connection_id)> release_id;
+    // The router's socket path when `socket` goes through the router, for
+    // hello and list answers ("router="); empty: the host's own port.
+    std::string router;
     sys::ScopedFd control_listener;            // listening, nonblocking; may be invalid (tests)
     uid_t uid = 0;                             // the only peer uid served
     std::string build_id;                      // answered to `hello`
@@ -156,6 +170,12 @@ class SessionHost {
   std::optional<ControlMessage> HandleAttach(uint64_t waiter, Connection* c,
                                              const ControlMessage& request);
   void FinishAttach(Session* session, const ControlMessage& answer);
+
+  // Claims / releases a connection id with the router (no-ops without one).
+  absl::Status ClaimId(uint64_t connection_id);
+  void ReleaseId(uint64_t connection_id);
+  // Stops routing `it` and releases its id.
+  void Unroute(absl::flat_hash_map<uint64_t, Session*>::iterator it);
 
   // The CONNECT answer of new/attach for a session with this association.
   ControlMessage ConnectReply(const SessionRecord& record, const NewAssociation& association);

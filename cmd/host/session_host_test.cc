@@ -5,6 +5,7 @@
 #include <unistd.h>
 
 #include <map>
+#include <set>
 #include <string>
 #include <vector>
 
@@ -48,6 +49,16 @@ class SessionHostTest : public ::testing::Test {
       return pid;
     };
     deps.signal = [this](pid_t pid, int signo) { signals_.push_back({pid, signo}); };
+    if (through_router_) {  // what the router would answer, recorded
+      deps.claim_id = [this](uint64_t id) -> absl::Status {
+        claim_order_.push_back(id);
+        if (!refuse_claims_.ok()) return refuse_claims_;
+        claimed_.insert(id);
+        return absl::OkStatus();
+      };
+      deps.release_id = [this](uint64_t id) { EXPECT_EQ(claimed_.erase(id), 1u) << id; };
+      deps.router = "/run/moshx/router.sock";
+    }
     host_ = *SessionHost::Create(std::move(deps));
     client_ = *net::UdpSocket::Bind(*net::Address::Parse("127.0.0.1", 0), {0, 0});
   }
@@ -130,6 +141,19 @@ class SessionHostTest : public ::testing::Test {
   std::map<pid_t, sys::ScopedFd> relays_;
   std::vector<std::pair<pid_t, int>> signals_;
   uint64_t next_id_ = 0;
+  // With claim_id/release_id, as when the socket goes through moshx router.
+  bool through_router_ = false;
+  absl::Status refuse_claims_;  // what claim_id answers (OK: claimed)
+  std::set<uint64_t> claimed_;
+  std::vector<uint64_t> claim_order_;
+};
+
+class SessionHostRouterTest : public SessionHostTest {
+ protected:
+  void SetUp() override {
+    through_router_ = true;
+    SessionHostTest::SetUp();
+  }
 };
 
 TEST_F(SessionHostTest, RoutesByConnectionIdBothWaysThroughOneSocket) {
@@ -384,6 +408,87 @@ TEST_F(SessionHostTest, ExitsOnceItsLastSessionEndedAndNobodyIsConnected) {
   control.reset();
   Spin();
   EXPECT_TRUE(host_->ShouldExit());
+}
+
+}  // namespace
+}  // namespace moshx::cmd
+
+namespace moshx::cmd {
+namespace {
+
+TEST_F(SessionHostRouterTest, ClaimsEveryRoutedIdAndReleasesItWhenItStopsRouting) {
+  sys::ScopedFd control = Connect();
+  ControlMessage hello = Request(control.get(), {"hello", {"build=build-a"}});
+  EXPECT_EQ(FindField(hello, "router"), "/run/moshx/router.sock");
+  Created a = New(control.get(), "a");
+  Created b = New(control.get(), "b");
+  EXPECT_EQ(claimed_, (std::set<uint64_t>{a.connection_id, b.connection_id}));
+  ControlMessage list = Request(control.get(), {"list", {}});
+  EXPECT_EQ(FindField(list, "router"), "/run/moshx/router.sock");
+  EXPECT_EQ(FindField(list, "port"), absl::StrCat(host_->local_address().port()));
+
+  // attach: the fresh id is claimed before the session hears of it.
+  ASSERT_TRUE(SendControlMessage(control.get(), {"attach", {"target=a"}}).ok());
+  Spin();
+  absl::StatusOr<ControlMessage> attach = ReceiveRelayControl(relays_[a.pid].get(), absl::Seconds(1));
+  ASSERT_TRUE(attach.ok());
+  uint64_t fresh = 0;
+  ASSERT_TRUE(absl::SimpleAtoi(FindField(*attach, "connection_id").value_or(""), &fresh));
+  EXPECT_EQ(claimed_.count(fresh), 1u);
+  ASSERT_TRUE(SendRelayControl(relays_[a.pid].get(), {"ok", {}}).ok());
+  Spin();
+  ASSERT_TRUE(ReceiveControlMessage(control.get(), absl::Seconds(1)).ok());
+  // The old id stays claimed until retired, then is released.
+  EXPECT_EQ(claimed_.count(a.connection_id), 1u);
+  ASSERT_TRUE(SendRelayControl(relays_[a.pid].get(),
+                               {"retired", {Field("connection_id", absl::StrCat(a.connection_id))}})
+                  .ok());
+  Spin();
+  EXPECT_EQ(claimed_, (std::set<uint64_t>{fresh, b.connection_id}));
+
+  // A session that ends gives its ids up.
+  relays_[b.pid].reset();
+  Spin();
+  host_->OnSessionProcessExited(b.pid, 0);
+  EXPECT_EQ(claimed_, (std::set<uint64_t>{fresh}));
+}
+
+TEST_F(SessionHostRouterTest, AnIdTheRouterRefusesStartsNoSession) {
+  sys::ScopedFd control = Connect();
+  refuse_claims_ = absl::PermissionDeniedError("connection id 0000000000001001 belongs to another user");
+  ControlMessage refused = Request(control.get(), {"new", {}});
+  EXPECT_EQ(ReplyStatus(refused).code(), absl::StatusCode::kPermissionDenied);
+  EXPECT_TRUE(absl::StrContains(refused.fields.back(), "moshx router: ")) << refused.fields.back();
+  EXPECT_TRUE(relays_.empty());  // no session process was started
+  EXPECT_EQ(host_->route_count(), 0u);
+  EXPECT_TRUE(host_->registry().Live().empty());
+  // The id was not claimed, so nothing is routed for it either.
+  ASSERT_EQ(claim_order_.size(), 1u);
+  SendToHost(Packet(claim_order_[0]));
+  Spin();
+  EXPECT_EQ(host_->stats().dropped_unknown_id, 1u);
+}
+
+TEST_F(SessionHostRouterTest, AnAttachRefusedByTheRouterOrTheSessionReleasesTheFreshId) {
+  sys::ScopedFd control = Connect();
+  Created s = New(control.get());
+  // The router refuses: the session hears nothing.
+  refuse_claims_ = absl::ResourceExhaustedError("this user holds its maximum of router sessions");
+  ControlMessage refused = Request(control.get(), {"attach", {"target=1"}});
+  EXPECT_EQ(ReplyStatus(refused).code(), absl::StatusCode::kResourceExhausted);
+  EXPECT_FALSE(ReceiveRelayControl(relays_[s.pid].get(), absl::ZeroDuration()).ok());
+  // The session refuses: the claimed id is given up, the old one kept.
+  refuse_claims_ = absl::OkStatus();
+  ASSERT_TRUE(SendControlMessage(control.get(), {"attach", {"target=1"}}).ok());
+  Spin();
+  ASSERT_TRUE(ReceiveRelayControl(relays_[s.pid].get(), absl::Seconds(1)).ok());
+  EXPECT_EQ(claimed_.size(), 2u);
+  ASSERT_TRUE(SendRelayControl(relays_[s.pid].get(),
+                               ErrorReply(absl::FailedPreconditionError("shutting down")))
+                  .ok());
+  Spin();
+  ASSERT_TRUE(ReceiveControlMessage(control.get(), absl::Seconds(1)).ok());
+  EXPECT_EQ(claimed_, (std::set<uint64_t>{s.connection_id}));
 }
 
 }  // namespace

@@ -89,8 +89,12 @@ absl::Status RouterDatagramSocket::ClaimNow(uint64_t id, absl::Duration timeout)
   }
 }
 
+absl::Status RouterDatagramSocket::EnsureConnected() {
+  return connected_ ? absl::OkStatus() : Reconnect();
+}
+
 absl::Status RouterDatagramSocket::Claim(uint64_t id, absl::Duration timeout) {
-  if (!connected_) return absl::UnavailableError("no router");
+  if (absl::Status s = EnsureConnected(); !s.ok()) return s;
   absl::Status s = ClaimNow(id, timeout);
   if (s.ok() && std::find(ids_.begin(), ids_.end(), id) == ids_.end()) ids_.push_back(id);
   return s;

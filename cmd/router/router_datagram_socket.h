@@ -52,10 +52,15 @@ class RouterDatagramSocket : public net::DatagramSocket {
   RouterDatagramSocket(const RouterDatagramSocket&) = delete;
   RouterDatagramSocket& operator=(const RouterDatagramSocket&) = delete;
 
-  // Claims `id` and waits up to `timeout` for the answer. PermissionDenied:
-  // another user's host holds it; ResourceExhausted: the router or this user
-  // holds its maximum; DeadlineExceeded; Unavailable: no router.
+  // Claims `id` and waits up to `timeout` for the answer (reconnecting first
+  // when the router went away). PermissionDenied: another user's host holds
+  // it; ResourceExhausted: the router or this user holds its maximum;
+  // DeadlineExceeded; Unavailable: no router.
   absl::Status Claim(uint64_t id, absl::Duration timeout);
+  // When the router's connection ended: connects again and claims every id
+  // again (what SendTo does by itself; for a host whose sessions are all
+  // quiet). OK when connected; Unavailable while no router answers.
+  absl::Status EnsureConnected();
   // Gives `id` up (the router also forgets it when this socket closes).
   absl::Status Forget(uint64_t id);
 

@@ -194,5 +194,41 @@ TEST_F(RouterSessionTest, ASessionOutlivesARouterRestart) {
   EXPECT_GE(raw->reconnects(), 1u);
 }
 
+TEST_F(RouterSessionTest, AQuietHostReconnectsWhenAskedAndClaimsItsIdsAgain) {
+  auto socket = HostSocket();
+  ASSERT_TRUE(socket);
+  ASSERT_TRUE(socket->Claim(0xB1, absl::Seconds(2)).ok());
+  const uint16_t port = router_->address().port();
+  router_.reset();
+  // The host reads the end of the connection; no session sends anything.
+  for (int i = 0; i < 100 && socket->connected(); ++i) {
+    EXPECT_FALSE(socket->ReceiveFrom().ok());
+    absl::SleepFor(absl::Milliseconds(10));
+  }
+  ASSERT_FALSE(socket->connected());
+  EXPECT_TRUE(absl::IsUnavailable(socket->EnsureConnected()));  // no router yet
+  EXPECT_TRUE(absl::IsUnavailable(socket->Claim(0xB2, absl::Seconds(1))));
+  router_ = std::make_unique<RouterThread>(path_, port);
+  ASSERT_TRUE(socket->EnsureConnected().ok());
+  EXPECT_TRUE(socket->connected());
+  EXPECT_EQ(socket->reconnects(), 1u);
+  EXPECT_TRUE(socket->EnsureConnected().ok());  // connected: nothing to do
+  EXPECT_EQ(socket->reconnects(), 1u);
+  // The id claimed before the restart routes to this host again.
+  auto udp = net::UdpSocket::Bind(*net::Address::Parse("127.0.0.1", 0), net::PortRange{0, 0});
+  ASSERT_TRUE(udp.ok());
+  std::string datagram = std::string(7, '\0') + "\xB1" + std::string(40, 'x');
+  ASSERT_TRUE((*udp)->SendTo(router_->address(), datagram).ok());
+  absl::StatusOr<net::Datagram> got = absl::UnavailableError("");
+  for (int i = 0; i < 200 && !got.ok(); ++i) {
+    got = socket->ReceiveFrom();
+    if (!got.ok()) absl::SleepFor(absl::Milliseconds(10));
+  }
+  ASSERT_TRUE(got.ok()) << got.status();
+  EXPECT_EQ(got->payload, datagram);
+  // New claims work on the new connection.
+  EXPECT_TRUE(socket->Claim(0xB2, absl::Seconds(2)).ok());
+}
+
 }  // namespace
 }  // namespace moshx::cmd::router

@@ -22,6 +22,7 @@
 #include "cmd/host/registry.h"
 #include "cmd/host/session_host.h"
 #include "cmd/launch/connect_line.h"
+#include "cmd/router/router_datagram_socket.h"
 #include "cmd/server/locale.h"
 #include "cmd/server/server_session.h"
 #include "cmd/server/session_process.h"
@@ -171,12 +172,43 @@ int RunSession(const ServeOptions& o, std::unique_ptr<net::UdpSocket> socket,
 // --- the session host (docs/sessions.md) --------------------------------------
 
 constexpr absl::Duration kHostAnswerTimeout = absl::Seconds(15);
+// How long a new host waits for the router's hello, and for the answer to
+// each claim.
+constexpr absl::Duration kRouterTimeout = absl::Seconds(2);
+
+// The host's datagram socket: its connection to `moshx router` when one
+// answers at --router (docs/router.md), else a UDP port of its own.
+struct HostSocket {
+  std::unique_ptr<net::DatagramSocket> socket;
+  router::RouterDatagramSocket* router = nullptr;  // == socket, when through the router
+};
+
+absl::StatusOr<HostSocket> OpenHostSocket(const ServeOptions& o) {
+  HostSocket out;
+  if (o.router_socket != "none") {
+    absl::StatusOr<std::unique_ptr<router::RouterDatagramSocket>> r =
+        router::RouterDatagramSocket::Connect(o.router_socket, kRouterTimeout);
+    if (r.ok()) {
+      out.router = r->get();
+      out.socket = *std::move(r);
+      Log(o, absl::StrCat("session host: through moshx router at ", o.router_socket,
+                          ", UDP port ", out.socket->local_address().port()));
+      return out;
+    }
+    Log(o, absl::StrCat("session host: no moshx router at ", o.router_socket, " (",
+                        r.status().message(), "); a UDP port of its own"));
+  }
+  auto socket = BindSocket(o);
+  if (!socket.ok()) return socket.status();
+  out.socket = *std::move(socket);
+  return out;
+}
 
 // The host's loop: runs until it has no session and no control connection
 // left, then removes its socket and exits. Runs in the forked, detached child
 // of the `moshx serve` that started it; `lock` (host.lock) is held throughout.
-int RunHost(const ServeOptions& o, std::unique_ptr<net::UdpSocket> socket,
-            sys::ScopedFd listener, sys::ScopedFd lock, const std::string& socket_path) {
+int RunHost(const ServeOptions& o, HostSocket socket, sys::ScopedFd listener,
+            sys::ScopedFd lock, const std::string& socket_path) {
   auto runtime = sys::ProcessRuntime::Create();
   if (!runtime.ok()) return 1;
   net::EventLoop* loop = (*runtime)->loop();
@@ -185,7 +217,13 @@ int RunHost(const ServeOptions& o, std::unique_ptr<net::UdpSocket> socket,
   deps.loop = loop;
   deps.clock = (*runtime)->clock();
   deps.now = [] { return absl::Now(); };
-  deps.socket = std::move(socket);
+  router::RouterDatagramSocket* const router = socket.router;
+  deps.socket = std::move(socket.socket);
+  if (router != nullptr) {
+    deps.claim_id = [router](uint64_t id) { return router->Claim(id, kRouterTimeout); };
+    deps.release_id = [router](uint64_t id) { router->Forget(id).IgnoreError(); };
+    deps.router = o.router_socket;
+  }
   deps.control_listener = std::move(listener);
   deps.uid = getuid();
   deps.build_id = BuildId();
@@ -228,8 +266,13 @@ int RunHost(const ServeOptions& o, std::unique_ptr<net::UdpSocket> socket,
   }
   bool unlinked = false;
   while (true) {
-    loop->RunOnce(h->session_pids().empty() ? absl::Seconds(1) : absl::InfiniteDuration())
+    // Once a second while idle or while the router is gone (it restarted:
+    // connect again and claim every id, even when no session sends).
+    const bool router_gone = router != nullptr && !router->connected();
+    loop->RunOnce(h->session_pids().empty() || router_gone ? absl::Seconds(1)
+                                                           : absl::InfiniteDuration())
         .IgnoreError();
+    if (router != nullptr) router->EnsureConnected().IgnoreError();
     reap();
     if (!h->ShouldExit()) continue;
     if (!unlinked) {  // no new connection can arrive after this
@@ -250,7 +293,7 @@ int RunHost(const ServeOptions& o, std::unique_ptr<net::UdpSocket> socket,
 // the child keeps the lock.
 absl::Status StartHost(const ServeOptions& o, const std::string& socket_path,
                        sys::ScopedFd lock) {
-  auto socket = BindSocket(o);
+  absl::StatusOr<HostSocket> socket = OpenHostSocket(o);
   if (!socket.ok()) return socket.status();
   absl::StatusOr<sys::ScopedFd> listener = ListenControlSocket(socket_path);
   if (!listener.ok()) return listener.status();
@@ -440,6 +483,17 @@ int PrintList(const ServeOptions& o, HostConnection* c, const std::vector<OtherH
         stats.has_value() && absl::EndsWith(json, "}")) {
       json = absl::StrCat(json.substr(0, json.size() - 1), ",\"host\":", *stats, "}");
     }
+    // Which UDP port the sessions use: the router's, or the host's own.
+    const std::string port = FindField(*reply, "port").value_or("0");
+    const std::string router = FindField(*reply, "router").value_or("");
+    if (absl::EndsWith(json, "}") && port.find_first_not_of("0123456789") == std::string::npos) {
+      json = absl::StrCat(json.substr(0, json.size() - 1), ",\"port\":", port,
+                          ",\"router\":", router.empty() ? "null" : JsonQuote(router), "}");
+    }
+    absl::StrAppend(&table, "UDP port ", port,
+                    router.empty() ? " (the session host's own; no moshx router)"
+                                   : absl::StrCat(" (moshx router at ", router, ")"),
+                    "\n");
   }
   constexpr absl::string_view kPrefix = "{\"sessions\":";
   std::vector<std::string> other_json;
