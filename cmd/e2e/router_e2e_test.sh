@@ -11,7 +11,9 @@
 #      socket (refused "another user"), while a fresh id of A's own is granted;
 #      B's session types on afterwards;
 #   4. the router is stopped and started again mid-session: what B typed
-#      while it was down arrives, and both users type on within a few seconds.
+#      while it was down arrives, and both users type on within a few seconds;
+#   5. `serve --attach` through the router: a fresh id on the same port, the
+#      superseded client exits 0, the new one types.
 # Everything started here (router, hosts, sessions, sshd) is ended by PID.
 source tools/testing/e2e_lib.sh
 source tools/testing/sshd_fixture.sh
@@ -101,9 +103,9 @@ assert j["port"] == int(sys.argv[1]) and j["router"] == sys.argv[2], j' "$port" 
 done
 
 # 2. Real clients type into both users' sessions through the one port.
-client() {  # client TAG
-  tmux_start "c$1" 80 24 env "MOSH_KEY=${KEY[$1]}" "$MOSHX" client --connection-id "${CID[$1]}" \
-    127.0.0.1 "$port"
+client() {  # client TAG [WINDOW]: a real moshx client (exit status kept)
+  tmux_start_with_status "${2:-c$1}" 80 24 env "MOSH_KEY=${KEY[$1]}" "$MOSHX" client \
+    --connection-id "${CID[$1]}" 127.0.0.1 "$port"
 }
 client a
 client b
@@ -177,6 +179,19 @@ wait_for_screen ssh '^ssh after restart 42' 10
 awk -v r="$restarted" -v b="$recovered_b" -v a="$recovered_a" 'BEGIN {
   printf "after the router restart: b'"'"'s typed-ahead line in %.2f s, a'"'"'s new line in %.2f s\n", b - r, a - r }'
 [ "$(ss -Hulnp "sport = :$port" | grep -c .)" = 1 ] || fail "more than one socket on $port after the restart"
+
+# 5. B attaches to its session again: fresh key and id, the router's port.
+json=$(as_user "$USER_B" "$MOSHX" serve --attach 1 --json | grep '^{') || fail "--attach as $USER_B failed"
+[ "$(json_field port "$json")" = "$port" ] || fail "attach answered another port: $json"
+[ "$(json_field connection_id "$json")" != "${CID[b]}" ] || fail "attach kept the old id"
+KEY[b]=$(json_field key "$json")
+CID[b]=$(json_field connection_id "$json")
+client b nb
+wait_for_screen nb '^typed while down 42' 15
+[ "$(wait_for_status cb 15)" = 0 ] || fail "the superseded client did not exit 0"
+tmux_type nb 'echo "attached $((6*7))"'
+tmux_keys nb Enter
+wait_for_screen nb '^attached 42' 10
 
 # Clean up: the sessions end (so do the hosts), then the router.
 tmux_type ssh 'exit'
