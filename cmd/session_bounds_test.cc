@@ -4,6 +4,9 @@
 // counted; and the client's flow control keeps a large paste to
 // ClientSession::kMaxUnacknowledgedInput unacknowledged keystrokes.
 #include <algorithm>
+#include <cstdint>
+#include <cstdio>
+#include <cstdlib>
 #include <functional>
 #include <memory>
 #include <random>
@@ -123,6 +126,61 @@ TEST_F(ServerSessionBoundsTest, AnApplicationThatReadsGetsTheWholePaste) {
                        absl::Seconds(30)));
   EXPECT_EQ(server_->pty_input_dropped_bytes(), 0u);
   EXPECT_LE(max_unacknowledged_, ClientSession::kMaxUnacknowledgedInput + 16 * 1024);
+}
+
+TEST_F(ServerSessionBoundsTest, AHostileLinkScreenReachesTheClientAndTheDisplayKeepsUpdating) {
+  // 1900 cells under their own 4000-byte URIs (7.6 MB of links that do not
+  // compress well) then a marker: without the screen budget the update
+  // exceeds what the client takes, and the client's screen freezes before
+  // the marker.
+  const std::string path = std::string(getenv("TEST_TMPDIR")) + "/hostile_links";
+  {
+    std::string out;
+    uint64_t noise = 88172645463325252u;  // xorshift: URIs that do not compress
+    for (int i = 0; i < 1900; ++i) {
+      std::string uri = "https://example.com/" + std::to_string(100000 + i) + "/";
+      while (uri.size() < 4000) {
+        noise ^= noise << 13;
+        noise ^= noise >> 7;
+        noise ^= noise << 17;
+        uri += "abcdefghijklmnopqrstuvwxyz0123456789"[noise % 36];
+      }
+      out += "\x1b]8;;" + uri + "\x1b\\L\x1b]8;;\x1b\\";
+    }
+    out += "\r\nEND-OF-LINKS";
+    FILE* f = fopen(path.c_str(), "w");
+    ASSERT_NE(f, nullptr);
+    fwrite(out.data(), 1, out.size(), f);
+    fclose(f);
+  }
+  Start({"/bin/sh", "-c",
+         "stty -echo; read go; cat " + path + "; read line; echo; echo AFTER-$line; exec sleep 600"});
+  auto shows = [&](const std::string& text) {
+    const core::Framebuffer& fb = client_->server_framebuffer();
+    for (int y = 0; y < fb.height(); ++y) {
+      std::string row;
+      for (int x = 0; x < fb.width(); ++x) row += fb.cell(y, x).text;
+      if (row.find(text) != std::string::npos) return true;
+    }
+    return false;
+  };
+  ASSERT_TRUE(RunUntil([&] { return client_->connected(); }, absl::Seconds(30)));
+  // The screen is drawn while the server's datagrams are lost: the update
+  // that finally reaches the client is the whole screen, from the last state
+  // it acknowledged.
+  LinkParams lossy;
+  lossy.delay = absl::Milliseconds(5);
+  lossy.loss = 1.0;
+  net_.SetLink(server_host_, client_host_, lossy);
+  client_->HandleInput("go\r");
+  RunUntil([] { return false; }, absl::Seconds(5));
+  LinkParams clear;
+  clear.delay = absl::Milliseconds(5);
+  net_.SetLink(server_host_, client_host_, clear);
+  ASSERT_TRUE(RunUntil([&] { return shows("END-OF-LINKS"); }, absl::Seconds(30)));
+  EXPECT_EQ(client_->transport().stats().fragment_drops, 0u);
+  client_->HandleInput("ok\r");
+  EXPECT_TRUE(RunUntil([&] { return shows("AFTER-ok"); }, absl::Seconds(30)));
 }
 
 }  // namespace
