@@ -31,7 +31,9 @@ struct Forwarder::Listener {
   sys::ScopedFd fd;
   size_t spec_index = 0;   // client: which option
   uint32_t remote_id = 0;  // server: the client's listener number
+  bool has_control = false;
   StreamId control = 0;    // server: the stream that keeps it alive
+  std::string unix_path;   // server: an agent socket file to remove
 };
 
 struct Forwarder::Conn {
@@ -55,10 +57,17 @@ Forwarder::Forwarder(net::EventLoop* loop, net::stream::StreamMux* mux,
     : loop_(loop), mux_(mux), options_(std::move(options)), log_(std::move(log)) {}
 
 Forwarder::~Forwarder() {
-  for (auto& l : listeners_) loop_->UnwatchFd(l->fd.get());
+  for (auto& l : listeners_) {
+    loop_->UnwatchFd(l->fd.get());
+    if (!l->unix_path.empty()) unlink(l->unix_path.c_str());
+  }
   for (auto& [key, c] : conns_) {
     if (c->watching) loop_->UnwatchFd(c->fd.get());
-    if (c->has_stream && !c->bridge) mux_->SetCallbacks(c->stream, {}).IgnoreError();  // may be gone
+    if (c->has_stream && !c->bridge && mux_->Exists(c->stream)) {
+      // Control streams end here, so the peer closes what they kept open.
+      mux_->SetCallbacks(c->stream, {}).IgnoreError();
+      mux_->Reset(c->stream, kResetSocketError);
+    }
   }
 }
 
@@ -72,6 +81,7 @@ void Forwarder::Start() {
       OpenListener(i);
     }
   }
+  if (!options_.is_server && !options_.agent_socket.empty()) RequestAgentSocket();
 }
 
 void Forwarder::OpenListener(size_t i) {
@@ -103,17 +113,52 @@ uint16_t Forwarder::listening_port(size_t spec_index) const {
 }
 
 absl::Status Forwarder::StartAgentListener(const std::string& path) {
+  return ListenAgent(path, std::nullopt);
+}
+
+absl::Status Forwarder::ListenAgent(const std::string& path, std::optional<StreamId> control) {
+  // One agent socket per session: a client that asks again (a new control
+  // stream after an outage) replaces the old listener.
+  for (auto it = listeners_.begin(); it != listeners_.end(); ++it) {
+    if ((*it)->type == Listener::Type::kAgentOnServer && (*it)->unix_path == path) {
+      loop_->UnwatchFd((*it)->fd.get());
+      listeners_.erase(it);
+      break;
+    }
+  }
+  unlink(path.c_str());  // a stale socket file of an earlier listener
   auto fd = ListenUnix(path);
   if (!fd.ok()) return fd.status();
   auto l = std::make_unique<Listener>();
   l->type = Listener::Type::kAgentOnServer;
   l->fd = std::move(*fd);
+  l->has_control = control.has_value();
+  l->control = control.value_or(0);
+  l->unix_path = path;
   Listener* raw = l.get();
   absl::Status watched = loop_->WatchFd(raw->fd.get(), net::EventLoop::kReadable,
                                         [this, raw](uint32_t) { OnAccept(raw); });
-  if (!watched.ok()) return watched;
+  if (!watched.ok()) {
+    unlink(path.c_str());
+    return watched;
+  }
   listeners_.push_back(std::move(l));
   return absl::OkStatus();
+}
+
+size_t Forwarder::RemoteListeners() const {
+  size_t n = 0;
+  for (const auto& l : listeners_) n += l->type == Listener::Type::kRemoteOnServer;
+  return n;
+}
+
+void Forwarder::RequestAgentSocket() {
+  auto c = std::make_unique<Conn>();
+  c->key = next_conn_++;
+  c->what = "-A";
+  Conn* conn = c.get();
+  conns_[conn->key] = std::move(c);
+  OpenStreamFor(conn, EncodeOpenRequest({OpenKind::kAgentListen, "", 0, 0}));
 }
 
 void Forwarder::RequestRemoteListener(size_t i) {
@@ -129,8 +174,9 @@ void Forwarder::RequestRemoteListener(size_t i) {
 
 void Forwarder::CloseListenerFor(StreamId control) {
   for (auto it = listeners_.begin(); it != listeners_.end(); ++it) {
-    if ((*it)->type == Listener::Type::kRemoteOnServer && (*it)->control == control) {
+    if ((*it)->has_control && (*it)->control == control) {
       loop_->UnwatchFd((*it)->fd.get());
+      if (!(*it)->unix_path.empty()) unlink((*it)->unix_path.c_str());
       listeners_.erase(it);
       return;
     }
@@ -305,6 +351,12 @@ void Forwarder::HandleRequest(Conn* conn, const std::string& body) {
     return;
   }
   if (options_.is_server && r.kind == OpenKind::kListen) {
+    if (RemoteListeners() >= options_.max_remote_listeners) {
+      ++stats_.refused;
+      Reply(conn, static_cast<int>(OpenStatus::kRefused),
+            absl::StrCat("at most ", options_.max_remote_listeners, " -R listeners at once"));
+      return;
+    }
     auto fd = ListenTcp(r.host, r.port);
     if (!fd.ok()) {
       Reply(conn, static_cast<int>(OpenStatus::kBindFailed), std::string(fd.status().message()));
@@ -314,6 +366,7 @@ void Forwarder::HandleRequest(Conn* conn, const std::string& body) {
     l->type = Listener::Type::kRemoteOnServer;
     l->fd = std::move(*fd);
     l->remote_id = r.listener;
+    l->has_control = true;
     l->control = conn->stream;
     Listener* raw = l.get();
     if (!loop_->WatchFd(raw->fd.get(), net::EventLoop::kReadable,
@@ -322,6 +375,16 @@ void Forwarder::HandleRequest(Conn* conn, const std::string& body) {
       return;
     }
     listeners_.push_back(std::move(l));
+    mux_->Write(conn->stream, EncodeOpenReply({OpenStatus::kOk, ""}));
+    conn->phase = Conn::Phase::kControl;
+    return;
+  }
+  if (options_.is_server && r.kind == OpenKind::kAgentListen && !options_.agent_socket.empty()) {
+    absl::Status listening = ListenAgent(options_.agent_socket, conn->stream);
+    if (!listening.ok()) {
+      Reply(conn, static_cast<int>(OpenStatus::kBindFailed), std::string(listening.message()));
+      return;
+    }
     mux_->Write(conn->stream, EncodeOpenReply({OpenStatus::kOk, ""}));
     conn->phase = Conn::Phase::kControl;
     return;

@@ -3,7 +3,7 @@
 //
 // Client side (options from -L/-R/-D/-A):
 //  * -L: a TCP listener; each accepted connection opens a stream whose
-//    OpenRequest (cmd/forward/forward_protocol.h) asks the server to connect
+//    OpenRequest (core/protocol/forward_protocol.h) asks the server to connect
 //    to host:hostport.
 //  * -D: a TCP listener speaking SOCKS5 (CONNECT); the target comes from the
 //    SOCKS request, the rest is as -L; the SOCKS reply reports the server's
@@ -11,19 +11,25 @@
 //  * -R: a control stream per option asks the server to listen; each
 //    connection the server accepts comes back as a stream naming the listener,
 //    and the client connects to its own configured host:hostport.
-//  * -A: agent streams from the server are connected to the client's agent
-//    socket ($SSH_AUTH_SOCK).
-// Server side: connects for kConnect, listens for kListen (closing the
-// listener when its control stream ends), and with StartAgentListener()
-// offers a unix socket whose connections go to the client's agent.
+//  * -A: a control stream asks the server to serve the session's agent socket
+//    (kAgentListen); agent streams from the server are connected to the
+//    client's agent socket ($SSH_AUTH_SOCK).
+// Server side: connects for kConnect, listens for kListen, and for
+// kAgentListen listens on its `agent_socket` (the path the session's
+// SSH_AUTH_SOCK names); each listener lives as long as the control stream
+// that asked for it, and an agent socket file is removed with its listener.
 //
 // Policy: a client serves only kReverse (for its own -R listeners) and kAgent
-// (only with -A); a server serves only kConnect and kListen. Anything else
-// is answered kRefused. A listener that cannot be opened (port in use,
-// privileged port) is one log line; the session goes on.
+// (only with -A); a server serves only kConnect, kListen (at most
+// `max_remote_listeners` at once) and kAgentListen (only with an
+// agent_socket). Anything else is answered kRefused. A listener that cannot be
+// opened (port in use, privileged port) is one log line; the session goes on.
+// How many streams the peer may open at once is the mux's cap
+// (MuxConfig::max_incoming_streams).
 //
 // Ownership: `loop` and `mux` must outlive the Forwarder; it owns its
-// listeners and connections. Install OnIncomingStream() as the mux's
+// listeners and connections, and destroying it resets their streams (the
+// peer then closes the listeners they kept open). Install OnIncomingStream() as the mux's
 // incoming handler. Loop thread only.
 #ifndef MOSHX_CMD_FORWARD_FORWARDER_H_
 #define MOSHX_CMD_FORWARD_FORWARDER_H_
@@ -32,6 +38,7 @@
 #include <functional>
 #include <map>
 #include <memory>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -46,7 +53,12 @@ namespace moshx::cmd::forward {
 struct ForwarderOptions {
   bool is_server = false;
   std::vector<ForwardSpec> specs;  // client only
-  std::string agent_socket;        // client: non-empty turns -A on
+  // Client: the user's agent ($SSH_AUTH_SOCK); non-empty turns -A on.
+  // Server: where to serve the agent when a client asks (the session's
+  // SSH_AUTH_SOCK, in a directory only the user can enter); empty: refuse.
+  std::string agent_socket;
+  // Server: -R listeners one client may hold at once.
+  size_t max_remote_listeners = 64;
 };
 
 struct ForwarderStats {
@@ -66,11 +78,11 @@ class Forwarder {
   Forwarder(const Forwarder&) = delete;
   Forwarder& operator=(const Forwarder&) = delete;
 
-  // Client: opens the -L/-D listeners and asks for the -R ones. Failures are
-  // logged, one line each.
+  // Client: opens the -L/-D listeners and asks for the -R ones and, with -A,
+  // for the agent socket. Failures are logged, one line each.
   void Start();
-  // Server, for -A: listens on the unix socket `path` (the caller creates a
-  // private directory and sets SSH_AUTH_SOCK=path in the session).
+  // Server: listens on the unix socket `path` for agent connections until
+  // the Forwarder is destroyed (tests; sessions use kAgentListen).
   absl::Status StartAgentListener(const std::string& path);
   // The stream multiplexer's incoming-stream handler.
   void OnIncomingStream(net::stream::StreamId id);
@@ -86,6 +98,9 @@ class Forwarder {
 
   void OpenListener(size_t spec_index);
   void RequestRemoteListener(size_t spec_index);
+  void RequestAgentSocket();
+  absl::Status ListenAgent(const std::string& path, std::optional<net::stream::StreamId> control);
+  size_t RemoteListeners() const;
   void OnAccept(Listener* listener);
   void OpenStreamFor(Conn* conn, const std::string& request);
   void OnStreamReadable(Conn* conn);

@@ -131,11 +131,12 @@ class ForwarderTest : public ::testing::Test {
     rmdir(dir_.c_str());
   }
 
-  void MakeForwarders(std::vector<ForwardSpec> specs, std::string agent = "") {
+  void MakeForwarders(std::vector<ForwardSpec> specs, std::string agent = "",
+                      ForwarderOptions server = ForwarderOptions{true}) {
     ForwarderOptions c{false, std::move(specs), std::move(agent)};
     client_ = std::make_unique<Forwarder>(&loop_, link_->client.get(), c,
                                           [this](const std::string& l) { log_.push_back(l); });
-    server_ = std::make_unique<Forwarder>(&loop_, link_->server.get(), ForwarderOptions{true},
+    server_ = std::make_unique<Forwarder>(&loop_, link_->server.get(), server,
                                           [this](const std::string& l) { log_.push_back(l); });
     link_->client->set_incoming_handler([this](auto id) { client_->OnIncomingStream(id); });
     link_->server->set_incoming_handler([this](auto id) { server_->OnIncomingStream(id); });
@@ -272,6 +273,48 @@ TEST_F(ForwarderTest, TheClientRefusesConnectRequestsFromTheServer) {
   ASSERT_TRUE(reply.ok());
   EXPECT_EQ(reply->status, OpenStatus::kRefused);
   EXPECT_EQ(client_->stats().refused, 1u);
+}
+
+TEST_F(ForwarderTest, TheSessionsAgentSocketExistsWhileTheClientOffersItsAgent) {
+  auto agent = ListenUnix(dir_ + "/agent");
+  ASSERT_TRUE(agent.ok());
+  EchoServer fake_agent(&loop_, std::move(*agent), "agent-ok");
+  ForwarderOptions server{true};
+  server.agent_socket = dir_ + "/server-agent";
+  MakeForwarders({}, dir_ + "/agent", server);
+  const std::string path = dir_ + "/server-agent";
+  ASSERT_TRUE(loop_.RunUntil([&] { return access(path.c_str(), F_OK) == 0; }, absl::Seconds(5)));
+  auto app = ConnectUnix(path);
+  ASSERT_TRUE(app.ok());
+  EXPECT_EQ(RoundTrip(app->get(), "hi", 8), "agent-ok");
+  EXPECT_EQ(client_->stats().bridged, 1u);
+
+  // The client goes away: its control stream ends, and so does the socket.
+  client_.reset();
+  EXPECT_TRUE(loop_.RunUntil([&] { return access(path.c_str(), F_OK) != 0; }, absl::Seconds(5)));
+}
+
+TEST_F(ForwarderTest, AServerWithoutAnAgentSocketRefusesMinusA) {
+  auto agent = ListenUnix(dir_ + "/agent");
+  ASSERT_TRUE(agent.ok());
+  MakeForwarders({}, dir_ + "/agent");
+  ASSERT_TRUE(loop_.RunUntil([&] { return !log_.empty(); }, absl::Seconds(5)));
+  EXPECT_EQ(log_[0], "-A: not offered by this side");
+  EXPECT_EQ(server_->stats().refused, 1u);
+}
+
+TEST_F(ForwarderTest, TheServerCapsRemoteListenersPerClient) {
+  ForwarderOptions server{true};
+  server.max_remote_listeners = 2;
+  MakeForwarders({{ForwardKind::kRemote, "localhost", FreePort(), "127.0.0.1", echo_port_},
+                  {ForwardKind::kRemote, "localhost", FreePort(), "127.0.0.1", echo_port_},
+                  {ForwardKind::kRemote, "localhost", FreePort(), "127.0.0.1", echo_port_}},
+                 "", server);
+  ASSERT_TRUE(loop_.RunUntil([&] { return !log_.empty(); }, absl::Seconds(5)));
+  loop_.RunUntil([] { return false; }, absl::Milliseconds(200));
+  ASSERT_EQ(log_.size(), 1u);
+  EXPECT_NE(log_[0].find("at most 2 -R listeners"), std::string::npos) << log_[0];
+  EXPECT_EQ(server_->stats().refused, 1u);
 }
 
 }  // namespace

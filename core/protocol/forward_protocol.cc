@@ -86,6 +86,7 @@ std::string EncodeOpenRequest(const OpenRequest& r) {
       PutU32(&body, r.listener);
       break;
     case OpenKind::kAgent:
+    case OpenKind::kAgentListen:
       break;
   }
   return Framed(body);
@@ -127,6 +128,7 @@ absl::StatusOr<OpenRequest> ParseOpenRequest(absl::string_view body) {
       ok = in.U32(&r.listener);
       break;
     case OpenKind::kAgent:
+    case OpenKind::kAgentListen:
       ok = true;
       break;
     default:

@@ -15,11 +15,14 @@
 //                 listener accepted; the client connects to the target of its
 //                 own -R option of that number (never to a target the server names)
 //       kAgent    (server -> client; -A)         nothing: connect to the agent
+//       kAgentListen (client -> server; -A)      nothing: serve the session's
+//                 agent socket (SSH_AUTH_SOCK) while this stream stays open;
+//                 the server answers once it listens or could not
 //     OpenReply:   u8 status, u8 n, message[n] (for the log)
 //
 // Who may ask what is policy for the wiring (cmd/forward/forwarder.h): a client accepts
 // only kReverse for its own listeners and kAgent when -A is on; a server
-// accepts only kConnect and kListen. Everything else is refused with
+// accepts only kConnect, kListen and kAgentListen. Everything else is refused with
 // kRefused. Parsers are for untrusted bytes (fuzzed by
 // forward_protocol_fuzzer); they never read past the input.
 #ifndef MOSHX_CORE_PROTOCOL_FORWARD_PROTOCOL_H_
@@ -38,7 +41,13 @@ namespace moshx::protocol {
 inline constexpr uint8_t kProtocolVersion = 1;
 inline constexpr size_t kMaxMessageSize = 600;
 
-enum class OpenKind : uint8_t { kConnect = 1, kListen = 2, kReverse = 3, kAgent = 4 };
+enum class OpenKind : uint8_t {
+  kConnect = 1,
+  kListen = 2,
+  kReverse = 3,
+  kAgent = 4,
+  kAgentListen = 5,
+};
 
 struct OpenRequest {
   OpenKind kind = OpenKind::kConnect;

@@ -26,6 +26,7 @@ TEST(ForwardProtocolTest, RequestsRoundTrip) {
   EXPECT_EQ(l.listener, 7u);
   EXPECT_EQ(RoundTrip({OpenKind::kReverse, "", 0, 70000}).listener, 70000u);
   EXPECT_EQ(RoundTrip({OpenKind::kAgent, "", 0, 0}).kind, OpenKind::kAgent);
+  EXPECT_EQ(RoundTrip({OpenKind::kAgentListen, "", 0, 0}).kind, OpenKind::kAgentListen);
 }
 
 TEST(ForwardProtocolTest, ReplyRoundTrips) {
@@ -58,6 +59,8 @@ TEST(ForwardProtocolTest, RejectsMalformedBodies) {
   EXPECT_FALSE(ParseOpenRequest(std::string("\x01\x01\x00\x00\x50", 5)).ok());  // empty host
   EXPECT_FALSE(ParseOpenRequest(std::string("\x01\x01\x01" "x\x00\x00", 6)).ok());  // port 0
   EXPECT_FALSE(ParseOpenRequest(std::string("\x01\x04" "z", 3)).ok());        // trailing byte
+  EXPECT_FALSE(ParseOpenRequest(std::string("\x01\x05" "z", 3)).ok());        // trailing byte
+  EXPECT_FALSE(ParseOpenRequest(std::string("\x01\x06", 2)).ok());            // kind 6
   EXPECT_FALSE(ParseOpenReply(std::string("\x09\x00", 2)).ok());
   EXPECT_FALSE(ParseOpenReply(std::string("\x00\x05" "x", 3)).ok());
 }
