@@ -42,7 +42,7 @@ int RunConnect(const ConnectOptions& o) {
   server.mode = launched->info.mode;
   server.connection_id = launched->info.connection_id;
   server.key = launched->info.key;
-  return RunTerminalLoop(server, o.terminal);
+  return RunTerminalLoop(server, o.terminal, o.forwarding);
 }
 
 }  // namespace moshx::cmd

@@ -47,6 +47,8 @@ struct RawFlags {
   std::string title_prefix;
   int connect_verbose = 0;
   std::vector<std::string> connect_command;
+  std::vector<std::string> local_forwards, remote_forwards, dynamic_forwards;
+  bool agent = false;
 
   std::string client_ip;
   std::string client_port;
@@ -200,6 +202,21 @@ App BuildApp(RawFlags* f) {
                     "Predicted characters overwrite instead of insert");
   connect->add_option("--title-prefix", f->title_prefix, "Text put before window titles");
   connect->add_flag("-v,--verbose", f->connect_verbose, "Print what moshx does to stderr");
+  connect->add_option("-L", f->local_forwards,
+                      "[bind:]port:host:hostport: forward a local TCP port to host:hostport as "
+                      "seen from the server (repeatable)")
+      ->allow_extra_args(false);
+  connect->add_option("-R", f->remote_forwards,
+                      "[bind:]port:host:hostport: forward a server TCP port to host:hostport as "
+                      "seen from here (repeatable)")
+      ->allow_extra_args(false);
+  connect->add_option("-D", f->dynamic_forwards,
+                      "[bind:]port: a local SOCKS5 proxy whose connections leave from the "
+                      "server (repeatable)")
+      ->allow_extra_args(false);
+  connect->add_flag("-A", f->agent,
+                    "Forward the ssh agent ($SSH_AUTH_SOCK): the session's SSH_AUTH_SOCK "
+                    "reaches it");
   connect->add_option("--bootstrap", f->bootstrap_mode,
                       "Copy moshx to the remote first: auto (when missing or another build), "
                       "always or never")
@@ -350,6 +367,21 @@ ParsedCommandLine FinishConnect(const RawFlags& f,
   SetTerminalEnvironment(env, &o.terminal);
   SetConnectEnvironment(env, &o);
   o.verbose = f.connect_verbose;
+  for (const auto& [kind, texts] :
+       {std::pair{forward::ForwardKind::kLocal, &f.local_forwards},
+        std::pair{forward::ForwardKind::kRemote, &f.remote_forwards},
+        std::pair{forward::ForwardKind::kDynamic, &f.dynamic_forwards}}) {
+    for (const std::string& text : *texts) {
+      auto spec = forward::ParseForwardSpec(kind, text);
+      if (!spec.ok()) return UsageError(spec.status().message());
+      o.forwarding.specs.push_back(*spec);
+    }
+  }
+  o.forwarding.agent = f.agent;
+  o.forwarding.agent_socket = Lookup(env, "SSH_AUTH_SOCK");
+  if (o.forwarding.agent && o.forwarding.agent_socket.empty()) {
+    r.warnings.push_back("-A: SSH_AUTH_SOCK is not set, so there is no agent to forward");
+  }
   o.bootstrap = f.bootstrap_mode == "always"  ? BootstrapMode::kAlways
                 : f.bootstrap_mode == "never" ? BootstrapMode::kNever
                                               : BootstrapMode::kAuto;

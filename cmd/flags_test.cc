@@ -254,6 +254,47 @@ TEST(ConnectFlagsTest, TheTerminalsEnvironmentTravelsInTheOptions) {
   EXPECT_TRUE(ParseWithEnv({"connect", "h"}, {}).connect.terminal.alternate_screen);
 }
 
+TEST(ConnectFlagsTest, ForwardingOptionsAreRepeatableAndKeepTheirOrder) {
+  ParsedCommandLine r = ParseWithEnv(
+      {"connect", "-L", "8080:web:80", "-D", "1080", "-R", "*:2222:localhost:22", "-L",
+       "[::1]:5432:db:5432", "-A", "h", "--", "ls"},
+      {{"SSH_AUTH_SOCK", "/tmp/agent.1"}});
+  ASSERT_EQ(r.action, ParsedCommandLine::Action::kRun) << r.err;
+  EXPECT_EQ(r.connect.destination, "h");
+  EXPECT_THAT(r.connect.command, ElementsAre("ls"));
+  const auto& specs = r.connect.forwarding.specs;
+  ASSERT_EQ(specs.size(), 4u);
+  // Grouped by option, each group in command-line order.
+  EXPECT_EQ(specs[0].ToString(), "-L localhost:8080:web:80");
+  EXPECT_EQ(specs[1].ToString(), "-L [::1]:5432:db:5432");
+  EXPECT_EQ(specs[2].kind, forward::ForwardKind::kRemote);
+  EXPECT_TRUE(specs[2].binds_all());
+  EXPECT_EQ(specs[3].kind, forward::ForwardKind::kDynamic);
+  EXPECT_EQ(specs[3].port, 1080);
+  EXPECT_TRUE(r.connect.forwarding.agent);
+  EXPECT_EQ(r.connect.forwarding.agent_socket, "/tmp/agent.1");
+  EXPECT_TRUE(r.warnings.empty());
+  EXPECT_TRUE(ParseWithEnv({"connect", "h"}, {}).connect.forwarding.empty());
+}
+
+TEST(ConnectFlagsTest, BadForwardingOptionsAreUsageErrors) {
+  for (std::vector<std::string> args : {std::vector<std::string>{"connect", "-L", "8080", "h"},
+                                        {"connect", "-R", "x:1:h:2:3", "h"},
+                                        {"connect", "-D", "70000", "h"}}) {
+    ParsedCommandLine r = Parse(args);
+    EXPECT_EQ(r.exit_code, 2) << args[2];
+    EXPECT_THAT(r.err, HasSubstr(args[1] + " " + args[2])) << r.err;
+    EXPECT_EQ(CountLines(r.err), 1) << r.err;
+  }
+}
+
+TEST(ConnectFlagsTest, AgentForwardingWithoutAnAgentWarns) {
+  ParsedCommandLine r = ParseWithEnv({"connect", "-A", "h"}, {});
+  ASSERT_EQ(r.action, ParsedCommandLine::Action::kRun);
+  EXPECT_TRUE(r.connect.forwarding.agent);
+  EXPECT_THAT(r.warnings, ElementsAre(HasSubstr("SSH_AUTH_SOCK is not set")));
+}
+
 TEST(ClientFlagsTest, TheKeyComesFromTheEnvironment) {
   ParsedCommandLine r = ParseWithEnv({"client", "--mode", "mosh", "127.0.0.1", "60001"},
                                      {{"MOSH_KEY", "AAECAwQFBgcICQoLDA0ODw"}});

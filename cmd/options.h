@@ -16,6 +16,7 @@
 #include <vector>
 
 #include "absl/time/time.h"
+#include "cmd/forward/forward_spec.h"
 #include "core/prediction_engine.h"
 #include "net/packet_format.h"
 #include "net/udp_socket.h"
@@ -81,6 +82,16 @@ struct TerminalOptions {
   bool alternate_screen = true;           // false with $MOSH_NO_TERM_INIT (mosh --no-init)
 };
 
+// Port and agent forwarding of `moshx connect` (-L/-R/-D/-A,
+// docs/forwarding.md); moshx mode only.
+struct ForwardingOptions {
+  std::vector<forward::ForwardSpec> specs;  // in command-line order
+  bool agent = false;                       // -A
+  std::string agent_socket;                 // $SSH_AUTH_SOCK ("" = unset)
+
+  bool empty() const { return specs.empty() && !agent; }
+};
+
 // `moshx connect`.
 struct ConnectOptions {
   std::string destination;            // [user@]host; empty with --local
@@ -90,6 +101,7 @@ struct ConnectOptions {
   std::optional<std::string> port;    // -p PORT[:HIGH], checked when parsed
   std::string family = "prefer-inet"; // inet|inet6|auto|all|prefer-inet|prefer-inet6
   TerminalOptions terminal;
+  ForwardingOptions forwarding;
   int verbose = 0;
   std::vector<std::string> command;   // run instead of the login shell
   // --attach [ID|NAME] (moshx mode, docs/sessions.md): attach to that

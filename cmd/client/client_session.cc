@@ -109,6 +109,11 @@ void ClientSession::HandleResize(int width, int height) {
                                                std::min(height, core::kMaxScreenDimension));
 }
 
+void ClientSession::ShowNotice(std::string message) {
+  notice_ = std::move(message);
+  notice_shown_ = false;
+}
+
 void ClientSession::HandleTerminateSignal() { StartShutdown("Signal received, shutting down..."); }
 
 bool ClientSession::TakeSuspendRequest() {
@@ -169,6 +174,17 @@ void ClientSession::Service() {
                       now.since_epoch());
     }
   }
+  if (!notice_.empty() && connected_ && !shutting_down_) {
+    if (!notice_shown_) {
+      bar_.SetMessage(notice_, core::NotificationBar::Kind::kPermanent, now.since_epoch(),
+                      /*with_quit_hint=*/false);
+      notice_shown_ = true;
+      notice_until_ = now + kNoticeTime;
+    } else if (now >= notice_until_) {
+      if (bar_.message() == notice_) bar_.ClearMessage();
+      notice_.clear();
+    }
+  }
   if (transport_->counterparty_shutting_down() && transport_->counterparty_shutdown_ack_sent()) {
     done_ = clean_ = true;
   } else if (shutting_down_ && transport_->shutdown_acknowledged()) {
@@ -203,6 +219,9 @@ void ClientSession::Draw() {
 absl::Duration ClientSession::WaitTime() const {
   absl::Duration wait = std::min(bar_.WaitTime(Now()), prediction_.WaitTime());
   if (!connected_) wait = std::min(wait, kConnectingGrace);
+  if (notice_shown_ && !notice_.empty()) {
+    wait = std::min(wait, std::max(absl::ZeroDuration(), notice_until_ - clock_->Now()));
+  }
   return wait;
 }
 

@@ -101,6 +101,11 @@ class ClientSession {
   void HandleTerminateSignal();
   // Redraw everything on the next frame (after a suspend, on Ctrl-L).
   void RequestRepaint() { repaint_ = true; }
+  // One line for the user (a forwarding that failed): shown in the
+  // notification bar for kNoticeTime once the session is connected; a newer
+  // notice replaces it.
+  void ShowNotice(std::string message);
+  static constexpr absl::Duration kNoticeTime = absl::Seconds(5);
 
   void Service();
   absl::Duration WaitTime() const;
@@ -155,6 +160,9 @@ class ClientSession {
   uint64_t last_remote_num_ = 0;
   bool connected_ = false;
   bool repaint_ = true;
+  std::string notice_;                  // ShowNotice(): waiting or showing
+  bool notice_shown_ = false;
+  net::MonoTime notice_until_;
   bool suspend_requested_ = false;
   bool shutting_down_ = false;
   bool done_ = false;

@@ -5,11 +5,15 @@
 
 #include <cerrno>
 #include <cstdio>
+#include <memory>
 #include <optional>
 #include <string>
+#include <vector>
 
 #include "absl/strings/string_view.h"
 #include "cmd/client/client_session.h"
+#include "cmd/forward/forwarder.h"
+#include "cmd/launch/terminal_safe.h"
 #include "cmd/sys/process.h"
 #include "cmd/sys/tty.h"
 #include "net/connection.h"
@@ -128,9 +132,41 @@ int Outcome(const ClientSession& s, const ServerEndpoint& server) {
   return 0;
 }
 
+// At most this many forwarding messages are repeated on stderr at the end.
+constexpr size_t kMaxForwardingMessages = 20;
+
+// The forwarding service on the session's streams; null without forwarding
+// options. Its messages go to the bar and to `*messages`.
+std::unique_ptr<forward::Forwarder> StartForwarding(net::EventLoop* loop, ClientSession* s,
+                                                    const ForwardingOptions& f,
+                                                    std::vector<std::string>* messages) {
+  auto note = [s, messages](const std::string& line) {
+    // Some quote the server's replies: never raw on the terminal.
+    std::string safe = TerminalSafe(line);
+    if (messages->size() < kMaxForwardingMessages) messages->push_back(safe);
+    s->ShowNotice(std::move(safe));
+  };
+  if (f.empty()) return nullptr;
+  if (s->streams() == nullptr) {
+    note("forwarding (-L/-R/-D/-A) needs a moshx server; mosh mode has no streams");
+    return nullptr;
+  }
+  forward::ForwarderOptions fo;
+  fo.specs = f.specs;
+  if (f.agent) fo.agent_socket = f.agent_socket;  // empty: flags.cc warned already
+  auto forwarder = std::make_unique<forward::Forwarder>(loop, s->streams(), fo, note);
+  forward::Forwarder* raw = forwarder.get();
+  s->streams()->set_incoming_handler([raw](net::stream::StreamId id) {
+    raw->OnIncomingStream(id);
+  });
+  forwarder->Start();
+  return forwarder;
+}
+
 }  // namespace
 
-int RunTerminalLoop(const ServerEndpoint& server, const TerminalOptions& o) {
+int RunTerminalLoop(const ServerEndpoint& server, const TerminalOptions& o,
+                    const ForwardingOptions& forwarding) {
   auto raw = sys::ScopedRawMode::Enter(STDIN_FILENO);
   if (!raw.ok()) {
     std::fprintf(stderr, "moshx: cannot use this terminal: %s\n",
@@ -168,6 +204,10 @@ int RunTerminalLoop(const ServerEndpoint& server, const TerminalOptions& o) {
   WatchTerminal(loop, s, raw->get(), &renderer);
   bool input_open = true, reading = true;
   WatchInput(loop, s, &input_open);
+  std::vector<std::string> forwarding_messages;
+  // Declared after the session: destroyed before it (it uses the session's mux).
+  std::unique_ptr<forward::Forwarder> forwarder =
+      StartForwarding(loop, s, forwarding, &forwarding_messages);
   while (!s->done()) {
     // RunOnce fails only when poll(2) does (ENOMEM; EINTR is no error):
     // the next turn retries.
@@ -185,8 +225,12 @@ int RunTerminalLoop(const ServerEndpoint& server, const TerminalOptions& o) {
     }
     if (s->TakeSuspendRequest()) Suspend(s, raw->get(), &renderer);
   }
+  forwarder.reset();
   WriteAll(STDOUT_FILENO, renderer.Close());
   raw->reset();
+  for (const std::string& line : forwarding_messages) {
+    std::fprintf(stderr, "moshx: %s\n", line.c_str());
+  }
   return Outcome(*s, server);
 }
 

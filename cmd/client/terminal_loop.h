@@ -32,12 +32,17 @@ struct ServerEndpoint {
   net::SessionKey key{{}};
 };
 
-// Runs the session on stdin/stdout, which must be a terminal. Returns the
-// process exit status: 0 when the session ended cleanly or another client
-// attached to it ("moshx: session attached from <address>" on stderr); 1 when the
-// terminal or the socket could not be used, no server state ever arrived,
-// or the shutdown was not clean (each explained on stderr).
-int RunTerminalLoop(const ServerEndpoint& server, const TerminalOptions& options);
+// Runs the session on stdin/stdout, which must be a terminal, with the
+// -L/-R/-D/-A forwardings of `forwarding` (cmd/forward/forwarder.h; moshx
+// mode only). A forwarding that fails is a notice in the notification bar,
+// repeated on stderr once the terminal is restored; the session goes on.
+// Returns the process exit status: 0 when the session ended cleanly or
+// another client attached to it ("moshx: session attached from <address>" on
+// stderr); 1 when the terminal or the socket could not be used, no server
+// state ever arrived, or the shutdown was not clean (each explained on
+// stderr).
+int RunTerminalLoop(const ServerEndpoint& server, const TerminalOptions& options,
+                    const ForwardingOptions& forwarding = {});
 
 }  // namespace moshx::cmd
 

@@ -4,6 +4,7 @@
 #include <fcntl.h>
 #include <netinet/in.h>
 #include <stdlib.h>
+#include <sys/stat.h>
 #include <sys/socket.h>
 #include <sys/un.h>
 #include <unistd.h>
@@ -14,6 +15,7 @@
 #include <string>
 #include <vector>
 
+#include "cmd/forward/server_forwarding.h"
 #include "cmd/forward/sockets.h"
 #include "cmd/forward/socks5.h"
 #include "cmd/testing/real_fd_loop.h"
@@ -315,6 +317,55 @@ TEST_F(ForwarderTest, TheServerCapsRemoteListenersPerClient) {
   ASSERT_EQ(log_.size(), 1u);
   EXPECT_NE(log_[0].find("at most 2 -R listeners"), std::string::npos) << log_[0];
   EXPECT_EQ(server_->stats().refused, 1u);
+}
+
+TEST(AgentSocketDirTest, APrivateDirectoryThatGoesWithIt) {
+  char parent[] = "/tmp/moshx-agent-dir-test.XXXXXX";
+  ASSERT_NE(mkdtemp(parent), nullptr);
+  std::string dir;
+  {
+    AgentSocketDir agent(parent);
+    ASSERT_FALSE(agent.socket_path().empty()) << agent.error();
+    EXPECT_EQ(agent.EnvironmentEntry(), "SSH_AUTH_SOCK=" + agent.socket_path());
+    dir = agent.socket_path().substr(0, agent.socket_path().rfind('/'));
+    struct stat st {};
+    ASSERT_EQ(stat(dir.c_str(), &st), 0);
+    EXPECT_EQ(st.st_mode & 0777, 0700u);
+    auto listener = ListenUnix(agent.socket_path());  // a socket left behind
+    ASSERT_TRUE(listener.ok());
+  }
+  EXPECT_NE(access(dir.c_str(), F_OK), 0);
+  AgentSocketDir nowhere("/nonexistent-parent");
+  EXPECT_EQ(nowhere.socket_path(), "");
+  EXPECT_EQ(nowhere.EnvironmentEntry(), "");
+  EXPECT_NE(nowhere.error().find("/nonexistent-parent"), std::string::npos) << nowhere.error();
+  rmdir(parent);
+}
+
+TEST_F(ForwarderTest, ServerForwardingFollowsTheSessionsMux) {
+  client_ = std::make_unique<Forwarder>(
+      &loop_, link_->client.get(),
+      ForwarderOptions{false, {{ForwardKind::kLocal, "localhost", 0, "127.0.0.1", echo_port_}}},
+      [this](const std::string& l) { log_.push_back(l); });
+  link_->client->set_incoming_handler([this](auto id) { client_->OnIncomingStream(id); });
+  client_->Start();
+  ASSERT_TRUE(link_->client_end->SendTerminal("hello").ok());
+  ServerForwarding serving(&loop_, "", [this](const std::string& l) { log_.push_back(l); });
+  serving.Attach(link_->server.get());
+  sys::ScopedFd first = ConnectTo(client_->listening_port(0));
+  EXPECT_EQ(RoundTrip(first.get(), "one", 3), "one");
+
+  // Detached (the association went away): its connections end.
+  serving.Attach(nullptr);
+  EXPECT_EQ(serving.forwarder(), nullptr);
+  char byte;
+  EXPECT_TRUE(loop_.RunUntil([&] { return read(first.get(), &byte, 1) == 0 || errno == ECONNRESET; },
+                             absl::Seconds(10)));
+
+  // Attached again (the new association's mux): new connections work.
+  serving.Attach(link_->server.get());
+  sys::ScopedFd second = ConnectTo(client_->listening_port(0));
+  EXPECT_EQ(RoundTrip(second.get(), "two", 3), "two");
 }
 
 }  // namespace

@@ -7,9 +7,12 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <cerrno>
 #include <cstdio>
+#include <cstring>
 #include <map>
 #include <optional>
+#include <memory>
 
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
@@ -21,6 +24,7 @@
 #include "cmd/host/control_socket.h"
 #include "cmd/host/registry.h"
 #include "cmd/host/session_host.h"
+#include "cmd/forward/server_forwarding.h"
 #include "cmd/launch/connect_line.h"
 #include "cmd/router/router_datagram_socket.h"
 #include "cmd/server/locale.h"
@@ -134,6 +138,17 @@ int RunSession(const ServeOptions& o, std::unique_ptr<net::UdpSocket> socket,
   so.width = initial.cols;
   so.height = initial.rows;
   so.first_seq = net::TimeBasedFirstSequence((*runtime)->WallNow());
+  // moshx mode: SSH_AUTH_SOCK names the session's agent socket, which exists
+  // while a client with -A is attached (docs/forwarding.md §3).
+  std::unique_ptr<forward::AgentSocketDir> agent_dir;
+  if (info.mode == net::WireMode::kMoshx) {
+    agent_dir = std::make_unique<forward::AgentSocketDir>();
+    if (agent_dir->socket_path().empty()) {
+      Log(o, absl::StrCat("no agent forwarding: ", agent_dir->error()));
+    } else {
+      env.push_back(agent_dir->EnvironmentEntry());
+    }
+  }
   sys::PtyOptions po;
   po.argv = o.command;
   po.term = o.term;
@@ -152,6 +167,11 @@ int RunSession(const ServeOptions& o, std::unique_ptr<net::UdpSocket> socket,
     return 1;
   }
   ServerSession* s = session->get();
+  // -L/-D connects, -R listeners and the agent socket (moshx mode). Declared
+  // after the session: destroyed before it (it uses the session's mux).
+  forward::ServerForwarding forwarding(loop, agent_dir ? agent_dir->socket_path() : "",
+                                       [&o](const std::string& line) { Log(o, line); });
+  forwarding.Attach(s->streams());
   // The loop refuses a watch only for a bad signal number: not these.
   for (int signo : {SIGTERM, SIGINT}) {
     loop->WatchSignal(signo, [s] { s->OnTerminateSignal(); }).IgnoreError();
@@ -163,6 +183,7 @@ int RunSession(const ServeOptions& o, std::unique_ptr<net::UdpSocket> socket,
     loop->RunOnce(s->WaitTime()).IgnoreError();
     s->Service();
   }
+  forwarding.Attach(nullptr);
   Log(o, absl::StrCat("session ended: ", s->exit_reason()));
   if (o.mosh_server) std::printf("\n[mosh-server is exiting.]\n");  // seen only with -v
   return 0;

@@ -5,16 +5,19 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cstdio>
 #include <fstream>
 #include <optional>
 #include <string>
 #include <vector>
 
+#include "absl/strings/match.h"
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/strip.h"
 #include "absl/time/clock.h"
+#include "cmd/forward/server_forwarding.h"
 #include "cmd/host/control_message.h"
 #include "cmd/host/relay_socket.h"
 #include "cmd/server/server_session.h"
@@ -129,6 +132,20 @@ int RunSessionProcess() {
   po.argv = FindFields(*start, "arg");
   po.term = FindField(*start, "term").value_or("xterm-256color");
   po.extra_env = FindFields(*start, "env");
+  // SSH_AUTH_SOCK names the session's agent socket, which exists while a
+  // client with -A is attached (docs/forwarding.md §3); it replaces any the
+  // host passed on.
+  forward::AgentSocketDir agent_dir;
+  po.extra_env.erase(std::remove_if(po.extra_env.begin(), po.extra_env.end(),
+                                    [](const std::string& e) {
+                                      return absl::StartsWith(e, "SSH_AUTH_SOCK=");
+                                    }),
+                     po.extra_env.end());
+  if (!agent_dir.socket_path().empty()) {
+    po.extra_env.push_back(agent_dir.EnvironmentEntry());
+  } else if (verbose) {
+    std::fprintf(stderr, "moshx-session: no agent forwarding: %s\n", agent_dir.error().c_str());
+  }
   po.home = FindField(*start, "home").value_or("");
   po.shell = FindField(*start, "shell").value_or("");
   auto session = ServerSession::Create(
@@ -148,6 +165,17 @@ int RunSessionProcess() {
     loop->WatchSignal(signo, [s] { s->OnTerminateSignal(); }).IgnoreError();
   }
   loop->WatchSignal(SIGUSR1, [s] { s->OnUsr1Signal(); }).IgnoreError();
+  // -L/-D connects, -R listeners and the agent socket, for whichever client
+  // holds the session (re-attached after each attach). Declared after the
+  // session: destroyed before it.
+  forward::ServerForwarding forwarding(loop, agent_dir.socket_path(),
+                                       [verbose](const std::string& line) {
+                                         if (verbose) {
+                                           std::fprintf(stderr, "moshx-session: %s\n",
+                                                        line.c_str());
+                                         }
+                                       });
+  forwarding.Attach(s->streams());
 
   std::vector<uint64_t> retiring;  // ids of revoked associations not yet removed
   Status reported;
@@ -165,6 +193,7 @@ int RunSessionProcess() {
     for (const ControlMessage& m : relay_socket->TakeControlMessages()) {
       if (m.verb == "attach") {
         relay_socket->SendControl(Attach(s, m, &connection_id, &retiring)).IgnoreError();
+        forwarding.Attach(s->streams());  // the new association's streams, if it changed
       }
     }
     // Old associations gone (told and acknowledged, or timed out): the host
@@ -213,6 +242,7 @@ int RunSessionProcess() {
         .IgnoreError();
     reported = current;
   }
+  forwarding.Attach(nullptr);
   const std::string reason = s->done() ? s->exit_reason() : "the session host went away";
   if (verbose) std::fprintf(stderr, "moshx-session: session ended: %s\n", reason.c_str());
   relay_socket->SendControl({"ended", {Field("reason", reason)}}).IgnoreError();
