@@ -10,10 +10,11 @@
 #   2. Two clients in turn: the first (a `moshx client` behind a UDP relay
 #      that records what it sends) is told "session attached from <address>"
 #      and exits 0 when `moshx connect --attach` takes the session; its
-#      recorded datagrams, replayed afterwards from a fresh port, change
-#      nothing: the screen stays, the session's client address stays the new
-#      client's (an accepted datagram would have moved it), and the new client
-#      types on.
+#      recorded datagrams, replayed from a fresh port once its id retired,
+#      are all counted drops in the host (`serve --list --json`'s counters) and
+#      change nothing: the screen stays, the session's client address stays
+#      the new client's (an accepted datagram would have moved it), and the
+#      new client types on.
 #   3. `moshx ls HOST --json` lists the session; `moshx kill HOST NAME` ends it;
 #      `moshx connect --attach` of an unknown name is refused with the list.
 source tools/testing/e2e_lib.sh
@@ -139,9 +140,18 @@ address_of() {
 for s in json.load(sys.stdin)["sessions"]:
     if s["name"] == sys.argv[1]: print(s["last_client_address"], s["state"])' "turn$tag"
 }
+host_stat() {
+  list | python3 -c 'import json,sys; print(json.load(sys.stdin)["host"][sys.argv[1]])' "$1"
+}
+live_sessions() { list | python3 -c 'import json,sys
+print(sum(s["state"] != "ended" for s in json.load(sys.stdin)["sessions"]))'; }
+# The old id is retired (the superseded client acknowledged): one route per session.
+for _ in $(seq 50); do [ "$(host_stat routes)" = "$(live_sessions)" ] && break; sleep 0.2; done
+[ "$(host_stat routes)" = "$(live_sessions)" ] || fail "the superseded client's id was never retired"
 before=$(list | address_of)
+drops_before=$(host_stat dropped_unknown_id)
 screen_d=$(tmux_screen d)
-python3 - "$E2E_DIR/recorded" "$port" <<'PY' || fail "replay failed"
+replayed=$(python3 - "$E2E_DIR/recorded" "$port" <<'PY'
 import socket, sys
 data = open(sys.argv[1], "rb").read()
 s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
@@ -152,11 +162,14 @@ while data:
     data = data[2 + size:]
     n += 1
 assert n >= 3, n
-print("replayed", n, "datagrams", file=sys.stderr)
+print(n)
 PY
+) || fail "replay failed"
 sleep 2
 after=$(list | address_of)
 [ "$before" = "$after" ] || fail "the replay moved the session: '$before' -> '$after'"
+drops=$(( $(host_stat dropped_unknown_id) - drops_before ))
+[ "$drops" = "$replayed" ] || fail "$replayed datagrams replayed, $drops counted as drops"
 case $after in *attached*) ;; *) fail "session state after the replay: $after" ;; esac
 [ "$(tmux_screen d)" = "$screen_d" ] || fail "the replay changed the screen"
 tmux_type d 'echo still-$((2*3))'
