@@ -195,7 +195,8 @@ void Router::HandleFrame(HostId id, Host& host, absl::string_view bytes) {
     }
     case FrameType::kClaimed:
     case FrameType::kRefused:
-      ++stats_.bad_frames;  // the router's own answers, never a host's
+    case FrameType::kHello:
+      ++stats_.bad_frames;  // the router's own frames, never a host's
       return;
   }
 }
