@@ -27,6 +27,16 @@ bool IsPrintableUtf8(absl::string_view text) {
   return true;
 }
 
+// Cell text in canonical form (core/framebuffer.h, what Row::Validate
+// checks): printable UTF-8 whose first code point is not a combining mark
+// (width >= 1), and not a lone space (a blank is empty text).
+bool IsCanonicalGrapheme(absl::string_view text) {
+  if (text.empty() || text == " " || !IsPrintableUtf8(text)) return false;
+  size_t pos = 0;
+  char32_t base;
+  return core::DecodeUtf8(text, &pos, &base) && core::CharWidth(base) >= 1;
+}
+
 bool IsPrintableAscii(const std::string& text) {
   return text.size() == 1 && text[0] > 0x20 && text[0] < 0x7f;
 }
@@ -62,7 +72,7 @@ bool LinkSendable(const std::shared_ptr<const core::Hyperlink>& link) {
 // A cell as it is sent: sendable text, or a blank of the same renditions.
 bool CellSendable(const core::Cell& cell) {
   if (cell.text.empty()) return true;
-  return cell.text.size() <= core::kMaxCellTextBytes && IsPrintableUtf8(cell.text);
+  return cell.text.size() <= core::kMaxCellTextBytes && IsCanonicalGrapheme(cell.text);
 }
 
 struct Reader {
@@ -293,7 +303,7 @@ absl::Status DecodeHistoryRecord(absl::string_view body, HistoryRecord* record) 
           return Malformed("bad grapheme");
         }
         cell.text = std::string(r.Bytes(len));
-        if (!r.ok || !IsPrintableUtf8(cell.text)) return Malformed("bad grapheme text");
+        if (!r.ok || !IsCanonicalGrapheme(cell.text)) return Malformed("bad grapheme text");
         if (w == 2 && col + 1 >= width) return Malformed("wide character in the last column");
         cell.width = w;
       } else if (t >= 0x20 && t < 0x7f) {

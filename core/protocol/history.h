@@ -17,7 +17,9 @@
 //   link    := 0x00 | 0x01 varint id_len id varint uri_len uri
 //   token   := 0x20                                a blank cell
 //            | 0x21..0x7e                          that ASCII character
-//            | 0x00 width(1 or 2) varint len text  any other grapheme (UTF-8, 1..128 bytes)
+//            | 0x00 width(1 or 2) varint len text  any other grapheme (UTF-8, 1..128 bytes,
+//                                                  not starting with a combining mark, not
+//                                                  a lone space)
 //
 // A width-2 token covers two columns (its right half is implied). Columns a
 // line's tokens do not cover are blank cells with default renditions, so
@@ -26,7 +28,8 @@
 // always knows the number of the next line.
 //
 // Everything a receiver prints is checked here: text is valid UTF-8 without
-// control characters (C0, DEL, C1), hyperlinks as core::Hyperlink requires,
+// control characters (C0, DEL, C1), each cell's text canonical as core::Row
+// requires (Row::Validate holds for every line), hyperlinks as core::Hyperlink requires,
 // widths and sizes within the bounds above. A record that breaks any rule
 // makes the decoder fail for good (the stream is corrupt: stop reading it).
 #ifndef MOSHX_CORE_PROTOCOL_HISTORY_H_

@@ -141,6 +141,35 @@ TEST(HistoryTest, ControlCharactersNeverReachTheReceiver) {
   EXPECT_EQ(record.line->cell(0).text, "\xc3\xa9");
 }
 
+TEST(HistoryTest, EveryDecodedLineIsCanonical) {
+  // A grapheme token whose text starts with a combining mark (U+FE2D) or is a
+  // lone space would make a row that Row::Validate refuses: the decoder
+  // refuses it instead (the fuzzer's finding was U+FE2D).
+  const std::string header = std::string("\x01\x00\x05\x01", 4) + std::string("\x00\x00\x00\x00", 4);
+  HistoryRecord record;
+  EXPECT_FALSE(DecodeHistoryRecord(header + std::string("\x01\x00\x01\x03\xef\xb8\xad", 7), &record).ok());
+  EXPECT_FALSE(DecodeHistoryRecord(header + std::string("\x01\x00\x01\x01 ", 5), &record).ok());
+  // A space or a letter with a combining mark is a canonical cell.
+  ASSERT_TRUE(DecodeHistoryRecord(header + std::string("\x01\x00\x01\x03 \xcc\x81", 7), &record).ok());
+  EXPECT_TRUE(record.line->Validate().ok());
+  EXPECT_EQ(record.line->cell(0).text, " \xcc\x81");
+
+  // Such cells (not made by the emulator) go as blanks, so the record decodes.
+  core::Row row(4);
+  row.Set(0, Text("\xef\xb8\xad"));
+  row.Set(1, Text(" "));
+  row.Set(2, Text("x"));
+  std::string wire;
+  AppendHistoryLine(row, &wire);
+  std::vector<HistoryRecord> records = DecodeAll(wire);
+  ASSERT_EQ(records.size(), 1u);
+  ASSERT_TRUE(records[0].line.has_value());
+  EXPECT_TRUE(records[0].line->Validate().ok());
+  EXPECT_TRUE(records[0].line->cell(0).text.empty());
+  EXPECT_TRUE(records[0].line->cell(1).text.empty());
+  EXPECT_EQ(records[0].line->cell(2).text, "x");
+}
+
 TEST(HistoryTest, MalformedStreamsFailForGood) {
   HistoryDecoder decoder;
   std::vector<HistoryRecord> out;
