@@ -249,6 +249,17 @@ bool NextChar(absl::string_view text, size_t* pos, char32_t* cp) {
   return core::DecodeUtf8(text, pos, cp);
 }
 
+// A combining mark for core (core::CharWidth 0) that libvterm's Unicode 5.0
+// tables do not know (U+0616..U+061A, U+1DC4.., U+A66F..): libvterm would
+// print it as a glyph of its own, one column that core (and the program)
+// does not count. The framer marks each one; WriteTextStart joins it.
+bool IsMarkLibvtermLacks(char32_t cp) {
+  return core::IsCombining(cp) && !moshx_vterm_is_combining(cp);
+}
+
+// A character that joins the glyph before it: for libvterm or for core.
+bool IsMark(char32_t cp) { return core::IsCombining(cp) || moshx_vterm_is_combining(cp); }
+
 }  // namespace
 
 struct Emulator::Impl {
@@ -304,7 +315,7 @@ struct Emulator::Impl {
   // link or combining marks was read; what it removed so far.
   bool budget_needed = false;
   core::ScreenBudgetCuts budget_cuts;
-  SequenceFramer framer;
+  SequenceFramer framer{&IsMarkLibvtermLacks};
   std::vector<Mark> marks;
   // Terminal properties reported by libvterm.
   bool cursor_visible = true;
@@ -879,30 +890,37 @@ void Emulator::Impl::WriteLongCsi(absl::string_view sequence) {
 }
 
 // At `at` in `ready` a non-ASCII character starts a run of text as libvterm
-// decodes it. When it combines, libvterm attaches it to the last glyph only
-// if the cursor still stands right after that glyph; otherwise (the cursor
-// moved, or the glyph filled the last column and the cursor is in the
-// pending-wrap state, where libvterm even wraps and prints the mark alone on
-// the next line) it prints the mark as a glyph of width 0 at the cursor,
-// over whatever was there, and a later REP repeats that width-0 glyph
-// forever. Here the run of combining characters goes, as mosh places them,
-// to the last glyph if the cursor has not moved since it was printed, else
-// to the character under the cursor, or, on a blank cell, after a U+00A0 of
-// its own (the cursor then advances). Returns the offset after what was
-// written (`at` when nothing was).
+// decodes it, or is a mark libvterm lacks (IsMarkLibvtermLacks). When it
+// combines, libvterm attaches it to the last glyph only if the cursor still
+// stands right after that glyph; otherwise (the cursor moved, or the glyph
+// filled the last column and the cursor is in the pending-wrap state, where
+// libvterm even wraps and prints the mark alone on the next line) it prints
+// the mark as a glyph of width 0 at the cursor, over whatever was there, and
+// a later REP repeats that width-0 glyph forever; a mark its tables lack it
+// prints as a glyph of width 1. Here the run of combining characters
+// (IsMark) goes, as mosh places them, to the last glyph if the cursor has
+// not moved since it was printed, else to the character under the cursor,
+// or, on a blank cell, after a U+00A0 of its own (the cursor then
+// advances); moshx_vterm_append_combining joins them as libvterm joins its
+// own. Returns the offset after what was written (`at` when nothing was).
 size_t Emulator::Impl::WriteTextStart(absl::string_view ready, size_t at) {
+  // A cell keeps at most VTERM_MAX_CHARS_PER_CELL characters: further marks
+  // are read past, not kept.
+  uint32_t joined[VTERM_MAX_CHARS_PER_CELL];
+  size_t n = 0;
   size_t end = at;
   char32_t cp;
-  for (size_t pos = at; NextChar(ready, &pos, &cp) && moshx_vterm_is_combining(cp);) {
+  for (size_t pos = at; NextChar(ready, &pos, &cp) && IsMark(cp);) {
+    if (n < VTERM_MAX_CHARS_PER_CELL) joined[n++] = cp;
     end = pos;
   }
   if (end == at) return at;
-  const absl::string_view marks = ready.substr(at, end - at);
-  const MoshxVTermState s = ReadState();
+  MoshxVTermState s = ReadState();
   const VTermPos after_glyph{s.glyph_pos.row, s.glyph_pos.col + s.glyph_width};
   if (s.glyph_width >= 1 && !s.pending_wrap && s.cursor.row == after_glyph.row &&
       s.cursor.col == after_glyph.col) {
-    Inject(marks);  // libvterm joins them to the glyph itself
+    // Where libvterm joins them itself.
+    moshx_vterm_append_combining(vt.get(), s.glyph_pos, nullptr, s.glyph_width, joined, n);
     return end;
   }
   VTermPos target = s.cursor;
@@ -917,14 +935,15 @@ size_t Emulator::Impl::WriteTextStart(absl::string_view ready, size_t at) {
     vterm_screen_get_cell(screen, target, &cell);
   }
   if (cell.chars[0] == 0 || cell.chars[0] == kContinuation) {
-    std::string text;
-    core::AppendUtf8(kNoBreakSpace, &text);
-    absl::StrAppend(&text, marks);
-    Inject(text);
+    std::string nbsp;
+    core::AppendUtf8(kNoBreakSpace, &nbsp);
+    Inject(nbsp);
+    s = ReadState();
+    moshx_vterm_append_combining(vt.get(), s.glyph_pos, nullptr, s.glyph_width, joined, n);
     return end;
   }
-  moshx_vterm_append_combining(vt.get(), target, cell.chars, cell.width == 2 ? 2 : 1,
-                               marks.data(), marks.size());
+  moshx_vterm_append_combining(vt.get(), target, cell.chars, cell.width == 2 ? 2 : 1, joined,
+                               n);
   return end;
 }
 

@@ -62,6 +62,12 @@
 //     printed as a width-0 glyph over the next cell, or wrapped onto the
 //     next line: such marks are attached as mosh does (WriteTextStart in
 //     emulator.cc);
+//   * its Unicode tables are 5.0's: a combining mark core knows and they
+//     lack (U+0617, U+1DC4, ...) is printed as a glyph of width 1 of its
+//     own (shown as U+00A0 and the mark, a column the program does not
+//     count, and a diff re-sending such a cell made two cells of it): such
+//     marks join their base as libvterm's own do (the framer marks each one,
+//     WriteTextStart in emulator.cc joins it);
 //   * a cursor saved before a shrink is restored outside the screen: it is
 //     clamped on resize;
 //   * cell widths after partial overwrites of wide characters are

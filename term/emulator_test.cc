@@ -617,6 +617,32 @@ TEST(EmulatorTest, CombiningMarkAtTheEndOfLibvtermsDecodeBuffer) {
   }
 }
 
+// libvterm 0.3.3's Unicode 5.0 tables lack combining marks that core knows
+// (U+0617 ARABIC SMALL HIGH ZAIN, Unicode 5.1): it would print each as a
+// glyph of width 1, shown as U+00A0 and the mark in a column of its own.
+// They join their base as the marks it knows do, also where a run of text
+// continues (after a non-ASCII character) and where a diff sends a lone
+// mark (after its U+00A0).
+TEST(EmulatorTest, CombiningMarksLibvtermsTablesLackJoinTheirBase) {
+  Emulator e(10, 4);
+  (void)e.Feed("a\xd8\x97" "b\r\n\xc3\xa9\xd8\x97\xd8\x97\xc3\xa9\r\n\xd8\x97z\r\n\xc2\xa0\xd8\x97" "c");
+  core::Framebuffer fb = e.Snapshot();
+  EXPECT_EQ(fb.cell(0, 0).text, "a\xd8\x97");
+  EXPECT_EQ(Text(fb, 0), "a\xd8\x97" "b");
+  EXPECT_EQ(fb.cell(1, 0).text, "\xc3\xa9\xd8\x97\xd8\x97");
+  EXPECT_EQ(Text(fb, 1), "\xc3\xa9\xd8\x97\xd8\x97\xc3\xa9");
+  EXPECT_EQ(fb.cell(2, 0).text, "\xc2\xa0\xd8\x97");  // alone: a U+00A0 of its own
+  EXPECT_EQ(fb.cell(2, 1).text, "z");
+  EXPECT_EQ(fb.cell(3, 0).text, "\xc2\xa0\xd8\x97");  // as a diff sends that cell
+  EXPECT_EQ(fb.cell(3, 1).text, "c");
+  EXPECT_EQ(fb.cursor().col, 2);
+  // The joined glyph is the last one: REP repeats it whole.
+  (void)e.Feed("\x1b[4;1Hx\xd8\x97\x1b[2b");
+  fb = e.Snapshot();
+  EXPECT_EQ(Text(fb, 3), "x\xd8\x97x\xd8\x97x\xd8\x97");
+  EXPECT_TRUE(fb.Validate().ok());
+}
+
 // libvterm 0.3.3 prints UTF-8-encoded C1 controls as glyphs of width -1
 // (the cursor moves left; a REP then loops forever): they are dropped.
 TEST(EmulatorTest, DropsUtf8EncodedC1Controls) {

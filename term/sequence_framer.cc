@@ -1,5 +1,7 @@
 #include "term/sequence_framer.h"
 
+#include "core/char_width.h"
+
 namespace moshx::term {
 namespace {
 
@@ -114,13 +116,20 @@ void SequenceFramer::OnGround(char c, std::string* out) {
   }
 }
 
+bool SequenceFramer::IsOwnMark(absl::string_view character) const {
+  if (own_mark_ == nullptr) return false;
+  size_t pos = 0;
+  char32_t cp;
+  return core::DecodeUtf8(character, &pos, &cp) && own_mark_(cp);
+}
+
 void SequenceFramer::ReleaseCharacter(std::string* out) {
   if (held_.size() == 2 && Byte(held_[0]) == 0xC2 && Byte(held_[1]) < 0xA0) {
     held_.clear();  // U+0080..U+009F: dropped
     state_ = State::kGround;
     return;
   }
-  if (!after_non_ascii_ || run_chars_ >= kMaxRunChars) {
+  if (!after_non_ascii_ || run_chars_ >= kMaxRunChars || IsOwnMark(held_)) {
     AddMark(Mark::Kind::kTextStart, out->size(), out->size() + held_.size());
     run_chars_ = 0;
   }

@@ -65,7 +65,8 @@ class SequenceFramer {
       // control, a sequence), at the start of the output, or after
       // kMaxRunChars characters of text since the last such mark (libvterm
       // decodes at most 1024 code points per run; the Emulator writes each
-      // marked run on its own, so libvterm's runs start exactly here).
+      // marked run on its own, so libvterm's runs start exactly here); and
+      // every character the constructor's `own_mark` names, wherever it is.
       kTextStart,
     };
     Kind kind;
@@ -76,6 +77,11 @@ class SequenceFramer {
       return a.kind == b.kind && a.begin == b.begin && a.end == b.end;
     }
   };
+
+  // `own_mark` (optional) names the characters that must start a run of
+  // their own (term::Emulator joins the combining marks libvterm's tables
+  // lack to their base itself). Called only with valid code points.
+  explicit SequenceFramer(bool (*own_mark)(char32_t cp) = nullptr) : own_mark_(own_mark) {}
 
   // Takes more stream bytes; returns those that can go to libvterm now, in
   // order: everything up to the start of an unfinished sequence, which a
@@ -109,6 +115,8 @@ class SequenceFramer {
   void Release(std::string* out);
   // Releases a complete UTF-8 character (or drops a C1 control).
   void ReleaseCharacter(std::string* out);
+  // Whether `character` (one whole UTF-8 sequence) is an own_mark_.
+  bool IsOwnMark(absl::string_view character) const;
   void ReleaseAbandonedCsi(std::string* out);
   // Called with a complete escape sequence or string held (from ESC to its
   // final byte or terminator), before it is released.
@@ -127,6 +135,7 @@ class SequenceFramer {
   int run_chars_ = 0;
   std::string held_;
   std::vector<Mark>* marks_ = nullptr;  // during Push()
+  bool (*own_mark_)(char32_t) = nullptr;
 };
 
 }  // namespace moshx::term

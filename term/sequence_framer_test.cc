@@ -147,6 +147,18 @@ TEST(SequenceFramerTest, MarksWhereLibvtermStartsARunOfText) {
   EXPECT_EQ(marks[1].begin, 2u * SequenceFramer::kMaxRunChars);
 }
 
+TEST(SequenceFramerTest, MarksEveryCharacterOwnMarkNames) {
+  SequenceFramer f([](char32_t cp) { return cp == 0x0617; });
+  Marks marks;
+  // U+00E9 U+0617 U+00E9 U+0617 U+0617: each U+0617 starts a run, even after
+  // a non-ASCII character.
+  f.Push("\xc3\xa9\xd8\x97\xc3\xa9\xd8\x97\xd8\x97", &marks);
+  EXPECT_EQ(marks, (Marks{{Kind::kTextStart, 0, 2},
+                          {Kind::kTextStart, 2, 4},
+                          {Kind::kTextStart, 6, 8},
+                          {Kind::kTextStart, 8, 10}}));
+}
+
 TEST(SequenceFramerTest, DropsUtf8EncodedC1Controls) {
   SequenceFramer f;
   EXPECT_EQ(f.Push("a\xc2\x85" "b\xc2\x9b" "c\xc2\xa0" "d"), "abc\xc2\xa0" "d");

@@ -25,27 +25,35 @@ int moshx_vterm_is_combining(uint32_t codepoint) {
 }
 
 void moshx_vterm_append_combining(VTerm *vt, VTermPos at, const uint32_t *chars,
-                                  int width, const char *bytes, size_t len) {
+                                  int width, const uint32_t *marks, size_t n) {
   VTermState *state = vterm_obtain_state(vt);
-  /* The combine buffer starts with 16 elements and only grows. */
-  size_t n = 0;
-  while (n < VTERM_MAX_CHARS_PER_CELL && chars[n] != 0 && n + 1 < state->combine_chars_size) {
-    state->combine_chars[n] = chars[n];
-    ++n;
+  /* The combine buffer starts with 16 elements and only grows; what does not
+   * fit would not be shown (a cell keeps VTERM_MAX_CHARS_PER_CELL). */
+  const size_t room = state->combine_chars_size - 1;
+  size_t len = 0;
+  if (chars != NULL) {
+    while (len < VTERM_MAX_CHARS_PER_CELL && len < room && chars[len] != 0) {
+      state->combine_chars[len] = chars[len];
+      ++len;
+    }
+  } else {
+    while (len < room && state->combine_chars[len] != 0) ++len;
   }
-  state->combine_chars[n] = 0;
+  for (size_t i = 0; i < n && len < room; ++i) state->combine_chars[len++] = marks[i];
+  state->combine_chars[len] = 0;
   state->combine_pos = at;
   state->combine_width = width;
-  /* libvterm joins a combining character to the last glyph when the cursor
-   * stands right after it; put it there for the write, then back. */
-  const VTermPos cursor = state->pos;
-  const int pending_wrap = state->at_phantom;
-  state->pos.row = at.row;
-  state->pos.col = at.col + width;
-  state->at_phantom = 0;
-  vterm_input_write(vt, bytes, len);
-  state->pos = cursor;
-  state->at_phantom = pending_wrap;
+  /* What state.c's putglyph() does with a joined glyph. */
+  VTermGlyphInfo info = {
+      .chars = state->combine_chars,
+      .width = width,
+      .protected_cell = state->protected_cell,
+      .dwl = state->lineinfo[at.row].doublewidth,
+      .dhl = state->lineinfo[at.row].doubleheight,
+  };
+  if (state->callbacks && state->callbacks->putglyph) {
+    (*state->callbacks->putglyph)(&info, at, state->cbdata);
+  }
 }
 
 int moshx_vterm_primary_line_continues(VTerm *vt, int row) {

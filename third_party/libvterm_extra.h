@@ -41,13 +41,18 @@ void moshx_vterm_read_state(VTerm *vt, MoshxVTermState *out);
  * glyph instead of taking a cell). */
 int moshx_vterm_is_combining(uint32_t codepoint);
 
-/* Writes `bytes` (UTF-8; combining characters only) so that libvterm appends
- * them to the glyph at `at` (`chars`: its characters, 0-terminated, at most
- * VTERM_MAX_CHARS_PER_CELL; `width`: 1 or 2), through libvterm's own path
- * for a combining character that arrives after its base. The cursor and the
- * pending-wrap flag are left as they were. */
+/* Appends the code points marks[0..n) as combining characters to the glyph
+ * at `at` and redraws it there, as libvterm does when a combining character
+ * arrives right after its base (with the current pen; a cell keeps at most
+ * VTERM_MAX_CHARS_PER_CELL characters, libvterm drops the rest). `chars`:
+ * the glyph's characters, 0-terminated, at most VTERM_MAX_CHARS_PER_CELL, or
+ * NULL for the last glyph printed (libvterm keeps its characters); `width`:
+ * 1 or 2. Any code point joins, whatever libvterm's own (Unicode 5.0)
+ * tables say of it. The glyph becomes the last one printed (later
+ * combining characters and REP use it); the cursor and the pending-wrap flag
+ * are left as they were. */
 void moshx_vterm_append_combining(VTerm *vt, VTermPos at, const uint32_t *chars,
-                                  int width, const char *bytes, size_t len);
+                                  int width, const uint32_t *marks, size_t n);
 
 /* Whether row `row` of the primary screen continues the row above (a line
  * the terminal wrapped), whichever screen shows; `row` must be inside the
