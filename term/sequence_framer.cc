@@ -235,11 +235,15 @@ void SequenceFramer::OnString(char c, std::string* out) {
     return;
   }
   if (osc_command_digits_ >= 0) {  // an OSC's command number
-    if (c < '0' || c > '9') {
+    if (c >= '0' && c <= '9') {
+      if (++osc_command_digits_ > kMaxParamDigits) {
+        return;  // libvterm would overflow an int (undefined behaviour)
+      }
+    } else if (Byte(c) >= 0x20 && c != 0x7f) {
       osc_command_digits_ = -1;
-    } else if (++osc_command_digits_ > kMaxParamDigits) {
-      return;  // libvterm would overflow an int (undefined behaviour)
     }
+    // libvterm executes (or skips) C0 controls and DEL inside the number,
+    // whose digits go on after them.
   }
   held_.push_back(c);
   if (c == kBel || IsAbort(c)) {

@@ -92,6 +92,11 @@ TEST(SequenceFramerTest, KeepsNineDigitsOfAParameter) {
             "\x1b[123456789;7;001234567H");
   EXPECT_EQ(f.Push("\x1b]1234567890123;x123456789012\x07"),
             "\x1b]123456789;x123456789012\x07");
+  // Controls inside an OSC number (libvterm executes C0, skips NUL and DEL)
+  // do not end it: its digits go on counting (diff_round_trip_fuzzer found
+  // "ESC ] 87 CR LF 18 CR LF 19 ..." overflowing libvterm's int).
+  EXPECT_EQ(f.Push(std::string("\x1b]87\r\n18\r\n19\x00" "20\x7f" "21\r\n22\x07", 23)),
+            std::string("\x1b]87\r\n18\r\n19\x00" "20\x7f" "2\r\n\x07", 20));
 }
 
 TEST(SequenceFramerTest, DropsOverlongSequences) {
