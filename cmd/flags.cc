@@ -29,6 +29,7 @@ struct RawFlags {
   std::string mode = "moshx";
   std::optional<int64_t> network_timeout, signal_timeout;
   bool foreground = false;
+  int64_t scrollback = 10000;
   int serve_verbose = 0;
   std::vector<std::string> serve_command;
   std::string serve_name;
@@ -172,6 +173,10 @@ App BuildApp(RawFlags* f) {
   serve->add_option("--kill", f->serve_kill, "End the session ID|NAME");
   serve->add_option("--attach", f->serve_attach,
                     "Attach to session ID|NAME (\"\": the most recently detached) with a new key");
+  serve->add_option("--scrollback", f->scrollback,
+                    "Lines kept for the client's scrollback while the link is behind "
+                    "(moshx mode; 0 = off)")
+      ->capture_default_str();
   serve->add_flag("--foreground", f->foreground,
                   "One process without the session host: do not detach; log to stderr");
   serve->add_flag("-v,--verbose", f->serve_verbose, "Log session events to stderr");
@@ -314,6 +319,11 @@ ParsedCommandLine FinishServe(const RawFlags& f, const std::map<std::string, std
   o.network_timeout = Timeout(f.network_timeout, "MOSH_SERVER_NETWORK_TMOUT", env, &r.warnings);
   o.signal_timeout = Timeout(f.signal_timeout, "MOSH_SERVER_SIGNAL_TMOUT", env, &r.warnings);
   o.foreground = f.foreground;
+  if (f.scrollback < 0 || f.scrollback > kMaxScrollbackLines) {
+    return UsageError(absl::StrCat("--scrollback: expected 0..", kMaxScrollbackLines, " lines, got ",
+                                   f.scrollback));
+  }
+  o.scrollback_lines = static_cast<size_t>(f.scrollback);
   o.verbose = f.serve_verbose;
   o.command = f.serve_command;
   o.name = f.serve_name;

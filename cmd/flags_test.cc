@@ -121,6 +121,19 @@ TEST(ServeFlagsTest, ParsesEveryOption) {
   EXPECT_THAT(r.serve.command, ElementsAre("top", "-d", "1"));
 }
 
+TEST(ServeFlagsTest, ScrollbackLines) {
+  EXPECT_EQ(ParseWithEnv({"serve"}, {}).serve.scrollback_lines, 10000u);
+  ParsedCommandLine r = ParseWithEnv({"serve", "--scrollback", "0"}, {});
+  ASSERT_EQ(r.action, ParsedCommandLine::Action::kRun) << r.err;
+  EXPECT_EQ(r.serve.scrollback_lines, 0u);
+  EXPECT_EQ(ParseWithEnv({"serve", "--scrollback", "250000"}, {}).serve.scrollback_lines, 250000u);
+  EXPECT_EQ(ParseWithEnv({"serve", "--scrollback", "-1"}, {}).exit_code, 2);
+  EXPECT_EQ(ParseWithEnv({"serve", "--scrollback", "1000001"}, {}).err,
+            "moshx: --scrollback: expected 0..1000000 lines, got 1000001; run 'moshx --help' for "
+            "usage\n");
+  EXPECT_EQ(ParseWithEnv({"serve", "--scrollback", "many"}, {}).exit_code, 2);
+}
+
 TEST(ServeFlagsTest, SinglePortIsAccepted) {
   ParsedCommandLine r = ParseWithEnv({"serve", "--port-range", "60005"}, {});
   ASSERT_EQ(r.action, ParsedCommandLine::Action::kRun) << r.err;

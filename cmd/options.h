@@ -33,6 +33,10 @@ enum class BootstrapMode {
   kNever,   // run --server as given
 };
 
+// Largest `moshx serve --scrollback` (each queued line costs about its
+// text's bytes on the server while the link is behind).
+inline constexpr int64_t kMaxScrollbackLines = 1000000;
+
 // `moshx serve`.
 struct ServeOptions {
   net::PortRange port_range = net::kDefaultPortRange;
@@ -45,6 +49,9 @@ struct ServeOptions {
   absl::Duration signal_timeout = absl::ZeroDuration();
   bool foreground = false;  // do not detach (for supervisors and debugging)
   int verbose = 0;
+  // --scrollback LINES: lines kept for the client's scrollback while the
+  // link is behind (moshx mode; 0 = no history stream content).
+  size_t scrollback_lines = 10000;
   std::vector<std::string> command;  // empty: the login shell
   // --- the session host (moshx mode, not --foreground; docs/sessions.md) ---
   std::string name;                   // --name: the new session's name

@@ -48,7 +48,7 @@ std::string Describe(const SessionRecord& r) {
 // The fields of `new` that the session process gets in its `start`.
 constexpr absl::string_view kStartFields[] = {
     "width", "height", "term", "home", "shell", "network_timeout_ms", "signal_timeout_ms",
-    "env", "arg", "verbose"};
+    "scrollback_lines", "env", "arg", "verbose"};
 
 }  // namespace
 

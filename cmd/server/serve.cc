@@ -135,6 +135,7 @@ int RunSession(const ServeOptions& o, std::unique_ptr<net::UdpSocket> socket,
   so.connection_id = info.connection_id;
   so.network_timeout = o.network_timeout;
   so.signal_timeout = o.signal_timeout;
+  so.scrollback_lines = o.scrollback_lines;
   so.width = initial.cols;
   so.height = initial.rows;
   so.first_seq = net::TimeBasedFirstSequence((*runtime)->WallNow());
@@ -588,6 +589,7 @@ int RunViaHost(const ServeOptions& o) {
                                 absl::StrCat(absl::ToInt64Milliseconds(o.network_timeout))),
                           Field("signal_timeout_ms",
                                 absl::StrCat(absl::ToInt64Milliseconds(o.signal_timeout))),
+                          Field("scrollback_lines", absl::StrCat(o.scrollback_lines)),
                           Field("client", o.client_hint),
                           Field("verbose", absl::StrCat(o.verbose))}};
   for (const std::string& e : o.inherited_environment) request.fields.push_back(Field("env", e));

@@ -13,6 +13,14 @@
 namespace moshx::cmd {
 namespace {
 
+// The emulator keeps scrolled-off lines only where a history stream can
+// carry them (moshx mode).
+term::Emulator::Options EmulatorOptions(const ServerSessionOptions& options) {
+  term::Emulator::Options o;
+  o.scrollback_lines = options.mode == net::WireMode::kMoshx ? options.scrollback_lines : 0;
+  return o;
+}
+
 // mosh reads at most this much pty output per loop iteration
 // (docs/protocol.md §10.2): a flood cannot delay the keystrokes (Ctrl-C)
 // waiting on the socket.
@@ -65,7 +73,11 @@ absl::Status ServerSession::Hook(ServerTransport* transport) {
     mux.is_server = true;
     auto streams = net::stream::AssociationStreams::Create(loop_, clock_, &transport->core(), mux);
     if (!streams.ok()) return streams.status();
+    history_.reset();  // the old association's history stream ends with it
     streams_ = std::move(*streams);
+    // The first stream the server opens: the history (docs/protocol.md §7.6).
+    history_ = std::make_unique<HistorySender>(&streams_->mux(), &emulator_,
+                                               options_.scrollback_lines);
     net::stream::AssociationStreams* s = streams_.get();
     transport->set_remote_address_observer([s](std::optional<net::Address> a) {
       if (a.has_value()) s->OnPathChange();
@@ -84,7 +96,7 @@ ServerSession::ServerSession(net::EventLoop* loop, const net::Clock* clock, absl
       rng_(rng),
       options_(options),
       spawner_(std::move(spawner)),
-      emulator_(options.width, options.height),
+      emulator_(options.width, options.height, EmulatorOptions(options)),
       start_time_(clock->Now()),
       last_client_state_time_(clock->Now()) {}
 
@@ -300,6 +312,7 @@ void ServerSession::FeedEmulator(absl::string_view output) {
   last_pty_activity_ = clock_->Now();
   if (options_.on_pty_output) options_.on_pty_output(output);
   std::string answers = emulator_.Feed(output);
+  if (history_ != nullptr) history_->Pump();
   screen_stale_ = true;
   if (!answers.empty()) {
     // Replies to DA/DSR queries go to the application, whole or not at all.
@@ -321,6 +334,7 @@ void ServerSession::PublishIfStale() {
 
 void ServerSession::PublishScreen() {
   screen_stale_ = false;
+  if (history_ != nullptr) history_->Pump();  // a resize may push lines out
   UpdatePtyState(clock_->Now());
   core::Framebuffer fb = emulator_.Snapshot();
   // mosh mode: both kinds of client must draw the same cells, so the screen

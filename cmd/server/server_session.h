@@ -65,6 +65,7 @@
 #include "net/stream/association_streams.h"
 #include "net/stream/stream_mux.h"
 #include "net/transport.h"
+#include "cmd/server/history_sender.h"
 #include "term/emulator.h"
 
 namespace moshx::cmd {
@@ -87,6 +88,10 @@ struct ServerSessionOptions {
   // pty read (see "Screen snapshots" in the class comment). Off only for
   // tests that compare against the plain path.
   bool snapshot_per_send = true;
+  // moshx mode: lines kept for the client's scrollback while the link is
+  // behind (`moshx serve --scrollback`; 0 = none; history stream,
+  // docs/protocol.md §7.6). Ignored in mosh mode.
+  size_t scrollback_lines = 0;
   // Tests: sees every piece of pty output, as read, before the emulator.
   std::function<void(absl::string_view)> on_pty_output;
   // The sequence number of the first datagram (net::TransportConfig);
@@ -231,6 +236,7 @@ class ServerSession {
   std::unique_ptr<ServerTransport> transport_;
   std::unique_ptr<net::stream::AssociationStreams> streams_;  // after transport_: dies first
   term::Emulator emulator_;
+  std::unique_ptr<HistorySender> history_;  // on streams_, reads emulator_: dies first
   std::unique_ptr<sys::Pty> pty_;
   UserInputTranslator translator_;
   std::string pending_pty_input_;  // not yet accepted by the pty

@@ -19,6 +19,7 @@
 #include "absl/time/clock.h"
 #include "cmd/forward/server_forwarding.h"
 #include "cmd/host/control_message.h"
+#include "cmd/options.h"
 #include "cmd/host/relay_socket.h"
 #include "cmd/server/server_session.h"
 #include "cmd/sys/process.h"
@@ -128,6 +129,8 @@ int RunSessionProcess() {
   so.signal_timeout = MillisField(*start, "signal_timeout_ms");
   so.width = IntField(*start, "width", 80);
   so.height = IntField(*start, "height", 24);
+  so.scrollback_lines = static_cast<size_t>(
+      std::clamp<int64_t>(IntField(*start, "scrollback_lines", 10000), 0, kMaxScrollbackLines));
   sys::PtyOptions po;
   po.argv = FindFields(*start, "arg");
   po.term = FindField(*start, "term").value_or("xterm-256color");

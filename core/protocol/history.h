@@ -47,6 +47,12 @@
 
 namespace moshx::protocol {
 
+// The history stream's id in the association's stream multiplexer: the
+// first stream the server opens (server-opened ids are odd, from 1). A
+// server with scrollback on opens it before any other; one with scrollback
+// off opens none.
+inline constexpr uint64_t kHistoryStreamId = 1;
+
 // Largest record body either side accepts (a 1024-column line of the
 // longest graphemes needs about 140 KiB).
 inline constexpr size_t kMaxHistoryRecordBytes = 256 * 1024;

@@ -1,0 +1,99 @@
+#include "cmd/server/history_sender.h"
+
+#include <utility>
+#include <vector>
+
+#include "core/protocol/history.h"
+
+namespace moshx::cmd {
+
+HistorySender::HistorySender(net::stream::StreamMux* mux, term::Emulator* emulator,
+                             size_t max_lines)
+    : mux_(mux), emulator_(emulator), max_lines_(max_lines) {
+  // With scrollback off no stream is opened: opening one costs a frame.
+  if (max_lines_ == 0) return;
+  net::stream::StreamOptions options;
+  options.priority = net::stream::kPriorityHistory;
+  options.send_buffer = kSendBuffer;
+  net::stream::StreamMux::StreamCallbacks callbacks;
+  callbacks.on_writable = [this] { Pump(); };
+  callbacks.on_reset = [this](uint64_t) { id_.reset(); };
+  absl::StatusOr<net::stream::StreamId> id = mux_->Open(options, std::move(callbacks));
+  if (id.ok()) id_ = *id;
+}
+
+HistorySender::~HistorySender() {
+  if (id_.has_value()) mux_->SetCallbacks(*id_, {}).IgnoreError();
+}
+
+void HistorySender::TakeFromEmulator() {
+  const uint64_t not_kept = emulator_->TakeLinesNotKept();
+  std::vector<core::Row> lines = emulator_->TakeScrollback();
+  gap_at_end_ += not_kept;
+  for (const core::Row& line : lines) {
+    Entry e;
+    e.gap_before = gap_at_end_;
+    gap_at_end_ = 0;
+    protocol::AppendHistoryLine(line, &e.record);
+    queued_bytes_ += e.record.size();
+    queue_.push_back(std::move(e));
+  }
+  // Only the newest max_lines_ stay; what leaves the front joins the gap
+  // before the new front.
+  while (queue_.size() > max_lines_) {
+    const uint64_t gone = queue_.front().gap_before + 1;
+    queued_bytes_ -= queue_.front().record.size();
+    queue_.pop_front();
+    if (queue_.empty()) {
+      gap_at_end_ += gone;
+    } else {
+      queue_.front().gap_before += gone;
+    }
+  }
+}
+
+void HistorySender::Pump() {
+  if (pumping_) return;
+  pumping_ = true;
+  if (id_.has_value()) {
+    TakeFromEmulator();
+  } else {
+    // Nobody to send to: the emulator's lines are dropped as they come.
+    (void)emulator_->TakeScrollback();
+    (void)emulator_->TakeLinesNotKept();
+  }
+  while (id_.has_value()) {
+    if (!out_.empty()) {
+      const size_t n = mux_->Write(*id_, out_);
+      stats_.wire_bytes += n;
+      out_.erase(0, n);
+      if (!out_.empty()) break;  // on_writable brings us back
+    }
+    if (mux_->Writable(*id_) == 0) break;
+    if (queue_.empty() && gap_at_end_ == 0) break;
+    records_.clear();
+    for (size_t n = 0; n < kBatchLines && !queue_.empty(); ++n) {
+      Entry& e = queue_.front();
+      protocol::AppendHistoryGap(e.gap_before, &records_);
+      stats_.lines_not_kept += e.gap_before;
+      records_.append(e.record);
+      queued_bytes_ -= e.record.size();
+      ++stats_.lines_sent;
+      queue_.pop_front();
+    }
+    if (queue_.empty() && gap_at_end_ > 0) {
+      protocol::AppendHistoryGap(gap_at_end_, &records_);
+      stats_.lines_not_kept += gap_at_end_;
+      gap_at_end_ = 0;
+    }
+    stats_.record_bytes += records_.size();
+    if (!compressor_.CompressAndFlush(records_, &out_).ok()) {
+      // zstd failed (out of memory): the stream cannot go on.
+      mux_->Reset(*id_, kHistoryResetCompression);
+      id_.reset();
+    }
+  }
+  pumping_ = false;
+}
+
+}  // namespace moshx::cmd

@@ -1,0 +1,103 @@
+// HistorySender: the server's end of the history stream (issue 14,
+// docs/protocol.md §7.6): the lines the emulator keeps as they scroll off
+// go to the client, each once and in order, compressed, on a stream of the
+// association's multiplexer at kPriorityHistory.
+//
+// Flow: after every Feed the emulator's scrolled-off lines are encoded at
+// once (about 1-2 bytes per cell of text instead of a core::Row's ~64) into
+// a queue of at most `max_lines` lines; lines leave the queue when the
+// stream takes more bytes, a compressed batch at a time. So when lines
+// scroll off faster than the link carries them only the newest `max_lines`
+// are kept, and the lines dropped (from the queue's front, or by the
+// emulator within one Feed) go as one gap record ("N lines not kept")
+// exactly where they were. At most one compressed batch waits here beyond
+// the stream's own send buffer (kSendBuffer).
+//
+// The stream: the first one the server opens in the association (id
+// protocol::kHistoryStreamId), opened by the constructor, so the client tells it from
+// forwarded streams by its id. With scrollback off no stream is opened
+// (id 1 is then whatever the server opens first: server-opened forwarded
+// streams must not be wired to start before the history stream when
+// scrollback is on). If the peer resets it, nothing more is sent.
+//
+// Ownership: `mux` and `emulator` must outlive this object; destroy it
+// before the mux (it clears its stream callbacks). Loop thread only.
+#ifndef MOSHX_CMD_SERVER_HISTORY_SENDER_H_
+#define MOSHX_CMD_SERVER_HISTORY_SENDER_H_
+
+#include <cstddef>
+#include <cstdint>
+#include <deque>
+#include <optional>
+#include <string>
+
+#include "net/stream/stream_mux.h"
+#include "net/stream/zstd_stream.h"
+#include "term/emulator.h"
+
+namespace moshx::cmd {
+
+// The reset code of a history stream whose compressor failed.
+inline constexpr uint64_t kHistoryResetCompression = 0x140;
+
+class HistorySender {
+ public:
+  // Unsent plus unacknowledged bytes the stream may hold: enough for
+  // 300 KB/s at 200 ms, small enough that a backlog waits as lines in the
+  // emulator, where the oldest can still be dropped.
+  static constexpr size_t kSendBuffer = 64 * 1024;
+  // Lines taken from the emulator per compressed batch, at most.
+  static constexpr size_t kBatchLines = 256;
+
+  struct Stats {
+    uint64_t lines_sent = 0;      // line records written
+    uint64_t lines_not_kept = 0;  // lines the gap records stand for
+    uint64_t record_bytes = 0;    // before compression
+    uint64_t wire_bytes = 0;      // compressed, written to the stream
+  };
+
+  // `max_lines` 0 (scrollback off): no stream is opened. The
+  // emulator should keep at least as many lines (Options::scrollback_lines).
+  HistorySender(net::stream::StreamMux* mux, term::Emulator* emulator, size_t max_lines);
+  ~HistorySender();
+  HistorySender(const HistorySender&) = delete;
+  HistorySender& operator=(const HistorySender&) = delete;
+
+  // Takes the emulator's scrolled-off lines into the queue and moves what
+  // the stream takes into it. Call after the emulator was fed or resized;
+  // it also runs when the stream has room again.
+  void Pump();
+
+  // Lines queued (encoded, not yet compressed) and their bytes.
+  size_t queued_lines() const { return queue_.size(); }
+  size_t queued_bytes() const { return queued_bytes_; }
+
+  // True once the stream is gone (reset by the peer) or could not be opened.
+  bool stopped() const { return !id_.has_value(); }
+  const Stats& stats() const { return stats_; }
+
+ private:
+  net::stream::StreamMux* const mux_;
+  term::Emulator* const emulator_;
+  // A queued line and how many lines not kept come right before it.
+  struct Entry {
+    uint64_t gap_before = 0;
+    std::string record;
+  };
+  void TakeFromEmulator();
+
+  const size_t max_lines_;
+  std::optional<net::stream::StreamId> id_;
+  std::deque<Entry> queue_;
+  size_t queued_bytes_ = 0;
+  uint64_t gap_at_end_ = 0;  // lines not kept after the last queued line
+  net::stream::StreamCompressor compressor_;
+  std::string out_;  // compressed bytes the stream has not taken yet
+  std::string records_;
+  bool pumping_ = false;
+  Stats stats_;
+};
+
+}  // namespace moshx::cmd
+
+#endif  // MOSHX_CMD_SERVER_HISTORY_SENDER_H_

@@ -1,0 +1,203 @@
+#include "cmd/server/history_sender.h"
+
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "absl/strings/str_cat.h"
+#include "cmd/client/history_receiver.h"
+#include "core/protocol/history.h"
+#include "gtest/gtest.h"
+#include "net/stream/testing/sim_link.h"
+#include "net/testing/simulated_network.h"
+
+namespace moshx::cmd {
+namespace {
+
+using net::stream::testing::SimLink;
+using net::testing::LinkParams;
+using net::testing::SimulatedNetwork;
+
+std::string RowText(const core::Row& row) {
+  std::string s;
+  for (const core::Cell& c : row.cells()) s += c.text.empty() ? " " : c.text;
+  while (!s.empty() && s.back() == ' ') s.pop_back();
+  return s;
+}
+
+// A server emulator and history sender, a client receiver, on a simulated
+// link; the client checks every line against its number.
+class HistoryStreamTest : public ::testing::Test {
+ protected:
+  void Make(const LinkParams& params, size_t scrollback_lines, int width = 20, int height = 5) {
+    link_ = std::make_unique<SimLink>(&net_, params);
+    // The server learns the client's address from its first datagram, as
+    // an association does.
+    while (!link_->client_end->SendTerminal("hello").ok()) {
+    }
+    net_.RunFor(absl::Seconds(1));
+    term::Emulator::Options options;
+    options.scrollback_lines = scrollback_lines;
+    emulator_ = std::make_unique<term::Emulator>(width, height, options);
+    receiver_ = std::make_unique<HistoryReceiver>(
+        link_->client.get(), [this](protocol::HistoryRecord r) { records_.push_back(std::move(r)); });
+    link_->client->set_incoming_handler([this](net::stream::StreamId id) {
+      if (id == protocol::kHistoryStreamId) receiver_->Attach(id);
+    });
+    sender_ = std::make_unique<HistorySender>(link_->server.get(), emulator_.get(), scrollback_lines);
+  }
+
+  // Prints lines first..last ("N\r\n" each) in pieces of `per_feed` lines.
+  void Print(int first, int last, int per_feed) {
+    for (int i = first; i <= last;) {
+      std::string chunk;
+      for (int k = 0; k < per_feed && i <= last; ++k, ++i) absl::StrAppend(&chunk, i, "\r\n");
+      (void)emulator_->Feed(chunk);
+      sender_->Pump();
+    }
+  }
+
+  // Checks that the records number the lines 1..n in order: line k of the
+  // history shows "k", a gap of N skips N numbers. Returns the numbers seen.
+  std::vector<int> CheckNumbered(uint64_t scrolled) {
+    std::vector<int> seen;
+    uint64_t next = 1;
+    for (const protocol::HistoryRecord& r : records_) {
+      if (!r.line.has_value()) {
+        next += r.lines_not_kept;
+        continue;
+      }
+      EXPECT_EQ(RowText(*r.line), absl::StrCat(next)) << "record " << seen.size();
+      seen.push_back(static_cast<int>(next));
+      ++next;
+    }
+    EXPECT_EQ(next - 1, scrolled);
+    return seen;
+  }
+
+  SimulatedNetwork net_{/*seed=*/5};
+  std::unique_ptr<SimLink> link_;
+  std::unique_ptr<term::Emulator> emulator_;
+  std::unique_ptr<HistoryReceiver> receiver_;
+  std::unique_ptr<HistorySender> sender_;
+  std::vector<protocol::HistoryRecord> records_;
+};
+
+LinkParams Lossy(double loss) {
+  LinkParams p;
+  p.delay = absl::Milliseconds(100);  // 200 ms round trip
+  p.loss = loss;
+  p.rate_bits_per_second = 2e6;
+  p.queue_bytes = 50 * 1000;
+  return p;
+}
+
+TEST_F(HistoryStreamTest, EveryLineOnceInOrderAtTenPercentLoss) {
+  Make(Lossy(0.10), 10000);
+  // 5000 lines, some in bursts, some one by one with time passing between.
+  Print(1, 3000, 200);
+  net_.RunFor(absl::Milliseconds(300));
+  for (int i = 3001; i <= 5000; i += 50) {
+    Print(i, i + 49, 7);
+    net_.RunFor(absl::Milliseconds(20));
+  }
+  const uint64_t scrolled = 5000 - 4;  // the last four lines and the cursor's row stay
+  ASSERT_TRUE(net_.RunUntil([&] { return receiver_->lines() == scrolled; }, absl::Seconds(120)))
+      << receiver_->lines() << " " << link_->server->DebugString();
+  net_.RunFor(absl::Seconds(1));
+  std::vector<int> seen = CheckNumbered(scrolled);
+  EXPECT_EQ(seen.size(), scrolled);
+  EXPECT_EQ(receiver_->lines_not_kept(), 0u);
+  EXPECT_TRUE(receiver_->status().ok());
+  EXPECT_EQ(sender_->stats().lines_sent, scrolled);
+  EXPECT_GT(link_->server->stats().packets_lost, 0u);
+}
+
+// The stream's send buffer holds what the link has not taken yet (numbers
+// compress to about a byte a line, so that is many lines); beyond it, the
+// emulator keeps the newest lines and counts the rest.
+TEST_F(HistoryStreamTest, AFloodKeepsTheNewestLinesAfterAGap) {
+  Make(Lossy(0.02), 1000);
+  // 100000 lines at once: far more than the link carries meanwhile.
+  Print(1, 100000, 2000);
+  const uint64_t scrolled = 100000 - 4;
+  ASSERT_TRUE(net_.RunUntil(
+      [&] { return receiver_->lines() + receiver_->lines_not_kept() == scrolled; },
+      absl::Seconds(120)));
+  std::vector<int> seen = CheckNumbered(scrolled);
+  // The history ends with the newest 1000 lines, after a gap.
+  ASSERT_GE(seen.size(), 1000u);
+  EXPECT_EQ(seen.back(), static_cast<int>(scrolled));
+  EXPECT_EQ(seen[seen.size() - 1000], static_cast<int>(scrolled) - 999);
+  EXPECT_GT(receiver_->lines_not_kept(), 10000u);
+  // The queue on the server held encoded lines, a few bytes each.
+  EXPECT_EQ(sender_->queued_lines(), 0u);
+  ASSERT_FALSE(records_.empty());
+  EXPECT_FALSE(records_[records_.size() - 1001].line.has_value());  // the gap before them
+  EXPECT_EQ(sender_->stats().lines_not_kept, receiver_->lines_not_kept());
+}
+
+TEST_F(HistoryStreamTest, OrdinaryTextCostsFewWireBytesPerLine) {
+  // 80-column lines of ordinary prose, printed 4 KiB at a time.
+  Make(LinkParams{}, 10000, 80, 24);
+  const char* words[] = {"the",   "server", "keeps",  "every", "line",   "that",    "scrolls",
+                         "off",   "its",    "screen", "and",   "sends",  "it",      "to",
+                         "a",     "client", "which",  "writes", "them", "into",  "local",
+                         "terminal", "history", "so", "search", "works", "as", "with", "ssh"};
+  uint32_t x = 1;
+  std::string text;
+  const int kLines = 2000;
+  for (int i = 0; i < kLines; ++i) {
+    std::string line;
+    for (;;) {
+      x = x * 1103515245 + 12345;
+      const char* w = words[(x >> 16) % (sizeof(words) / sizeof(words[0]))];
+      if (line.size() + 1 + std::string(w).size() > 80) break;
+      if (!line.empty()) line += ' ';
+      line += w;
+    }
+    text += line + "\r\n";
+  }
+  for (size_t pos = 0; pos < text.size(); pos += 4096) {
+    (void)emulator_->Feed(absl::string_view(text).substr(pos, 4096));
+    sender_->Pump();
+  }
+  ASSERT_TRUE(net_.RunUntil([&] { return receiver_->lines() == kLines - 23; }, absl::Seconds(60)));
+  const double per_line = static_cast<double>(sender_->stats().wire_bytes) / (kLines - 23);
+  EXPECT_LE(per_line, 40.0) << sender_->stats().wire_bytes;
+  std::printf("history wire bytes per 80-column line of text: %.1f (records %.1f)\n", per_line,
+              static_cast<double>(sender_->stats().record_bytes) / (kLines - 23));
+}
+
+TEST_F(HistoryStreamTest, ScrollbackOffSendsNothing) {
+  Make(LinkParams{}, 0);
+  Print(1, 100, 10);
+  net_.RunFor(absl::Seconds(5));
+  EXPECT_EQ(link_->server->stats().frames_sent, 0u);
+  EXPECT_FALSE(receiver_->attached());
+  EXPECT_TRUE(records_.empty());
+  EXPECT_EQ(emulator_->pending_scrollback(), 0u);
+}
+
+TEST_F(HistoryStreamTest, TheQueueHoldsAtMostTheNewestLinesEncoded) {
+  LinkParams down = Lossy(1.0);  // nothing gets through
+  Make(down, 1000);
+  // Lines of 15 random letters: the stream's send buffer fills after a few
+  // thousand of them, then the queue does.
+  uint32_t x = 3;
+  for (int i = 0; i < 20000; ++i) {
+    std::string line;
+    for (int k = 0; k < 15; ++k) {
+      x = x * 1103515245 + 12345;
+      line.push_back(static_cast<char>('a' + (x >> 16) % 26));
+    }
+    (void)emulator_->Feed(line + "\r\n");
+    sender_->Pump();
+  }
+  EXPECT_EQ(sender_->queued_lines(), 1000u);
+  EXPECT_LE(sender_->queued_bytes(), 1000u * 30);  // a record of 15 letters: 24 bytes
+  EXPECT_EQ(emulator_->pending_scrollback(), 0u);
+}
+
+}  // namespace
+}  // namespace moshx::cmd
