@@ -249,6 +249,14 @@ absl::Status Applier::Dispatch(const CsiSequence& csi) {
       MoveCursor(csi.param(0, 1) - 1, csi.param(1, 1) - 1);
       return absl::OkStatus();
     case 'J':
+      if (csi.params.empty() || (csi.params.size() == 1 && csi.params[0] == 0)) {
+        // ED 0: from the cursor to the end of the screen.
+        EraseCells(x_, width());
+        for (int y = y_ + 1; y < height(); ++y) {
+          fb_.SetRow(y, Row(width(), Renditions::BackgroundOnly(pen_.bg)));
+        }
+        return absl::OkStatus();
+      }
       if (csi.params.size() != 1 || csi.params[0] != 2) break;
       fb_.EraseAll(Renditions::BackgroundOnly(pen_.bg));
       pending_ = false;

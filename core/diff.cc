@@ -167,7 +167,8 @@ bool ClearMayPay(const Framebuffer& from, const Framebuffer& to) {
 std::string ShortestBody(const Framebuffer& from, const Framebuffer& to,
                          const DiffOptions& options) {
   std::vector<Plan> plans;
-  const ScrollPlan scroll = FindScroll(from, to);
+  const ScrollPlan scroll =
+      options.preserve_scrollback ? ScrollPlan() : FindScroll(from, to);
   if (scroll.lines > 0) {
     const int last = to.height() - 1;
     plans.push_back({last, scroll.lines, false});

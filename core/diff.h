@@ -83,6 +83,15 @@ struct DiffOptions {
   bool background_color_erase = true;
   // When false, ECH is never used (EL and spaces only).
   bool erase_characters = true;
+  // When true, nothing the diff sends makes the terminal add lines to its
+  // own scrollback (a client that writes the session's history there
+  // itself, issue 14, must be the only one): rows that moved up are
+  // repainted instead of scrolled (a line feed at the bottom of a
+  // whole-screen region saves the top row), and the screen is erased with
+  // ED 0 from the second column plus EL on the first row instead of ED 2
+  // (which xterm can, and tmux's scroll-on-clear does, save; so does tmux
+  // for ED 0 from the home position).
+  bool preserve_scrollback = false;
 };
 
 // The escape-sequence string that turns a terminal showing `from` into one

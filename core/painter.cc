@@ -10,6 +10,11 @@
 namespace moshx::core {
 namespace {
 
+// Erases the whole screen without ED 2 or ED 0 from the home position
+// (DiffOptions::preserve_scrollback): ED 0 from the second column, then EL
+// on the first row. Leaves the cursor at the home position.
+constexpr char kEraseKeepingScrollback[] = "\x1b[1;2H\x1b[J\x1b[H\x1b[K";
+
 bool Erasable(const Cell& cell) {
   return cell.text.empty() && cell.width == 1 && cell.link == nullptr &&
          cell.renditions.attributes == 0 && cell.renditions.fg.is_default();
@@ -84,7 +89,7 @@ Painter::Painter(const Framebuffer& start, const DiffOptions& options)
 
 void Painter::EraseScreen() {
   SetPen(Renditions(), nullptr);
-  out_.append("\x1b[H\x1b[2J");
+  out_.append(options_.preserve_scrollback ? kEraseKeepingScrollback : "\x1b[H\x1b[2J");
   y_ = x_ = 0;
   known_ = true;
   pending_ = false;

@@ -1,5 +1,8 @@
 #include "term/renderer.h"
 
+#include <algorithm>
+#include <utility>
+
 #include "absl/strings/str_cat.h"
 #include "core/diff.h"
 
@@ -69,11 +72,103 @@ std::string Renderer::Draw(const core::Framebuffer& frame) {
       blank.set_title(drawn_->title());
       blank.set_icon_name(drawn_->icon_name());
     }
-    out = "\x1b[r\x1b[0m\x1b[H\x1b[2J";
+    // With write_history the erase must not save the screen in the
+    // terminal's scrollback (see core::DiffOptions::preserve_scrollback).
+    out = options_.write_history ? "\x1b[r\x1b[0m\x1b[1;2H\x1b[J\x1b[H\x1b[K"
+                                 : "\x1b[r\x1b[0m\x1b[H\x1b[2J";
     drawn_ = std::move(blank);
   }
-  absl::StrAppend(&out, core::Diff(*drawn_, next));
+  absl::StrAppend(&out, core::Diff(*drawn_, next, DiffOptions()));
   drawn_ = std::move(next);
+  return out;
+}
+
+core::DiffOptions Renderer::DiffOptions() const {
+  core::DiffOptions o;
+  o.preserve_scrollback = options_.write_history;
+  return o;
+}
+
+namespace {
+
+// `line` as rows of exactly `width` columns (see PushToScrollback()).
+void SplitRows(const core::Row& line, int width, std::vector<core::Row>* rows) {
+  int used = line.width();
+  while (used > 0) {
+    const core::Cell& c = line.cell(used - 1);
+    if (!c.text.empty() || c.is_continuation() || !c.renditions.is_default() || c.link) break;
+    --used;
+  }
+  int col = 0;
+  do {
+    core::Row row(width);
+    int x = 0;
+    while (col < used && x < width) {
+      const core::Cell& c = line.cell(col);
+      const int w = c.width == 2 ? 2 : 1;
+      if (c.is_continuation()) {  // a right half without its left: a blank
+        core::Cell blank;
+        blank.renditions = c.renditions;
+        row.Set(x++, blank);
+        ++col;
+        continue;
+      }
+      if (x + w > width) {
+        if (x == 0) {  // a wide character on a one-column screen: a blank
+          ++col;
+          ++x;
+        }
+        break;
+      }
+      row.Set(x, c);
+      x += w;
+      col += w;
+    }
+    rows->push_back(std::move(row));
+  } while (col < used);
+}
+
+}  // namespace
+
+std::string Renderer::Draw(const core::Framebuffer& frame,
+                           const std::vector<core::Row>& history) {
+  if (drawn_ && drawn_->width() == frame.width() && drawn_->height() == frame.height()) {
+    std::string out = PushToScrollback(history);
+    return out + Draw(frame);
+  }
+  std::string out = Draw(frame);
+  return out + PushToScrollback(history);
+}
+
+std::string Renderer::PushToScrollback(const std::vector<core::Row>& lines) {
+  if (!drawn_ || !options_.write_history || options_.alternate_screen || lines.empty()) {
+    return std::string();
+  }
+  const core::Framebuffer shown = *drawn_;
+  const int width = shown.width(), height = shown.height();
+  std::vector<core::Row> rows;
+  for (const core::Row& line : lines) SplitRows(line, width, &rows);
+  std::string out;
+  for (size_t first = 0; first < rows.size();) {
+    const int n = static_cast<int>(std::min<size_t>(rows.size() - first, height));
+    // Paint the lines over the top rows (the cursor, modes and pen end as
+    // the diff leaves them: as drawn) ...
+    core::Framebuffer painted = *drawn_;
+    for (int y = 0; y < n; ++y) painted.SetRow(y, rows[first + y]);
+    painted.mutable_cursor()->visible = false;  // no cursor flying over the rows
+    absl::StrAppend(&out, core::Diff(*drawn_, painted, DiffOptions()));
+    // ... and scroll them off: a whole-screen region, line feeds at the
+    // bottom row, on the default background.
+    absl::StrAppend(&out, "\x1b[r\x1b[0m\x1b[", height, ";1H", std::string(n, '\n'));
+    painted.ScrollUp(0, height - 1, n, core::Renditions());
+    core::Cursor* cursor = painted.mutable_cursor();
+    cursor->row = height - 1;
+    cursor->col = 0;
+    drawn_ = std::move(painted);
+    first += n;
+  }
+  absl::StrAppend(&out, core::Diff(*drawn_, shown, DiffOptions()));
+  drawn_ = shown;
   return out;
 }
 

@@ -34,7 +34,9 @@
 
 #include <optional>
 #include <string>
+#include <vector>
 
+#include "core/diff.h"
 #include "core/framebuffer.h"
 
 namespace moshx::term {
@@ -48,6 +50,11 @@ class Renderer {
     bool alternate_screen = true;
     // Save the window title on Open() and restore it on Close().
     bool save_title = true;
+    // The session's history goes into the terminal's own scrollback
+    // (PushToScrollback(), issue 14): frames never add lines to it
+    // themselves (core::DiffOptions::preserve_scrollback), so every line
+    // there is a history line, once. Needs alternate_screen false.
+    bool write_history = false;
   };
 
   Renderer() : Renderer(Options()) {}
@@ -59,6 +66,22 @@ class Renderer {
   // Bytes that make the terminal show `frame`.
   std::string Draw(const core::Framebuffer& frame);
 
+  // Draw(frame), with `history` put into the terminal's scrollback first
+  // (PushToScrollback(); after the frame when nothing was drawn yet or the
+  // size changed, so the lines are laid out at the frame's size).
+  std::string Draw(const core::Framebuffer& frame, const std::vector<core::Row>& history);
+
+  // Bytes that put `lines` (oldest first) into the terminal's scrollback,
+  // just above the screen, each on its own row(s), and leave the screen as
+  // the last Draw() drew it: the lines are painted over the top rows, a
+  // screenful at a time, scrolled off with line feeds at the bottom row,
+  // and the screen is drawn again from what the scroll left (one write, no
+  // flash). A line wider than the screen continues on the next row (cut
+  // at the width; a wide character that would straddle the edge moves to
+  // the next row); a narrower one is padded with blanks. Empty when nothing
+  // was drawn yet, with write_history off, or without lines.
+  std::string PushToScrollback(const std::vector<core::Row>& lines);
+
   // The next Draw() repaints everything (after Ctrl-L, SIGCONT, or when the
   // terminal's contents are otherwise unknown).
   void Invalidate() { drawn_.reset(); }
@@ -68,6 +91,8 @@ class Renderer {
   std::string Close();
 
  private:
+  core::DiffOptions DiffOptions() const;
+
   Options options_;
   // What the terminal shows (as drawn), if known.
   std::optional<core::Framebuffer> drawn_;

@@ -119,6 +119,105 @@ TEST(RendererTest, WithoutAlternateScreenContinuesBelowTheLastFrame) {
   EXPECT_TRUE(absl::EndsWith(close, "\x1b[5;1H\r\n"));
 }
 
+// The cells of `rows` as text, one line each, with the renditions of every
+// non-default cell, for comparing history lines.
+std::string Describe(const std::vector<core::Row>& rows) {
+  std::string out;
+  for (const core::Row& row : rows) {
+    for (int x = 0; x < row.width(); ++x) {
+      const core::Cell& c = row.cell(x);
+      if (c.is_continuation()) continue;
+      out += c.text.empty() ? " " : c.text;
+      if (!c.renditions.is_default()) {
+        out += "{" + std::to_string(c.renditions.attributes) + "," +
+               std::to_string(static_cast<int>(c.renditions.fg.kind)) + ":" +
+               std::to_string(c.renditions.fg.r) + "}";
+      }
+      if (c.link) out += "<" + c.link->uri + ">";
+    }
+    out += "\n";
+  }
+  return out;
+}
+
+Renderer HistoryRenderer() {
+  Renderer::Options options;
+  options.alternate_screen = false;
+  options.save_title = false;
+  options.write_history = true;
+  return Renderer(options);
+}
+
+// Issue 14: frames never scroll lines into the terminal's scrollback, and
+// the history lines pushed there arrive once, in order, with their
+// renditions and links; the screen stays as drawn.
+TEST(RendererTest, HistoryLinesReachTheScrollbackOnceAndTheScreenStays) {
+  Emulator::Options keep;
+  keep.scrollback_lines = 100000;
+  Emulator source(20, 5, keep);
+  Emulator terminal(20, 5, keep);
+  Renderer renderer = HistoryRenderer();
+  (void)terminal.Feed(renderer.Open());
+  std::vector<core::Row> sent;
+  std::mt19937 rng(9);
+  std::string stream;
+  for (int i = 1; i <= 400; ++i) {
+    switch (rng() % 5) {
+      case 0: stream += "\x1b[1;3" + std::to_string(i % 8) + "m" + std::to_string(i) + "\x1b[0m"; break;
+      case 1: stream += "\x1b]8;;http://x/" + std::to_string(i) + "\x1b\\" + std::to_string(i) +
+                        "\x1b]8;;\x1b\\"; break;
+      case 2: stream += std::to_string(i) + " \xe4\xb8\xad\xe6\x96\x87 wide"; break;
+      case 3: stream += std::to_string(i) + std::string(30, 'w'); break;  // wraps
+      default: stream += std::to_string(i); break;
+    }
+    stream += "\r\n";
+  }
+  for (size_t pos = 0; pos < stream.size();) {
+    const size_t n = std::uniform_int_distribution<size_t>(1, 300)(rng);
+    (void)source.Feed(stream.substr(pos, n));
+    pos += n;
+    std::vector<core::Row> lines = source.TakeScrollback();
+    sent.insert(sent.end(), lines.begin(), lines.end());
+    const core::Framebuffer frame = source.Snapshot();
+    EXPECT_EQ(terminal.Feed(renderer.Draw(frame, lines)), "");
+    const std::string difference = DescribeDifference(AsDrawn(frame, false), terminal.Snapshot());
+    ASSERT_EQ(difference, "") << "at byte " << pos;
+  }
+  ASSERT_GT(sent.size(), 400u);
+  EXPECT_EQ(Describe(terminal.TakeScrollback()), Describe(sent));
+}
+
+TEST(RendererTest, HistoryLinesWiderThanTheScreenContinueOnTheNextRow) {
+  Emulator::Options keep;
+  keep.scrollback_lines = 100;
+  Emulator terminal(6, 3, keep);
+  Renderer renderer = HistoryRenderer();
+  (void)terminal.Feed(renderer.Open());
+  (void)terminal.Feed(renderer.Draw(Screen("$ ", 6, 3)));
+  core::Row wide(10);
+  const std::string text = "abcd";
+  for (int i = 0; i < 4; ++i) {
+    core::Cell c;
+    c.text = text.substr(i, 1);
+    wide.Set(i, c);
+  }
+  core::Cell han;
+  han.text = "\xe4\xb8\xad";
+  han.width = 2;
+  wide.Set(5, han);  // columns 5-6: would straddle the edge of 6 columns
+  core::Row narrow(3);
+  core::Cell z;
+  z.text = "z";
+  narrow.Set(0, z);
+  (void)terminal.Feed(renderer.PushToScrollback({wide, narrow}));
+  EXPECT_EQ(Describe(terminal.TakeScrollback()), "abcd  \n\xe4\xb8\xad    \nz     \n");
+  EXPECT_EQ(DescribeDifference(AsDrawn(Screen("$ ", 6, 3), false), terminal.Snapshot()), "");
+  EXPECT_EQ(renderer.PushToScrollback({}), "");
+  Renderer plain;
+  (void)plain.Draw(Screen("$ ", 6, 3));
+  EXPECT_EQ(plain.PushToScrollback({narrow}), "");  // alternate screen: nowhere to put them
+}
+
 // Every snapshot of every recorded stream, drawn in turn on a fake terminal.
 TEST(RendererTest, FollowsRecordedSessions) {
   std::vector<std::string> paths;

@@ -48,6 +48,14 @@ absl::StatusOr<std::unique_ptr<ClientSession>> ClientSession::Create(
         loop, session->clock_, &session->transport_->core(), net::stream::MuxConfig());
     if (!streams.ok()) return streams.status();
     session->streams_ = std::move(*streams);
+    // The server's first stream is the history (docs/protocol.md §7.6).
+    ClientSession* self = session.get();
+    net::stream::StreamMux* mux = &session->streams_->mux();
+    session->history_receiver_ = std::make_unique<HistoryReceiver>(
+        mux, [self](protocol::HistoryRecord r) { self->history_.Add(std::move(r)); });
+    mux->set_incoming_handler([self](net::stream::StreamId id) {
+      if (id == protocol::kHistoryStreamId) self->history_receiver_->Attach(id);
+    });
   }
   // State 1: the window size, sent at once (docs/protocol.md §7.1).
   session->transport_->mutable_local_state().PushResize(
@@ -210,7 +218,8 @@ void ClientSession::Draw() {
     frame.set_title(options_.title_prefix + frame.title());
   }
   bar_.Draw(Now(), &frame);
-  if (!repaint_ && frame == last_frame_) return;
+  const bool history_due = history_.has_pending() && !frame.modes().alternate_screen;
+  if (!repaint_ && !history_due && frame == last_frame_) return;
   draw_(frame, repaint_);
   repaint_ = false;
   last_frame_ = std::move(frame);

@@ -34,6 +34,8 @@
 #include "absl/status/statusor.h"
 #include "absl/time/time.h"
 #include "cmd/client/escape_key.h"
+#include "cmd/client/history_receiver.h"
+#include "cmd/client/history_writer.h"
 #include "core/framebuffer.h"
 #include "core/notification_bar.h"
 #include "core/prediction_engine.h"
@@ -135,6 +137,12 @@ class ClientSession {
   // moshx mode: the association's reliable streams (docs/streams.md), for
   // forwarding; null in mosh mode. Lives as long as the session.
   net::stream::StreamMux* streams() { return streams_ ? &streams_->mux() : nullptr; }
+  // moshx mode: the history lines that arrived for the terminal's own
+  // scrollback (docs/protocol.md §7.6), waiting to be drawn. A frame not on
+  // the alternate screen is drawn (the callback takes them) whenever some
+  // wait, even if the frame did not change.
+  HistoryWriter& history() { return history_; }
+  const HistoryReceiver* history_receiver() const { return history_receiver_.get(); }
 
  private:
   ClientSession(const net::Clock* clock, const ClientSessionOptions& options, DrawFunction draw);
@@ -150,6 +158,8 @@ class ClientSession {
   DrawFunction draw_;
   std::unique_ptr<ClientTransport> transport_;
   std::unique_ptr<net::stream::AssociationStreams> streams_;  // after transport_: dies first
+  std::unique_ptr<HistoryReceiver> history_receiver_;         // on streams_: dies first
+  HistoryWriter history_;
   EscapeKeyProcessor escape_;
   core::NotificationBar bar_;
   core::PredictionEngine prediction_;

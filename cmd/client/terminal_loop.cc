@@ -184,23 +184,33 @@ int RunTerminalLoop(const ServerEndpoint& server, const TerminalOptions& o,
   net::UdpSocketFactory factory;
   term::Renderer::Options render_options;
   render_options.alternate_screen = o.alternate_screen;
+  // moshx mode: the session's history goes into the terminal's own
+  // scrollback, which only its primary screen has (issue 14).
+  if (server.mode == net::WireMode::kMoshx) {
+    render_options.alternate_screen = false;
+    render_options.write_history = true;
+  }
   term::Renderer renderer(render_options);
   WriteAll(STDOUT_FILENO, renderer.Open());
   net::EventLoop* loop = (*runtime)->loop();
   ClientSessionOptions options = SessionOptions(server, o, size);
   options.first_seq = net::TimeBasedFirstSequence((*runtime)->WallNow());
+  ClientSession* s = nullptr;
   auto session = ClientSession::Create(
       {loop, (*runtime)->clock(), *std::move(socket), &factory, (*runtime)->rng()}, server.key,
-      options, [&renderer](const core::Framebuffer& frame, bool full) {
+      options, [&renderer, &s](const core::Framebuffer& frame, bool full) {
         if (full) renderer.Invalidate();
-        WriteAll(STDOUT_FILENO, renderer.Draw(frame));
+        // History waits while the application shows its alternate screen.
+        std::vector<core::Row> history;
+        if (s != nullptr && !frame.modes().alternate_screen) history = s->history().Take();
+        WriteAll(STDOUT_FILENO, renderer.Draw(frame, history));
       });
   if (!session.ok()) {
     WriteAll(STDOUT_FILENO, renderer.Close());
     raw->reset();
     return Fail(session.status().message());
   }
-  ClientSession* s = session->get();
+  s = session->get();
   WatchTerminal(loop, s, raw->get(), &renderer);
   bool input_open = true, reading = true;
   WatchInput(loop, s, &input_open);

@@ -1,0 +1,167 @@
+#!/usr/bin/env bash
+# Scrollback in the local terminal (issue 14), in tmux as a user sees it:
+#  1. `moshx connect --local`: after `seq 1 5000` the pane's history holds
+#     1..5000, each once, in order, then the prompt; coloured lines reach the
+#     history with the same cells and renditions as in a plain shell; what
+#     vim showed never enters the history.
+#  2. Over tools/netem's relay at 200 ms RTT and 10% loss each way: the same
+#     for `seq 1 5000`; then a flood (`seq 1 300000`): every line of the
+#     history is where its number says and the lines not kept (if the link
+#     fell behind by more than --scrollback lines) are counted exactly by
+#     the "[moshx: N lines not kept]" markers.
+source tools/testing/e2e_lib.sh
+e2e_init
+MOSHX=$(realpath cmd/moshx)
+RELAY=$(realpath tools/netem/udp_relay)
+CELLS=$(realpath cmd/e2e/screen_cells.py)
+
+# A tmux server whose panes keep 500000 lines of history.
+tmux_start boot 20 5 sleep 600
+tmux_cmd set-option -g history-limit 500000 >/dev/null
+
+history_of() { tmux_cmd capture-pane -p -t "$1" -S - -E - "${@:2}"; }
+
+# Checks that the history of pane $1 numbers lines first..last exactly: each
+# "[moshx: N lines not kept]" marker skips N numbers, every other line
+# between the first "1" and the prompt is the next number. Prints a summary.
+check_numbered() {
+  local pane=$1 last=$2 prompt=$3 markers_allowed=$4
+  history_of "$pane" >"$E2E_DIR/$pane.history"
+  python3 - "$E2E_DIR/$pane.history" "$last" "$prompt" "$markers_allowed" <<'PY' || return 1
+import re, sys
+lines = [l.rstrip() for l in open(sys.argv[1])]
+last, prompt, markers_allowed = int(sys.argv[2]), sys.argv[3], sys.argv[4] == "1"
+marker = re.compile(r"\[moshx: ([0-9,]+) lines? not kept\]")
+start = next(i for i, l in enumerate(lines) if l == "1" or marker.fullmatch(l))
+expect, kept, markers = 1, 0, 0
+for i, l in enumerate(lines[start:], start):
+    m = marker.fullmatch(l)
+    if m:
+        if not markers_allowed:
+            sys.exit(f"line {i}: a marker: {l}")
+        expect += int(m.group(1).replace(",", "")); markers += 1
+        continue
+    if expect > last:
+        if not l.startswith(prompt):
+            sys.exit(f"line {i}: expected the prompt after {last}, got {l!r}")
+        break
+    if l != str(expect):
+        sys.exit(f"line {i}: expected {expect}, got {l!r}")
+    expect += 1; kept += 1
+else:
+    sys.exit(f"history ends before the prompt (next expected {expect})")
+print(f"numbered 1..{last}: {kept} lines kept, {markers} markers")
+PY
+}
+
+wait_numbered() {
+  local pane=$1 last=$2 prompt=$3 seconds=$4 markers_allowed=${5:-0} i
+  for ((i = 0; i < seconds; i++)); do
+    check_numbered "$pane" "$last" "$prompt" "$markers_allowed" >"$E2E_DIR/check.out" 2>&1 && {
+      cat "$E2E_DIR/check.out"; return 0; }
+    sleep 1
+  done
+  cat "$E2E_DIR/check.out" >&2
+  fail "history of $pane not numbered 1..$last within ${seconds}s"
+}
+
+# Coloured lines: SGR attributes, 16/256/RGB colours, then enough lines to
+# scroll them into the history.
+cat >"$E2E_DIR/colours.sh" <<'SH'
+for i in 1 2 3 4 5 6; do
+  printf 'col%d \033[1;31mbold-red\033[0m \033[4;38;5;%dmund-256\033[0m \033[7;38;2;10;%d;200mrgb-inv\033[0m \033[3;9;92mital-strike\033[0m\n' \
+    "$i" $((100 + i)) $((20 * i))
+done
+seq 1 40 | sed 's/^/pad/'
+SH
+coloured_cells() {  # the colour lines of pane $1's history, canonical cells
+  history_of "$1" -e | grep -a 'col[1-6]' | python3 "$CELLS"
+}
+
+# --- 1. moshx connect --local ------------------------------------------------
+tmux_start ref 80 24 env -i PATH=/usr/bin:/bin HOME=/tmp TERM=xterm-256color LANG=C.UTF-8 \
+  PS1='ref$ ' /bin/bash --norc --noprofile
+wait_for_screen ref 'ref\$' 10
+tmux_type ref "bash $E2E_DIR/colours.sh"
+tmux_keys ref Enter
+wait_for_screen ref '^pad40' 10
+
+tmux_start t 80 24 env -i PATH=/usr/bin:/bin HOME=/tmp TERM=xterm-256color LANG=C.UTF-8 \
+  PS1='outer$ ' /bin/bash --norc --noprofile
+wait_for_screen t 'outer\$' 10
+tmux_type t "$MOSHX connect --local -- /usr/bin/env PS1='in\$ ' /bin/bash --norc --noprofile; echo client-exit=\$?"
+tmux_keys t Enter
+wait_for_screen t '^in\$' 15
+tmux_type t 'seq 1 5000'
+tmux_keys t Enter
+wait_numbered t 5000 'in$' 60
+
+tmux_type t "bash $E2E_DIR/colours.sh"
+tmux_keys t Enter
+wait_for_screen t '^pad40' 10
+for _ in $(seq 30); do
+  [ "$(coloured_cells t | grep -c col)" -ge 6 ] && break
+  sleep 0.5
+done
+coloured_cells ref >"$E2E_DIR/ref.cells"
+coloured_cells t >"$E2E_DIR/t.cells"
+[ "$(grep -c col "$E2E_DIR/ref.cells")" = 6 ] || fail "reference pane: $(cat "$E2E_DIR/ref.cells")"
+diff "$E2E_DIR/ref.cells" "$E2E_DIR/t.cells" >&2 || fail "coloured history lines differ"
+
+# The alternate screen's content (vim's) never enters the history, and the
+# lines that scroll while it shows wait for it to end.
+printf 'vim-only-%s\n' $(seq 1 60) >"$E2E_DIR/vimfile"
+tmux_type t "vim -u NONE -N $E2E_DIR/vimfile"
+tmux_keys t Enter
+wait_for_screen t 'vim-only-1' 15
+tmux_type t ':$'
+tmux_keys t Enter
+wait_for_screen t 'vim-only-60' 10
+tmux_type t ':q!'
+tmux_keys t Enter
+wait_for_screen t '^in\$' 10
+tmux_type t 'seq 1 30 | sed s/^/after/'
+tmux_keys t Enter
+wait_for_screen t '^after30' 10
+sleep 1
+history_of t | grep -q 'vim-only' && fail "vim's screen entered the history"
+history_of t | grep -q '^after6$' || fail "lines after vim did not reach the history"
+
+tmux_type t 'exit'
+tmux_keys t Enter
+wait_for_screen t 'client-exit=0' 15
+# Like ssh, the session's last screen stays; the history keeps its lines once.
+[ "$(history_of t | grep -c '^5000$')" = 1 ] || fail "5000 not once in the history"
+
+# --- 2. over the relay: 200 ms RTT, 10% loss -----------------------------------
+out=$($MOSHX serve --bind 127.0.0.1 --port-range 62101:62200 --json -- \
+      /usr/bin/env PS1='srv$ ' /bin/bash --norc --noprofile 2>"$E2E_DIR/serve.err") ||
+  fail "moshx serve failed: $(cat "$E2E_DIR/serve.err")"
+read -r _ _ port key connid <<<"$(echo "$out" | grep '^MOSHX CONNECT')"
+server_pid=$(echo "$out" | sed -n 's/.*"pid":\([0-9]*\).*/\1/p')
+[ -n "$port" ] && [ -n "$server_pid" ] || fail "no CONNECT/JSON line in: $out"
+e2e_track_pid "$server_pid"
+"$RELAY" --server-port "$port" --control-port 0 --delay-ms 100 --loss 0.10 --seed 14 \
+  --max-seconds 300 >"$E2E_DIR/relay.out" 2>&1 &
+e2e_track_pid $!
+for _ in $(seq 50); do grep -q ready "$E2E_DIR/relay.out" && break; sleep 0.1; done
+relay_port=$(sed -n 's/.*listen=\([0-9]*\).*/\1/p' "$E2E_DIR/relay.out")
+[ -n "$relay_port" ] || fail "relay did not start: $(cat "$E2E_DIR/relay.out")"
+
+tmux_start_with_status c 80 24 env MOSH_KEY="$key" TERM=xterm-256color \
+  "$MOSHX" client --connection-id "$connid" 127.0.0.1 "$relay_port"
+wait_for_screen c 'srv\$' 20
+tmux_type c 'seq 1 5000'
+tmux_keys c Enter
+wait_numbered c 5000 'srv$' 120
+
+tmux_cmd clear-history -t c
+tmux_type c 'clear; seq 1 300000'
+tmux_keys c Enter
+wait_numbered c 300000 'srv$' 240 1
+
+tmux_type c 'exit'
+tmux_keys c Enter
+status=$(wait_for_status c 30)
+[ "$status" = 0 ] || fail "client exit status $status"
+echo PASS
