@@ -341,6 +341,7 @@ struct Emulator::Impl {
   uint64_t dropped_answer_bytes = 0;
   std::deque<core::Row> scrollback;
   uint64_t lines_not_kept = 0;  // since the last TakeLinesNotKept()
+  uint64_t fast_path_skips = 0;
   // Lines libvterm pushed since the last move of rows (a scroll pushes its
   // rows 0..k-1 in order, then moves the rest): the row index of the next.
   int pushed = 0;
@@ -1108,9 +1109,10 @@ namespace {
 // fresh row scrolls in, as it did after the prefix's last line feed) shows
 // what parsing everything shows; what the skipped prefix wrote only ever
 // scrolled off.
-size_t SkippablePrefix(absl::string_view bytes, int height) {
+size_t SkippablePrefix(absl::string_view bytes, int height, size_t tail_need,
+                       size_t* prefix_line_feeds) {
   const size_t need = static_cast<size_t>(height);
-  if (bytes.size() < 2 * need + 2) return 0;
+  if (bytes.size() < need + tail_need + 2) return 0;
   size_t total_line_feeds = 0;
   for (size_t i = 0; i < bytes.size(); ++i) {
     const unsigned char c = static_cast<unsigned char>(bytes[i]);
@@ -1127,7 +1129,7 @@ size_t SkippablePrefix(absl::string_view bytes, int height) {
     }
     return 0;
   }
-  if (total_line_feeds < 2 * need + 1) return 0;
+  if (total_line_feeds < need + tail_need + 1) return 0;
   size_t line_feeds = 0;
   bool text_after = false;
   for (size_t i = bytes.size(); i-- > 0;) {
@@ -1136,12 +1138,29 @@ size_t SkippablePrefix(absl::string_view bytes, int height) {
       continue;
     }
     ++line_feeds;
-    if (line_feeds > need && text_after && i > 0 && bytes[i - 1] == '\r') {
-      // line_feeds - 1 line feeds lie before bytes[i] (which is kept).
-      return total_line_feeds - line_feeds + 1 >= need ? i + 1 : 0;
+    if (line_feeds > tail_need && text_after && i > 0 && bytes[i - 1] == '\r') {
+      // line_feeds - 1 line feeds lie after bytes[i], the last one skipped.
+      *prefix_line_feeds = total_line_feeds - line_feeds + 1;
+      return *prefix_line_feeds >= need ? i + 1 : 0;
     }
   }
   return 0;
+}
+
+// True when plain text `bytes`, printed from column `col` (0-based; width
+// for a pending wrap), cannot autowrap: no run since a CR (or the start) is
+// longer than `width` bytes, and no character takes more columns than
+// bytes, so no line reaches past the last column.
+bool PrintsWithoutWrap(absl::string_view bytes, int col, int width) {
+  size_t run = static_cast<size_t>(col);
+  for (char c : bytes) {
+    if (c == '\r') {
+      run = 0;
+    } else if (c != '\n' && ++run > static_cast<size_t>(width)) {
+      return false;
+    }
+  }
+  return true;
 }
 
 }  // namespace
@@ -1149,12 +1168,30 @@ size_t SkippablePrefix(absl::string_view bytes, int height) {
 std::string Emulator::Feed(absl::string_view bytes) {
   Impl& m = *impl_;
   m.answers.clear();
-  if (m.options.plain_text_fast_path && m.framer.held() == 0 &&
-      m.options.scrollback_lines == 0) {
+  if (m.options.plain_text_fast_path && m.framer.held() == 0) {
     const MoshxVTermState s = m.ReadState();
     if (s.scroll_top == 0 && s.scroll_bottom == m.height && !s.left_right_margins) {
-      const size_t skip = SkippablePrefix(bytes, m.height);
+      // With scrollback kept (primary screen), only lines that the tail
+      // pushes out of the scrollback buffer again may be skipped: the tail
+      // must scroll scrollback_lines fresh lines after the height - 1 rows
+      // on screen at the cut. The skipped lines are counted exactly: from
+      // cursor row r, K line feeds without autowrap scroll K - (height - 1
+      // - r) lines off; the fast path's own line feed below pushes one.
+      const bool keeps = m.options.scrollback_lines > 0 && !m.alternate_screen;
+      const size_t tail_need =
+          keeps ? m.options.scrollback_lines + m.height - 1 : static_cast<size_t>(m.height);
+      size_t prefix_line_feeds = 0;
+      size_t skip = SkippablePrefix(bytes, m.height, tail_need, &prefix_line_feeds);
+      if (skip > 0 && keeps) {
+        const int col = s.pending_wrap ? m.width : s.cursor.col;
+        if (PrintsWithoutWrap(bytes.substr(0, skip), col, m.width)) {
+          m.lines_not_kept += prefix_line_feeds - static_cast<size_t>(m.height - 1 - s.cursor.row) - 1;
+        } else {
+          skip = 0;
+        }
+      }
       if (skip > 0) {
+        ++m.fast_path_skips;
         bytes.remove_prefix(skip);
         // Where the skipped line feeds left the cursor: at the start of a
         // fresh bottom row, scrolled in by the last of them.
@@ -1309,6 +1346,8 @@ std::vector<core::Row> Emulator::TakeScrollback(size_t max) {
   kept.erase(kept.begin(), kept.begin() + n);
   return lines;
 }
+
+uint64_t Emulator::fast_path_skips() const { return impl_->fast_path_skips; }
 
 size_t Emulator::pending_scrollback() const { return impl_->scrollback.size(); }
 

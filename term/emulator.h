@@ -120,11 +120,14 @@ class Emulator {
     // flood of queries cannot grow memory without bound.
     size_t max_pending_answers = 64 * 1024;
     // Floods of plain text (only printable characters, CR and LF; no escape
-    // sequence in progress, full-screen scrolling, no scrollback kept) parse
-    // only the tail that can still be on screen: `seq 1 3000000` costs a
-    // fraction of what libvterm's line-by-line scrolling would. The visible
-    // result is the same (see SkippablePrefix in emulator.cc); off for tests
-    // that compare against the plain path.
+    // sequence in progress, full-screen scrolling) parse only the tail that
+    // can still be on screen or, with scrollback kept, in the scrollback
+    // buffer after this Feed: `seq 1 3000000` costs a fraction of what
+    // libvterm's line-by-line scrolling would. The screen, the lines kept
+    // and the count of lines not kept are the same (see SkippablePrefix in
+    // emulator.cc; with scrollback kept, only a Feed of more than
+    // scrollback_lines + height lines can skip, and only a prefix that
+    // cannot autowrap); off for tests that compare against the plain path.
     bool plain_text_fast_path = true;
   };
 
@@ -181,6 +184,9 @@ class Emulator {
   // taken before this call and before every line kept now, so a caller
   // that calls this right before TakeScrollback() knows where the gap is.
   uint64_t TakeLinesNotKept();
+
+  // How many Feed() calls skipped a prefix by the plain-text fast path.
+  uint64_t fast_path_skips() const;
 
   // Answers dropped because more than Options::max_pending_answers bytes of
   // answers were produced by one Feed().
