@@ -7,6 +7,9 @@
 namespace moshx::cmd {
 namespace {
 
+// While history waits for the terminal, the loop turns at least this often.
+constexpr absl::Duration kHistoryTurn = absl::Milliseconds(5);
+
 // Before the first server state: "Connecting..." after a short grace (no
 // flash on fast links), then mosh's "Nothing received from server…".
 constexpr absl::Duration kConnectingGrace = absl::Milliseconds(50);
@@ -53,6 +56,8 @@ absl::StatusOr<std::unique_ptr<ClientSession>> ClientSession::Create(
     net::stream::StreamMux* mux = &session->streams_->mux();
     session->history_receiver_ = std::make_unique<HistoryReceiver>(
         mux, [self](protocol::HistoryRecord r) { self->history_.Add(std::move(r)); });
+    session->history_receiver_->set_wants_more(
+        [self] { return self->history_.pending_lines() < kHistoryBacklog; });
     mux->set_incoming_handler([self](net::stream::StreamId id) {
       if (id == protocol::kHistoryStreamId) self->history_receiver_->Attach(id);
     });
@@ -225,8 +230,18 @@ void ClientSession::Draw() {
   last_frame_ = std::move(frame);
 }
 
+std::vector<core::Row> ClientSession::TakeHistory(size_t max_rows) {
+  std::vector<core::Row> rows = history_.Take(max_rows);
+  if (history_receiver_ != nullptr) history_receiver_->Resume();
+  return rows;
+}
+
 absl::Duration ClientSession::WaitTime() const {
   absl::Duration wait = std::min(bar_.WaitTime(Now()), prediction_.WaitTime());
+  // History waiting for the terminal goes out a batch per turn.
+  if (history_.has_pending() && !last_frame_.modes().alternate_screen) {
+    wait = std::min(wait, kHistoryTurn);
+  }
   if (!connected_) wait = std::min(wait, kConnectingGrace);
   if (notice_shown_ && !notice_.empty()) {
     wait = std::min(wait, std::max(absl::ZeroDuration(), notice_until_ - clock_->Now()));

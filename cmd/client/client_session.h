@@ -142,6 +142,10 @@ class ClientSession {
   // the alternate screen is drawn (the callback takes them) whenever some
   // wait, even if the frame did not change.
   HistoryWriter& history() { return history_; }
+  // Takes at most `max_rows` waiting history rows (and lets the receiver
+  // read more: it decodes only while fewer than kHistoryBacklog wait).
+  std::vector<core::Row> TakeHistory(size_t max_rows);
+  static constexpr size_t kHistoryBacklog = 4000;
   const HistoryReceiver* history_receiver() const { return history_receiver_.get(); }
 
  private:

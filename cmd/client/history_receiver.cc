@@ -43,6 +43,7 @@ void HistoryReceiver::OnReadable() {
   if (reading_) return;
   reading_ = true;
   while (id_.has_value()) {
+    if (wants_more_ && !wants_more_()) break;
     if (decompressor_.idle()) {
       std::string chunk = mux_->Read(*id_, kReadChunk);
       if (chunk.empty()) {

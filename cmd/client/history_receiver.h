@@ -44,6 +44,12 @@ class HistoryReceiver {
   // call from the mux's incoming handler. A second call is ignored.
   void Attach(net::stream::StreamId id);
 
+  // Backpressure: while `wants_more` returns false nothing more is read
+  // (the server's queue fills and drops its oldest lines instead); call
+  // Resume() once it would return true again.
+  void set_wants_more(std::function<bool()> wants_more) { wants_more_ = std::move(wants_more); }
+  void Resume() { OnReadable(); }
+
   bool attached() const { return id_.has_value() || done_; }
   // The server finished the stream and every record was handed out.
   bool done() const { return done_; }
@@ -57,6 +63,7 @@ class HistoryReceiver {
 
   net::stream::StreamMux* const mux_;
   Sink sink_;
+  std::function<bool()> wants_more_;
   std::optional<net::stream::StreamId> id_;
   net::stream::StreamDecompressor decompressor_;
   protocol::HistoryDecoder decoder_;

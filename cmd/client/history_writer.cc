@@ -54,19 +54,23 @@ void HistoryWriter::Add(protocol::HistoryRecord record) {
   }
 }
 
-std::vector<core::Row> HistoryWriter::Take() {
+std::vector<core::Row> HistoryWriter::Take() { return Take(entries_.size()); }
+
+std::vector<core::Row> HistoryWriter::Take(size_t max_rows) {
   std::vector<core::Row> rows;
-  rows.reserve(entries_.size());
-  for (Entry& e : entries_) {
+  const size_t n = std::min(max_rows, entries_.size());
+  rows.reserve(n);
+  for (size_t i = 0; i < n; ++i) {
+    Entry& e = entries_.front();
     if (e.gap > 0) {
       rows.push_back(GapRow(e.gap));
     } else {
       rows.push_back(std::move(e.line));
       ++lines_taken_;
+      --lines_;
     }
+    entries_.pop_front();
   }
-  entries_.clear();
-  lines_ = 0;
   return rows;
 }
 

@@ -36,6 +36,8 @@ class HistoryWriter {
   // Everything waiting, oldest first, as rows: a gap becomes the marker row
   // (plain text, as wide as its text).
   std::vector<core::Row> Take();
+  // The same, at most `max_rows` rows (the oldest).
+  std::vector<core::Row> Take(size_t max_rows);
 
   uint64_t lines_taken() const { return lines_taken_; }
 

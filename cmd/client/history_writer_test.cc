@@ -52,6 +52,17 @@ TEST(HistoryWriterTest, HandsOutLinesAndGapMarkersInOrder) {
   EXPECT_EQ(w.lines_taken(), 2u);
 }
 
+TEST(HistoryWriterTest, TakesAtMostWhatIsAskedOldestFirst) {
+  HistoryWriter w;
+  w.Add(Line("a"));
+  w.Add(Gap(2));
+  w.Add(Line("b"));
+  EXPECT_EQ(Texts(w.Take(2)), (std::vector<std::string>{"a", "[moshx: 2 lines not kept]"}));
+  EXPECT_EQ(w.pending_lines(), 1u);
+  EXPECT_EQ(Texts(w.Take(5)), (std::vector<std::string>{"b"}));
+  EXPECT_FALSE(w.has_pending());
+}
+
 // While the lines wait (the alternate screen shows), only the newest
 // max_lines stay, after one marker counting every line dropped.
 TEST(HistoryWriterTest, KeepsTheNewestLinesWhileTheyWait) {

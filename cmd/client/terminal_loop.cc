@@ -165,6 +165,9 @@ std::unique_ptr<forward::Forwarder> StartForwarding(net::EventLoop* loop, Client
 
 }  // namespace
 
+// History rows written with one frame, at most.
+constexpr size_t kHistoryRowsPerFrame = 500;
+
 int RunTerminalLoop(const ServerEndpoint& server, const TerminalOptions& o,
                     const ForwardingOptions& forwarding) {
   auto raw = sys::ScopedRawMode::Enter(STDIN_FILENO);
@@ -202,7 +205,8 @@ int RunTerminalLoop(const ServerEndpoint& server, const TerminalOptions& o,
         if (full) renderer.Invalidate();
         // History waits while the application shows its alternate screen.
         std::vector<core::Row> history;
-        if (s != nullptr && !frame.modes().alternate_screen) history = s->history().Take();
+        // A batch per frame, so a backlog never delays the screen much.
+        if (s != nullptr && !frame.modes().alternate_screen) history = s->TakeHistory(kHistoryRowsPerFrame);
         WriteAll(STDOUT_FILENO, renderer.Draw(frame, history));
       });
   if (!session.ok()) {

@@ -169,6 +169,21 @@ TEST_F(HistoryStreamTest, OrdinaryTextCostsFewWireBytesPerLine) {
               static_cast<double>(sender_->stats().record_bytes) / (kLines - 23));
 }
 
+// The client reads only while it has room (backpressure): the rest waits
+// in the stream and on the server, and nothing is lost or repeated.
+TEST_F(HistoryStreamTest, AReceiverThatPausesGetsEveryLineLater) {
+  Make(LinkParams{}, 10000);
+  bool open = false;
+  receiver_->set_wants_more([&] { return open; });
+  Print(1, 3000, 100);
+  net_.RunFor(absl::Seconds(2));
+  EXPECT_EQ(receiver_->lines(), 0u);
+  open = true;
+  receiver_->Resume();
+  ASSERT_TRUE(net_.RunUntil([&] { return receiver_->lines() == 3000 - 4; }, absl::Seconds(30)));
+  CheckNumbered(3000 - 4);
+}
+
 TEST_F(HistoryStreamTest, ScrollbackOffSendsNothing) {
   Make(LinkParams{}, 0);
   Print(1, 100, 10);
