@@ -58,9 +58,7 @@ absl::StatusOr<std::unique_ptr<ClientSession>> ClientSession::Create(
         mux, [self](protocol::HistoryRecord r) { self->history_.Add(std::move(r)); });
     session->history_receiver_->set_wants_more(
         [self] { return self->history_.pending_lines() < kHistoryBacklog; });
-    mux->set_incoming_handler([self](net::stream::StreamId id) {
-      if (id == protocol::kHistoryStreamId) self->history_receiver_->Attach(id);
-    });
+    mux->set_incoming_handler([self](net::stream::StreamId id) { self->OnIncomingStream(id); });
   }
   // State 1: the window size, sent at once (docs/protocol.md §7.1).
   session->transport_->mutable_local_state().PushResize(
@@ -228,6 +226,12 @@ void ClientSession::Draw() {
   draw_(frame, repaint_);
   repaint_ = false;
   last_frame_ = std::move(frame);
+}
+
+bool ClientSession::OnIncomingStream(net::stream::StreamId id) {
+  if (id != protocol::kHistoryStreamId || history_receiver_ == nullptr) return false;
+  history_receiver_->Attach(id);
+  return true;
 }
 
 std::vector<core::Row> ClientSession::TakeHistory(size_t max_rows) {

@@ -142,6 +142,10 @@ class ClientSession {
   // the alternate screen is drawn (the callback takes them) whenever some
   // wait, even if the frame did not change.
   HistoryWriter& history() { return history_; }
+  // A stream the server opened: the history stream goes to the history
+  // receiver (returns true); any other is the caller's (forwarding). Whoever
+  // replaces the mux's incoming handler must call this first.
+  bool OnIncomingStream(net::stream::StreamId id);
   // Takes at most `max_rows` waiting history rows (and lets the receiver
   // read more: it decodes only while fewer than kHistoryBacklog wait).
   std::vector<core::Row> TakeHistory(size_t max_rows);

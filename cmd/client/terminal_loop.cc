@@ -156,8 +156,9 @@ std::unique_ptr<forward::Forwarder> StartForwarding(net::EventLoop* loop, Client
   if (f.agent) fo.agent_socket = f.agent_socket;  // empty: flags.cc warned already
   auto forwarder = std::make_unique<forward::Forwarder>(loop, s->streams(), fo, note);
   forward::Forwarder* raw = forwarder.get();
-  s->streams()->set_incoming_handler([raw](net::stream::StreamId id) {
-    raw->OnIncomingStream(id);
+  // The server's history stream stays the session's (docs/protocol.md §7.6).
+  s->streams()->set_incoming_handler([raw, s](net::stream::StreamId id) {
+    if (!s->OnIncomingStream(id)) raw->OnIncomingStream(id);
   });
   forwarder->Start();
   return forwarder;
