@@ -364,6 +364,7 @@ class Moshx:
   def __init__(self, args):
     self.bin = args.moshx
     self.wrapper = shlex.split(args.server_wrapper or "")
+    self.serve_flags = shlex.split(args.serve_flags or "")
 
   def start_server(self, env, tracker):
     # --foreground: the server stays our child, so its PID is known and it
@@ -372,7 +373,7 @@ class Moshx:
     # for valgrind is the server itself.
     proc = subprocess.Popen(
         self.wrapper + [self.bin, "serve", "--bind", "127.0.0.1", "--port-range",
-         "61100:61999", "--foreground", "--"] + SHELL,
+         "61100:61999", "--foreground"] + self.serve_flags + ["--"] + SHELL,
         env=env, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL,
         stdin=subprocess.DEVNULL)
     tracker.add(proc.pid)
@@ -863,6 +864,8 @@ def parse_args(argv):
                  help="prefix for the moshx server command, e.g. \"valgrind "
                  "--tool=callgrind --callgrind-out-file=/tmp/cg.out\" "
                  "(profiling; figures then measure the wrapper too)")
+  p.add_argument("--serve-flags", metavar="FLAGS",
+                 help='extra `moshx serve` flags, e.g. "--scrollback 0"')
   p.add_argument("--json", help="write JSON lines here (default stdout)")
   p.add_argument("--markdown", help="write the table here")
   p.add_argument("--render", metavar="JSONL",
