@@ -36,6 +36,7 @@ struct RawFlags {
   std::string serve_router = "/run/moshx/router.sock";
   bool serve_list = false;
   std::optional<std::string> serve_kill, serve_attach;
+  std::optional<int64_t> serve_history;  // serve --attach --history N
 
   std::string destination;
   bool local = false;
@@ -57,6 +58,7 @@ struct RawFlags {
   std::string client_connection_id;
 
   std::optional<std::string> attach;    // connect --attach [ID|NAME]
+  std::optional<int64_t> history;       // connect --history N
   std::string name;                     // connect --name NAME
   SessionsOptions sessions;             // `moshx ls`, `moshx kill`
 
@@ -173,6 +175,10 @@ App BuildApp(RawFlags* f) {
   serve->add_option("--kill", f->serve_kill, "End the session ID|NAME");
   serve->add_option("--attach", f->serve_attach,
                     "Attach to session ID|NAME (\"\": the most recently detached) with a new key");
+  serve->add_option("--history", f->serve_history,
+                    absl::StrCat("With --attach: the session's newest N history lines go to the "
+                                 "new client first (default ",
+                                 kDefaultAttachHistory, ", at most ", kMaxAttachHistory, ")"));
   serve->add_option("--scrollback", f->scrollback,
                     "Lines kept for the client's scrollback while the link is behind "
                     "(moshx mode; 0 = off)")
@@ -231,6 +237,11 @@ App BuildApp(RawFlags* f) {
                       "Attach to your detached session ID|NAME there (no value: the most "
                       "recently detached) instead of starting one")
       ->expected(0, 1);
+  connect->add_option("--history", f->history,
+                      absl::StrCat("With --attach or --name: the session's newest N lines go "
+                                   "into your terminal's scrollback first (moshx mode; default ",
+                                   kDefaultAttachHistory, ", at most ", kMaxAttachHistory,
+                                   ", 0 = none)"));
   connect->add_option("--name", f->name,
                       "Attach to the session named NAME if it exists, else start it with "
                       "that name");
@@ -332,6 +343,14 @@ ParsedCommandLine FinishServe(const RawFlags& f, const std::map<std::string, std
   o.list = f.serve_list;
   o.kill = f.serve_kill;
   o.attach = f.serve_attach;
+  if (f.serve_history.has_value()) {
+    if (!o.attach.has_value()) return UsageError("--history goes with --attach");
+    if (*f.serve_history < 0 || *f.serve_history > kMaxAttachHistory) {
+      return UsageError(absl::StrCat("--history: expected 0..", kMaxAttachHistory, " lines, got ",
+                                     *f.serve_history));
+    }
+    o.history = *f.serve_history;
+  }
   const int actions = (o.list ? 1 : 0) + (o.kill ? 1 : 0) + (o.attach ? 1 : 0);
   if (actions > 1) return UsageError("--list, --kill and --attach exclude each other");
   if ((actions > 0 || !o.name.empty()) &&
@@ -403,6 +422,16 @@ ParsedCommandLine FinishConnect(const RawFlags& f,
   }
   if (o.attach.has_value() && !o.command.empty()) {
     return UsageError("a command runs only in a new session, not with --attach");
+  }
+  if (f.history.has_value()) {
+    if (!o.attach.has_value() && o.name.empty()) {
+      return UsageError("--history goes with --attach or --name (it is what a re-attach shows)");
+    }
+    if (*f.history < 0 || *f.history > kMaxAttachHistory) {
+      return UsageError(absl::StrCat("--history: expected 0..", kMaxAttachHistory, " lines, got ",
+                                     *f.history));
+    }
+    o.history = *f.history;
   }
   return r;
 }

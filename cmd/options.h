@@ -36,6 +36,11 @@ enum class BootstrapMode {
 // Largest `moshx serve --scrollback` (each queued line costs about its
 // text's bytes on the server while the link is behind).
 inline constexpr int64_t kMaxScrollbackLines = 1000000;
+// `moshx connect --history N` / `moshx serve --attach --history N`: history
+// lines a re-attaching client gets first (at most kMaxAttachHistory, the
+// session's ring; docs/protocol.md §7.6).
+inline constexpr int64_t kDefaultAttachHistory = 1000;
+inline constexpr int64_t kMaxAttachHistory = 10000;
 
 // `moshx serve`.
 struct ServeOptions {
@@ -58,6 +63,7 @@ struct ServeOptions {
   bool list = false;                  // --list
   std::optional<std::string> kill;    // --kill ID|NAME
   std::optional<std::string> attach;  // --attach [ID|NAME] ("" = most recently detached)
+  int64_t history = kDefaultAttachHistory;  // --history N (with --attach)
   // --router: where `moshx router` listens (docs/router.md). A host started
   // while a router answers there uses the router's port; "none": always a
   // port of its own.
@@ -115,6 +121,9 @@ struct ConnectOptions {
   // session of the remote's session host with a new association; "" = the
   // most recently detached one. nullopt: start a new session.
   std::optional<std::string> attach;
+  // --history N: with --attach or --name, the session's newest N history
+  // lines go into the local scrollback first (moshx mode).
+  int64_t history = kDefaultAttachHistory;
   // --name NAME: attach to the session named NAME if it exists, else start
   // a new session with that name (like `tmux new -A -s NAME`).
   std::string name;

@@ -144,4 +144,72 @@ tmux_type c 'exit'
 tmux_keys c Enter
 status=$(wait_for_status c 30)
 [ "$status" = 0 ] || fail "client exit status $status"
+# --- 3. re-attach: the session's newest --history lines, then its screen -------
+# A session host of this test's own (XDG_RUNTIME_DIR), a named session.
+mkdir -m 700 -p "$E2E_DIR/run"
+LOCAL_ENV=(env -i PATH=/usr/bin:/bin HOME=/tmp XDG_RUNTIME_DIR="$E2E_DIR/run"
+           TERM=xterm-256color LANG=C.UTF-8 PS1='outer$ ')
+# Checks pane $1's history: the numbers in it run without a hole up to 3000
+# (then the prompt); their count is within [$2, $3]. Prints the count.
+reattached_numbers() {
+  history_of "$1" >"$E2E_DIR/$1.history"
+  python3 - "$E2E_DIR/$1.history" "$2" "$3" <<'PY'
+import sys
+lines = [l.rstrip() for l in open(sys.argv[1])]
+lo, hi = int(sys.argv[2]), int(sys.argv[3])
+nums = [(i, int(l)) for i, l in enumerate(lines) if l.isdigit()]
+if not nums: sys.exit("no numbers in the history")
+first_i, first = nums[0]
+for k, (i, n) in enumerate(nums):
+    if i != first_i + k or n != first + k:
+        sys.exit(f"line {i}: {n} breaks the run {first}..")
+if nums[-1][1] != 3000: sys.exit(f"the run ends at {nums[-1][1]}, not 3000")
+after = lines[nums[-1][0] + 1] if nums[-1][0] + 1 < len(lines) else ""
+if not after.startswith("in$"): sys.exit(f"after 3000: {after!r}, not the prompt")
+if not lo <= len(nums) <= hi: sys.exit(f"{len(nums)} numbers ({first}..3000), expected {lo}..{hi}")
+print(len(nums))
+PY
+}
+wait_reattached() {
+  local pane=$1 lo=$2 hi=$3 i
+  for ((i = 0; i < 30; i++)); do
+    reattached_numbers "$pane" "$lo" "$hi" >"$E2E_DIR/re.out" 2>&1 && {
+      echo "$pane: $(cat "$E2E_DIR/re.out") numbered lines"; return 0; }
+    sleep 1
+  done
+  fail "re-attached pane $pane: $(cat "$E2E_DIR/re.out")"
+}
+tmux_start h1 80 24 "${LOCAL_ENV[@]}" /bin/bash --norc --noprofile
+wait_for_screen h1 'outer\$' 10
+tmux_type h1 "$MOSHX connect --local --name hist -- /usr/bin/env PS1='in\$ ' /bin/bash --norc --noprofile"
+tmux_keys h1 Enter
+wait_for_screen h1 '^in\$' 15
+tmux_type h1 'seq 1 3000'
+tmux_keys h1 Enter
+wait_numbered h1 3000 'in$' 60
+# The default: the newest 1000 lines of the history, then the screen (its
+# 22 or so numbers and the prompt).
+tmux_start h2 80 24 "${LOCAL_ENV[@]}" /bin/bash --norc --noprofile
+wait_for_screen h2 'outer\$' 10
+tmux_type h2 "$MOSHX connect --local --attach hist"
+tmux_keys h2 Enter
+wait_for_screen h2 '^in\$' 15
+wait_reattached h2 1000 1024
+# --history 0: the screen only; --history 5000: all the session has.
+tmux_start h3 80 24 "${LOCAL_ENV[@]}" /bin/bash --norc --noprofile
+wait_for_screen h3 'outer\$' 10
+tmux_type h3 "$MOSHX connect --local --attach hist --history 0"
+tmux_keys h3 Enter
+wait_for_screen h3 '^in\$' 15
+sleep 2
+wait_reattached h3 1 24
+tmux_start h4 80 24 "${LOCAL_ENV[@]}" /bin/bash --norc --noprofile
+wait_for_screen h4 'outer\$' 10
+tmux_type h4 "$MOSHX connect --local --name hist --history 5000"
+tmux_keys h4 Enter
+wait_for_screen h4 '^in\$' 15
+wait_reattached h4 3000 3000
+tmux_type h4 'exit'
+tmux_keys h4 Enter
+wait_for_screen h4 'outer\$ *$' 15
 echo PASS

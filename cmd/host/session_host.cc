@@ -618,11 +618,16 @@ std::optional<ControlMessage> SessionHost::HandleAttach(uint64_t waiter, Connect
   if (absl::Status s = ClaimId(association->connection_id); !s.ok()) {
     return ErrorReply(absl::Status(s.code(), absl::StrCat("moshx router: ", s.message())));
   }
-  absl::StatusOr<std::string> frame = EncodeRelayControl(
-      {"attach",
-       {Field("key", association->key.ToBase64()),
-        Field("connection_id", absl::StrCat(association->connection_id)),
-        Field("client", FindField(request, "client").value_or(""))}});
+  ControlMessage attach{"attach",
+                        {Field("key", association->key.ToBase64()),
+                         Field("connection_id", absl::StrCat(association->connection_id)),
+                         Field("client", FindField(request, "client").value_or(""))}};
+  // The history lines the new client gets first: the session decides the
+  // default when the request has none (an older `moshx serve`).
+  if (std::optional<std::string> history = FindField(request, "history")) {
+    attach.fields.push_back(Field("history", *history));
+  }
+  absl::StatusOr<std::string> frame = EncodeRelayControl(attach);
   if (!frame.ok()) {
     ReleaseId(association->connection_id);
     return ErrorReply(frame.status());

@@ -1,5 +1,7 @@
 #include "cmd/server/history_sender.h"
 
+#include <algorithm>
+#include <cstddef>
 #include <utility>
 #include <vector>
 
@@ -7,9 +9,26 @@
 
 namespace moshx::cmd {
 
+void HistoryRing::Add(uint64_t gap_before, const std::string& record) {
+  if (capacity_ == 0) return;
+  if (lines_.size() == capacity_) {
+    bytes_ -= lines_.front().record.size();
+    lines_.pop_front();
+  }
+  lines_.push_back(Line{gap_before, record});
+  bytes_ += record.size();
+}
+
+std::vector<HistoryRing::Line> HistoryRing::Newest(size_t n) const {
+  n = std::min(n, lines_.size());
+  std::vector<Line> out(lines_.end() - static_cast<std::ptrdiff_t>(n), lines_.end());
+  if (!out.empty()) out.front().gap_before = 0;
+  return out;
+}
+
 HistorySender::HistorySender(net::stream::StreamMux* mux, term::Emulator* emulator,
-                             size_t max_lines)
-    : mux_(mux), emulator_(emulator), max_lines_(max_lines) {
+                             size_t max_lines, HistoryRing* ring, size_t replay_lines)
+    : mux_(mux), emulator_(emulator), max_lines_(max_lines), ring_(ring) {
   // With scrollback off no stream is opened: opening one costs a frame.
   if (max_lines_ == 0) return;
   net::stream::StreamOptions options;
@@ -19,7 +38,15 @@ HistorySender::HistorySender(net::stream::StreamMux* mux, term::Emulator* emulat
   callbacks.on_writable = [this] { Pump(); };
   callbacks.on_reset = [this](uint64_t) { id_.reset(); };
   absl::StatusOr<net::stream::StreamId> id = mux_->Open(options, std::move(callbacks));
-  if (id.ok()) id_ = *id;
+  if (!id.ok()) return;
+  id_ = *id;
+  if (ring_ == nullptr || replay_lines == 0) return;
+  // Lines still in the emulator are newer than the ring's: they follow at
+  // the next Pump(). The replay counts against max_lines like live lines.
+  for (HistoryRing::Line& line : ring_->Newest(std::min(replay_lines, max_lines_))) {
+    queued_bytes_ += line.record.size();
+    queue_.push_back(Entry{line.gap_before, std::move(line.record)});
+  }
 }
 
 HistorySender::~HistorySender() {
@@ -35,6 +62,7 @@ void HistorySender::TakeFromEmulator() {
     e.gap_before = gap_at_end_;
     gap_at_end_ = 0;
     protocol::AppendHistoryLine(line, &e.record);
+    if (ring_ != nullptr) ring_->Add(e.gap_before, e.record);
     queued_bytes_ += e.record.size();
     queue_.push_back(std::move(e));
   }

@@ -20,16 +20,26 @@
 // streams must not be wired to start before the history stream when
 // scrollback is on). If the peer resets it, nothing more is sent.
 //
-// Ownership: `mux` and `emulator` must outlive this object; destroy it
-// before the mux (it clears its stream callbacks). Loop thread only.
+// Re-attach (`moshx connect --history N`, docs/protocol.md §7.6): every
+// line taken from the emulator is also kept, encoded, in the session's
+// HistoryRing, which outlives the senders. The sender of a new association
+// starts with the ring's newest `replay_lines` lines (the lines the old
+// sender had queued but not sent are among them), then goes on with live
+// lines: each line once, in order, on the new stream.
+//
+// Ownership: `mux`, `emulator` and `ring` (if given) must outlive this
+// object; destroy it before the mux (it clears its stream callbacks). Loop
+// thread only.
 #ifndef MOSHX_CMD_SERVER_HISTORY_SENDER_H_
 #define MOSHX_CMD_SERVER_HISTORY_SENDER_H_
 
 #include <cstddef>
+#include <algorithm>
 #include <cstdint>
 #include <deque>
 #include <optional>
 #include <string>
+#include <vector>
 
 #include "net/stream/stream_mux.h"
 #include "net/stream/zstd_stream.h"
@@ -39,6 +49,35 @@ namespace moshx::cmd {
 
 // The reset code of a history stream whose compressor failed.
 inline constexpr uint64_t kHistoryResetCompression = 0x140;
+
+// The newest encoded history lines of a session, at most `capacity`, with
+// the count of lines not kept right before each (gaps inside the ring).
+// Value type; thread-compatible.
+class HistoryRing {
+ public:
+  // The most a re-attaching client may ask for (`--history`), and so the
+  // most a ring holds: about 90 bytes per 80-column line.
+  static constexpr size_t kMaxLines = 10000;
+
+  struct Line {
+    uint64_t gap_before = 0;
+    std::string record;  // protocol::AppendHistoryLine's encoding
+  };
+
+  explicit HistoryRing(size_t capacity) : capacity_(std::min(capacity, kMaxLines)) {}
+
+  void Add(uint64_t gap_before, const std::string& record);
+  // The newest min(n, size()) lines, oldest first; the first one's gap is 0
+  // (what came before the replay is not the new client's business).
+  std::vector<Line> Newest(size_t n) const;
+  size_t size() const { return lines_.size(); }
+  size_t bytes() const { return bytes_; }
+
+ private:
+  size_t capacity_;
+  std::deque<Line> lines_;
+  size_t bytes_ = 0;
+};
 
 class HistorySender {
  public:
@@ -58,7 +97,10 @@ class HistorySender {
 
   // `max_lines` 0 (scrollback off): no stream is opened. The
   // emulator should keep at least as many lines (Options::scrollback_lines).
-  HistorySender(net::stream::StreamMux* mux, term::Emulator* emulator, size_t max_lines);
+  // `ring` (may be null): keeps every line taken; the newest `replay_lines`
+  // of it are queued first (a re-attach).
+  HistorySender(net::stream::StreamMux* mux, term::Emulator* emulator, size_t max_lines,
+                HistoryRing* ring = nullptr, size_t replay_lines = 0);
   ~HistorySender();
   HistorySender(const HistorySender&) = delete;
   HistorySender& operator=(const HistorySender&) = delete;
@@ -87,6 +129,7 @@ class HistorySender {
   void TakeFromEmulator();
 
   const size_t max_lines_;
+  HistoryRing* const ring_;
   std::optional<net::stream::StreamId> id_;
   std::deque<Entry> queue_;
   size_t queued_bytes_ = 0;

@@ -214,5 +214,77 @@ TEST_F(HistoryStreamTest, TheQueueHoldsAtMostTheNewestLinesEncoded) {
   EXPECT_EQ(emulator_->pending_scrollback(), 0u);
 }
 
+// A re-attach (moshx connect --history N): the new association's sender
+// starts with the ring's newest N lines, including those the old sender had
+// queued but not sent, then live lines: on the new stream each line once,
+// in order, numbered without a gap.
+TEST_F(HistoryStreamTest, AReattachedClientGetsTheNewestLinesThenLiveOnes) {
+  Make(Lossy(0.05), 10000);
+  HistoryRing ring(10000);
+  sender_ = std::make_unique<HistorySender>(link_->server.get(), emulator_.get(), 10000, &ring);
+  Print(1, 3000, 100);
+  net_.RunFor(absl::Seconds(2));
+  Print(3001, 3200, 100);  // queued or in flight on the old stream when the attach comes
+  // The old client is gone; a new association on a new link.
+  sender_.reset();
+  SimulatedNetwork net2{/*seed=*/6};
+  SimLink second(&net2, Lossy(0.05));
+  while (!second.client_end->SendTerminal("hello").ok()) {
+  }
+  net2.RunFor(absl::Seconds(1));
+  std::vector<protocol::HistoryRecord> got;
+  HistoryReceiver receiver(second.client.get(),
+                           [&got](protocol::HistoryRecord r) { got.push_back(std::move(r)); });
+  second.client->set_incoming_handler([&receiver](net::stream::StreamId id) {
+    if (id == protocol::kHistoryStreamId) receiver.Attach(id);
+  });
+  // Print() pumps sender_: the new one (reset before `second` goes).
+  sender_ = std::make_unique<HistorySender>(second.server.get(), emulator_.get(), 10000, &ring,
+                                            /*replay_lines=*/1000);
+  sender_->Pump();
+  Print(3201, 3500, 50);
+  for (int i = 0; i < 50; ++i) {
+    sender_->Pump();
+    net2.RunFor(absl::Milliseconds(100));
+  }
+  const uint64_t scrolled = 3500 - 4;
+  const uint64_t at_attach = 3200 - 4;
+  ASSERT_TRUE(net2.RunUntil([&] { return receiver.lines() == 1000 + (scrolled - at_attach); },
+                            absl::Seconds(60)))
+      << receiver.lines();
+  ASSERT_EQ(got.size(), 1000 + (scrolled - at_attach));
+  uint64_t next = at_attach - 999;
+  for (const protocol::HistoryRecord& r : got) {
+    ASSERT_TRUE(r.line.has_value()) << "a gap at " << next;
+    EXPECT_EQ(RowText(*r.line), absl::StrCat(next));
+    ++next;
+  }
+  EXPECT_EQ(next - 1, scrolled);
+  EXPECT_EQ(ring.size(), scrolled);
+  sender_.reset();
+}
+
+TEST(HistoryRingTest, KeepsTheNewestLinesUpToItsCapacityAndTheFirstReplayedHasNoGap) {
+  HistoryRing ring(3);
+  ring.Add(0, "a");
+  ring.Add(5, "b");
+  ring.Add(0, "c");
+  ring.Add(2, "d");
+  EXPECT_EQ(ring.size(), 3u);
+  EXPECT_EQ(ring.bytes(), 3u);
+  std::vector<HistoryRing::Line> all = ring.Newest(10);
+  ASSERT_EQ(all.size(), 3u);
+  EXPECT_EQ(all[0].record, "b");
+  EXPECT_EQ(all[0].gap_before, 0u);  // what came before the replay is not shown
+  EXPECT_EQ(all[2].record, "d");
+  EXPECT_EQ(all[2].gap_before, 2u);  // gaps inside the replay are
+  EXPECT_EQ(ring.Newest(1)[0].record, "d");
+  EXPECT_TRUE(ring.Newest(0).empty());
+  HistoryRing off(0);
+  off.Add(0, "x");
+  EXPECT_EQ(off.size(), 0u);
+  EXPECT_EQ(HistoryRing(HistoryRing::kMaxLines + 5).Newest(1).size(), 0u);
+}
+
 }  // namespace
 }  // namespace moshx::cmd

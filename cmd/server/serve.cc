@@ -578,7 +578,9 @@ int RunViaHost(const ServeOptions& o) {
   }
   if (o.attach.has_value()) {
     absl::StatusOr<ControlMessage> reply =
-        Ask(c, {"attach", {Field("target", *o.attach), Field("client", o.client_hint)}});
+        Ask(c, {"attach",
+                {Field("target", *o.attach), Field("client", o.client_hint),
+                 Field("history", absl::StrCat(o.history))}});
     if (!reply.ok()) return fail(reply.status());
     return PrintConnect(o, *reply, "attach");
   }

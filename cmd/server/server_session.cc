@@ -77,7 +77,9 @@ absl::Status ServerSession::Hook(ServerTransport* transport) {
     streams_ = std::move(*streams);
     // The first stream the server opens: the history (docs/protocol.md §7.6).
     history_ = std::make_unique<HistorySender>(&streams_->mux(), &emulator_,
-                                               options_.scrollback_lines);
+                                               options_.scrollback_lines, &history_ring_,
+                                               replay_lines_);
+    replay_lines_ = 0;
     net::stream::AssociationStreams* s = streams_.get();
     transport->set_remote_address_observer([s](std::optional<net::Address> a) {
       if (a.has_value()) s->OnPathChange();
@@ -97,10 +99,12 @@ ServerSession::ServerSession(net::EventLoop* loop, const net::Clock* clock, absl
       options_(options),
       spawner_(std::move(spawner)),
       emulator_(options.width, options.height, EmulatorOptions(options)),
+      history_ring_(options.mode == net::WireMode::kMoshx ? options.scrollback_lines : 0),
       start_time_(clock->Now()),
       last_client_state_time_(clock->Now()) {}
 
-absl::Status ServerSession::Reassociate(net::SessionKey key, uint64_t connection_id) {
+absl::Status ServerSession::Reassociate(net::SessionKey key, uint64_t connection_id,
+                                        size_t history_lines) {
   if (options_.mode != net::WireMode::kMoshx) {
     return absl::FailedPreconditionError(
         "a mosh-mode session cannot be attached (mosh's wire has no connection ids)");
@@ -134,6 +138,7 @@ absl::Status ServerSession::Reassociate(net::SessionKey key, uint64_t connection
   if (!fresh.ok()) return fresh.status();
   // Up to here nothing changed. Hook() replaces streams_: the old
   // association's streams end here.
+  replay_lines_ = history_lines;
   if (absl::Status hooked = Hook(fresh->get()); !hooked.ok()) return hooked;
   const net::MonoTime now = clock_->Now();
   std::unique_ptr<ServerTransport> old = std::move(transport_);

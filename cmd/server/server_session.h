@@ -147,11 +147,19 @@ class ServerSession {
   //     (dispatcher_stats()->dropped_unknown_id).
   //   - Forwarded streams of the old association end with it; streams()
   //     then returns the new association's mux.
+  //   - Scrollback on: the new association's history stream starts with
+  //     the session's newest `history_lines` history lines (at most
+  //     HistoryRing::kMaxLines and --scrollback; `moshx connect --history`),
+  //     then goes on with live lines (docs/protocol.md §7.6).
   // Errors (nothing changed): FailedPrecondition in mosh mode, for a session
   // whose transport runs on a caller's path (deps.path), or once the session
   // is ending; InvalidArgument for a key this session used before (no key
   // serves two associations); AlreadyExists for a connection id in use.
-  absl::Status Reassociate(net::SessionKey key, uint64_t connection_id);
+  absl::Status Reassociate(net::SessionKey key, uint64_t connection_id,
+                           size_t history_lines = 0);
+
+  // The lines a re-attaching client can get first (tests, memory figures).
+  const HistoryRing& history_ring() const { return history_ring_; }
 
   // How long a revoked association waits for the new client's address
   // before it is told without one (a new client normally comes within a
@@ -236,6 +244,8 @@ class ServerSession {
   std::unique_ptr<ServerTransport> transport_;
   std::unique_ptr<net::stream::AssociationStreams> streams_;  // after transport_: dies first
   term::Emulator emulator_;
+  HistoryRing history_ring_;  // outlives every HistorySender
+  size_t replay_lines_ = 0;   // for the next Hook(): an attach's --history
   std::unique_ptr<HistorySender> history_;  // on streams_, reads emulator_: dies first
   std::unique_ptr<sys::Pty> pty_;
   UserInputTranslator translator_;

@@ -78,7 +78,17 @@ ControlMessage Attach(ServerSession* session, const ControlMessage& request,
   if (!key.ok() || !absl::SimpleAtoi(FindField(request, "connection_id").value_or(""), &fresh)) {
     return ErrorReply(absl::InvalidArgumentError("attach without a valid key and id"));
   }
-  if (absl::Status s = session->Reassociate(*key, fresh); !s.ok()) return ErrorReply(s);
+  // The lines the new client gets first (`moshx connect --history`); an
+  // older host sends none: the default.
+  int64_t history = kDefaultAttachHistory;
+  if (std::optional<std::string> h = FindField(request, "history");
+      h.has_value() && !absl::SimpleAtoi(*h, &history)) {
+    return ErrorReply(absl::InvalidArgumentError("attach with a bad history count"));
+  }
+  history = std::clamp<int64_t>(history, 0, static_cast<int64_t>(HistoryRing::kMaxLines));
+  if (absl::Status s = session->Reassociate(*key, fresh, static_cast<size_t>(history)); !s.ok()) {
+    return ErrorReply(s);
+  }
   retiring->push_back(*connection_id);
   *connection_id = fresh;
   return {"ok", {}};
