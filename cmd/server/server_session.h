@@ -146,7 +146,9 @@ class ServerSession {
   //     the dispatcher: its datagrams are then counted drops
   //     (dispatcher_stats()->dropped_unknown_id).
   //   - Forwarded streams of the old association end with it; streams()
-  //     then returns the new association's mux.
+  //     then returns the new association's mux. The old mux is destroyed
+  //     here: whoever holds it (ServerForwarding) must let go of it before
+  //     the call.
   //   - Scrollback on: the new association's history stream starts with
   //     the session's newest `history_lines` history lines (at most
   //     HistoryRing::kMaxLines and --scrollback; `moshx connect --history`),

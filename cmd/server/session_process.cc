@@ -205,8 +205,12 @@ int RunSessionProcess() {
     s->Service();
     for (const ControlMessage& m : relay_socket->TakeControlMessages()) {
       if (m.verb == "attach") {
+        // A successful attach destroys the old association's mux: the
+        // forwarder lets go of it first (it resets its streams and clears
+        // the mux's handler), then serves the current one, new or not.
+        forwarding.Attach(nullptr);
         relay_socket->SendControl(Attach(s, m, &connection_id, &retiring)).IgnoreError();
-        forwarding.Attach(s->streams());  // the new association's streams, if it changed
+        forwarding.Attach(s->streams());
       }
     }
     // Old associations gone (told and acknowledged, or timed out): the host
