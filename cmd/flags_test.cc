@@ -488,6 +488,31 @@ TEST(ConnectAttachFlagsTest, AttachExcludesNameAndACommand) {
   EXPECT_NE(r.err.find("only in a new session"), std::string::npos) << r.err;
 }
 
+TEST(ConnectAttachFlagsTest, HistoryGoesWithAttachOrNameWithinItsBounds) {
+  ParsedCommandLine r =
+      ParseCommandLine({"moshx", "connect", "host", "--attach", "--history", "5000"});
+  ASSERT_EQ(r.action, ParsedCommandLine::Action::kRun) << r.err;
+  EXPECT_EQ(r.connect.attach.value_or("?"), "");  // --history is not the session's name
+  EXPECT_EQ(r.connect.history, 5000);
+  r = ParseCommandLine({"moshx", "connect", "host", "--name", "w", "--history", "0"});
+  ASSERT_EQ(r.action, ParsedCommandLine::Action::kRun) << r.err;
+  EXPECT_EQ(r.connect.history, 0);
+  r = ParseCommandLine({"moshx", "connect", "host"});
+  EXPECT_EQ(r.connect.history, kDefaultAttachHistory);
+  r = ParseCommandLine({"moshx", "connect", "host", "--history", "10"});
+  EXPECT_EQ(r.exit_code, 2);
+  EXPECT_NE(r.err.find("--history goes with --attach or --name"), std::string::npos) << r.err;
+  r = ParseCommandLine({"moshx", "connect", "host", "--attach", "1", "--history", "10001"});
+  EXPECT_EQ(r.exit_code, 2);
+  EXPECT_NE(r.err.find("expected 0..10000"), std::string::npos) << r.err;
+  r = ParseCommandLine({"moshx", "serve", "--attach", "1", "--history", "7"});
+  ASSERT_EQ(r.action, ParsedCommandLine::Action::kRun) << r.err;
+  EXPECT_EQ(r.serve.history, 7);
+  r = ParseCommandLine({"moshx", "serve", "--history", "7"});
+  EXPECT_EQ(r.exit_code, 2);
+  EXPECT_NE(r.err.find("--history goes with --attach"), std::string::npos) << r.err;
+}
+
 TEST(SessionCommandsFlagsTest, LsAndKillNameTheHostAndTheSession) {
   ParsedCommandLine r = ParseCommandLine({"moshx", "ls", "me@host", "--json", "--ssh", "ssh -p 2"});
   ASSERT_EQ(r.action, ParsedCommandLine::Action::kRun) << r.err;

@@ -28,6 +28,9 @@ TEST(ServeArgumentsTest, AttachAsksForTheSessionOnly) {
   o.attach = "";  // the most recently detached
   EXPECT_THAT(ServeArguments(o), ElementsAre("serve", "--attach", ""));
   EXPECT_EQ(ServeCommandLine("'moshx'", o), "'moshx' 'serve' '--attach' ''");
+  // --history only when not the default: an older remote still attaches.
+  o.history = 50;
+  EXPECT_THAT(ServeArguments(o), ElementsAre("serve", "--attach", "", "--history", "50"));
 }
 
 TEST(ServeArgumentsTest, NameAttachesOrElseStartsTheNamedSessionInOneCommandLine) {
