@@ -2,7 +2,8 @@
 # Scrollback in the local terminal (issue 14), in tmux as a user sees it:
 #  1. `moshx connect --local`: after `seq 1 5000` the pane's history holds
 #     1..5000, each once, in order, then the prompt; coloured lines reach the
-#     history with the same cells and renditions as in a plain shell.
+#     history with the same cells and renditions as in a plain shell; what
+#     vim showed never enters the history.
 #  2. Over tools/netem's relay at 200 ms RTT and 10% loss each way: the same
 #     for `seq 1 5000`; then a flood (`seq 1 300000`): every line of the
 #     history is where its number says and the lines not kept (if the link
@@ -85,8 +86,10 @@ tmux_type ref "bash $E2E_DIR/colours.sh"
 tmux_keys ref Enter
 wait_for_screen ref '^pad40' 10
 
-tmux_start t 80 24 env -i PATH=/usr/bin:/bin HOME=/tmp TERM=xterm-256color LANG=C.UTF-8 \
-  PS1='outer$ ' /bin/bash --norc --noprofile
+# A session host of this test's own (its sessions are nobody else's to end).
+mkdir -m 700 -p "$E2E_DIR/run"
+tmux_start t 80 24 env -i PATH=/usr/bin:/bin HOME=/tmp XDG_RUNTIME_DIR="$E2E_DIR/run" \
+  TERM=xterm-256color LANG=C.UTF-8 PS1='outer$ ' /bin/bash --norc --noprofile
 wait_for_screen t 'outer\$' 10
 tmux_type t "$MOSHX connect --local -- /usr/bin/env PS1='in\$ ' /bin/bash --norc --noprofile; echo client-exit=\$?"
 tmux_keys t Enter
@@ -106,6 +109,25 @@ coloured_cells ref >"$E2E_DIR/ref.cells"
 coloured_cells t >"$E2E_DIR/t.cells"
 [ "$(grep -c col "$E2E_DIR/ref.cells")" = 6 ] || fail "reference pane: $(cat "$E2E_DIR/ref.cells")"
 diff "$E2E_DIR/ref.cells" "$E2E_DIR/t.cells" >&2 || fail "coloured history lines differ"
+
+# The alternate screen's content (vim's) never enters the history, and the
+# lines that scroll while it shows wait for it to end.
+printf 'vim-only-%s\n' $(seq 1 60) >"$E2E_DIR/vimfile"
+tmux_type t "vim -u NONE -N -n $E2E_DIR/vimfile"
+tmux_keys t Enter
+wait_for_screen t 'vim-only-1' 15
+tmux_type t ':$'
+tmux_keys t Enter
+wait_for_screen t 'vim-only-60' 10
+tmux_type t ':q!'
+tmux_keys t Enter
+wait_for_screen t '^in\$' 10
+tmux_type t 'seq 1 30 | sed s/^/after/'
+tmux_keys t Enter
+wait_for_screen t '^after30' 10
+sleep 1
+history_of t | grep -q 'vim-only' && fail "vim's screen entered the history"
+history_of t | grep -q '^after6$' || fail "lines after vim did not reach the history"
 
 tmux_type t 'exit'
 tmux_keys t Enter
@@ -145,8 +167,7 @@ tmux_keys c Enter
 status=$(wait_for_status c 30)
 [ "$status" = 0 ] || fail "client exit status $status"
 # --- 3. re-attach: the session's newest --history lines, then its screen -------
-# A session host of this test's own (XDG_RUNTIME_DIR), a named session.
-mkdir -m 700 -p "$E2E_DIR/run"
+# The test's own session host (XDG_RUNTIME_DIR), a named session.
 LOCAL_ENV=(env -i PATH=/usr/bin:/bin HOME=/tmp XDG_RUNTIME_DIR="$E2E_DIR/run"
            TERM=xterm-256color LANG=C.UTF-8 PS1='outer$ ')
 # Checks pane $1's history: the numbers in it run without a hole up to 3000
