@@ -135,6 +135,44 @@ wait_for_screen t 'client-exit=0' 15
 # Like ssh, the session's last screen stays; the history keeps its lines once.
 [ "$(history_of t | grep -c '^5000$')" = 1 ] || fail "5000 not once in the history"
 
+# A flood the client cannot take (stopped): the session keeps the newest
+# --scrollback (10000) lines; after SIGCONT the history is numbered exactly
+# and ends with them, after a marker, then the screen.
+# tmux resumes a pane's own process when it stops: the client runs one
+# level down, under sh.
+tmux_start f 80 24 sh -c '"$@"; echo client-exit=$?; sleep 60' sh \
+  env -i PATH=/usr/bin:/bin HOME=/tmp XDG_RUNTIME_DIR="$E2E_DIR/run" \
+  TERM=xterm-256color LANG=C.UTF-8 "$MOSHX" connect --local -- \
+  /usr/bin/env PS1='in$ ' /bin/bash --norc --noprofile
+wait_for_screen f '^in\$' 15
+tmux_type f "clear; touch $E2E_DIR/flood-typed; sleep 3; seq 1 300000; touch $E2E_DIR/flood-done"
+tmux_keys f Enter
+for _ in $(seq 50); do [ -e "$E2E_DIR/flood-typed" ] && break; sleep 0.1; done
+[ -e "$E2E_DIR/flood-typed" ] || fail "the flood command did not start"
+client_pid=$(pgrep -P "$(tmux_pane_pid f)")  # the client (env execs it)
+[ -n "$client_pid" ] || fail "no client under pane f"
+kill -STOP "$client_pid"
+sleep 0.5
+grep -q '^State:.*stopped' "/proc/$client_pid/status" || fail "the client did not stop"
+for _ in $(seq 120); do [ -e "$E2E_DIR/flood-done" ] && break; sleep 0.5; done
+[ -e "$E2E_DIR/flood-done" ] || { kill -CONT "$client_pid"; fail "seq 1 300000 did not end in 60 s"; }
+kill -CONT "$client_pid"
+wait_numbered f 300000 'in$' 120 1
+history_of f | python3 -c '
+import re, sys
+lines = [l.rstrip() for l in sys.stdin]
+marks = [i for i, l in enumerate(lines) if re.fullmatch(r"\[moshx: [0-9,]+ lines? not kept\]", l)]
+if not marks: sys.exit("no marker after a flood the client could not take")
+tail = [l for l in lines[marks[-1] + 1:] if l.isdigit()]
+if not 10000 <= len(tail) <= 10024 or tail[-1] != "300000":
+    sys.exit(f"after the last marker: {len(tail)} numbers ending {tail[-1:]}, expected the newest 10000 lines then the screen")
+print(f"after the last marker: the newest {len(tail)} numbers (history and screen)")
+' || fail "the flood's history does not end with the newest 10000 lines"
+
+tmux_type f 'exit'
+tmux_keys f Enter
+wait_for_screen f 'client-exit=0' 15
+
 # --- 2. over the relay: 200 ms RTT, 10% loss -----------------------------------
 out=$($MOSHX serve --bind 127.0.0.1 --port-range 62101:62200 --json -- \
       /usr/bin/env PS1='srv$ ' /bin/bash --norc --noprofile 2>"$E2E_DIR/serve.err") ||
