@@ -827,7 +827,8 @@ void Emulator::Impl::WriteSgr(absl::string_view sequence) {
 // An SGR is split into consecutive SGRs of at most 16 parameters each, at
 // parameter boundaries that keep a 38/48 colour together (their effect is
 // the same: SGR applies its parameters in order); any other CSI keeps its
-// first 16. C0 controls inside are executed first.
+// first 16 (a REP with no glyph to repeat is dropped, as a short one is).
+// C0 controls inside are executed first.
 void Emulator::Impl::WriteLongCsi(absl::string_view sequence) {
   std::string controls, leader, params, intermediates;
   const char final = sequence.back();
@@ -851,6 +852,10 @@ void Emulator::Impl::WriteLongCsi(absl::string_view sequence) {
     return 1 + static_cast<int>(std::count(token.begin(), token.end(), ':'));
   };
   if (final != 'm' || !leader.empty() || !intermediates.empty()) {
+    // A REP, as in Feed: libvterm loops forever without a glyph to repeat.
+    if (final == 'b' && leader.empty() && intermediates.empty() && ReadState().glyph_width < 1) {
+      return;
+    }
     std::string kept;
     int n = 0;
     for (absl::string_view token : tokens) {

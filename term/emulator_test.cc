@@ -347,6 +347,14 @@ TEST(EmulatorTest, RepeatBeforeAnyCharacterTerminates) {
   EXPECT_EQ(Text(fb, 0), "");
   (void)e.Feed("\rx\x1b[3b");
   EXPECT_EQ(Text(e.Snapshot(), 0), "xxxx");
+  // With more than 16 parameters too (the framer marks it a long CSI, not a
+  // REP; diff_round_trip_fuzzer hung on it).
+  const std::string long_rep = "\x1b[2" + std::string(16, ';') + "b";
+  Emulator fresh(50, 6);
+  (void)fresh.Feed(long_rep);
+  EXPECT_EQ(Text(fresh.Snapshot(), 0), "");
+  (void)fresh.Feed("y" + long_rep);
+  EXPECT_EQ(Text(fresh.Snapshot(), 0), "yyy");
 }
 
 // libvterm (0.1.4 and 0.3.3) alone overruns its parameter array on this.
