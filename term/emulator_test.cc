@@ -355,6 +355,10 @@ TEST(EmulatorTest, RepeatBeforeAnyCharacterTerminates) {
   EXPECT_EQ(Text(fresh.Snapshot(), 0), "");
   (void)fresh.Feed("y" + long_rep);
   EXPECT_EQ(Text(fresh.Snapshot(), 0), "yyy");
+  // With a byte libvterm ignores inside the escape.
+  Emulator other(50, 6);
+  (void)other.Feed("\x1b\x87[4b");
+  EXPECT_EQ(Text(other.Snapshot(), 0), "");
 }
 
 // libvterm (0.1.4 and 0.3.3) alone overruns its parameter array on this.

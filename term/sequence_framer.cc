@@ -158,6 +158,10 @@ void SequenceFramer::OnEscape(char c, std::string* out) {
     OnGround(c, out);
     return;
   }
+  // libvterm ignores a byte >= 0x80 inside an escape sequence (the escape
+  // goes on: ESC 0x87 [ is a CSI): dropped here, so the sequence is
+  // classified (and marked) as libvterm reads it.
+  if (Byte(c) >= 0x80) return;
   held_.push_back(c);
   if (c == '[' && !intermediate_) {
     state_ = State::kCsi;

@@ -18,8 +18,9 @@
 // later REP loop forever.
 //
 // Framing follows libvterm: a CSI ends at a final byte (0x40-0x7e), with C0
-// controls inside it executed; ESC, CAN and SUB abort a sequence; a string
-// ends at BEL, CAN, SUB or ESC '\'. An ESC followed by anything else inside
+// controls inside it executed; a byte >= 0x80 inside an escape sequence,
+// which libvterm ignores, is dropped; ESC, CAN and SUB abort a sequence; a
+// string ends at BEL, CAN, SUB or ESC '\'. An ESC followed by anything else inside
 // a string makes libvterm drop the string, or (ESC + C0) report garbage, so
 // the framer ends the string there with an ST of its own and goes on with
 // the new escape sequence. A CSI longer than kMaxCsiBytes or a string

@@ -152,6 +152,16 @@ TEST(SequenceFramerTest, MarksWhereLibvtermStartsARunOfText) {
   EXPECT_EQ(marks[1].begin, 2u * SequenceFramer::kMaxRunChars);
 }
 
+// libvterm ignores bytes >= 0x80 inside an escape: ESC 0x87 [ 2 b is a REP
+// to it, and must be marked as one (the Emulator drops a REP with nothing to
+// repeat; diff_round_trip_fuzzer hung on this one).
+TEST(SequenceFramerTest, BytesAbove0x7fInsideAnEscapeAreDropped) {
+  SequenceFramer f;
+  Marks marks;
+  EXPECT_EQ(f.Push("\x1b\x87[2b\x1b(\xc3" "B", &marks), "\x1b[2b\x1b(B");
+  EXPECT_EQ(marks, (Marks{{Kind::kRep, 0, 4}}));
+}
+
 TEST(SequenceFramerTest, MarksEveryCharacterOwnMarkNames) {
   SequenceFramer f([](char32_t cp) { return cp == 0x0617; });
   Marks marks;
