@@ -2,7 +2,9 @@
 
 #include <unistd.h>
 
+#include <cerrno>
 #include <cstdio>
+#include <cstring>
 #include <string>
 
 #include "cmd/client/terminal_loop.h"
@@ -42,7 +44,21 @@ int RunConnect(const ConnectOptions& o) {
   server.mode = launched->info.mode;
   server.connection_id = launched->info.connection_id;
   server.key = launched->info.key;
-  return RunTerminalLoop(server, o.terminal, o.forwarding);
+  if (launched->ssh_channel != nullptr) {  // --transport ssh: the session rides on ssh
+    server.stream_read_fd = dup(launched->ssh_channel->output_fd());
+    server.stream_write_fd = dup(launched->ssh_channel->input_fd());
+    if (server.stream_read_fd < 0 || server.stream_write_fd < 0) {
+      std::fprintf(stderr, "moshx: cannot use the SSH connection: %s\n", std::strerror(errno));
+      return 1;
+    }
+  }
+  const int status = RunTerminalLoop(server, o.terminal, o.forwarding);
+  if (launched->ssh_channel != nullptr) {
+    // End of input lets ssh deliver the last frames and the remote bridge
+    // end; a connection that hangs is killed by the channel's destructor.
+    launched->ssh_channel->WaitExit(absl::Seconds(2));
+  }
+  return status;
 }
 
 }  // namespace moshx::cmd

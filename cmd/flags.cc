@@ -63,6 +63,8 @@ struct RawFlags {
   SessionsOptions sessions;             // `moshx ls`, `moshx kill`
 
   std::string bootstrap_mode = "auto";  // connect --bootstrap
+  std::string transport = "auto";       // connect --transport
+  bool ssh_bridge = false;              // serve --ssh-bridge
   BootstrapOptions bootstrap;           // `moshx bootstrap`
 
   RouterOptions router;                 // `moshx router`
@@ -185,6 +187,9 @@ App BuildApp(RawFlags* f) {
       ->capture_default_str();
   serve->add_flag("--foreground", f->foreground,
                   "One process without the session host: do not detach; log to stderr");
+  serve->add_flag("--ssh-bridge", f->ssh_bridge,
+                  "After the CONNECT line, carry the session's datagrams over stdin/stdout "
+                  "(for connect --transport ssh)");
   serve->add_flag("-v,--verbose", f->serve_verbose, "Log session events to stderr");
   serve->add_option("command", f->serve_command,
                     "Command to run instead of the login shell (after --)");
@@ -232,6 +237,11 @@ App BuildApp(RawFlags* f) {
                       "Copy moshx to the remote first: auto (when missing or another build), "
                       "always or never")
       ->check(CLI::IsMember({"auto", "always", "never"}))
+      ->capture_default_str();
+  connect->add_option("--transport", f->transport,
+                      "How the session travels: udp, ssh (over the SSH connection, for networks "
+                      "that block UDP) or auto (for now: udp)")
+      ->check(CLI::IsMember({"auto", "udp", "ssh"}))
       ->capture_default_str();
   connect->add_option("--attach", f->attach,
                       "Attach to your detached session ID|NAME there (no value: the most "
@@ -335,6 +345,7 @@ ParsedCommandLine FinishServe(const RawFlags& f, const std::map<std::string, std
                                    f.scrollback));
   }
   o.scrollback_lines = static_cast<size_t>(f.scrollback);
+  o.ssh_bridge = f.ssh_bridge;
   o.verbose = f.serve_verbose;
   o.command = f.serve_command;
   o.name = f.serve_name;
@@ -357,6 +368,10 @@ ParsedCommandLine FinishServe(const RawFlags& f, const std::map<std::string, std
       (o.mode != net::WireMode::kMoshx || o.foreground)) {
     return UsageError(
         "--name, --list, --kill and --attach need the session host (moshx mode, no --foreground)");
+  }
+  if (o.ssh_bridge && (o.foreground || o.list || o.kill.has_value())) {
+    return UsageError("--ssh-bridge carries a session's datagrams: not with --foreground, --list "
+                      "or --kill");
   }
   SetServeEnvironment(env, &o);
   return r;
@@ -415,6 +430,12 @@ ParsedCommandLine FinishConnect(const RawFlags& f,
                 : f.bootstrap_mode == "never" ? BootstrapMode::kNever
                                               : BootstrapMode::kAuto;
   o.bootstrap_data_dir = BootstrapDataDir(env);
+  o.transport = f.transport == "ssh"   ? Transport::kSsh
+                : f.transport == "udp" ? Transport::kUdp
+                                       : Transport::kAuto;
+  if (o.transport == Transport::kSsh && o.local) {
+    return UsageError("--transport ssh needs an SSH connection: not with --local");
+  }
   o.attach = f.attach;
   o.name = f.name;
   if (o.attach.has_value() && !o.name.empty()) {

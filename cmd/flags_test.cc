@@ -193,6 +193,28 @@ TEST(ConnectFlagsTest, DestinationAndCommand) {
   EXPECT_EQ(r.connect.terminal.predict, core::PredictionDisplay::kAdaptive);
 }
 
+TEST(ConnectFlagsTest, TransportDefaultsToAutoAndSshNeedsAnSshConnection) {
+  ParsedCommandLine r = Parse({"connect", "host"});
+  ASSERT_EQ(r.action, ParsedCommandLine::Action::kRun) << r.err;
+  EXPECT_EQ(r.connect.transport, Transport::kAuto);
+  r = Parse({"connect", "--transport", "ssh", "host"});
+  ASSERT_EQ(r.action, ParsedCommandLine::Action::kRun) << r.err;
+  EXPECT_EQ(r.connect.transport, Transport::kSsh);
+  EXPECT_EQ(Parse({"connect", "--transport", "udp", "host"}).connect.transport, Transport::kUdp);
+  EXPECT_EQ(Parse({"connect", "--transport", "tcp", "host"}).exit_code, 2);
+  EXPECT_EQ(Parse({"connect", "--local", "--transport", "ssh"}).exit_code, 2);
+}
+
+TEST(ServeFlagsTest, SshBridgeOnlyWhereASessionIsAnswered) {
+  ParsedCommandLine r = ParseWithEnv({"serve", "--ssh-bridge", "--attach", "w"}, {});
+  ASSERT_EQ(r.action, ParsedCommandLine::Action::kRun) << r.err;
+  EXPECT_TRUE(r.serve.ssh_bridge);
+  EXPECT_FALSE(ParseWithEnv({"serve"}, {}).serve.ssh_bridge);
+  for (const char* other : {"--foreground", "--list"}) {
+    EXPECT_EQ(ParseWithEnv({"serve", "--ssh-bridge", other}, {}).exit_code, 2) << other;
+  }
+}
+
 TEST(ConnectFlagsTest, LocalNeedsNoDestination) {
   ParsedCommandLine r = ParseWithEnv({"connect", "--local"}, {});
   ASSERT_EQ(r.action, ParsedCommandLine::Action::kRun) << r.err;

@@ -53,6 +53,10 @@ struct ServeOptions {
   absl::Duration network_timeout = absl::ZeroDuration();  // 0 = never
   absl::Duration signal_timeout = absl::ZeroDuration();
   bool foreground = false;  // do not detach (for supervisors and debugging)
+  // --ssh-bridge (`moshx connect --transport ssh`, docs/ssh-path.md): after
+  // the CONNECT line, stay and carry the session's datagrams between
+  // stdin/stdout (net/stream_path.h frames) and its UDP port on loopback.
+  bool ssh_bridge = false;
   int verbose = 0;
   // --scrollback LINES: lines kept for the client's scrollback while the
   // link is behind (moshx mode; 0 = no history stream content).
@@ -105,6 +109,14 @@ struct ForwardingOptions {
   bool empty() const { return specs.empty() && !agent; }
 };
 
+// `moshx connect --transport`: how the session's datagrams travel
+// (docs/ssh-path.md).
+enum class Transport {
+  kAuto,  // for now as kUdp
+  kUdp,   // UDP to the server's port
+  kSsh,   // length-prefixed frames over the SSH connection that started the server
+};
+
 // `moshx connect`.
 struct ConnectOptions {
   std::string destination;            // [user@]host; empty with --local
@@ -128,6 +140,7 @@ struct ConnectOptions {
   // a new session with that name (like `tmux new -A -s NAME`).
   std::string name;
   BootstrapMode bootstrap = BootstrapMode::kAuto;  // --bootstrap
+  Transport transport = Transport::kAuto;          // --transport
   // BootstrapOptions::data_dir for --bootstrap.
   std::string bootstrap_data_dir;
   // --- from the environment ---

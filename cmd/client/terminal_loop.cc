@@ -17,6 +17,7 @@
 #include "cmd/sys/process.h"
 #include "cmd/sys/tty.h"
 #include "net/connection.h"
+#include "net/stream_path.h"
 #include "net/udp_socket.h"
 #include "term/renderer.h"
 
@@ -114,6 +115,13 @@ int Outcome(const ClientSession& s, const ServerEndpoint& server) {
     std::fprintf(stderr, "moshx: %s\n", s.superseded_message().c_str());
     return 0;
   }
+  if (!s.connected() && server.stream_read_fd >= 0) {
+    std::fprintf(stderr,
+                 "moshx did not make a successful connection to %s: nothing came back over "
+                 "the SSH connection.\n",
+                 server.address.ToString().c_str());
+    return 1;
+  }
   if (!s.connected()) {
     std::fprintf(stderr,
                  "moshx did not make a successful connection to %s.\n"
@@ -180,12 +188,31 @@ int RunTerminalLoop(const ServerEndpoint& server, const TerminalOptions& o,
   for (int s : {SIGSEGV, SIGBUS, SIGFPE, SIGILL, SIGABRT}) signal(s, FatalSignalHandler);
   sys::WindowSize size = sys::GetWindowSize(STDIN_FILENO).value_or(sys::WindowSize{});
   auto runtime = sys::ProcessRuntime::Create();
-  auto socket = net::UdpSocket::OpenEphemeral(server.address.family());
-  if (!runtime.ok() || !socket.ok()) {
+  if (!runtime.ok()) {
     raw->reset();
-    return Fail((!runtime.ok() ? runtime.status() : socket.status()).message());
+    return Fail(runtime.status().message());
   }
+  // The datagrams' path: UDP (with port hopping) or the SSH stream.
   net::UdpSocketFactory factory;
+  net::TransportDeps deps{(*runtime)->loop(), (*runtime)->clock(), nullptr, nullptr,
+                          (*runtime)->rng()};
+  if (server.stream_read_fd >= 0) {
+    auto path = net::StreamPath::Create((*runtime)->loop(), server.stream_read_fd,
+                                        server.stream_write_fd, /*peer_known=*/true);
+    if (!path.ok()) {
+      raw->reset();
+      return Fail(path.status().message());
+    }
+    deps.path = *std::move(path);
+  } else {
+    auto socket = net::UdpSocket::OpenEphemeral(server.address.family());
+    if (!socket.ok()) {
+      raw->reset();
+      return Fail(socket.status().message());
+    }
+    deps.socket = *std::move(socket);
+    deps.socket_factory = &factory;
+  }
   term::Renderer::Options render_options;
   render_options.alternate_screen = o.alternate_screen;
   // moshx mode: the session's history goes into the terminal's own
@@ -201,8 +228,8 @@ int RunTerminalLoop(const ServerEndpoint& server, const TerminalOptions& o,
   options.first_seq = net::TimeBasedFirstSequence((*runtime)->WallNow());
   ClientSession* s = nullptr;
   auto session = ClientSession::Create(
-      {loop, (*runtime)->clock(), *std::move(socket), &factory, (*runtime)->rng()}, server.key,
-      options, [&renderer, &s](const core::Framebuffer& frame, bool full) {
+      std::move(deps), server.key, options,
+      [&renderer, &s](const core::Framebuffer& frame, bool full) {
         if (full) renderer.Invalidate();
         // History waits while the application shows its alternate screen.
         std::vector<core::Row> history;

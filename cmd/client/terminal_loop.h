@@ -30,6 +30,12 @@ struct ServerEndpoint {
   net::WireMode mode = net::WireMode::kMoshx;
   uint64_t connection_id = 0;    // moshx mode only
   net::SessionKey key{{}};
+  // --transport ssh (docs/ssh-path.md): descriptors of a byte stream that
+  // carries the datagrams as net/stream_path.h frames instead of UDP (the
+  // ssh child's stdout and stdin); -1: UDP to `address`. RunTerminalLoop
+  // takes them over and closes them.
+  int stream_read_fd = -1;
+  int stream_write_fd = -1;
 };
 
 // Runs the session on stdin/stdout, which must be a terminal, with the

@@ -11,6 +11,7 @@
 #include "cmd/launch/resolve.h"
 #include "cmd/launch/server_args.h"
 #include "cmd/launch/ssh.h"
+#include "cmd/launch/ssh_channel.h"
 #include "cmd/launch/subprocess.h"
 
 namespace moshx::cmd {
@@ -19,6 +20,12 @@ namespace {
 // As SshChannel::kDefaultReadTimeout: longer than sshd's LoginGraceTime, so a
 // slowly typed password still gets through.
 constexpr absl::Duration kSshStartTimeout = absl::Seconds(180);
+
+// What `serve --ssh-bridge` prints once its stdout turns into frames.
+constexpr absl::string_view kBridgeLine = "MOSHX BRIDGE";
+// Lines read before it at most (CONNECT, SESSION, DETACHED, JSON, and
+// whatever a login script prints): a remote that talks on is not a bridge.
+constexpr int kMaxLinesBeforeBridge = 1000;
 
 std::string Indent(const std::vector<std::string>& lines) {
   std::string out;
@@ -156,10 +163,81 @@ absl::StatusOr<LaunchedServer> StartRemote(const ConnectOptions& o) {
   }
   return FromRemoteOutput(o, *ip, *result);
 }
+absl::Status TooOldForSsh(const ConnectOptions& o) {
+  return absl::FailedPreconditionError(absl::StrCat(
+      "the moshx on ", o.destination, " is too old to carry the session over SSH "
+      "(--transport ssh needs `moshx serve --ssh-bridge`); update it with:  moshx bootstrap ",
+      o.destination, "\nor use --transport udp."));
+}
+
+// --transport ssh: one ssh process starts the server and then carries the
+// session (docs/ssh-path.md).
+absl::StatusOr<LaunchedServer> StartRemoteBridged(const ConnectOptions& o) {
+  auto ssh_words = SplitCommandLine(o.ssh);
+  if (!ssh_words.ok()) {
+    return absl::InvalidArgumentError(absl::StrCat("--ssh: ", ssh_words.status().message()));
+  }
+  auto server_words = SplitCommandLine(o.server);
+  if (!server_words.ok()) {
+    return absl::InvalidArgumentError(absl::StrCat("--server: ", server_words.status().message()));
+  }
+  if (IsMoshServerCommand(*server_words)) {
+    return absl::InvalidArgumentError(
+        "--transport ssh needs moshx on the remote (serve --ssh-bridge), not mosh-server");
+  }
+  auto ip = Resolve(SshHostName(*ssh_words, o.destination), o.family);
+  if (!ip.ok()) return ip.status();
+  const std::string command_line = ServeCommandLine(ShellJoin(*server_words), o);
+  auto channel = SshChannel::Start(BuildSshArgvWithInput(*ssh_words, o.destination, command_line));
+  if (!channel.ok()) {
+    return absl::UnavailableError(absl::StrCat("could not run ssh: ", channel.status().message()));
+  }
+  SshChannel& ch = **channel;
+  ch.set_read_timeout(kSshStartTimeout);
+  ProcessResult result;
+  bool bridged = false;
+  for (int i = 0; i < kMaxLinesBeforeBridge && !bridged; ++i) {
+    absl::StatusOr<std::string> line = ch.ReadLine();
+    if (!line.ok()) break;
+    bridged = absl::StripTrailingAsciiWhitespace(*line) == kBridgeLine;
+    if (!bridged) absl::StrAppend(&result.out, *line, "\n");
+  }
+  if (!bridged) {
+    result.exit_code = ch.Wait();
+    result.err = ch.ErrorOutput();
+    absl::StatusOr<LaunchedServer> server = FromRemoteOutput(o, *ip, result);
+    // A CONNECT line without the bridge, or a refusal naming the option:
+    // a moshx from before --ssh-bridge.
+    if (server.ok() || absl::StrContains(absl::StrCat(result.out, result.err), "--ssh-bridge")) {
+      return TooOldForSsh(o);
+    }
+    return server.status();
+  }
+  // The server sends nothing before it heard the client (docs/protocol.md
+  // §8.1), so nothing may follow the bridge line yet.
+  if (!ch.buffered_output().empty()) {
+    return absl::UnavailableError(absl::StrCat(
+        "the server on ", o.destination, " sent unexpected bytes after its bridge line"));
+  }
+  absl::StatusOr<LaunchedServer> server = FromRemoteOutput(o, *ip, result);
+  if (!server.ok()) return server.status();
+  server->ssh_channel = std::shared_ptr<SshChannel>(*std::move(channel));
+  return server;
+}
+
 }  // namespace
 
 absl::StatusOr<LaunchedServer> StartServer(const ConnectOptions& o) {
   if (o.local) return StartLocal(o);
+  if (o.transport == Transport::kSsh) {
+    // The bootstrap (when it runs) takes a connection of its own: its
+    // conversation ends by closing the remote's input, which the bridge needs.
+    auto server = ServerAfterBootstrap(o);
+    if (!server.ok()) return server.status();
+    ConnectOptions remote = o;
+    remote.server = *server;
+    return StartRemoteBridged(remote);
+  }
   auto server_words = SplitCommandLine(o.server);
   if (server_words.ok() && ConnectBootstraps(o) && !IsMoshServerCommand(*server_words)) {
     // Bootstrap and the session request in one SSH connection.

@@ -5,9 +5,12 @@
 #ifndef MOSHX_CMD_LAUNCH_LAUNCH_H_
 #define MOSHX_CMD_LAUNCH_LAUNCH_H_
 
+#include <memory>
+
 #include "absl/status/statusor.h"
 #include "cmd/launch/connect_line.h"
 #include "cmd/launch/session_lines.h"
+#include "cmd/launch/ssh_channel.h"
 #include "cmd/options.h"
 #include "net/datagram_socket.h"
 
@@ -19,6 +22,10 @@ struct LaunchedServer {
   net::Address address;  // IP of the server host, with info.port
   // The session host's SESSION/DETACHED lines (empty fields without a host).
   SessionLines session;
+  // --transport ssh: the ssh process whose stdin/stdout carry the session's
+  // datagrams (docs/ssh-path.md); it must live as long as the session.
+  // Null otherwise.
+  std::shared_ptr<SshChannel> ssh_channel;
 };
 
 // Starts the server (ssh, or locally with options.local) and parses its
@@ -27,7 +34,11 @@ struct LaunchedServer {
 // connection. Errors are complete, user-facing sentences (ssh failed and
 // why, the remote has no moshx and how to install it, what the remote's
 // moshx refused — no such session, and which exist —, no CONNECT line and
-// what came instead).
+// what came instead, a remote moshx too old for --transport ssh).
+// With --transport ssh the ssh process stays: after the CONNECT lines the
+// remote `moshx serve --ssh-bridge` says "MOSHX BRIDGE" and its stdout and
+// stdin carry frames from then on (LaunchedServer::ssh_channel); a
+// bootstrap, when one runs, uses a connection of its own first.
 absl::StatusOr<LaunchedServer> StartServer(const ConnectOptions& options);
 
 }  // namespace moshx::cmd

@@ -8,15 +8,16 @@
 namespace moshx::cmd {
 
 std::vector<std::string> ServeArguments(const ConnectOptions& o) {
+  std::vector<std::string> args = {"serve"};
+  if (o.transport == Transport::kSsh) args.push_back("--ssh-bridge");
   if (o.attach.has_value()) {
-    std::vector<std::string> args = {"serve", "--attach", *o.attach};
+    args.insert(args.end(), {"--attach", *o.attach});
     // Only when not the default: a remote moshx older than --history still attaches.
     if (o.history != kDefaultAttachHistory) {
       args.insert(args.end(), {"--history", absl::StrCat(o.history)});
     }
     return args;
   }
-  std::vector<std::string> args = {"serve"};
   if (o.port.has_value()) args.insert(args.end(), {"--port-range", *o.port});
   for (const auto& [name, value] : o.locale) args.insert(args.end(), {"-l", name + "=" + value});
   if (!o.name.empty()) args.insert(args.end(), {"--name", o.name});

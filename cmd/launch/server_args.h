@@ -18,7 +18,8 @@ namespace moshx::cmd {
 // The words after the server command for moshx: `serve`, the port range,
 // the client's locale (-l NAME=VALUE), `--name NAME` when given, then `--`
 // and the user's command. With --attach: `serve --attach TARGET` only (the
-// session already has its port, locale and command).
+// session already has its port, locale and command). With --transport ssh,
+// `--ssh-bridge` follows `serve` in both (docs/ssh-path.md).
 std::vector<std::string> ServeArguments(const ConnectOptions& options);
 
 // The remote command line (shell text) that asks `server` (shell text, e.g.

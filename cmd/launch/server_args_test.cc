@@ -33,6 +33,17 @@ TEST(ServeArgumentsTest, AttachAsksForTheSessionOnly) {
   EXPECT_THAT(ServeArguments(o), ElementsAre("serve", "--attach", "", "--history", "50"));
 }
 
+TEST(ServeArgumentsTest, SshTransportAsksEveryServeForTheBridge) {
+  ConnectOptions o;
+  o.transport = Transport::kSsh;
+  o.name = "w";
+  EXPECT_EQ(ServeCommandLine("'moshx'", o),
+            "'moshx' 'serve' '--ssh-bridge' '--attach' 'w' || "
+            "'moshx' 'serve' '--ssh-bridge' '--name' 'w'");
+  o.transport = Transport::kUdp;
+  EXPECT_THAT(ServeArguments(o), ElementsAre("serve", "--name", "w"));
+}
+
 TEST(ServeArgumentsTest, NameAttachesOrElseStartsTheNamedSessionInOneCommandLine) {
   ConnectOptions o;
   o.name = "it's";

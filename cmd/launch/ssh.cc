@@ -73,4 +73,12 @@ std::vector<std::string> BuildSshArgvForCommandLine(const std::vector<std::strin
   return argv;
 }
 
+std::vector<std::string> BuildSshArgvWithInput(const std::vector<std::string>& ssh_words,
+                                               absl::string_view destination,
+                                               absl::string_view command_line) {
+  std::vector<std::string> argv = ssh_words;
+  argv.insert(argv.end(), {"-T", "--", std::string(destination), std::string(command_line)});
+  return argv;
+}
+
 }  // namespace moshx::cmd

@@ -42,6 +42,12 @@ std::vector<std::string> BuildSshArgvForCommandLine(const std::vector<std::strin
                                                     absl::string_view destination,
                                                     absl::string_view command_line);
 
+// As BuildSshArgvForCommandLine without -n: ssh passes our stdin to the
+// remote command (the datagram stream of `--transport ssh`, docs/ssh-path.md).
+std::vector<std::string> BuildSshArgvWithInput(const std::vector<std::string>& ssh_words,
+                                               absl::string_view destination,
+                                               absl::string_view command_line);
+
 }  // namespace moshx::cmd
 
 #endif  // MOSHX_CMD_LAUNCH_SSH_H_

@@ -157,6 +157,29 @@ absl::StatusOr<std::string> SshChannel::ReadLine() {
   }
 }
 
+bool SshChannel::WaitExit(absl::Duration timeout) {
+  CloseFd(&in_fd_);
+  const absl::Time deadline = absl::Now() + timeout;
+  while (!exited_) {
+    int status = 0;
+    const pid_t r = waitpid(pid_, &status, WNOHANG);
+    if (r == pid_ || (r < 0 && errno != EINTR)) {
+      exit_status_ = r == pid_ ? sys::ShellExitCode(status) : 0;
+      exited_ = true;
+      break;
+    }
+    if (absl::Now() >= deadline) return false;
+    // Sleeps in poll on stderr (a child writing there wakes us early).
+    pollfd p = {err_fd_, POLLIN, 0};
+    if (err_fd_ >= 0 && poll(&p, 1, 20) > 0) {
+      DrainStderr();
+    } else if (err_fd_ < 0) {
+      absl::SleepFor(absl::Milliseconds(20));
+    }
+  }
+  return true;
+}
+
 int SshChannel::Wait() {
   CloseFd(&in_fd_);
   if (!exited_) {

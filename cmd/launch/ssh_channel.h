@@ -71,10 +71,24 @@ class SshChannel {
   // killed by signal N). Closes the child's stdin first.
   int Wait();
 
+  // Closes the child's stdin and waits at most `timeout` for it to exit
+  // (draining stderr); true when it did (its status is then Wait()'s). A
+  // child still running is left to the destructor.
+  bool WaitExit(absl::Duration timeout);
+
   // What the child wrote to stderr so far (the last 4 KiB at most).
   std::string ErrorOutput() const { return stderr_; }
 
   pid_t pid() const { return pid_; }
+
+  // For a conversation that turns into a byte stream after its lines
+  // (`moshx connect --transport ssh`, docs/ssh-path.md): our end of the
+  // child's stdin (a socket) and its stdout (a pipe); -1 once closed. They
+  // stay owned by the channel: a new owner dup(2)s them. Bytes ReadLine
+  // already read past the last line are in buffered_output().
+  int input_fd() const { return in_fd_; }
+  int output_fd() const { return out_fd_; }
+  const std::string& buffered_output() const { return out_buffer_; }
 
  private:
   SshChannel() = default;

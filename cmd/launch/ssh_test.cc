@@ -44,5 +44,10 @@ TEST(SshTest, BuildsArgvWithDestinationAndQuotedRemoteCommand) {
                           "'moshx' 'serve' '-l' 'LANG=C'"));
 }
 
+TEST(SshTest, ArgvWithInputLeavesStdinToTheRemoteCommand) {
+  EXPECT_THAT(BuildSshArgvWithInput({"ssh"}, "me@host", "'moshx' 'serve' '--ssh-bridge'"),
+              ElementsAre("ssh", "-T", "--", "me@host", "'moshx' 'serve' '--ssh-bridge'"));
+}
+
 }  // namespace
 }  // namespace moshx::cmd

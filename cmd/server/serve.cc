@@ -30,11 +30,13 @@
 #include "cmd/server/locale.h"
 #include "cmd/server/server_session.h"
 #include "cmd/server/session_process.h"
+#include "cmd/server/ssh_bridge.h"
 #include "cmd/sys/process.h"
 #include "cmd/sys/pty.h"
 #include "cmd/sys/spawn.h"
 #include "cmd/sys/tty.h"
 #include "net/connection.h"
+#include "net/stream_path.h"
 #include "net/udp_socket.h"
 #include "openssl/rand.h"
 
@@ -445,8 +447,10 @@ int Fail(const absl::Status& status) {
   return 1;
 }
 
-// Prints a new/attach answer: CONNECT, SESSION and DETACHED lines, JSON.
-int PrintConnect(const ServeOptions& o, const ControlMessage& reply, const char* event) {
+// Prints a new/attach answer: CONNECT, SESSION and DETACHED lines, JSON;
+// sets `*port` to the session's UDP port.
+int PrintConnect(const ServeOptions& o, const ControlMessage& reply, const char* event,
+                 uint16_t* port_out) {
   ConnectInfo info;
   info.mode = net::WireMode::kMoshx;
   int port = 0;
@@ -458,6 +462,7 @@ int PrintConnect(const ServeOptions& o, const ControlMessage& reply, const char*
     return Fail(absl::InternalError("malformed answer from the session host"));
   }
   info.port = static_cast<uint16_t>(port);
+  *port_out = info.port;
   info.key = *key;
   const std::string id = FindField(reply, "id").value_or("");
   const std::string name = FindField(reply, "name").value_or("");
@@ -540,7 +545,7 @@ int PrintList(const ServeOptions& o, HostConnection* c, const std::vector<OtherH
   return 0;
 }
 
-int RunViaHost(const ServeOptions& o) {
+int RunViaHost(const ServeOptions& o, uint16_t* port) {
   const bool looks_only = o.list || o.kill.has_value() || o.attach.has_value();
   absl::StatusOr<std::optional<HostConnection>> connection = ConnectHost(o, !looks_only);
   if (!connection.ok()) return Fail(connection.status());
@@ -582,7 +587,7 @@ int RunViaHost(const ServeOptions& o) {
                 {Field("target", *o.attach), Field("client", o.client_hint),
                  Field("history", absl::StrCat(o.history))}});
     if (!reply.ok()) return fail(reply.status());
-    return PrintConnect(o, *reply, "attach");
+    return PrintConnect(o, *reply, "attach", port);
   }
   ControlMessage request{"new",
                          {Field("name", o.name), Field("width", "80"), Field("height", "24"),
@@ -599,7 +604,43 @@ int RunViaHost(const ServeOptions& o) {
   for (const std::string& a : o.command) request.fields.push_back(Field("arg", a));
   absl::StatusOr<ControlMessage> reply = Ask(c, request);
   if (!reply.ok()) return Fail(reply.status());
-  return PrintConnect(o, *reply, "connect");
+  return PrintConnect(o, *reply, "connect", port);
+}
+
+// The line `serve --ssh-bridge` prints after the CONNECT lines, when the
+// bridge is ready: from then on stdout carries frames (docs/ssh-path.md).
+constexpr char kBridgeLine[] = "MOSHX BRIDGE";
+
+// --ssh-bridge: carries the datagrams of the session on UDP `port` between
+// stdin/stdout (the SSH channel) and a loopback socket until the client
+// closes the channel (docs/ssh-path.md). Returns the exit status.
+int RunSshBridge(const ServeOptions& o, uint16_t port) {
+  // The session listens on --bind; the wildcard is reached on loopback.
+  std::string ip = o.bind_address;
+  if (ip == "0.0.0.0") ip = "127.0.0.1";
+  if (ip == "::") ip = "::1";
+  absl::StatusOr<net::Address> session = net::Address::Parse(ip, port);
+  if (!session.ok()) return Fail(session.status());
+  auto runtime = sys::ProcessRuntime::Create();
+  if (!runtime.ok()) return Fail(runtime.status());
+  net::EventLoop* loop = (*runtime)->loop();
+  auto socket = net::UdpSocket::Bind(session->WithPort(0), net::PortRange{0, 0});
+  if (!socket.ok()) return Fail(socket.status());
+  std::printf("%s\n", kBridgeLine);
+  std::fflush(stdout);
+  auto stream = net::StreamPath::Create(loop, STDIN_FILENO, STDOUT_FILENO, /*peer_known=*/true);
+  if (!stream.ok()) return Fail(stream.status());
+  auto bridge = SshBridge::Create(loop, *std::move(stream), *std::move(socket), *session);
+  if (!bridge.ok()) return Fail(bridge.status());
+  Log(o, absl::StrCat("bridging the SSH channel to ", session->ToString()));
+  // RunOnce fails only when poll(2) does (ENOMEM): the next turn retries.
+  while ((*bridge)->status().ok()) loop->RunOnce(absl::Seconds(60)).IgnoreError();
+  const SshBridgeStats& st = (*bridge)->stats();
+  Log(o, absl::StrCat("SSH channel closed (", (*bridge)->status().message(), "); ", st.to_session,
+                      " datagrams to the session, ", st.to_stream, " back, ",
+                      st.dropped_stream_full, " dropped on a full channel, ",
+                      st.dropped_foreign, " from strangers dropped"));
+  return 0;
 }
 
 }  // namespace
@@ -609,7 +650,10 @@ int RunServe(const ServeOptions& o) {
   // moshx mode goes through the user's session host; mosh mode, the
   // mosh-server personality and --foreground keep one process per session.
   if (o.mode == net::WireMode::kMoshx && !o.mosh_server && !o.foreground) {
-    return RunViaHost(o);
+    uint16_t port = 0;
+    const int status = RunViaHost(o, &port);
+    if (status != 0 || !o.ssh_bridge || port == 0) return status;
+    return RunSshBridge(o, port);
   }
   std::vector<std::string> env = SessionEnvironment(o);
   auto socket = BindSocket(o);
@@ -650,7 +694,7 @@ int RunServe(const ServeOptions& o) {
     }
     if (!o.foreground) {
       std::fprintf(stderr, "[moshx serve detached, pid = %d]\n", static_cast<int>(pid));
-      return 0;
+      return o.ssh_bridge ? RunSshBridge(o, info.port) : 0;
     }
   } else {
     Detach(o);

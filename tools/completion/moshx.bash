@@ -7,10 +7,10 @@ _moshx() {
   prev=${COMP_WORDS[COMP_CWORD-1]}
   sub=${COMP_WORDS[1]}
   local commands="connect serve client bootstrap router ls kill"
-  local connect_opts="--local --ssh --server -p --port --family --predict --predict-overwrite --title-prefix --bootstrap --attach --name --history -v --verbose -L -R -D -A -h --help"
+  local connect_opts="--local --ssh --server -p --port --family --predict --predict-overwrite --title-prefix --bootstrap --transport --attach --name --history -v --verbose -L -R -D -A -h --help"
   local ls_opts="--ssh --server --json -h --help"
   local kill_opts="--ssh --server --json -h --help"
-  local serve_opts="-p --port-range -i --bind --router -l --json --mode --network-timeout --signal-timeout --scrollback --name --list --kill --attach --history --foreground -v --verbose -h --help"
+  local serve_opts="-p --port-range -i --bind --router -l --json --mode --network-timeout --signal-timeout --scrollback --name --list --kill --attach --history --foreground --ssh-bridge -v --verbose -h --help"
   local client_opts="--mode --connection-id --predict --title-prefix -h --help"
   local bootstrap_opts="--ssh --dest --force --json -h --help"
   local router_opts="-p --port -i --bind --socket --user --max-sessions --max-sessions-per-user -v --verbose -h --help"
@@ -23,6 +23,7 @@ _moshx() {
     --predict) COMPREPLY=($(compgen -W "adaptive always never experimental" -- "$cur")); return ;;
     --mode) COMPREPLY=($(compgen -W "moshx mosh" -- "$cur")); return ;;
     --bootstrap) COMPREPLY=($(compgen -W "auto always never" -- "$cur")); return ;;
+    --transport) COMPREPLY=($(compgen -W "auto udp ssh" -- "$cur")); return ;;
     -L|-R|-D) return ;;
     --name|--ssh|--server|-p|--port|--port-range|-i|--bind|-l|--title-prefix|--connection-id|--dest|--network-timeout|--signal-timeout|--scrollback|--history|--name|--kill|--attach|--socket|--router|--user|--max-sessions|--max-sessions-per-user) return ;;
   esac
