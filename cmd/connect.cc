@@ -44,7 +44,9 @@ int RunConnect(const ConnectOptions& o) {
   server.mode = launched->info.mode;
   server.connection_id = launched->info.connection_id;
   server.key = launched->info.key;
-  if (launched->ssh_channel != nullptr) {  // --transport ssh: the session rides on ssh
+  server.switch_paths = launched->switch_paths;
+  server.verbose = o.verbose;
+  if (launched->ssh_channel != nullptr) {  // the session rides on ssh, or may
     server.stream_read_fd = dup(launched->ssh_channel->output_fd());
     server.stream_write_fd = dup(launched->ssh_channel->input_fd());
     if (server.stream_read_fd < 0 || server.stream_write_fd < 0) {

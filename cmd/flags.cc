@@ -240,7 +240,7 @@ App BuildApp(RawFlags* f) {
       ->capture_default_str();
   connect->add_option("--transport", f->transport,
                       "How the session travels: udp, ssh (over the SSH connection, for networks "
-                      "that block UDP) or auto (for now: udp)")
+                      "that block UDP) or auto (UDP, over SSH while UDP fails)")
       ->check(CLI::IsMember({"auto", "udp", "ssh"}))
       ->capture_default_str();
   connect->add_option("--attach", f->attach,

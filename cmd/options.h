@@ -112,7 +112,7 @@ struct ForwardingOptions {
 // `moshx connect --transport`: how the session's datagrams travel
 // (docs/ssh-path.md).
 enum class Transport {
-  kAuto,  // for now as kUdp
+  kAuto,  // UDP, moving to the SSH connection while UDP fails (net/dual_path.h)
   kUdp,   // UDP to the server's port
   kSsh,   // length-prefixed frames over the SSH connection that started the server
 };

@@ -115,6 +115,7 @@ void Connection::Receive(Datagram datagram) {
     echo_.OnReceived(now, packet->timestamp, datagram.congestion_experienced);
     rtt_.AddReply(now, packet->timestamp_reply);
     last_heard_ = now;
+    path_->OnAuthentic(now);
     if (role_ == Role::kServer && path_->peer() != datagram.from) {
       path_->SetPeer(datagram.from);
       ++stats_.roams;

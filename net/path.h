@@ -9,7 +9,9 @@
 //   * Dispatcher::Association (net/dispatcher.h): one association's share of
 //     sockets a Dispatcher owns, datagrams routed by connection id.
 //   * StreamPath (net/stream_path.h): length-prefixed datagrams over a pair
-//     of file descriptors (a socketpair, later an SSH channel).
+//     of file descriptors (a socketpair, the SSH channel).
+//   * DualPath (net/dual_path.h): a client's preferred path (UDP) and a
+//     fallback (the SSH stream), chosen by which delivers authentic datagrams.
 // The Connection does not know which one it runs on: it seals, opens and
 // decides; the path only carries bytes and keeps the address it was told.
 //
@@ -82,6 +84,12 @@ class Path {
   // successful round trip, so a path that can change its source (UDP port
   // hopping, docs/protocol.md §8.2) may do so. Default: nothing.
   virtual void AfterSend(MonoTime now, MonoTime last_roundtrip_success) {}
+
+  // Called by the Connection, from within the receive handler, when the
+  // datagram being handled was authentic and in order (client and server),
+  // so a path made of several (net/dual_path.h) learns which of them works.
+  // Default: nothing.
+  virtual void OnAuthentic(MonoTime now) {}
 
   virtual PathStats stats() const = 0;
 };

@@ -10,6 +10,8 @@
 #include <string>
 #include <vector>
 
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_format.h"
 #include "absl/strings/string_view.h"
 #include "cmd/client/client_session.h"
 #include "cmd/forward/forwarder.h"
@@ -17,7 +19,9 @@
 #include "cmd/sys/process.h"
 #include "cmd/sys/tty.h"
 #include "net/connection.h"
+#include "net/dual_path.h"
 #include "net/stream_path.h"
+#include "net/udp_path.h"
 #include "net/udp_socket.h"
 #include "term/renderer.h"
 
@@ -196,6 +200,7 @@ int RunTerminalLoop(const ServerEndpoint& server, const TerminalOptions& o,
   net::UdpSocketFactory factory;
   net::TransportDeps deps{(*runtime)->loop(), (*runtime)->clock(), nullptr, nullptr,
                           (*runtime)->rng()};
+  net::DualPath* dual = nullptr;
   if (server.stream_read_fd >= 0) {
     auto path = net::StreamPath::Create((*runtime)->loop(), server.stream_read_fd,
                                         server.stream_write_fd, /*peer_known=*/true);
@@ -204,6 +209,23 @@ int RunTerminalLoop(const ServerEndpoint& server, const TerminalOptions& o,
       return Fail(path.status().message());
     }
     deps.path = *std::move(path);
+    if (server.switch_paths) {  // auto: UDP first, the stream when UDP fails
+      auto socket = net::UdpSocket::OpenEphemeral(server.address.family());
+      absl::StatusOr<std::unique_ptr<net::UdpPath>> udp =
+          socket.ok() ? net::UdpPath::Create((*runtime)->loop(), (*runtime)->clock(),
+                                             *std::move(socket), &factory, server.address)
+                      : absl::StatusOr<std::unique_ptr<net::UdpPath>>(socket.status());
+      absl::StatusOr<std::unique_ptr<net::DualPath>> both =
+          udp.ok() ? net::DualPath::Create((*runtime)->clock(), *std::move(udp),
+                                           std::move(deps.path))
+                   : absl::StatusOr<std::unique_ptr<net::DualPath>>(udp.status());
+      if (!both.ok()) {
+        raw->reset();
+        return Fail(both.status().message());
+      }
+      dual = both->get();
+      deps.path = *std::move(both);
+    }
   } else {
     auto socket = net::UdpSocket::OpenEphemeral(server.address.family());
     if (!socket.ok()) {
@@ -227,6 +249,8 @@ int RunTerminalLoop(const ServerEndpoint& server, const TerminalOptions& o,
   ClientSessionOptions options = SessionOptions(server, o, size);
   options.first_seq = net::TimeBasedFirstSequence((*runtime)->WallNow());
   ClientSession* s = nullptr;
+  // Before the session: its path's change handler appends here.
+  std::vector<std::string> path_changes;  // -v: printed at the end
   auto session = ClientSession::Create(
       std::move(deps), server.key, options,
       [&renderer, &s](const core::Framebuffer& frame, bool full) {
@@ -243,6 +267,21 @@ int RunTerminalLoop(const ServerEndpoint& server, const TerminalOptions& o,
     return Fail(session.status().message());
   }
   s = session->get();
+  if (dual != nullptr) {
+    dual->set_change_handler([s, &server, &path_changes, loop_clock = (*runtime)->clock(),
+                              start = (*runtime)->clock()->Now()](
+                                 net::DualPath::Which now, const std::string& reason) {
+      const bool ssh = now == net::DualPath::Which::kFallback;
+      s->ShowNotice(ssh ? absl::StrCat("via SSH \u2014 UDP port ", server.address.port(),
+                                       " blocked (", reason, ")")
+                        : absl::StrCat("back on UDP port ", server.address.port()));
+      if (path_changes.size() < 1000) {
+        path_changes.push_back(absl::StrFormat(
+            "%.1fs: %s (%s)", absl::ToDoubleSeconds(loop_clock->Now() - start),
+            ssh ? "moved to the SSH connection" : "moved back to UDP", reason));
+      }
+    });
+  }
   WatchTerminal(loop, s, raw->get(), &renderer);
   bool input_open = true, reading = true;
   WatchInput(loop, s, &input_open);
@@ -272,6 +311,9 @@ int RunTerminalLoop(const ServerEndpoint& server, const TerminalOptions& o,
   raw->reset();
   for (const std::string& line : forwarding_messages) {
     std::fprintf(stderr, "moshx: %s\n", line.c_str());
+  }
+  if (server.verbose > 0) {
+    for (const std::string& line : path_changes) std::fprintf(stderr, "moshx: %s\n", line.c_str());
   }
   return Outcome(*s, server);
 }

@@ -36,6 +36,11 @@ struct ServerEndpoint {
   // takes them over and closes them.
   int stream_read_fd = -1;
   int stream_write_fd = -1;
+  // --transport auto: UDP first, the stream only when UDP fails
+  // (net/dual_path.h); each move is a notice in the notification bar.
+  bool switch_paths = false;
+  // -v: the moves, with their reasons, on stderr when the session ends.
+  int verbose = 0;
 };
 
 // Runs the session on stdin/stdout, which must be a terminal, with the

@@ -57,6 +57,54 @@ status=$(wait_for_status s 20)
 [ "$status" = 0 ] || fail "client exit status $status"
 echo "ssh transport: typing, output and Ctrl-C during a flood; no UDP datagram sent"
 
+# --- auto: on SSH while UDP is blocked, back to UDP and to SSH again ---------
+# The user types a key every half second meanwhile (the client then sends
+# often, as in a session in use); each move is a notice in the bar, timed here.
+now_ms() { echo $(($(date +%s%N) / 1000000)); }
+tmux_start_with_status a 120 24 ip netns exec "${NETNS_NAME[client]}" sh -c \
+  'TERM=xterm-256color LANG=C.UTF-8 "$0" connect -v --predict never --ssh "$1" --server "$0" \
+   server -- /bin/sh 2>"$2"' "$world/moshx" "$NETNS_SSH" "$E2E_DIR/auto.err"
+wait_for_screen a '\$ *$' 30
+tmux_type a 'echo "auto as $(id -un)"'
+tmux_keys a Enter
+wait_for_screen a "^auto as $NETNS_SSH_USER" 15
+typing() {  # a key and its erasure every half second until killed
+  while :; do tmux_type a 'x'; sleep 0.25; tmux_keys a BSpace; sleep 0.25; done
+}
+timed_move() {  # timed_move WHAT REGEX: ms until the bar shows REGEX, at most 5 s
+  local start ms
+  start=$(now_ms)
+  wait_for_screen a "$2" 15
+  ms=$(($(now_ms) - start))
+  echo "auto: $1 after $ms ms"
+  [ "$ms" -le 5000 ] || fail "auto: $1 took $ms ms (want <= 5000)"
+}
+typing &
+TYPING_PID=$!
+netns_udp_unblock client server
+timed_move "UDP unblocked: back on UDP" 'back on UDP port'
+sleep 6  # the notice goes; the session runs on UDP
+netns_udp_block client server
+timed_move "UDP blocked again: on SSH" 'via SSH .* UDP port [0-9]+ blocked'
+kill "$TYPING_PID"
+wait "$TYPING_PID" 2>/dev/null
+[ "$(udp_drops server client)" -gt 0 ] || fail "auto: no client UDP hit the block after the move"
+tmux_keys a C-u
+tmux_type a 'echo still-$((6*7))'
+tmux_keys a Enter
+wait_for_screen a '^still-42' 15
+tmux_type a 'exit'
+tmux_keys a Enter
+status=$(wait_for_status a 20)
+[ "$status" = 0 ] || fail "auto: client exit status $status"
+grep -q 'moved to the SSH connection (no UDP reply within 2s)' "$E2E_DIR/auto.err" ||
+  fail "auto: -v log lacks the first move: $(cat "$E2E_DIR/auto.err")"
+grep -q 'moved back to UDP (UDP works again)' "$E2E_DIR/auto.err" ||
+  fail "auto: -v log lacks the move back: $(cat "$E2E_DIR/auto.err")"
+grep -q 'moved to the SSH connection (UDP silent for' "$E2E_DIR/auto.err" ||
+  fail "auto: -v log lacks the second move: $(cat "$E2E_DIR/auto.err")"
+echo "auto: -v log: $(grep -c moved "$E2E_DIR/auto.err") moves"
+
 # --- a remote moshx from before --ssh-bridge: a clear error ----------------
 # (a shim that answers --ssh-bridge as older builds do, else runs moshx)
 cat >"$world/old-moshx" <<'SH'

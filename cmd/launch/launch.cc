@@ -1,8 +1,10 @@
 #include "cmd/launch/launch.h"
 
+#include <cstdio>
 #include <string>
 #include <vector>
 
+#include "absl/strings/cord.h"
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_split.h"
@@ -13,6 +15,7 @@
 #include "cmd/launch/ssh.h"
 #include "cmd/launch/ssh_channel.h"
 #include "cmd/launch/subprocess.h"
+#include "cmd/launch/terminal_safe.h"
 
 namespace moshx::cmd {
 namespace {
@@ -163,11 +166,17 @@ absl::StatusOr<LaunchedServer> StartRemote(const ConnectOptions& o) {
   }
   return FromRemoteOutput(o, *ip, *result);
 }
+// Marks the status StartRemoteBridged returns for a remote moshx without
+// --ssh-bridge, so --transport auto can go on with UDP alone.
+constexpr absl::string_view kTooOldPayload = "moshx.too-old-to-bridge";
+
 absl::Status TooOldForSsh(const ConnectOptions& o) {
-  return absl::FailedPreconditionError(absl::StrCat(
+  absl::Status s = absl::FailedPreconditionError(absl::StrCat(
       "the moshx on ", o.destination, " is too old to carry the session over SSH "
       "(--transport ssh needs `moshx serve --ssh-bridge`); update it with:  moshx bootstrap ",
       o.destination, "\nor use --transport udp."));
+  s.SetPayload(kTooOldPayload, absl::Cord("1"));
+  return s;
 }
 
 // --transport ssh: one ssh process starts the server and then carries the
@@ -237,6 +246,24 @@ absl::StatusOr<LaunchedServer> StartServer(const ConnectOptions& o) {
     ConnectOptions remote = o;
     remote.server = *server;
     return StartRemoteBridged(remote);
+  }
+  auto words = SplitCommandLine(o.server);
+  if (o.transport == Transport::kAuto && !ConnectBootstraps(o) && words.ok() &&
+      !IsMoshServerCommand(*words)) {
+    // auto: the bridge as well, in the same one connection; the client
+    // starts on UDP and uses it only when UDP fails (docs/ssh-path.md §5).
+    // Where a bootstrap runs this would take a second connection: UDP only.
+    ConnectOptions bridged = o;
+    bridged.transport = Transport::kSsh;
+    absl::StatusOr<LaunchedServer> server = StartRemoteBridged(bridged);
+    if (server.ok()) {
+      server->switch_paths = true;
+      return server;
+    }
+    if (!server.status().GetPayload(kTooOldPayload).has_value()) return server.status();
+    std::fprintf(stderr, "moshx: the moshx on %s cannot carry the session over SSH when UDP "
+                         "fails (update it with:  moshx bootstrap %s); UDP only\n",
+                 TerminalSafe(o.destination).c_str(), TerminalSafe(o.destination).c_str());
   }
   auto server_words = SplitCommandLine(o.server);
   if (server_words.ok() && ConnectBootstraps(o) && !IsMoshServerCommand(*server_words)) {

@@ -26,6 +26,9 @@ struct LaunchedServer {
   // datagrams (docs/ssh-path.md); it must live as long as the session.
   // Null otherwise.
   std::shared_ptr<SshChannel> ssh_channel;
+  // --transport auto with a bridge: UDP first, `ssh_channel` when UDP
+  // fails (net/dual_path.h). False: `ssh_channel` (if any) carries all.
+  bool switch_paths = false;
 };
 
 // Starts the server (ssh, or locally with options.local) and parses its
@@ -38,7 +41,11 @@ struct LaunchedServer {
 // With --transport ssh the ssh process stays: after the CONNECT lines the
 // remote `moshx serve --ssh-bridge` says "MOSHX BRIDGE" and its stdout and
 // stdin carry frames from then on (LaunchedServer::ssh_channel); a
-// bootstrap, when one runs, uses a connection of its own first.
+// bootstrap, when one runs, uses a connection of its own first. With
+// --transport auto the bridge is asked for too (switch_paths), unless a
+// bootstrap runs (it would need a second connection) or --server is
+// mosh-server; a remote moshx too old to bridge then means UDP alone (a
+// second connection, with a warning on stderr).
 absl::StatusOr<LaunchedServer> StartServer(const ConnectOptions& options);
 
 }  // namespace moshx::cmd
