@@ -29,8 +29,12 @@ std::vector<HistoryRing::Line> HistoryRing::Newest(size_t n) const {
 HistorySender::HistorySender(net::stream::StreamMux* mux, term::Emulator* emulator,
                              size_t max_lines, HistoryRing* ring, size_t replay_lines)
     : mux_(mux), emulator_(emulator), max_lines_(max_lines), ring_(ring) {
-  // With scrollback off no stream is opened: opening one costs a frame.
-  if (max_lines_ == 0) return;
+  // With scrollback off no stream is opened (that would cost a frame), but
+  // its id is taken: id 1 is the history's, never a forwarded stream's.
+  if (max_lines_ == 0) {
+    (void)mux_->ReserveLocalId();  // the association's first: protocol::kHistoryStreamId
+    return;
+  }
   net::stream::StreamOptions options;
   options.priority = net::stream::kPriorityHistory;
   options.send_buffer = kSendBuffer;

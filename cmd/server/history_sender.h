@@ -16,9 +16,10 @@
 // The stream: the first one the server opens in the association (id
 // protocol::kHistoryStreamId), opened by the constructor, so the client tells it from
 // forwarded streams by its id. With scrollback off no stream is opened
-// (id 1 is then whatever the server opens first: server-opened forwarded
-// streams must not be wired to start before the history stream when
-// scrollback is on). If the peer resets it, nothing more is sent.
+// but id 1 is still taken (StreamMux::ReserveLocalId: nothing sent), so a
+// forwarded stream the server opens (-R, -A) is never taken for history.
+// Server-opened forwarded streams must not start before this object is
+// made. If the peer resets it, nothing more is sent.
 //
 // Re-attach (`moshx connect --history N`, docs/protocol.md §7.6): every
 // line taken from the emulator is also kept, encoded, in the session's

@@ -194,6 +194,28 @@ TEST_F(HistoryStreamTest, ScrollbackOffSendsNothing) {
   EXPECT_EQ(emulator_->pending_scrollback(), 0u);
 }
 
+// With scrollback off id 1 is still the history's: the server's next
+// stream (a forwarded -R/-A connection) gets id 3 and its bytes reach the
+// client on id 3; stream 1 opens there implicitly, empty.
+TEST_F(HistoryStreamTest, ScrollbackOffStillKeepsIdOneForTheHistory) {
+  Make(LinkParams{}, 0);
+  std::vector<net::stream::StreamId> incoming;
+  link_->client->set_incoming_handler([&](net::stream::StreamId id) {
+    incoming.push_back(id);
+    if (id == protocol::kHistoryStreamId) receiver_->Attach(id);
+  });
+  absl::StatusOr<net::stream::StreamId> forwarded = link_->server->Open();
+  ASSERT_TRUE(forwarded.ok());
+  EXPECT_EQ(*forwarded, 3u);
+  ASSERT_EQ(link_->server->Write(*forwarded, "forwarded bytes"), 15u);
+  net_.RunFor(absl::Seconds(2));
+  ASSERT_FALSE(incoming.empty());
+  EXPECT_EQ(incoming.back(), 3u);
+  EXPECT_EQ(link_->client->Read(3, 100), "forwarded bytes");
+  EXPECT_TRUE(records_.empty());
+  EXPECT_TRUE(receiver_->status().ok());
+}
+
 TEST_F(HistoryStreamTest, TheQueueHoldsAtMostTheNewestLinesEncoded) {
   LinkParams down = Lossy(1.0);  // nothing gets through
   Make(down, 1000);

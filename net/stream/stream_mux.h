@@ -157,6 +157,12 @@ class StreamMux {
   // ResourceExhausted if the peer's stream limit is reached (retry after a
   // stream closes), InvalidArgument for bad options.
   absl::StatusOr<StreamId> Open(const StreamOptions& options = {}, StreamCallbacks callbacks = {});
+  // Takes the next local stream id without opening a stream: nothing is
+  // sent and nothing is held. A peer that later sees a higher id of ours
+  // opens this one implicitly and finds it empty (its data never comes).
+  // For an id whose meaning is fixed by position (the history stream, id 1
+  // of a server, docs/protocol.md §7.6) when there is nothing to send on it.
+  StreamId ReserveLocalId() { return (next_local_index_++ << 1) | (config_.is_server ? 1 : 0); }
   void set_incoming_handler(IncomingHandler handler) { on_incoming_ = std::move(handler); }
   // NotFound for a gone stream.
   absl::Status SetCallbacks(StreamId id, StreamCallbacks callbacks);
