@@ -132,7 +132,11 @@ absl::StatusOr<LaunchedServer> FromRemoteOutput(const ConnectOptions& o, const n
 }
 
 
-absl::StatusOr<LaunchedServer> StartRemote(const ConnectOptions& o) {
+// --ssh and --server split into words; InvalidArgument naming the flag.
+struct SshAndServerWords {
+  std::vector<std::string> ssh, server;
+};
+absl::StatusOr<SshAndServerWords> SplitSshAndServer(const ConnectOptions& o) {
   auto ssh_words = SplitCommandLine(o.ssh);
   if (!ssh_words.ok()) {
     return absl::InvalidArgumentError(absl::StrCat("--ssh: ", ssh_words.status().message()));
@@ -141,6 +145,14 @@ absl::StatusOr<LaunchedServer> StartRemote(const ConnectOptions& o) {
   if (!server_words.ok()) {
     return absl::InvalidArgumentError(absl::StrCat("--server: ", server_words.status().message()));
   }
+  return SshAndServerWords{*std::move(ssh_words), *std::move(server_words)};
+}
+
+absl::StatusOr<LaunchedServer> StartRemote(const ConnectOptions& o) {
+  absl::StatusOr<SshAndServerWords> words = SplitSshAndServer(o);
+  if (!words.ok()) return words.status();
+  const std::vector<std::string>* ssh_words = &words->ssh;
+  const std::vector<std::string>* server_words = &words->server;
   std::string host_name = SshHostName(*ssh_words, o.destination);
   auto ip = Resolve(host_name, o.family);
   if (!ip.ok()) return ip.status();
@@ -182,14 +194,10 @@ absl::Status TooOldForSsh(const ConnectOptions& o) {
 // --transport ssh: one ssh process starts the server and then carries the
 // session (docs/ssh-path.md).
 absl::StatusOr<LaunchedServer> StartRemoteBridged(const ConnectOptions& o) {
-  auto ssh_words = SplitCommandLine(o.ssh);
-  if (!ssh_words.ok()) {
-    return absl::InvalidArgumentError(absl::StrCat("--ssh: ", ssh_words.status().message()));
-  }
-  auto server_words = SplitCommandLine(o.server);
-  if (!server_words.ok()) {
-    return absl::InvalidArgumentError(absl::StrCat("--server: ", server_words.status().message()));
-  }
+  absl::StatusOr<SshAndServerWords> words = SplitSshAndServer(o);
+  if (!words.ok()) return words.status();
+  const std::vector<std::string>* ssh_words = &words->ssh;
+  const std::vector<std::string>* server_words = &words->server;
   if (IsMoshServerCommand(*server_words)) {
     return absl::InvalidArgumentError(
         "--transport ssh needs moshx on the remote (serve --ssh-bridge), not mosh-server");
