@@ -265,7 +265,8 @@ TEST_F(ForwarderTest, TheClientRefusesConnectRequestsFromTheServer) {
   std::string got;
   auto whole = [&] {
     return got.size() >= 2 &&
-           got.size() >= 2 + (static_cast<uint8_t>(got[0]) << 8 | static_cast<uint8_t>(got[1]));
+           got.size() >= 2 + static_cast<size_t>(static_cast<uint8_t>(got[0]) << 8 |
+                                                 static_cast<uint8_t>(got[1]));
   };
   loop_.RunUntil(whole, absl::Seconds(5),
                  [&] { got += link_->server->Read(*id, 1000); });
