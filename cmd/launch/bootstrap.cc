@@ -13,12 +13,14 @@
 #include <vector>
 
 #include "absl/strings/escaping.h"
+#include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
 #include "absl/strings/str_join.h"
 #include "absl/strings/str_split.h"
 #include "absl/strings/strip.h"
 #include "absl/time/clock.h"
+#include "cmd/launch/server_args.h"
 #include "cmd/launch/ssh.h"
 #include "cmd/launch/ssh_channel.h"
 #include "cmd/launch/terminal_safe.h"
@@ -424,7 +426,8 @@ bool ConnectBootstraps(const ConnectOptions& c) {
 }
 
 absl::StatusOr<ProcessResult> BootstrapAndServe(const ConnectOptions& c,
-                                                absl::string_view serve_command_line) {
+                                                absl::string_view serve_command_line,
+                                                std::unique_ptr<SshChannel>* bridge) {
   const bool auto_mode = c.bootstrap == BootstrapMode::kAuto;
   BootstrapOptions b;
   b.destination = c.destination;
@@ -469,7 +472,9 @@ absl::StatusOr<ProcessResult> BootstrapAndServe(const ConnectOptions& c,
     r.build_id = ElfBuildId(build->bytes);
     r.action = Decide(b, *probe, r.sha256, r.build_id, &r.server);
     if (r.action == BootstrapResult::Action::kUnchanged) {
-      op = r.server == probe->command.path ? "serve command\n" : "serve dest\n";
+      // This very build runs there: it has --ssh-bridge.
+      op = absl::StrCat(r.server == probe->command.path ? "serve command" : "serve dest",
+                        bridge != nullptr ? " bridge\n" : "\n");
       if (c.verbose > 0) std::fprintf(stderr, "%s\n", TerminalSafe(DescribeResult(b, r)).c_str());
     } else {
       absl::Time start = absl::Now();
@@ -491,11 +496,26 @@ absl::StatusOr<ProcessResult> BootstrapAndServe(const ConnectOptions& c,
       // The script runs SERVE with DEST by itself after "installed".
     }
   }
+  const bool bridging = bridge != nullptr && absl::EndsWith(op, " bridge\n");
   if (!op.empty()) {
     if (absl::Status w = ch.Write(op); !w.ok()) return fail(SshFailure(ch, "stopped early"));
-    ch.CloseInput();
+    if (!bridging) ch.CloseInput();
   }
   ProcessResult result;
+  if (bridging) {
+    if (ReadLinesUntil(ch, kBridgeLine, kMaxLinesBeforeBridge, &result.out)) {
+      // The server sends nothing before it heard the client (docs/protocol.md
+      // §8.1), so nothing may follow the bridge line yet.
+      if (!ch.buffered_output().empty()) {
+        return absl::UnavailableError(absl::StrCat(
+            "the server on ", c.destination, " sent unexpected bytes after its bridge line"));
+      }
+      *bridge = *std::move(channel);
+      return result;
+    }
+    // No bridge (a refusal, say): what it printed is the answer.
+    ch.CloseInput();
+  }
   for (absl::StatusOr<std::string> line = ch.ReadLine(); line.ok(); line = ch.ReadLine()) {
     absl::StrAppend(&result.out, *line, "\n");
   }

@@ -18,12 +18,14 @@
 
 #include <cstdint>
 #include <functional>
+#include <memory>
 #include <string>
 
 #include "absl/status/statusor.h"
 #include "absl/time/time.h"
 #include "absl/strings/string_view.h"
 #include "cmd/launch/bootstrap_script.h"
+#include "cmd/launch/ssh_channel.h"
 #include "cmd/launch/subprocess.h"
 #include "cmd/options.h"
 
@@ -121,8 +123,17 @@ bool ConnectBootstraps(const ConnectOptions& options);
 // then the result is NotFound and the caller starts --server with a
 // connection of its own (after the warning). Other errors as
 // ServerAfterBootstrap.
+//
+// `bridge` (may be null): when given and the remote already has this build
+// (nothing to upload), the script runs `serve_command_line` with $bridge set
+// to --ssh-bridge (BootstrapServeCommandLine) and the connection's input
+// stays open; once the remote printed kBridgeLine, the result holds the
+// lines before it (exit_code 0, err empty) and *bridge the channel, which
+// then carries the session's frames (docs/ssh-path.md). After an upload (it
+// ends the input) or without `bridge`, $bridge is empty and *bridge unset.
 absl::StatusOr<ProcessResult> BootstrapAndServe(const ConnectOptions& options,
-                                                absl::string_view serve_command_line);
+                                                absl::string_view serve_command_line,
+                                                std::unique_ptr<SshChannel>* bridge = nullptr);
 
 // `moshx bootstrap`: runs Bootstrap with a progress bar on stderr when it is
 // a terminal (and not --json), prints the summary (stdout) or the error

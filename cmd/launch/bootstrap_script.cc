@@ -17,7 +17,7 @@ namespace {
 // or single quotes anywhere (see the header).
 constexpr const char* kScript[] = {
     "um=$(umask); umask 022;",
-    "dest=$1; cmd=$2; wos=$3; warch=$4; serve=${5:-};",
+    "dest=$1; cmd=$2; wos=$3; warch=$4; serve=${5:-}; bridge=;",
     "say() { printf \"%s\" \"$*\"; echo; };",
     "fail() { say \"error $1 $2\"; exit 3; };",
     "tool=none;",
@@ -48,7 +48,10 @@ constexpr const char* kScript[] = {
     // SERVE runs with the login's umask, srv naming the server to run.
     "run() { umask \"$um\"; srv=$1; eval \"$serve\"; };",
     "read -r op size want wid || exit 0;",
-    "if [ \"$op\" = serve ] && [ -n \"$serve\" ]; then case $size in",
+    // "serve dest bridge": SERVE's $bridge is --ssh-bridge (the rest of this
+    // input is the bridge's); after an upload the input is at its end: none.
+    "if [ \"$op\" = serve ] && [ -n \"$serve\" ]; then",
+    "  if [ \"$want\" = bridge ]; then bridge=--ssh-bridge; fi; case $size in",
     "  dest) run \"$dest\";; *) if [ -n \"$p\" ]; then run \"$p\"; else run \"$cmd\"; fi;;",
     "esac; exit; fi;",
     "[ \"$op\" = upload ] || exit 0;",

@@ -16,7 +16,10 @@
 //   local -> remote   "skip"  (or end of input): the script exits, writes nothing
 //                 or  "serve dest" | "serve command" (only with SERVE): run
 //                     SERVE (below) with DEST or COMMAND's path (COMMAND
-//                     itself when `command -v` did not find it)
+//                     itself when `command -v` did not find it); with a
+//                     third word "bridge" ("serve dest bridge") SERVE runs
+//                     with $bridge set to --ssh-bridge, and the rest of the
+//                     input is that bridge's (docs/ssh-path.md)
 //                 or  "upload SIZE SHA256 BUILDID", then SIZE raw bytes, then EOF
 //   remote -> local   "ready" once DEST's directory exists and a private
 //                     upload directory in it was made, or "error KIND MESSAGE"
@@ -26,9 +29,10 @@
 // SERVE (`moshx connect`, so that bootstrapping and starting the server take
 // one SSH connection, and a password is typed once) is shell text that the
 // script evaluates with the variable `srv` set to the server to run, e.g.
-// `"$srv" 'serve' '--attach' 'work'`, and with the login's umask; what it
-// prints follows on the same connection, and the script exits with its
-// status.
+// `"$srv" 'serve' $bridge '--attach' 'work'`, and with the login's umask; what
+// it prints follows on the same connection, and the script exits with its
+// status. `bridge` is empty unless asked for (after an upload always: the
+// upload ends the input).
 //
 // HASH is the remote tool's SHA-256 in lowercase hex ("-" when there is no
 // tool); ID is the 12-hex-digit build id printed by `FILE --version` ("-" when

@@ -442,5 +442,55 @@ TEST_F(OtherArchitectureTest, ConnectAutoRunsServerWithoutItsBuildInTheSameConne
             absl::StatusCode::kFailedPrecondition);
 }
 
+// --transport auto: when the build is there already, SERVE runs with
+// $bridge = --ssh-bridge and the connection's input stays open for the
+// bridge's frames; after an upload (which ends the input) $bridge is empty
+// and no channel comes back.
+TEST_F(BootstrapTest, ConnectKeepsTheConnectionForTheBridgeOnlyWithoutUpload) {
+  ConnectOptions c;
+  c.destination = options_.destination;
+  c.ssh = options_.ssh;
+  const std::string serve =
+      "echo \"bridge=[$bridge]\"; echo 'MOSHX BRIDGE'; exec cat";
+  std::unique_ptr<SshChannel> bridge;
+  auto first = BootstrapAndServe(c, serve, &bridge);  // uploads: no bridge
+  ASSERT_TRUE(first.ok()) << first.status();
+  EXPECT_EQ(bridge, nullptr);
+  EXPECT_THAT(first->out, HasSubstr("bridge=[]\nMOSHX BRIDGE\n"));
+  EXPECT_EQ(first->exit_code, 0);
+
+  auto second = BootstrapAndServe(c, serve, &bridge);  // unchanged: bridged
+  ASSERT_TRUE(second.ok()) << second.status();
+  ASSERT_NE(bridge, nullptr);
+  EXPECT_EQ(second->out, "bridge=[--ssh-bridge]\n");
+  // The rest of the connection is the bridge's: what goes in comes back
+  // through `cat`, and closing it ends the remote.
+  ASSERT_TRUE(bridge->Write("frame bytes\n").ok());
+  absl::StatusOr<std::string> echoed = bridge->ReadLine();
+  ASSERT_TRUE(echoed.ok()) << echoed.status();
+  EXPECT_EQ(*echoed, "frame bytes");
+  bridge->CloseInput();
+  EXPECT_EQ(bridge->Wait(), 0);
+
+  auto plain = BootstrapAndServe(c, serve);  // no bridge asked for
+  ASSERT_TRUE(plain.ok()) << plain.status();
+  EXPECT_THAT(plain->out, HasSubstr("bridge=[]\nMOSHX BRIDGE\n"));
+}
+
+// A remote that never prints the bridge line (a refusal): its output is the
+// answer, as without a bridge.
+TEST_F(BootstrapTest, ConnectWithoutABridgeLineReturnsTheOutput) {
+  ConnectOptions c;
+  c.destination = options_.destination;
+  c.ssh = options_.ssh;
+  ASSERT_TRUE(BootstrapAndServe(c, "true").ok());  // upload first
+  std::unique_ptr<SshChannel> bridge;
+  auto r = BootstrapAndServe(c, "echo 'moshx serve: no session named x' >&2; exit 1", &bridge);
+  ASSERT_TRUE(r.ok()) << r.status();
+  EXPECT_EQ(bridge, nullptr);
+  EXPECT_EQ(r->exit_code, 1);
+  EXPECT_THAT(r->err, HasSubstr("moshx serve: no session named x"));
+}
+
 }  // namespace
 }  // namespace moshx::cmd

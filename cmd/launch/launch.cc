@@ -24,11 +24,6 @@ namespace {
 // slowly typed password still gets through.
 constexpr absl::Duration kSshStartTimeout = absl::Seconds(180);
 
-// What `serve --ssh-bridge` prints once its stdout turns into frames.
-constexpr absl::string_view kBridgeLine = "MOSHX BRIDGE";
-// Lines read before it at most (CONNECT, SESSION, DETACHED, JSON, and
-// whatever a login script prints): a remote that talks on is not a bridge.
-constexpr int kMaxLinesBeforeBridge = 1000;
 
 std::string Indent(const std::vector<std::string>& lines) {
   std::string out;
@@ -212,14 +207,7 @@ absl::StatusOr<LaunchedServer> StartRemoteBridged(const ConnectOptions& o) {
   SshChannel& ch = **channel;
   ch.set_read_timeout(kSshStartTimeout);
   ProcessResult result;
-  bool bridged = false;
-  for (int i = 0; i < kMaxLinesBeforeBridge && !bridged; ++i) {
-    absl::StatusOr<std::string> line = ch.ReadLine();
-    if (!line.ok()) break;
-    bridged = absl::StripTrailingAsciiWhitespace(*line) == kBridgeLine;
-    if (!bridged) absl::StrAppend(&result.out, *line, "\n");
-  }
-  if (!bridged) {
+  if (!ReadLinesUntil(ch, kBridgeLine, kMaxLinesBeforeBridge, &result.out)) {
     result.exit_code = ch.Wait();
     result.err = ch.ErrorOutput();
     absl::StatusOr<LaunchedServer> server = FromRemoteOutput(o, *ip, result);
@@ -282,8 +270,21 @@ absl::StatusOr<LaunchedServer> StartServer(const ConnectOptions& o) {
     }
     auto ip = Resolve(SshHostName(*ssh_words, o.destination), o.family);
     if (!ip.ok()) return ip.status();
-    absl::StatusOr<ProcessResult> output = BootstrapAndServe(o, ServeCommandLine("\"$srv\"", o));
-    if (output.ok()) return FromRemoteOutput(o, *ip, *output);
+    // auto: when this build is there already, the same connection also
+    // carries the bridge, for when UDP fails (docs/ssh-path.md §5); after
+    // an upload the session is on UDP alone.
+    std::unique_ptr<SshChannel> bridge;
+    absl::StatusOr<ProcessResult> output =
+        BootstrapAndServe(o, BootstrapServeCommandLine("\"$srv\"", o),
+                          o.transport == Transport::kAuto ? &bridge : nullptr);
+    if (output.ok()) {
+      absl::StatusOr<LaunchedServer> server = FromRemoteOutput(o, *ip, *output);
+      if (server.ok() && bridge != nullptr) {
+        server->ssh_channel = std::shared_ptr<SshChannel>(std::move(bridge));
+        server->switch_paths = true;
+      }
+      return server;
+    }
     if (!absl::IsNotFound(output.status())) return output.status();
     return StartRemote(o);  // an unwritable home: --server as it is (warned)
   }

@@ -28,12 +28,39 @@ std::vector<std::string> ServeArguments(const ConnectOptions& o) {
   return args;
 }
 
-std::string ServeCommandLine(absl::string_view server, const ConnectOptions& o) {
-  std::string create = absl::StrCat(server, " ", ShellJoin(ServeArguments(o)));
+namespace {
+
+// `server` + ServeArguments(o), with `bridge` (raw shell text) right after
+// the word "serve" when not empty.
+std::string OneServeCommand(absl::string_view server, const ConnectOptions& o,
+                            absl::string_view bridge) {
+  std::vector<std::string> args = ServeArguments(o);
+  if (bridge.empty()) return absl::StrCat(server, " ", ShellJoin(args));
+  std::string out = absl::StrCat(server, " ", ShellQuote(args.front()), " ", bridge);
+  args.erase(args.begin());
+  if (!args.empty()) absl::StrAppend(&out, " ", ShellJoin(args));
+  return out;
+}
+
+std::string CommandLine(absl::string_view server, const ConnectOptions& o,
+                        absl::string_view bridge) {
+  std::string create = OneServeCommand(server, o, bridge);
   if (o.name.empty() || o.attach.has_value()) return create;
   ConnectOptions attach = o;
   attach.attach = o.name;
-  return absl::StrCat(server, " ", ShellJoin(ServeArguments(attach)), " || ", create);
+  return absl::StrCat(OneServeCommand(server, attach, bridge), " || ", create);
+}
+
+}  // namespace
+
+std::string ServeCommandLine(absl::string_view server, const ConnectOptions& o) {
+  return CommandLine(server, o, "");
+}
+
+std::string BootstrapServeCommandLine(absl::string_view server, const ConnectOptions& o) {
+  ConnectOptions plain = o;
+  plain.transport = Transport::kUdp;  // the flag is $bridge's business
+  return CommandLine(server, plain, "$bridge");
 }
 
 bool IsMoshServerCommand(const std::vector<std::string>& server_words) {

@@ -15,6 +15,12 @@
 
 namespace moshx::cmd {
 
+// What `serve --ssh-bridge` prints once its stdout turns into frames.
+inline constexpr absl::string_view kBridgeLine = "MOSHX BRIDGE";
+// Lines read before it at most (CONNECT, SESSION, DETACHED, JSON, and
+// whatever a login script prints): a remote that talks on is not a bridge.
+inline constexpr int kMaxLinesBeforeBridge = 1000;
+
 // The words after the server command for moshx: `serve`, the port range,
 // the client's locale (-l NAME=VALUE), `--name NAME` when given, then `--`
 // and the user's command. With --attach: `serve --attach TARGET` only (the
@@ -29,6 +35,13 @@ std::vector<std::string> ServeArguments(const ConnectOptions& options);
 // or, when there is none, starts it (`||` means the same in sh, bash, zsh,
 // fish and csh).
 std::string ServeCommandLine(absl::string_view server, const ConnectOptions& options);
+
+// As ServeCommandLine, for the bootstrap script's SERVE (bootstrap_script.h):
+// the unquoted shell variable `$bridge` follows each `serve` word in place of
+// `--ssh-bridge` (whatever options.transport says), so the script decides:
+// it sets it to `--ssh-bridge` only when the client keeps the connection's
+// input open for the bridge's frames, and to nothing otherwise.
+std::string BootstrapServeCommandLine(absl::string_view server, const ConnectOptions& options);
 
 // True when the --server command of `moshx connect` names mosh's server (its
 // last word is "mosh-server" or a path ending in "/mosh-server"): then the

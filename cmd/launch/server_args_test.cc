@@ -33,6 +33,23 @@ TEST(ServeArgumentsTest, AttachAsksForTheSessionOnly) {
   EXPECT_THAT(ServeArguments(o), ElementsAre("serve", "--attach", "", "--history", "50"));
 }
 
+// The bootstrap script decides on the bridge: $bridge (unquoted) follows
+// every `serve`, and no --ssh-bridge word is written whatever the transport.
+TEST(ServeArgumentsTest, BootstrapLeavesTheBridgeToTheScript) {
+  ConnectOptions o;
+  o.name = "w";
+  o.command = {"echo", "--ssh-bridge"};  // the user's words stay as they are
+  const std::string want =
+      "\"$srv\" 'serve' $bridge '--attach' 'w' || "
+      "\"$srv\" 'serve' $bridge '--name' 'w' '--' 'echo' '--ssh-bridge'";
+  EXPECT_EQ(BootstrapServeCommandLine("\"$srv\"", o), want);
+  o.transport = Transport::kSsh;
+  EXPECT_EQ(BootstrapServeCommandLine("\"$srv\"", o), want);
+  o.name.clear();
+  o.command.clear();
+  EXPECT_EQ(BootstrapServeCommandLine("\"$srv\"", o), "\"$srv\" 'serve' $bridge");
+}
+
 TEST(ServeArgumentsTest, SshTransportAsksEveryServeForTheBridge) {
   ConnectOptions o;
   o.transport = Transport::kSsh;

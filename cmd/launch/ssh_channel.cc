@@ -11,6 +11,7 @@
 #include <algorithm>
 #include <cstring>
 
+#include "absl/strings/ascii.h"
 #include "absl/strings/str_cat.h"
 #include "absl/time/clock.h"
 #include "cmd/sys/scoped_fd.h"
@@ -192,6 +193,17 @@ int SshChannel::Wait() {
   pollfd p = {err_fd_, POLLIN, 0};
   while (err_fd_ >= 0 && poll(&p, 1, 0) > 0) DrainStderr();
   return exit_status_;
+}
+
+bool ReadLinesUntil(SshChannel& channel, absl::string_view marker, int max_lines,
+                    std::string* before) {
+  for (int i = 0; i < max_lines; ++i) {
+    absl::StatusOr<std::string> line = channel.ReadLine();
+    if (!line.ok()) return false;
+    if (absl::StripTrailingAsciiWhitespace(*line) == marker) return true;
+    absl::StrAppend(before, *line, "\n");
+  }
+  return false;
 }
 
 }  // namespace moshx::cmd

@@ -111,6 +111,14 @@ class SshChannel {
   absl::Duration read_timeout_ = kDefaultReadTimeout;
 };
 
+// Reads lines from `channel` until one is `marker` (trailing whitespace
+// aside), appending every other line with its newline to `before`; at most
+// `max_lines` lines. True when the marker was read (the channel then stands
+// right after it); false at end of output, on a read error or after
+// `max_lines` lines without it.
+bool ReadLinesUntil(SshChannel& channel, absl::string_view marker, int max_lines,
+                    std::string* before);
+
 }  // namespace moshx::cmd
 
 #endif  // MOSHX_CMD_LAUNCH_SSH_CHANNEL_H_
