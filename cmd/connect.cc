@@ -45,6 +45,7 @@ int RunConnect(const ConnectOptions& o) {
   server.connection_id = launched->info.connection_id;
   server.key = launched->info.key;
   server.switch_paths = launched->switch_paths;
+  server.start_on_ssh = launched->start_on_ssh;
   server.verbose = o.verbose;
   if (launched->ssh_channel != nullptr) {  // the session rides on ssh, or may
     server.stream_read_fd = dup(launched->ssh_channel->output_fd());

@@ -85,6 +85,7 @@ std::string NotificationBar::Line(absl::Duration now) const {
   absl::Duration since = now - (reply ? last_acked_state_ : last_word_from_server_);
   const char* what = reply ? "reply" : "contact";
   std::string hint = has_message && !message_has_hint_ ? "" : quit_hint_;
+  if (!path_note_.empty()) hint = absl::StrCat(" [", path_note_, "]", hint);
   if (!has_message) {
     return absl::StrCat("mosh: Last ", what, " ", FormatElapsed(since, false), " ago.", hint);
   }

@@ -17,6 +17,7 @@
 #define MOSHX_CORE_NOTIFICATION_BAR_H_
 
 #include <string>
+#include <utility>
 
 #include "absl/time/time.h"
 #include "core/framebuffer.h"
@@ -47,6 +48,12 @@ class NotificationBar {
   void ClearMessage();
   // Sends work again: a showing network error lasts at most 1 s more.
   void ClearNetworkError(absl::Duration now);
+  // Names the path the session travels when it is not the usual one (moshx's
+  // "via SSH", docs/ssh-path.md §5): every line the bar shows then carries
+  // " [NOTE]" before the quit hint. Empty (the default, and always in mosh
+  // mode): the lines are mosh 1.4's exactly. Shows no bar by itself.
+  void set_path_note(std::string note) { path_note_ = std::move(note); }
+  const std::string& path_note() const { return path_note_; }
   // The message currently set (possibly expired), for tests and callers that
   // must know whether e.g. the escape help is showing.
   const std::string& message() const { return message_; }
@@ -73,6 +80,7 @@ class NotificationBar {
   absl::Duration last_word_from_server_;
   absl::Duration last_acked_state_;
   std::string message_;
+  std::string path_note_;
   bool message_has_hint_ = true;
   bool network_error_ = false;
   absl::Duration message_expiry_ = absl::InfiniteDuration();

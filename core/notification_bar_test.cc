@@ -49,6 +49,26 @@ TEST(NotificationBarTest, MessageWithAndWithoutCountUp) {
             std::string("mosh: Exiting on user request... (7 s without contact.)") + kHint);
 }
 
+// moshx on the SSH path: every line the bar shows names it; no bar appears
+// for the note alone, and without a note the lines stay mosh's.
+TEST(NotificationBarTest, APathNoteNamesThePathInEveryLineItShows) {
+  NotificationBar bar("Ctrl-^", Seconds(0));
+  bar.set_path_note("via SSH");
+  EXPECT_EQ(bar.Line(Seconds(1)), "");
+  EXPECT_EQ(bar.Line(Seconds(13)),
+            std::string("mosh: Last contact 13 seconds ago. [via SSH]") + kHint);
+  bar.SetMessage("Exiting on user request...", NotificationBar::Kind::kPermanent, Seconds(14));
+  EXPECT_EQ(bar.Line(Seconds(14)),
+            std::string("mosh: Exiting on user request... (14 s without contact.) [via SSH]") +
+                kHint);
+  bar.SetMessage("help", NotificationBar::Kind::kPermanent, Seconds(14), /*with_quit_hint=*/false);
+  bar.ServerHeard(Seconds(14));
+  bar.ServerAcked(Seconds(14));
+  EXPECT_EQ(bar.Line(Seconds(15)), "mosh: help [via SSH]");
+  bar.set_path_note("");
+  EXPECT_EQ(bar.Line(Seconds(15)), "mosh: help");
+}
+
 TEST(NotificationBarTest, EscapeHelpHasNoQuitHint) {
   NotificationBar bar("Ctrl-^", Seconds(0));
   bar.SetMessage("Commands: Ctrl-Z suspends, \".\" quits, \"^\" gives literal Ctrl-^",

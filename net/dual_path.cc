@@ -34,6 +34,7 @@ DualPath::DualPath(const Clock* clock, std::unique_ptr<Path> preferred,
       fallback_(std::move(fallback)),
       options_(options),
       created_(clock->Now()),
+      active_(options.start_on_fallback ? Which::kFallback : Which::kPreferred),
       next_probe_(created_),
       probe_until_(created_) {}
 

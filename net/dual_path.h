@@ -6,8 +6,9 @@
 //
 // Rules (times from the injected clock; evaluated on every send and every
 // authentic datagram):
-//   * It starts on the preferred path. When no authentic datagram came over
-//     it within `start_grace` of creation, or none for `silence` later, it
+//   * It starts on the preferred path (or, with start_on_fallback, on the
+//     fallback, probing at once). When no authentic datagram came over it
+//     within `start_grace` of creation, or none for `silence` later, it
 //     moves to the fallback (unless the fallback has failed).
 //   * On the fallback it probes: every `probe_interval` it opens a window of
 //     `probe_window` during which each datagram also goes over the preferred
@@ -47,6 +48,11 @@ struct DualPathOptions {
   absl::Duration silence = absl::Seconds(4);
   absl::Duration probe_interval = absl::Seconds(2);
   absl::Duration probe_window = absl::Milliseconds(500);
+  // Start on the fallback, probing the preferred path at once (the first
+  // window opens with the first send): for a client whose SSH connection
+  // goes through a ProxyJump/ProxyCommand host, where UDP to the server
+  // rarely works (docs/ssh-path.md §5).
+  bool start_on_fallback = false;
 };
 
 class DualPath : public Path {

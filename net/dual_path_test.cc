@@ -132,6 +132,37 @@ TEST_F(DualPathRulesTest, OnSshUdpIsProbedInShortWindowsOnly) {
   EXPECT_EQ(udp_->sent.size() - udp_before, 21u);
 }
 
+// Behind a ProxyJump: on SSH from the first datagram, UDP probed at once,
+// and the first authentic UDP datagram moves it to UDP.
+TEST_F(DualPathRulesTest, StartOnFallbackSendsOverSshFirstAndProbesUdpAtOnce) {
+  auto udp = std::make_unique<FakePath>(*Address::Parse("10.0.0.2", 60001), 1252);
+  auto ssh = std::make_unique<FakePath>(Address(), 2048);
+  FakePath* u = udp.get();
+  FakePath* h = ssh.get();
+  DualPathOptions options;
+  options.start_on_fallback = true;
+  auto path = *DualPath::Create(&clock_, std::move(udp), std::move(ssh), options);
+  std::vector<std::string> why;
+  path->set_change_handler([&why](Which, const std::string& reason) { why.push_back(reason); });
+  path->set_receive_handler([&](Datagram d) {
+    if (d.payload == "ok") path->OnAuthentic(clock_.Now());
+  });
+  EXPECT_EQ(path->active(), Which::kFallback);
+  for (int i = 0; i < 5; ++i) {  // 0 .. 0.4 s: the first probe window
+    ASSERT_TRUE(path->Send("x").ok());
+    clock_.Advance(absl::Milliseconds(100));
+  }
+  EXPECT_EQ(h->sent.size(), 5u);
+  EXPECT_EQ(u->sent.size(), 5u);
+  ASSERT_TRUE(path->Send("x").ok());  // 0.5 s: the window closed
+  EXPECT_EQ(u->sent.size(), 5u);
+  h->Deliver("ok");  // authentic over SSH: stays
+  EXPECT_EQ(path->active(), Which::kFallback);
+  u->Deliver("ok");
+  EXPECT_EQ(path->active(), Which::kPreferred);
+  EXPECT_EQ(why, std::vector<std::string>{"UDP works again"});
+}
+
 TEST_F(DualPathRulesTest, AFailedSshPathIsGivenUp) {
   SendFor(absl::Seconds(3));
   ASSERT_EQ(path_->active(), Which::kFallback);

@@ -108,6 +108,9 @@ class ClientSession {
   // notice replaces it.
   void ShowNotice(std::string message);
   static constexpr absl::Duration kNoticeTime = absl::Seconds(5);
+  // The path when it is not UDP ("via SSH"; empty: UDP): named in every line
+  // the notification bar shows (core::NotificationBar::set_path_note).
+  void SetPathNote(std::string note) { bar_.set_path_note(std::move(note)); }
 
   void Service();
   absl::Duration WaitTime() const;

@@ -213,6 +213,9 @@ int RunTerminalLoop(const ServerEndpoint& server, const TerminalOptions& o,
     }
     deps.path = *std::move(path);
     if (server.switch_paths) {  // auto: UDP first, the stream when UDP fails
+      net::DualPathOptions dual_options;
+      // Behind a ProxyJump/ProxyCommand: the stream first, UDP probed.
+      dual_options.start_on_fallback = server.start_on_ssh;
       auto socket = net::UdpSocket::OpenEphemeral(server.address.family());
       absl::StatusOr<std::unique_ptr<net::UdpPath>> udp =
           socket.ok() ? net::UdpPath::Create((*runtime)->loop(), (*runtime)->clock(),
@@ -220,7 +223,7 @@ int RunTerminalLoop(const ServerEndpoint& server, const TerminalOptions& o,
                       : absl::StatusOr<std::unique_ptr<net::UdpPath>>(socket.status());
       absl::StatusOr<std::unique_ptr<net::DualPath>> both =
           udp.ok() ? net::DualPath::Create((*runtime)->clock(), *std::move(udp),
-                                           std::move(deps.path))
+                                           std::move(deps.path), dual_options)
                    : absl::StatusOr<std::unique_ptr<net::DualPath>>(udp.status());
       if (!both.ok()) {
         raw->reset();
@@ -275,6 +278,7 @@ int RunTerminalLoop(const ServerEndpoint& server, const TerminalOptions& o,
                               start = (*runtime)->clock()->Now()](
                                  net::DualPath::Which now, const std::string& reason) {
       const bool ssh = now == net::DualPath::Which::kFallback;
+      s->SetPathNote(ssh ? "via SSH" : "");
       s->ShowNotice(ssh ? absl::StrCat("via SSH \u2014 UDP port ", server.address.port(),
                                        " blocked (", reason, ")")
                         : absl::StrCat("back on UDP port ", server.address.port()));
@@ -284,6 +288,14 @@ int RunTerminalLoop(const ServerEndpoint& server, const TerminalOptions& o,
             ssh ? "moved to the SSH connection" : "moved back to UDP", reason));
       }
     });
+    if (dual->active() == net::DualPath::Which::kFallback) {  // behind a proxy
+      s->SetPathNote("via SSH");
+      s->ShowNotice(absl::StrCat("via SSH \u2014 ssh goes through a proxy; probing UDP port ",
+                                 server.address.port()));
+      path_changes.push_back("0.0s: started on the SSH connection (ssh goes through a proxy)");
+    }
+  } else if (server.stream_read_fd >= 0) {  // --transport ssh
+    s->SetPathNote("via SSH");
   }
   WatchTerminal(loop, s, raw->get(), &renderer);
   bool input_open = true, reading = true;

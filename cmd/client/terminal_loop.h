@@ -39,6 +39,9 @@ struct ServerEndpoint {
   // --transport auto: UDP first, the stream only when UDP fails
   // (net/dual_path.h); each move is a notice in the notification bar.
   bool switch_paths = false;
+  // With switch_paths: start on the stream, probing UDP at once (ssh goes
+  // through a ProxyJump/ProxyCommand host).
+  bool start_on_ssh = false;
   // -v: the moves, with their reasons, on stderr when the session ends.
   int verbose = 0;
 };

@@ -197,7 +197,8 @@ absl::StatusOr<LaunchedServer> StartRemoteBridged(const ConnectOptions& o) {
     return absl::InvalidArgumentError(
         "--transport ssh needs moshx on the remote (serve --ssh-bridge), not mosh-server");
   }
-  auto ip = Resolve(SshHostName(*ssh_words, o.destination), o.family);
+  bool proxied = false;
+  auto ip = Resolve(SshHostName(*ssh_words, o.destination, &proxied), o.family);
   if (!ip.ok()) return ip.status();
   const std::string command_line = ServeCommandLine(ShellJoin(*server_words), o);
   auto channel = SshChannel::Start(BuildSshArgvWithInput(*ssh_words, o.destination, command_line));
@@ -227,6 +228,7 @@ absl::StatusOr<LaunchedServer> StartRemoteBridged(const ConnectOptions& o) {
   absl::StatusOr<LaunchedServer> server = FromRemoteOutput(o, *ip, result);
   if (!server.ok()) return server.status();
   server->ssh_channel = std::shared_ptr<SshChannel>(*std::move(channel));
+  server->start_on_ssh = proxied;
   return server;
 }
 
@@ -268,7 +270,8 @@ absl::StatusOr<LaunchedServer> StartServer(const ConnectOptions& o) {
     if (!ssh_words.ok()) {
       return absl::InvalidArgumentError(absl::StrCat("--ssh: ", ssh_words.status().message()));
     }
-    auto ip = Resolve(SshHostName(*ssh_words, o.destination), o.family);
+    bool proxied = false;
+    auto ip = Resolve(SshHostName(*ssh_words, o.destination, &proxied), o.family);
     if (!ip.ok()) return ip.status();
     // auto: when this build is there already, the same connection also
     // carries the bridge, for when UDP fails (docs/ssh-path.md §5); after
@@ -282,6 +285,7 @@ absl::StatusOr<LaunchedServer> StartServer(const ConnectOptions& o) {
       if (server.ok() && bridge != nullptr) {
         server->ssh_channel = std::shared_ptr<SshChannel>(std::move(bridge));
         server->switch_paths = true;
+        server->start_on_ssh = proxied;
       }
       return server;
     }

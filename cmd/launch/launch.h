@@ -29,6 +29,10 @@ struct LaunchedServer {
   // --transport auto with a bridge: UDP first, `ssh_channel` when UDP
   // fails (net/dual_path.h). False: `ssh_channel` (if any) carries all.
   bool switch_paths = false;
+  // With switch_paths: ssh goes through a ProxyJump/ProxyCommand host, so
+  // the session starts on the SSH connection and probes UDP (which seldom
+  // reaches a host behind a bastion) at once.
+  bool start_on_ssh = false;
 };
 
 // Starts the server (ssh, or locally with options.local) and parses its
@@ -43,9 +47,10 @@ struct LaunchedServer {
 // stdin carry frames from then on (LaunchedServer::ssh_channel); a
 // bootstrap, when one runs, uses a connection of its own first. With
 // --transport auto the bridge is asked for too (switch_paths), unless a
-// bootstrap runs (it would need a second connection) or --server is
-// mosh-server; a remote moshx too old to bridge then means UDP alone (a
-// second connection, with a warning on stderr).
+// upload runs (it ends the connection's input) or --server is mosh-server;
+// a remote moshx too old to bridge then means UDP alone (a second
+// connection, with a warning on stderr). Behind a ProxyJump/ProxyCommand
+// (`ssh -G`) auto starts on the SSH path (start_on_ssh).
 absl::StatusOr<LaunchedServer> StartServer(const ConnectOptions& options);
 
 }  // namespace moshx::cmd

@@ -4,6 +4,7 @@
 #include <netdb.h>
 #include <sys/socket.h>
 
+#include "absl/strings/ascii.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_split.h"
 #include "absl/strings/strip.h"
@@ -12,16 +13,25 @@
 
 namespace moshx::cmd {
 
-std::string SshHostName(const std::vector<std::string>& ssh_words, const std::string& dest) {
+std::string SshHostName(const std::vector<std::string>& ssh_words, const std::string& dest,
+                        bool* proxied) {
+  if (proxied != nullptr) *proxied = false;
   std::vector<std::string> argv = ssh_words;
   argv.insert(argv.end(), {"-G", "--", dest});  // a dest beginning with '-' is no option
   auto result = RunAndCapture(argv, {}, absl::Seconds(10));
   std::string host = dest.substr(dest.find('@') == std::string::npos ? 0 : dest.find('@') + 1);
   if (!result.ok() || result->exit_code != 0) return host;
+  std::string found = host;
   for (absl::string_view line : absl::StrSplit(result->out, '\n')) {
-    if (absl::ConsumePrefix(&line, "hostname ")) return std::string(line);
+    line = absl::StripTrailingAsciiWhitespace(line);
+    if (absl::ConsumePrefix(&line, "hostname ")) {
+      found = std::string(line);
+    } else if (proxied != nullptr && (absl::ConsumePrefix(&line, "proxyjump ") ||
+                                      absl::ConsumePrefix(&line, "proxycommand "))) {
+      if (!line.empty() && line != "none") *proxied = true;
+    }
   }
-  return host;
+  return found;
 }
 
 absl::StatusOr<net::Address> Resolve(const std::string& host, const std::string& family) {

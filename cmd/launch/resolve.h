@@ -14,7 +14,10 @@ namespace moshx::cmd {
 // The host name ssh will connect to for `destination` ([user@]host), from
 // `ssh_words -G destination` (Host aliases, HostName); the host part of
 // `destination` when ssh -G fails or names none. Runs ssh (10 s at most).
-std::string SshHostName(const std::vector<std::string>& ssh_words, const std::string& destination);
+// `proxied` (may be null) is set to whether ssh goes through a ProxyJump or
+// ProxyCommand for it (`-J`, `-o`, or ~/.ssh/config; "none" is none).
+std::string SshHostName(const std::vector<std::string>& ssh_words, const std::string& destination,
+                        bool* proxied = nullptr);
 
 // The address (port 0) of `host` by getaddrinfo, for `family` as given to
 // --family: "inet" and "inet6" restrict the lookup, "prefer-inet6" prefers

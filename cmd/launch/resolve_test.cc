@@ -32,6 +32,24 @@ TEST(SshHostNameTest, ReadsTheHostnameLineOfSshG) {
             "real.example");
 }
 
+TEST(SshHostNameTest, SaysWhetherSshGoesThroughAProxy) {
+  auto ask = [](const std::string& lines, bool* proxied) {
+    return SshHostName({"/bin/sh", "-c", "printf '" + lines + "'", "sh"}, "alias", proxied);
+  };
+  bool proxied = true;
+  EXPECT_EQ(ask("hostname inner\\nproxyusefdpass no\\n", &proxied), "inner");
+  EXPECT_FALSE(proxied);
+  EXPECT_EQ(ask("hostname inner\\nproxyjump bastion\\n", &proxied), "inner");
+  EXPECT_TRUE(proxied);
+  ask("proxycommand nc %%h %%p\\nhostname inner\\n", &proxied);
+  EXPECT_TRUE(proxied);
+  ask("hostname inner\\nproxycommand none\\n", &proxied);
+  EXPECT_FALSE(proxied);
+  proxied = true;
+  SshHostName({"false"}, "host", &proxied);  // ssh -G failed: no proxy known
+  EXPECT_FALSE(proxied);
+}
+
 TEST(SshHostNameTest, ADestinationBeginningWithADashIsNoOption) {
   // A stand-in that answers only when the destination follows "-G --".
   EXPECT_EQ(SshHostName({"/bin/sh", "-c",
