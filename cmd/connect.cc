@@ -9,6 +9,7 @@
 
 #include "cmd/client/terminal_loop.h"
 #include "cmd/launch/launch.h"
+#include "cmd/launch/ssh.h"
 #include "cmd/launch/terminal_safe.h"
 #include "cmd/sys/tty.h"
 
@@ -46,6 +47,18 @@ int RunConnect(const ConnectOptions& o) {
   server.key = launched->info.key;
   server.switch_paths = launched->switch_paths;
   server.start_on_ssh = launched->start_on_ssh;
+  if (launched->switch_paths && !launched->bridge_again.empty()) {
+    // The reconnect's ssh: BatchMode first (never a prompt over the session).
+    absl::StatusOr<std::vector<std::string>> ssh_words = SplitCommandLine(o.ssh);
+    if (ssh_words.ok()) {
+      server.reconnect_argv = BuildSshArgvWithInput(*ssh_words, o.destination,
+                                                    launched->bridge_again);
+      std::vector<std::string> batch = *ssh_words;
+      batch.insert(batch.end(), {"-o", "BatchMode=yes"});
+      server.reconnect_batch_argv =
+          BuildSshArgvWithInput(batch, o.destination, launched->bridge_again);
+    }
+  }
   server.verbose = o.verbose;
   if (launched->ssh_channel != nullptr) {  // the session rides on ssh, or may
     server.stream_read_fd = dup(launched->ssh_channel->output_fd());

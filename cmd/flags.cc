@@ -65,6 +65,7 @@ struct RawFlags {
   std::string bootstrap_mode = "auto";  // connect --bootstrap
   std::string transport = "auto";       // connect --transport
   bool ssh_bridge = false;              // serve --ssh-bridge
+  int ssh_bridge_to = 0;                // serve --ssh-bridge-to
   BootstrapOptions bootstrap;           // `moshx bootstrap`
 
   RouterOptions router;                 // `moshx router`
@@ -190,6 +191,10 @@ App BuildApp(RawFlags* f) {
   serve->add_flag("--ssh-bridge", f->ssh_bridge,
                   "After the CONNECT line, carry the session's datagrams over stdin/stdout "
                   "(for connect --transport ssh)");
+  serve->add_option("--ssh-bridge-to", f->ssh_bridge_to,
+                    "Start no session: only carry datagrams over stdin/stdout to the session on "
+                    "UDP PORT of this host (connect's reconnect of a dropped SSH connection)")
+      ->check(CLI::Range(1, 65535));
   serve->add_flag("-v,--verbose", f->serve_verbose, "Log session events to stderr");
   serve->add_option("command", f->serve_command,
                     "Command to run instead of the login shell (after --)");
@@ -346,6 +351,7 @@ ParsedCommandLine FinishServe(const RawFlags& f, const std::map<std::string, std
   }
   o.scrollback_lines = static_cast<size_t>(f.scrollback);
   o.ssh_bridge = f.ssh_bridge;
+  o.ssh_bridge_to = static_cast<uint16_t>(f.ssh_bridge_to);
   o.verbose = f.serve_verbose;
   o.command = f.serve_command;
   o.name = f.serve_name;
@@ -372,6 +378,11 @@ ParsedCommandLine FinishServe(const RawFlags& f, const std::map<std::string, std
   if (o.ssh_bridge && (o.foreground || o.list || o.kill.has_value())) {
     return UsageError("--ssh-bridge carries a session's datagrams: not with --foreground, --list "
                       "or --kill");
+  }
+  if (o.ssh_bridge_to != 0 &&
+      (o.ssh_bridge || o.foreground || actions > 0 || !o.name.empty() || !o.command.empty())) {
+    return UsageError("--ssh-bridge-to starts no session: not with --ssh-bridge, --foreground, "
+                      "--name, --list, --kill, --attach or a command");
   }
   SetServeEnvironment(env, &o);
   return r;

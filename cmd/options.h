@@ -57,6 +57,9 @@ struct ServeOptions {
   // the CONNECT line, stay and carry the session's datagrams between
   // stdin/stdout (net/stream_path.h frames) and its UDP port on loopback.
   bool ssh_bridge = false;
+  // --ssh-bridge-to PORT: no session, only a bridge to the one on UDP PORT
+  // of this host (connect's reconnect of a dropped SSH path); 0: unset.
+  uint16_t ssh_bridge_to = 0;
   int verbose = 0;
   // --scrollback LINES: lines kept for the client's scrollback while the
   // link is behind (moshx mode; 0 = no history stream content).

@@ -99,6 +99,17 @@ absl::Status DualPath::Send(absl::string_view datagram) {
   return sent;
 }
 
+absl::Status DualPath::ReplaceFallback(std::unique_ptr<Path> fallback) {
+  if (fallback == nullptr || !fallback->peer().has_value()) {
+    return absl::InvalidArgumentError("DualPath: the new fallback must know its peer");
+  }
+  fallback_ = std::move(fallback);
+  fallback_->set_receive_handler(
+      [this](Datagram d) { Deliver(Which::kFallback, std::move(d)); });
+  fallback_failed_ = false;
+  return absl::OkStatus();
+}
+
 size_t DualPath::mtu() const { return std::min(preferred_->mtu(), fallback_->mtu()); }
 
 Address DualPath::local_address() const {

@@ -71,6 +71,10 @@ class DualPath : public Path {
   DualPath& operator=(const DualPath&) = delete;
 
   void set_change_handler(ChangeHandler handler) { on_change_ = std::move(handler); }
+  // A new fallback in place of one that failed (a reconnected SSH
+  // connection): it must know its peer. The rules apply to it from the next
+  // send on, so while UDP stays silent the session moves onto it at once.
+  absl::Status ReplaceFallback(std::unique_ptr<Path> fallback);
   Which active() const { return active_; }
   bool fallback_failed() const { return fallback_failed_; }
   // Datagrams sent over each path (probes included).

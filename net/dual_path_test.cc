@@ -174,6 +174,31 @@ TEST_F(DualPathRulesTest, AFailedSshPathIsGivenUp) {
   EXPECT_EQ(path_->active(), Which::kPreferred);
 }
 
+// A reconnected SSH connection takes the failed one's place: while UDP is
+// still silent the next send moves onto it, and what it delivers arrives.
+TEST_F(DualPathRulesTest, AReplacedFallbackIsUsedAtOnceWhileUdpIsSilent) {
+  SendFor(absl::Seconds(3));
+  ssh_->fail_with = absl::AbortedError("stream path: end of stream");
+  EXPECT_FALSE(path_->Send("x").ok());
+  ASSERT_TRUE(path_->fallback_failed());
+  auto fresh = std::make_unique<FakePath>(Address(), 2048);
+  fresh->ClearPeer();
+  EXPECT_FALSE(path_->ReplaceFallback(std::move(fresh)).ok());  // no peer: refused
+  EXPECT_TRUE(path_->fallback_failed());
+  fresh = std::make_unique<FakePath>(Address(), 2048);
+  FakePath* f = fresh.get();
+  ASSERT_TRUE(path_->ReplaceFallback(std::move(fresh)).ok());
+  EXPECT_FALSE(path_->fallback_failed());
+  ssh_ = nullptr;  // the old one is gone
+  ASSERT_TRUE(path_->Send("y").ok());
+  EXPECT_EQ(path_->active(), Which::kFallback);
+  EXPECT_EQ(f->sent, std::vector<std::string>{"y"});
+  std::vector<std::string> got;
+  path_->set_receive_handler([&got](Datagram d) { got.push_back(d.payload); });
+  f->Deliver("z");
+  EXPECT_EQ(got, std::vector<std::string>{"z"});
+}
+
 TEST_F(DualPathRulesTest, AFullSshBufferIsNotAFailure) {
   SendFor(absl::Seconds(3));
   ssh_->fail_with = absl::UnavailableError("stream path: output buffer full");

@@ -5,6 +5,7 @@
 
 #include <cerrno>
 #include <cstdio>
+#include <functional>
 #include <memory>
 #include <optional>
 #include <string>
@@ -15,6 +16,7 @@
 #include "absl/strings/string_view.h"
 #include "cmd/client/client_session.h"
 #include "cmd/forward/forwarder.h"
+#include "cmd/launch/ssh_reconnect.h"
 #include "cmd/launch/terminal_safe.h"
 #include "cmd/sys/process.h"
 #include "cmd/sys/tty.h"
@@ -71,12 +73,16 @@ ClientSessionOptions SessionOptions(const ServerEndpoint& server, const Terminal
 // Watches the terminal and the signals a client reacts to. The loop only
 // refuses a watch for a bad descriptor or signal number, neither possible
 // here, so the Statuses are not checked.
-// Reads the terminal while `*open`; end of input clears it.
-void WatchInput(net::EventLoop* loop, ClientSession* s, bool* open) {
-  loop->WatchFd(STDIN_FILENO, net::EventLoop::kReadable, [loop, s, open](uint32_t) {
+// Reads the terminal while `*open`; end of input clears it. When
+// `take_keys` (may be empty) returns true, what was read is its (the key
+// press that reconnects ssh) and not the session's.
+void WatchInput(net::EventLoop* loop, ClientSession* s, bool* open,
+                std::function<bool()> take_keys) {
+  loop->WatchFd(STDIN_FILENO, net::EventLoop::kReadable, [loop, s, open, take_keys](uint32_t) {
     char buffer[16384];
     ssize_t n = read(STDIN_FILENO, buffer, sizeof(buffer));
     if (n > 0) {
+      if (take_keys && take_keys()) return;
       s->HandleInput(absl::string_view(buffer, n));
     } else if (n == 0 || (errno != EINTR && errno != EAGAIN)) {
       loop->UnwatchFd(STDIN_FILENO);
@@ -273,11 +279,16 @@ int RunTerminalLoop(const ServerEndpoint& server, const TerminalOptions& o,
     return Fail(session.status().message());
   }
   s = session->get();
+  // auto: a dropped ssh is run again (docs/ssh-path.md §5, "Reconnecting");
+  // made below, once the bar's notices have somewhere to go.
+  std::unique_ptr<SshReconnect> reconnect;
   if (dual != nullptr) {
-    dual->set_change_handler([s, &server, &path_changes, loop_clock = (*runtime)->clock(),
+    dual->set_change_handler([s, dual, &reconnect, &server, &path_changes,
+                              loop_clock = (*runtime)->clock(),
                               start = (*runtime)->clock()->Now()](
                                  net::DualPath::Which now, const std::string& reason) {
       const bool ssh = now == net::DualPath::Which::kFallback;
+      if (dual->fallback_failed() && reconnect != nullptr) reconnect->PathFailed();
       s->SetPathNote(ssh ? "via SSH" : "");
       s->ShowNotice(ssh ? absl::StrCat("via SSH \u2014 UDP port ", server.address.port(),
                                        " blocked (", reason, ")")
@@ -297,9 +308,49 @@ int RunTerminalLoop(const ServerEndpoint& server, const TerminalOptions& o,
   } else if (server.stream_read_fd >= 0) {  // --transport ssh
     s->SetPathNote("via SSH");
   }
+  std::function<bool()> take_keys;
+  if (dual != nullptr && !server.reconnect_batch_argv.empty()) {
+    SshReconnect::Options ro;
+    ro.batch_argv = server.reconnect_batch_argv;
+    ro.interactive_argv = server.reconnect_argv;
+    reconnect = std::make_unique<SshReconnect>(
+        loop, (*runtime)->clock(), ro,
+        [dual, s](std::unique_ptr<net::StreamPath> path) {
+          // Cannot fail: a StreamPath made with peer_known knows its peer.
+          dual->ReplaceFallback(std::move(path)).IgnoreError();
+          s->SetPathNote(dual->active() == net::DualPath::Which::kFallback ? "via SSH" : "");
+        },
+        [s, &path_changes, loop_clock = (*runtime)->clock(),
+         start = (*runtime)->clock()->Now()](const std::string& note) {
+          s->ShowNotice(note);
+          if (path_changes.size() < 1000) {
+            path_changes.push_back(absl::StrFormat(
+                "%.1fs: %s", absl::ToDoubleSeconds(loop_clock->Now() - start), note));
+          }
+        });
+    SshReconnect* r = reconnect.get();
+    // While ssh needs the user, the next key press runs it in the
+    // foreground (its prompts on the terminal), then the session resumes.
+    take_keys = [r, s, &raw, &renderer, &server] {
+      if (!r->needs_user()) return false;
+      WriteAll(STDOUT_FILENO, renderer.Close());
+      raw->get()->Suspend().IgnoreError();
+      std::fprintf(stderr, "\nmoshx: reconnecting the SSH connection to %s\n",
+                   server.address.ToString().c_str());
+      absl::Status done = r->ReconnectInteractively();
+      if (!done.ok()) {
+        s->ShowNotice(absl::StrCat("reconnecting SSH failed (", done.message(),
+                                   "): press a key to try again"));
+      }
+      raw->get()->Resume().IgnoreError();
+      WriteAll(STDOUT_FILENO, renderer.Open());
+      s->RequestRepaint();
+      return true;
+    };
+  }
   WatchTerminal(loop, s, raw->get(), &renderer);
   bool input_open = true, reading = true;
-  WatchInput(loop, s, &input_open);
+  WatchInput(loop, s, &input_open, take_keys);
   std::vector<std::string> forwarding_messages;
   // Declared after the session: destroyed before it (it uses the session's mux).
   std::unique_ptr<forward::Forwarder> forwarder =
@@ -313,7 +364,7 @@ int RunTerminalLoop(const ServerEndpoint& server, const TerminalOptions& o,
     const bool want = input_open && s->AcceptsInput();
     if (want != reading) {
       if (want) {
-        WatchInput(loop, s, &input_open);
+        WatchInput(loop, s, &input_open, take_keys);
       } else {
         loop->UnwatchFd(STDIN_FILENO);
       }

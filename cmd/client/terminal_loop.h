@@ -16,6 +16,8 @@
 #define MOSHX_CMD_CLIENT_TERMINAL_LOOP_H_
 
 #include <cstdint>
+#include <string>
+#include <vector>
 
 #include "cmd/options.h"
 #include "net/datagram_socket.h"
@@ -42,6 +44,12 @@ struct ServerEndpoint {
   // With switch_paths: start on the stream, probing UDP at once (ssh goes
   // through a ProxyJump/ProxyCommand host).
   bool start_on_ssh = false;
+  // With switch_paths: ssh's argv that runs `moshx serve --ssh-bridge-to
+  // PORT` there with BatchMode, and the same without it (for a password),
+  // to bring a dropped SSH path back (cmd/launch/ssh_reconnect.h). Empty:
+  // no reconnect.
+  std::vector<std::string> reconnect_batch_argv;
+  std::vector<std::string> reconnect_argv;
   // -v: the moves, with their reasons, on stderr when the session ends.
   int verbose = 0;
 };

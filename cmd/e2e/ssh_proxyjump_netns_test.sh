@@ -5,7 +5,8 @@
 # only the SSH connection (ssh -J jump) reaches it. --transport auto sees the
 # proxy in `ssh -G` and starts on the SSH path at once (no 2 s wait for UDP),
 # typing and a resize work, and the session survives the jump host's sshd
-# being restarted. -v names the start and its reason.
+# being restarted and its own ssh being killed (the client runs ssh again with
+# BatchMode by itself). -v names the start, its reason and the reconnect.
 source tools/testing/e2e_lib.sh
 source tools/testing/sshd_fixture.sh
 source tools/testing/netns_lib.sh
@@ -49,13 +50,36 @@ netns_sshd_restart jump
 tmux_type p 'echo after-restart-$((6*7))'
 tmux_keys p Enter
 wait_for_screen p 'after-restart-42' 15
+# The SSH connection drops (its ssh process killed): with UDP impossible the
+# client runs ssh again by itself (BatchMode: the key works) and goes on.
+descendants() {  # every process below PID, depth first
+  local c
+  for c in $(cat /proc/"$1"/task/*/children 2>/dev/null); do echo "$c"; descendants "$c"; done
+}
+ssh_pid=
+for pid in $(descendants "$(tmux_pane_pid p)"); do
+  [ "$(cat /proc/"$pid"/comm 2>/dev/null)" = ssh ] || continue
+  parent=$(awk '{print $4}' /proc/"$pid"/stat 2>/dev/null)
+  [ "$(cat /proc/"$parent"/comm 2>/dev/null)" = moshx ] && { ssh_pid=$pid; break; }
+done
+[ -n "$ssh_pid" ] || fail "no ssh child of the client found"
+kill "$ssh_pid"
+tmux_type p 'echo after-drop-$((7*7))'
+tmux_keys p Enter
+wait_for_screen p 'after-drop-49' 30
 tmux_type p 'exit'
 tmux_keys p Enter
 status=$(wait_for_status p 20)
 [ "$status" = 0 ] || fail "client exit status $status: $(cat "$E2E_DIR/p.err")"
 grep -q 'started on the SSH connection (ssh goes through a proxy)' "$E2E_DIR/p.err" ||
   fail "-v log lacks the start on SSH: $(cat "$E2E_DIR/p.err")"
-grep -q 'no UDP reply within' "$E2E_DIR/p.err" &&
-  fail "it waited for UDP first: $(cat "$E2E_DIR/p.err")"
+grep -q 'SSH connection back' "$E2E_DIR/p.err" ||
+  fail "-v log lacks the reconnect: $(cat "$E2E_DIR/p.err")"
+first=$(grep -m1 -E 'started on|moved to' "$E2E_DIR/p.err")
+case $first in
+  *'started on the SSH connection'*) ;;
+  *) fail "it waited for UDP first: $(cat "$E2E_DIR/p.err")" ;;
+esac
 echo "proxyjump: on the SSH path from the start, through a restart of the jump host's sshd"
+echo "proxyjump: ssh killed, reconnected by itself: $(grep -c 'SSH connection back' "$E2E_DIR/p.err") time(s)"
 echo PASS

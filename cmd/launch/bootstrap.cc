@@ -427,7 +427,8 @@ bool ConnectBootstraps(const ConnectOptions& c) {
 
 absl::StatusOr<ProcessResult> BootstrapAndServe(const ConnectOptions& c,
                                                 absl::string_view serve_command_line,
-                                                std::unique_ptr<SshChannel>* bridge) {
+                                                std::unique_ptr<SshChannel>* bridge,
+                                                std::string* bridge_server) {
   const bool auto_mode = c.bootstrap == BootstrapMode::kAuto;
   BootstrapOptions b;
   b.destination = c.destination;
@@ -511,6 +512,7 @@ absl::StatusOr<ProcessResult> BootstrapAndServe(const ConnectOptions& c,
             "the server on ", c.destination, " sent unexpected bytes after its bridge line"));
       }
       *bridge = *std::move(channel);
+      if (bridge_server != nullptr) *bridge_server = r.server;
       return result;
     }
     // No bridge (a refusal, say): what it printed is the answer.

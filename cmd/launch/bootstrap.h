@@ -131,9 +131,12 @@ bool ConnectBootstraps(const ConnectOptions& options);
 // lines before it (exit_code 0, err empty) and *bridge the channel, which
 // then carries the session's frames (docs/ssh-path.md). After an upload (it
 // ends the input) or without `bridge`, $bridge is empty and *bridge unset.
+// With a bridge, `bridge_server` (may be null) is set to the remote path of
+// the moshx that serves (unquoted), for a later `--ssh-bridge-to`.
 absl::StatusOr<ProcessResult> BootstrapAndServe(const ConnectOptions& options,
                                                 absl::string_view serve_command_line,
-                                                std::unique_ptr<SshChannel>* bridge = nullptr);
+                                                std::unique_ptr<SshChannel>* bridge = nullptr,
+                                                std::string* bridge_server = nullptr);
 
 // `moshx bootstrap`: runs Bootstrap with a progress bar on stderr when it is
 // a terminal (and not --json), prints the summary (stdout) or the error

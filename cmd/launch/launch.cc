@@ -186,6 +186,12 @@ absl::Status TooOldForSsh(const ConnectOptions& o) {
   return s;
 }
 
+// The remote command that bridges to the session on `port` again after ssh
+// dropped (cmd/launch/ssh_reconnect.h): `SERVER serve --ssh-bridge-to PORT`.
+std::string BridgeAgainCommand(absl::string_view server, uint16_t port) {
+  return absl::StrCat(server, " serve --ssh-bridge-to ", port);
+}
+
 // --transport ssh: one ssh process starts the server and then carries the
 // session (docs/ssh-path.md).
 absl::StatusOr<LaunchedServer> StartRemoteBridged(const ConnectOptions& o) {
@@ -229,6 +235,7 @@ absl::StatusOr<LaunchedServer> StartRemoteBridged(const ConnectOptions& o) {
   if (!server.ok()) return server.status();
   server->ssh_channel = std::shared_ptr<SshChannel>(*std::move(channel));
   server->start_on_ssh = proxied;
+  server->bridge_again = BridgeAgainCommand(ShellJoin(*server_words), server->info.port);
   return server;
 }
 
@@ -277,15 +284,17 @@ absl::StatusOr<LaunchedServer> StartServer(const ConnectOptions& o) {
     // carries the bridge, for when UDP fails (docs/ssh-path.md §5); after
     // an upload the session is on UDP alone.
     std::unique_ptr<SshChannel> bridge;
+    std::string remote_server;
     absl::StatusOr<ProcessResult> output =
         BootstrapAndServe(o, BootstrapServeCommandLine("\"$srv\"", o),
-                          o.transport == Transport::kAuto ? &bridge : nullptr);
+                          o.transport == Transport::kAuto ? &bridge : nullptr, &remote_server);
     if (output.ok()) {
       absl::StatusOr<LaunchedServer> server = FromRemoteOutput(o, *ip, *output);
       if (server.ok() && bridge != nullptr) {
         server->ssh_channel = std::shared_ptr<SshChannel>(std::move(bridge));
         server->switch_paths = true;
         server->start_on_ssh = proxied;
+        server->bridge_again = BridgeAgainCommand(ShellQuote(remote_server), server->info.port);
       }
       return server;
     }

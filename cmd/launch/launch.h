@@ -33,6 +33,9 @@ struct LaunchedServer {
   // the session starts on the SSH connection and probes UDP (which seldom
   // reaches a host behind a bastion) at once.
   bool start_on_ssh = false;
+  // With switch_paths: the remote command line that bridges to this
+  // session again (`SERVER serve --ssh-bridge-to PORT`) when ssh dropped.
+  std::string bridge_again;
 };
 
 // Starts the server (ssh, or locally with options.local) and parses its

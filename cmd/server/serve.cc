@@ -647,6 +647,7 @@ int RunSshBridge(const ServeOptions& o, uint16_t port) {
 
 int RunServe(const ServeOptions& o) {
   sys::IgnoreHangupAndBrokenPipe();  // the SSH session ending must not end ours
+  if (o.ssh_bridge_to != 0) return RunSshBridge(o, o.ssh_bridge_to);  // a reconnect
   // moshx mode goes through the user's session host; mosh mode, the
   // mosh-server personality and --foreground keep one process per session.
   if (o.mode == net::WireMode::kMoshx && !o.mosh_server && !o.foreground) {

@@ -10,7 +10,7 @@ _moshx() {
   local connect_opts="--local --ssh --server -p --port --family --predict --predict-overwrite --title-prefix --bootstrap --transport --attach --name --history -v --verbose -L -R -D -A -h --help"
   local ls_opts="--ssh --server --json -h --help"
   local kill_opts="--ssh --server --json -h --help"
-  local serve_opts="-p --port-range -i --bind --router -l --json --mode --network-timeout --signal-timeout --scrollback --name --list --kill --attach --history --foreground --ssh-bridge -v --verbose -h --help"
+  local serve_opts="-p --port-range -i --bind --router -l --json --mode --network-timeout --signal-timeout --scrollback --name --list --kill --attach --history --foreground --ssh-bridge --ssh-bridge-to -v --verbose -h --help"
   local client_opts="--mode --connection-id --predict --title-prefix -h --help"
   local bootstrap_opts="--ssh --dest --force --json -h --help"
   local router_opts="-p --port -i --bind --socket --user --max-sessions --max-sessions-per-user -v --verbose -h --help"
