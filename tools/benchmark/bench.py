@@ -436,11 +436,12 @@ class Session:
     self.relay.stop()
 
 
-def keystrokes(s, count, interval):
+def keystroke_delays(s, count, interval):
   """Pipelined typing at the prompt: lines of up to 20 distinct lowercase
-  letters, one key every `interval` s, each line killed with ^U. A key's
-  response time: from its write to the first screen where the input line
-  holds everything typed up to and including it."""
+  letters, one key every `interval` s, each line killed with ^U. Returns each
+  key's response time in ms (None if it never showed): from its write to the
+  first screen where the input line holds everything typed up to and
+  including it. `s` needs .term (a Terminal), .rtt (seconds) and .settle()."""
   letters = "abcdefghijklmnopqrstuvwxyz"
   delays, typed, line = [], 0, 0
   while typed < count:
@@ -466,6 +467,12 @@ def keystrokes(s, count, interval):
     s.term.write(b"\x15")
     s.term.wait_for(lambda rows: input_line(rows) == "", 10)
     s.settle(0.5)
+  return delays
+
+
+def keystrokes(s, count, interval):
+  """keystroke_delays summarised: median, mean, p95, share under 5 ms."""
+  delays = keystroke_delays(s, count, interval)
   got = sorted(d for d in delays if d is not None)
   if not got:
     return {"keys": len(delays), "echoed": 0}
