@@ -106,29 +106,34 @@ grep -q 'moved to the SSH connection (UDP silent for' "$E2E_DIR/auto.err" ||
 echo "auto: -v log: $(grep -c moved "$E2E_DIR/auto.err") moves"
 
 # --- auto with the bootstrap (the defaults: no --server, --bootstrap auto) ---
-# This build installed once in the user's home; then `moshx connect server`
-# as a user types it finds it unchanged and the same one SSH connection
-# carries the bridge: with UDP still blocked the session runs over SSH.
+# With UDP still blocked: `--bootstrap always` copies this build into the
+# user's home and the same one SSH connection then carries the bridge
+# (`head -c` reads exactly the binary); then `moshx connect server` as a user
+# types it finds the build unchanged and bridges too.
 rhome=$(getent passwd "$NETNS_SSH_USER" | cut -d: -f6)
 had_local=0
 [ -e "$rhome/.local" ] && had_local=1
 trap '[ "$had_local" = 1 ] || rm -rf "$rhome/.local"; netns_cleanup; e2e_cleanup' EXIT
-netns_exec client "$world/moshx" bootstrap --ssh "$NETNS_SSH" server >"$E2E_DIR/boot.out" 2>&1 ||
-  fail "moshx bootstrap server: $(cat "$E2E_DIR/boot.out")"
-tmux_start_with_status b 100 24 ip netns exec "${NETNS_NAME[client]}" sh -c \
-  'TERM=xterm-256color LANG=C.UTF-8 "$0" connect -v --predict never --ssh "$1" server \
-   -- /bin/sh 2>"$2"' "$world/moshx" "$NETNS_SSH" "$E2E_DIR/boot.err"
-wait_for_screen b '\$ *$' 30
-tmux_type b 'echo "bootstrapped, over ssh as $(id -un)"'
-tmux_keys b Enter
-wait_for_screen b "^bootstrapped, over ssh as $NETNS_SSH_USER" 15
-tmux_type b 'exit'
-tmux_keys b Enter
-status=$(wait_for_status b 20)
-[ "$status" = 0 ] || fail "bootstrap auto: client exit status $status: $(cat "$E2E_DIR/boot.err")"
-grep -q 'moved to the SSH connection (no UDP reply within 2s)' "$E2E_DIR/boot.err" ||
-  fail "bootstrap auto: never moved to SSH: $(cat "$E2E_DIR/boot.err")"
-echo "auto with the bootstrap: the session ran over the bootstrap's SSH connection"
+boot_session() {  # boot_session NAME EXTRA-FLAGS: a session as the user types it
+  tmux_start_with_status "$1" 100 24 ip netns exec "${NETNS_NAME[client]}" sh -c \
+    'TERM=xterm-256color LANG=C.UTF-8 "$0" connect -v --predict never --ssh "$1" $2 server \
+     -- /bin/sh 2>"$3"' "$world/moshx" "$NETNS_SSH" "$2" "$E2E_DIR/$1.err"
+  wait_for_screen "$1" '\$ *$' 30
+  tmux_type "$1" 'echo "bootstrapped, over ssh as $(id -un)"'
+  tmux_keys "$1" Enter
+  wait_for_screen "$1" "^bootstrapped, over ssh as $NETNS_SSH_USER" 15
+  tmux_type "$1" 'exit'
+  tmux_keys "$1" Enter
+  status=$(wait_for_status "$1" 20)
+  [ "$status" = 0 ] || fail "bootstrap $2: client exit status $status: $(cat "$E2E_DIR/$1.err")"
+  grep -q 'moved to the SSH connection (no UDP reply within 2s)' "$E2E_DIR/$1.err" ||
+    fail "bootstrap $2: never moved to SSH: $(cat "$E2E_DIR/$1.err")"
+}
+boot_session b1 '--bootstrap always'
+grep -q 'installed\|replaced' "$E2E_DIR/b1.err" || fail "no upload reported: $(cat "$E2E_DIR/b1.err")"
+cmp -s "$world/moshx" "$rhome/.local/bin/moshx" || fail "the uploaded moshx differs"
+boot_session b2 ''
+echo "auto with the bootstrap: uploaded, then unchanged; both sessions ran over its SSH connection"
 
 # --- a remote moshx from before --ssh-bridge: a clear error ----------------
 # (a shim that answers --ssh-bridge as older builds do, else runs moshx)

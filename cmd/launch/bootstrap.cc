@@ -187,24 +187,36 @@ absl::Status Unwritable(const std::string& path, const absl::Status& s) {
       " (read-only or foreign home? choose a writable place with --dest)"));
 }
 
+// Sends `binary`; with `bridge` asks the remote to keep reading after it
+// ("upload ... bridge"), and *input_kept says whether it will (it answered
+// "ready exact"): then the input is left open, else it is closed.
 absl::Status Upload(SshChannel& channel, absl::string_view binary, const BootstrapResult& r,
-                    const BootstrapProgress& progress) {
+                    const BootstrapProgress& progress, bool bridge = false,
+                    bool* input_kept = nullptr) {
   const std::string& path = r.path;
-  MOSHX_BOOT_RETURN_IF_ERROR(channel.Write(UploadCommand(binary.size(), r.sha256, r.build_id)));
+  if (input_kept != nullptr) *input_kept = false;
+  MOSHX_BOOT_RETURN_IF_ERROR(
+      channel.Write(UploadCommand(binary.size(), r.sha256, r.build_id, bridge)));
   absl::StatusOr<std::string> ready = channel.ReadLine();
   if (!ready.ok()) return ReadFailure(channel, ready.status(), "stopped before the upload");
-  if (*ready != "ready") {
+  const bool exact = bridge && *ready == "ready exact";
+  if (*ready != "ready" && !exact) {
     absl::StatusOr<RemoteFile> reply = ParseUploadReply(*ready);
     return Unwritable(path, ReadError(channel, reply.status()));
   }
   if (progress) progress(0, binary.size());
-  for (size_t sent = 0; sent < binary.size();) {
+  size_t sent = 0;
+  while (sent < binary.size()) {
     size_t n = std::min(kChunk, binary.size() - sent);
     if (!channel.Write(binary.substr(sent, n)).ok()) break;  // the reply says why
     sent += n;
     if (progress) progress(sent, binary.size());
   }
-  channel.CloseInput();
+  if (exact && sent == binary.size()) {
+    if (input_kept != nullptr) *input_kept = true;
+  } else {
+    channel.CloseInput();
+  }
   absl::StatusOr<std::string> line = channel.ReadLine();
   if (!line.ok()) return ReadFailure(channel, line.status(), "stopped during the upload");
   absl::StatusOr<RemoteFile> installed = ParseUploadReply(*line);
@@ -454,6 +466,7 @@ absl::StatusOr<ProcessResult> BootstrapAndServe(const ConnectOptions& c,
   r.probe = *probe;
   r.path = probe->dest.path;
   std::string op;  // what the remote runs SERVE with
+  bool upload_kept_input = false;  // "ready exact": SERVE runs with --ssh-bridge
   absl::Status platform = CheckPlatform(*probe);
   absl::StatusOr<LocalBuild> build =
       platform.ok() ? FindBuild(b, probe->arch) : absl::StatusOr<LocalBuild>(platform);
@@ -479,7 +492,8 @@ absl::StatusOr<ProcessResult> BootstrapAndServe(const ConnectOptions& c,
       if (c.verbose > 0) std::fprintf(stderr, "%s\n", TerminalSafe(DescribeResult(b, r)).c_str());
     } else {
       absl::Time start = absl::Now();
-      absl::Status uploaded = Upload(ch, build->bytes, r, TerminalProgress(b));
+      absl::Status uploaded =
+          Upload(ch, build->bytes, r, TerminalProgress(b), bridge != nullptr, &upload_kept_input);
       if (!uploaded.ok()) {
         ch.Wait();
         if (auto_mode && absl::IsPermissionDenied(uploaded)) {
@@ -497,7 +511,8 @@ absl::StatusOr<ProcessResult> BootstrapAndServe(const ConnectOptions& c,
       // The script runs SERVE with DEST by itself after "installed".
     }
   }
-  const bool bridging = bridge != nullptr && absl::EndsWith(op, " bridge\n");
+  const bool bridging =
+      bridge != nullptr && (absl::EndsWith(op, " bridge\n") || upload_kept_input);
   if (!op.empty()) {
     if (absl::Status w = ch.Write(op); !w.ok()) return fail(SshFailure(ch, "stopped early"));
     if (!bridging) ch.CloseInput();

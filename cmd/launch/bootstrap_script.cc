@@ -47,7 +47,7 @@ constexpr const char* kScript[] = {
     "say end;",
     // SERVE runs with the login's umask, srv naming the server to run.
     "run() { umask \"$um\"; srv=$1; eval \"$serve\"; };",
-    "read -r op size want wid || exit 0;",
+    "read -r op size want wid br || exit 0;",
     // "serve dest bridge": SERVE's $bridge is --ssh-bridge (the rest of this
     // input is the bridge's); after an upload the input is at its end: none.
     "if [ \"$op\" = serve ] && [ -n \"$serve\" ]; then",
@@ -70,8 +70,12 @@ constexpr const char* kScript[] = {
     "m=$(mkdir -m 700 \"$tmpd\" 2>&1) || fail unwritable \"$m\";",
     "cleanup() { rm -rf \"$tmpd\"; };",
     "trap cleanup EXIT;",
-    "say ready;",
-    "m=$(cat >\"$tmp\" 2>&1) || fail write \"$m\";",
+    // "upload ... bridge": read exactly SIZE bytes where head -c can (GNU,
+    // busybox), so that the rest of the input is the bridge's; else to EOF.
+    "exact=; if [ \"$br\" = bridge ] && [ -n \"$serve\" ] && head -c 0 </dev/null >/dev/null 2>&1;",
+    "then exact=1; say \"ready exact\"; else say ready; fi;",
+    "m=$(if [ -n \"$exact\" ]; then head -c \"$size\"; else cat; fi >\"$tmp\" 2>&1) ||",
+    "  fail write \"$m\";",
     "n=$(( $(wc -c <\"$tmp\") ));",
     "[ \"$n\" = \"$size\" ] || fail truncated \"received $n of $size bytes\";",
     "if [ \"$tool\" = none ]; then chmod 700 \"$tmp\";",
@@ -82,7 +86,8 @@ constexpr const char* kScript[] = {
     "m=$(chmod 755 \"$tmp\" 2>&1) || fail unwritable \"$m\";",
     "m=$(mv -f \"$tmp\" \"$dest\" 2>&1) || fail unwritable \"$m\";",
     "say \"installed $(describe \"$dest\")\";",
-    "if [ -n \"$serve\" ]; then cleanup; trap - EXIT HUP INT TERM PIPE; run \"$dest\"; fi;",
+    "if [ -n \"$serve\" ]; then cleanup; trap - EXIT HUP INT TERM PIPE;",
+    "  if [ -n \"$exact\" ]; then bridge=--ssh-bridge; fi; run \"$dest\"; fi;",
 };
 
 bool IsHex(absl::string_view s, size_t size) {
@@ -201,10 +206,11 @@ bool IsSameBuild(const RemoteFile& file, absl::string_view sha256, absl::string_
          file.build_id == build_id.substr(0, 12);
 }
 
-std::string UploadCommand(uint64_t size, absl::string_view sha256, absl::string_view build_id) {
+std::string UploadCommand(uint64_t size, absl::string_view sha256, absl::string_view build_id,
+                          bool bridge) {
   std::string id(build_id.substr(0, 12));
   if (id.empty()) id = "-";
-  return absl::StrCat("upload ", size, " ", sha256, " ", id, "\n");
+  return absl::StrCat("upload ", size, " ", sha256, " ", id, bridge ? " bridge\n" : "\n");
 }
 
 absl::StatusOr<RemoteFile> ParseUploadReply(absl::string_view line) {

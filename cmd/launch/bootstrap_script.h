@@ -4,7 +4,8 @@
 // Protocol over the one SSH connection (the script is the remote command,
 // `sh -c SCRIPT moshx-bootstrap DEST COMMAND OS ARCHES [SERVE]`, ARCHES being
 // the architectures moshx is built for, space-separated; nothing but a POSIX
-// sh, uname, mkdir, cat, wc, chmod, mv and rm is assumed on the remote):
+// sh, uname, mkdir, cat, wc, chmod, mv and rm is assumed on the remote;
+// `head -c` is used when it works):
 //
 //   remote -> local   "moshx-bootstrap 1"        greeting, protocol version
 //                     "os Linux" / "arch x86_64"  uname -s / uname -m
@@ -21,8 +22,13 @@
 //                     with $bridge set to --ssh-bridge, and the rest of the
 //                     input is that bridge's (docs/ssh-path.md)
 //                 or  "upload SIZE SHA256 BUILDID", then SIZE raw bytes, then EOF
-//   remote -> local   "ready" once DEST's directory exists and a private
-//                     upload directory in it was made, or "error KIND MESSAGE"
+//                 or  "upload SIZE SHA256 BUILDID bridge" (only with SERVE):
+//                     the same, but where the remote can read exactly SIZE
+//                     bytes (`head -c`) it answers "ready exact", no EOF is
+//                     needed, and SERVE then runs with $bridge set to
+//                     --ssh-bridge, the rest of the input being the bridge's
+//   remote -> local   "ready" (or "ready exact") once DEST's directory exists
+//                     and a private upload directory in it was made, or "error KIND MESSAGE"
 //                     after EOF: "installed HASH ID" or "error KIND MESSAGE";
 //                     after "installed", with SERVE, SERVE runs with DEST
 //
@@ -31,8 +37,8 @@
 // script evaluates with the variable `srv` set to the server to run, e.g.
 // `"$srv" 'serve' $bridge '--attach' 'work'`, and with the login's umask; what
 // it prints follows on the same connection, and the script exits with its
-// status. `bridge` is empty unless asked for (after an upload always: the
-// upload ends the input).
+// status. `bridge` is empty unless asked for ("serve ... bridge", or an
+// "upload ... bridge" answered "ready exact").
 //
 // HASH is the remote tool's SHA-256 in lowercase hex ("-" when there is no
 // tool); ID is the 12-hex-digit build id printed by `FILE --version` ("-" when
@@ -133,8 +139,10 @@ absl::Status CheckPlatform(const RemoteProbe& probe);
 // this binary's (full hex strings).
 bool IsSameBuild(const RemoteFile& file, absl::string_view sha256, absl::string_view build_id);
 
-// The "upload SIZE SHA256 ID" command line (with its newline).
-std::string UploadCommand(uint64_t size, absl::string_view sha256, absl::string_view build_id);
+// The "upload SIZE SHA256 ID" command line (with its newline); with
+// `bridge`, "upload SIZE SHA256 ID bridge" (see the protocol above).
+std::string UploadCommand(uint64_t size, absl::string_view sha256, absl::string_view build_id,
+                          bool bridge = false);
 
 // Reads a post-upload line: "installed HASH ID" -> that file; "error KIND
 // MESSAGE" -> an error Status carrying MESSAGE (PermissionDenied for KIND

@@ -442,39 +442,54 @@ TEST_F(OtherArchitectureTest, ConnectAutoRunsServerWithoutItsBuildInTheSameConne
             absl::StatusCode::kFailedPrecondition);
 }
 
-// --transport auto: when the build is there already, SERVE runs with
-// $bridge = --ssh-bridge and the connection's input stays open for the
-// bridge's frames; after an upload (which ends the input) $bridge is empty
-// and no channel comes back.
-TEST_F(BootstrapTest, ConnectKeepsTheConnectionForTheBridgeOnlyWithoutUpload) {
+// --transport auto: SERVE runs with $bridge = --ssh-bridge and the
+// connection's input stays open for the bridge's frames, when the build is
+// there already and also after an upload where `head -c` reads exactly the
+// binary; without head (the minimal PATH) the upload ends the input:
+// $bridge is empty and no channel comes back.
+TEST_F(BootstrapTest, ConnectKeepsTheConnectionForTheBridgeWhereItCan) {
   ConnectOptions c;
   c.destination = options_.destination;
   c.ssh = options_.ssh;
   const std::string serve =
       "echo \"bridge=[$bridge]\"; echo 'MOSHX BRIDGE'; exec cat";
+  // The bridge's input is what comes back through `cat`; closing it ends
+  // the remote.
+  auto expect_bridge = [](std::unique_ptr<SshChannel>& bridge) {
+    ASSERT_NE(bridge, nullptr);
+    ASSERT_TRUE(bridge->Write("frame bytes\n").ok());
+    absl::StatusOr<std::string> echoed = bridge->ReadLine();
+    ASSERT_TRUE(echoed.ok()) << echoed.status();
+    EXPECT_EQ(*echoed, "frame bytes");
+    bridge->CloseInput();
+    EXPECT_EQ(bridge->Wait(), 0);
+    bridge.reset();
+  };
   std::unique_ptr<SshChannel> bridge;
-  auto first = BootstrapAndServe(c, serve, &bridge);  // uploads: no bridge
-  ASSERT_TRUE(first.ok()) << first.status();
-  EXPECT_EQ(bridge, nullptr);
-  EXPECT_THAT(first->out, HasSubstr("bridge=[]\nMOSHX BRIDGE\n"));
-  EXPECT_EQ(first->exit_code, 0);
+  std::string server;
+  auto uploaded = BootstrapAndServe(c, serve, &bridge, &server);  // uploads, head -c
+  ASSERT_TRUE(uploaded.ok()) << uploaded.status();
+  EXPECT_EQ(uploaded->out, "bridge=[--ssh-bridge]\n");
+  EXPECT_EQ(server, Dest().string());
+  EXPECT_EQ(Slurp(Dest()), Slurp("/proc/self/exe"));  // exactly the binary, nothing more
+  expect_bridge(bridge);
 
-  auto second = BootstrapAndServe(c, serve, &bridge);  // unchanged: bridged
-  ASSERT_TRUE(second.ok()) << second.status();
-  ASSERT_NE(bridge, nullptr);
-  EXPECT_EQ(second->out, "bridge=[--ssh-bridge]\n");
-  // The rest of the connection is the bridge's: what goes in comes back
-  // through `cat`, and closing it ends the remote.
-  ASSERT_TRUE(bridge->Write("frame bytes\n").ok());
-  absl::StatusOr<std::string> echoed = bridge->ReadLine();
-  ASSERT_TRUE(echoed.ok()) << echoed.status();
-  EXPECT_EQ(*echoed, "frame bytes");
-  bridge->CloseInput();
-  EXPECT_EQ(bridge->Wait(), 0);
+  auto unchanged = BootstrapAndServe(c, serve, &bridge);
+  ASSERT_TRUE(unchanged.ok()) << unchanged.status();
+  EXPECT_EQ(unchanged->out, "bridge=[--ssh-bridge]\n");
+  expect_bridge(bridge);
 
   auto plain = BootstrapAndServe(c, serve);  // no bridge asked for
   ASSERT_TRUE(plain.ok()) << plain.status();
   EXPECT_THAT(plain->out, HasSubstr("bridge=[]\nMOSHX BRIDGE\n"));
+
+  fs::remove(Dest());
+  UseMinimalPath("", "sha256sum");  // no head: the upload reads to the end
+  auto without_head = BootstrapAndServe(c, serve, &bridge);
+  ASSERT_TRUE(without_head.ok()) << without_head.status();
+  EXPECT_EQ(bridge, nullptr);
+  EXPECT_THAT(without_head->out, HasSubstr("bridge=[]\nMOSHX BRIDGE\n"));
+  EXPECT_EQ(Slurp(Dest()), Slurp("/proc/self/exe"));
 }
 
 // A remote that never prints the bridge line (a refusal): its output is the
