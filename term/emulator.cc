@@ -6,9 +6,12 @@
 #include <vterm.h>
 
 #include <algorithm>
+#include <cstddef>
 #include <cstdio>
 #include <vector>
 #include <cstring>
+#include <memory>
+#include <optional>
 #include <utility>
 
 #include "absl/base/internal/raw_logging.h"
@@ -280,6 +283,10 @@ struct Emulator::Impl {
   void OnHyperlink(absl::string_view params_and_uri);
   void OnClipboard(absl::string_view sequence);
   void PushLine(int cols, const VTermScreenCell* cells);
+  struct Kept;
+  void Keep(Kept line);
+  core::Row Materialize(Kept line);
+  bool SkipKeepingPlainLines(absl::string_view* bytes, const MoshxVTermState& s);
   void ReadModes(core::Modes* modes);
   MoshxVTermState ReadState();
   bool LineContinues(int row);
@@ -339,7 +346,27 @@ struct Emulator::Impl {
   std::string answers;
   std::string* sink = &answers;
   uint64_t dropped_answer_bytes = 0;
-  std::deque<core::Row> scrollback;
+  // A line kept in the scrollback: a row, or a plain ASCII line not laid
+  // out yet (SkipKeepingPlainLines). Such a line was printed with one pen
+  // on a fresh row (scrolled in blank) and never wrapped: `text` holds the
+  // character printed in each column, NUL where none was, and `pen` how a
+  // printed and a blank cell of it read (libvterm's own cells) and how
+  // wide the screen was. Laid out by Materialize() when taken.
+  struct LazyPen {
+    int cols = 0;
+    bool reverse_video = false;
+    VTermScreenCell glyph{};
+    VTermScreenCell blank{};
+  };
+  struct Kept {
+    std::optional<core::Row> row;        // when `pen` is null
+    std::shared_ptr<const LazyPen> pen;
+    std::string text;
+  };
+  std::deque<Kept> scrollback;
+  size_t kept_rows = 0;  // lines of `scrollback` laid out (pen null)
+  // While set, lines libvterm pushes are not kept (they were already).
+  bool suppress_push = false;
   uint64_t lines_not_kept = 0;  // since the last TakeLinesNotKept()
   uint64_t fast_path_skips = 0;
   // Lines libvterm pushed since the last move of rows (a scroll pushes its
@@ -775,6 +802,7 @@ void Emulator::Impl::PushLine(int cols, const VTermScreenCell* cells) {
   const std::vector<std::vector<Link>>& table = alternate_screen ? other_links : links;
   const std::vector<Link>* row_links =
       row < static_cast<int>(table.size()) ? &table[row] : nullptr;
+  if (suppress_push) return;
   core::Row line = CellsToRow(cols, cells, row_links);
   // Whether the line continues: on a scroll libvterm has already shifted its
   // line info, so the row now at the top tells for the last line pushed
@@ -787,11 +815,36 @@ void Emulator::Impl::PushLine(int cols, const VTermScreenCell* cells) {
   } else {
     line.set_wrapped(vterm_state_get_lineinfo(state, 0)->continuation != 0);
   }
+  Keep(Kept{std::move(line), nullptr, {}});
+}
+
+void Emulator::Impl::Keep(Kept line) {
+  if (line.pen == nullptr) ++kept_rows;
   scrollback.push_back(std::move(line));
   while (scrollback.size() > options.scrollback_lines) {
+    if (scrollback.front().pen == nullptr) --kept_rows;
     scrollback.pop_front();
     ++lines_not_kept;
   }
+}
+
+core::Row Emulator::Impl::Materialize(Kept line) {
+  if (line.pen == nullptr) return *std::move(line.row);
+  const LazyPen& pen = *line.pen;
+  std::vector<VTermScreenCell>& cells = row_cells;
+  cells.assign(static_cast<size_t>(pen.cols), pen.blank);
+  for (size_t x = 0; x < line.text.size() && x < cells.size(); ++x) {
+    if (line.text[x] == '\0') continue;
+    cells[x] = pen.glyph;
+    cells[x].chars[0] = static_cast<unsigned char>(line.text[x]);
+  }
+  // ToCell reads reverse video as it was when the line was printed.
+  const bool reverse_now = reverse_video;
+  reverse_video = pen.reverse_video;
+  core::Row row = CellsToRow(pen.cols, cells.data(), nullptr);
+  reverse_video = reverse_now;
+  row.set_wrapped(false);  // printed without an autowrap
+  return row;
 }
 
 // Sends bytes of our own to libvterm. Safe only at a sequence boundary,
@@ -1170,38 +1223,153 @@ bool PrintsWithoutWrap(absl::string_view bytes, int col, int width) {
 
 }  // namespace
 
+// The plain-text fast path with scrollback kept, for a flood of printable
+// ASCII, CR and LF: the lines it pushes off are kept as text and laid out
+// only when taken (Materialize), and libvterm scrolls only a screenful.
+// With the cursor on row r, the bytes are cut in three:
+//   A: through the (height - r)th line feed, written as usual: it scrolls,
+//      so the cursor is on a fresh (blank) bottom row;
+//   B: up to the last line feed of the ASCII that follows (M >= 2 * height
+//      line feeds). Written as usual, its first height - 1 line feeds would
+//      push rows 0..height-2 of the screen (B's first line goes to the
+//      bottom row), the rest B's lines 0..M-height, each printed on a fresh
+//      row; the screen would then show B's lines M-height+1..M-1 over a
+//      fresh bottom row. Here: height - 1 line feeds push those rows; a
+//      glyph printed on the (now fresh) screen shows the pen; B's lines
+//      0..M-height are kept as text (only the newest scrollback_lines of
+//      them); and B's last height - 1 lines are written from where the
+//      cursor would be, their line feeds pushing nothing (blank rows).
+//   C: the rest, written as usual by the caller.
+// Same screen, cursor, last glyph and kept lines as writing it all, given
+// that nothing in A and B autowraps (PrintsWithoutWrap), B's last lines
+// print a glyph (so libvterm's last glyph is the real one), no hyperlink is
+// open and libvterm prints ASCII as is. Returns false (nothing written)
+// when any of that does not hold.
+bool Emulator::Impl::SkipKeepingPlainLines(absl::string_view* bytes, const MoshxVTermState& s) {
+  if (height < 2 || current_link != nullptr || !moshx_vterm_prints_ascii_as_is(vt.get())) {
+    return false;
+  }
+  const absl::string_view in = *bytes;
+  const size_t a_feeds = static_cast<size_t>(height - s.cursor.row);
+  size_t feeds = 0, a_end = 0, b_end = 0;
+  for (size_t i = 0; i < in.size(); ++i) {
+    const char c = in[i];
+    if (c == '\n') {
+      if (++feeds == a_feeds) a_end = i + 1;
+      b_end = i + 1;
+    } else if (c != '\r' && (c < 0x20 || c > 0x7e)) {
+      break;
+    }
+  }
+  if (a_end == 0) return false;
+  const size_t m = feeds - a_feeds;  // line feeds in B
+  const size_t h = static_cast<size_t>(height);
+  if (m < 2 * h) return false;
+  const int col0 = s.pending_wrap ? width : s.cursor.col;
+  if (!PrintsWithoutWrap(in.substr(0, b_end), col0, width)) return false;
+  // Lay out B: where each of its lines starts (after the line feed before
+  // it) and the column the cursor is in there.
+  int col = col0;
+  for (char c : in.substr(0, a_end)) {
+    if (c == '\r') {
+      col = 0;
+    } else if (c != '\n') {
+      ++col;
+    }
+  }
+  const size_t lazy = m - (h - 1);  // B's lines 0..M-height
+  const size_t built_from = lazy > options.scrollback_lines ? lazy - options.scrollback_lines : 0;
+  std::vector<std::string> texts;
+  texts.reserve(lazy - built_from);
+  size_t line = 0, tail_begin = b_end;
+  int tail_col = col;
+  bool tail_glyph = false;
+  std::string text;
+  for (size_t i = a_end; i < b_end; ++i) {
+    const char c = in[i];
+    if (c == '\n') {
+      if (line >= built_from && line < lazy) texts.push_back(std::move(text));
+      text.clear();
+      if (++line == lazy) {
+        tail_begin = i + 1;
+        tail_col = col;
+      }
+    } else if (c == '\r') {
+      col = 0;
+    } else {
+      if (line >= lazy) {
+        tail_glyph = true;
+      } else if (line >= built_from) {
+        if (text.size() <= static_cast<size_t>(col)) text.resize(static_cast<size_t>(col) + 1, '\0');
+        text[static_cast<size_t>(col)] = c;
+      }
+      ++col;
+    }
+  }
+  if (!tail_glyph) return false;
+
+  Inject(in.substr(0, a_end));
+  Inject(std::string(h - 1, '\n'));  // pushes rows 0..height-2
+  auto pen = std::make_shared<LazyPen>();
+  pen->cols = width;
+  pen->reverse_video = reverse_video;
+  vterm_screen_get_cell(screen, VTermPos{0, 0}, &pen->blank);  // every row is fresh now
+  moshx_vterm_set_cursor(vt.get(), VTermPos{0, 0}, /*pending_wrap=*/0);
+  Inject("X");
+  vterm_screen_get_cell(screen, VTermPos{0, 0}, &pen->glyph);
+  if (built_from > 0) {
+    lines_not_kept += scrollback.size() + built_from;
+    scrollback.clear();
+    kept_rows = 0;
+  }
+  for (std::string& t : texts) Keep(Kept{std::nullopt, pen, std::move(t)});
+  suppress_push = true;
+  moshx_vterm_set_cursor(vt.get(), VTermPos{height - 1, std::min(tail_col, width - 1)},
+                         tail_col >= width && s.autowrap ? 1 : 0);
+  Inject(in.substr(tail_begin, b_end - tail_begin));
+  suppress_push = false;
+  ++fast_path_skips;
+  bytes->remove_prefix(b_end);
+  return true;
+}
+
 std::string Emulator::Feed(absl::string_view bytes) {
   Impl& m = *impl_;
   m.answers.clear();
   if (m.options.plain_text_fast_path && m.framer.held() == 0) {
     const MoshxVTermState s = m.ReadState();
     if (s.scroll_top == 0 && s.scroll_bottom == m.height && !s.left_right_margins) {
-      // With scrollback kept (primary screen), only lines that the tail
-      // pushes out of the scrollback buffer again may be skipped: the tail
-      // must scroll scrollback_lines fresh lines after the height - 1 rows
-      // on screen at the cut. The skipped lines are counted exactly: from
-      // cursor row r, K line feeds without autowrap scroll K - (height - 1
-      // - r) lines off; the fast path's own line feed below pushes one.
+      // With scrollback kept (primary screen), a flood of plain ASCII
+      // keeps its lines as text (SkipKeepingPlainLines). Otherwise only
+      // lines that the tail pushes out of the scrollback buffer again may
+      // be skipped: the tail must scroll scrollback_lines fresh lines after
+      // the height - 1 rows on screen at the cut. The skipped lines are
+      // counted exactly: from cursor row r, K line feeds without autowrap
+      // scroll K - (height - 1 - r) lines off; the fast path's own line
+      // feed below pushes one.
       const bool keeps = m.options.scrollback_lines > 0 && !m.alternate_screen;
-      const size_t tail_need =
-          keeps ? m.options.scrollback_lines + m.height - 1 : static_cast<size_t>(m.height);
-      size_t prefix_line_feeds = 0;
-      size_t skip = SkippablePrefix(bytes, m.height, tail_need, &prefix_line_feeds);
-      if (skip > 0 && keeps) {
-        const int col = s.pending_wrap ? m.width : s.cursor.col;
-        if (PrintsWithoutWrap(bytes.substr(0, skip), col, m.width)) {
-          m.lines_not_kept += prefix_line_feeds - static_cast<size_t>(m.height - 1 - s.cursor.row) - 1;
-        } else {
-          skip = 0;
+      if (!keeps || !m.SkipKeepingPlainLines(&bytes, s)) {
+        const size_t tail_need =
+            keeps ? m.options.scrollback_lines + m.height - 1 : static_cast<size_t>(m.height);
+        size_t prefix_line_feeds = 0;
+        size_t skip = SkippablePrefix(bytes, m.height, tail_need, &prefix_line_feeds);
+        if (skip > 0 && keeps) {
+          const int col = s.pending_wrap ? m.width : s.cursor.col;
+          if (PrintsWithoutWrap(bytes.substr(0, skip), col, m.width)) {
+            m.lines_not_kept +=
+                prefix_line_feeds - static_cast<size_t>(m.height - 1 - s.cursor.row) - 1;
+          } else {
+            skip = 0;
+          }
         }
-      }
-      if (skip > 0) {
-        ++m.fast_path_skips;
-        bytes.remove_prefix(skip);
-        // Where the skipped line feeds left the cursor: at the start of a
-        // fresh bottom row, scrolled in by the last of them.
-        moshx_vterm_set_cursor(m.vt.get(), VTermPos{m.height - 1, 0}, /*pending_wrap=*/0);
-        m.Inject("\n");
+        if (skip > 0) {
+          ++m.fast_path_skips;
+          bytes.remove_prefix(skip);
+          // Where the skipped line feeds left the cursor: at the start of a
+          // fresh bottom row, scrolled in by the last of them.
+          moshx_vterm_set_cursor(m.vt.get(), VTermPos{m.height - 1, 0}, /*pending_wrap=*/0);
+          m.Inject("\n");
+        }
       }
     }
   }
@@ -1337,24 +1505,27 @@ core::Framebuffer Emulator::Snapshot() {
 core::ScreenBudgetCuts Emulator::budget_cuts() const { return impl_->budget_cuts; }
 
 std::vector<core::Row> Emulator::TakeScrollback() {
-  std::vector<core::Row> lines(std::make_move_iterator(impl_->scrollback.begin()),
-                               std::make_move_iterator(impl_->scrollback.end()));
-  impl_->scrollback.clear();
-  return lines;
+  return TakeScrollback(impl_->scrollback.size());
 }
 
 std::vector<core::Row> Emulator::TakeScrollback(size_t max) {
-  std::deque<core::Row>& kept = impl_->scrollback;
+  std::deque<Impl::Kept>& kept = impl_->scrollback;
   const size_t n = std::min(max, kept.size());
-  std::vector<core::Row> lines(std::make_move_iterator(kept.begin()),
-                               std::make_move_iterator(kept.begin() + n));
-  kept.erase(kept.begin(), kept.begin() + n);
+  std::vector<core::Row> lines;
+  lines.reserve(n);
+  for (size_t i = 0; i < n; ++i) {
+    if (kept[i].pen == nullptr) --impl_->kept_rows;
+    lines.push_back(impl_->Materialize(std::move(kept[i])));
+  }
+  kept.erase(kept.begin(), kept.begin() + static_cast<std::ptrdiff_t>(n));
   return lines;
 }
 
 uint64_t Emulator::fast_path_skips() const { return impl_->fast_path_skips; }
 
 size_t Emulator::pending_scrollback() const { return impl_->scrollback.size(); }
+
+size_t Emulator::pending_scrollback_rows() const { return impl_->kept_rows; }
 
 uint64_t Emulator::TakeLinesNotKept() {
   const uint64_t n = impl_->lines_not_kept;

@@ -128,6 +128,10 @@ class Emulator {
     // emulator.cc; with scrollback kept, only a Feed of more than
     // scrollback_lines + height lines can skip, and only a prefix that
     // cannot autowrap); off for tests that compare against the plain path.
+    // With scrollback kept, a flood of printable ASCII, CR and LF (no
+    // autowrap, no hyperlink open, ASCII printed as is) keeps its lines as
+    // text, laid out only when taken, and libvterm scrolls only the last
+    // screenful: lines dropped from the buffer unread cost almost nothing.
     bool plain_text_fast_path = true;
   };
 
@@ -178,6 +182,10 @@ class Emulator {
   std::vector<core::Row> TakeScrollback(size_t max);
   // Lines kept and not yet taken.
   size_t pending_scrollback() const;
+  // Those of them held as rows of cells (~64 bytes a cell); the others, a
+  // plain-text flood's (see plain_text_fast_path), are held as their text
+  // and laid out when taken.
+  size_t pending_scrollback_rows() const;
   // How many lines left the top of the primary screen since the last call
   // but were not kept: pushed out of the full buffer (oldest first), or
   // never parsed by the plain-text fast path. They come after every line

@@ -4,6 +4,7 @@
 #include <string>
 #include <utility>
 
+#include "absl/strings/str_cat.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
 #include "term/random_stream.h"
@@ -989,6 +990,103 @@ TEST(EmulatorTest, PlainTextFastPathKeepsExactlyTheLinesThatCanStillBeKept) {
     }
   }
   EXPECT_GT(fast_skips, 0u);
+}
+
+// Lines of printable ASCII, some as wide as the screen, some overprinted
+// after a CR, a few ended by a bare LF (the next starts where it stopped).
+std::string RandomAsciiLines(std::mt19937_64& rng, int lines, int width) {
+  std::string out;
+  for (int i = 0; i < lines; ++i) {
+    const int roll = static_cast<int>(rng() % 10);
+    const int len = roll == 0 ? width : roll == 1 ? 0 : static_cast<int>(rng() % (width / 2 + 1));
+    for (int k = 0; k < len; ++k) out.push_back(static_cast<char>(0x20 + rng() % 95));
+    if (rng() % 8 == 0) {  // overprint the start
+      out += '\r';
+      const int over = static_cast<int>(rng() % (width / 3 + 1));
+      for (int k = 0; k < over; ++k) out.push_back(static_cast<char>(0x21 + rng() % 94));
+    }
+    out += rng() % 40 == 0 ? "\n" : "\r\n";
+  }
+  return out;
+}
+
+// A flood of plain ASCII with scrollback kept takes the fast path that
+// keeps its lines as text (term/emulator.cc, SkipKeepingPlainLines): what
+// the screen shows and every line kept (cells, renditions, wrap) and not
+// kept are as without the fast path, whatever the pen, the screen size, the
+// chunking, or a state the fast path must not take (then it writes as
+// usual).
+TEST(EmulatorTest, PlainAsciiFloodKeepsEveryLineAsThePlainPathWould) {
+  const char* const kSetups[] = {
+      "",
+      "\x1b[1;3;4;31;44m",             // attributes and colours
+      "\x1b[38;2;10;20;30;48;5;200m",  // direct and indexed colours
+      "\x1b[7m\x1b[?5h",               // reverse, and reverse video
+      "\x1b[?7l",                      // no autowrap
+      "\x1b(0",                        // DEC graphics: not as is
+      "\x1b[4h",                       // insert mode
+      "\x1b[20h",                      // new-line mode
+      "\x1b]8;;https://example.com/\x1b\\",  // a link open
+      "\x1b]8;;https://example.com/\x1b\\ab\x1b]8;;\x1b\\\r\n",  // a link closed
+  };
+  uint64_t lazy_cases = 0;
+  for (uint64_t seed = 1; seed <= 20; ++seed) {
+    std::mt19937_64 rng(seed * 7919);
+    const int width = 8 + static_cast<int>(rng() % 100);
+    const int height = 2 + static_cast<int>(rng() % 30);
+    const size_t keep = seed % 3 == 0 ? 1 + rng() % 50 : 100000;
+    const std::string setup = kSetups[seed % (sizeof(kSetups) / sizeof(kSetups[0]))];
+    std::string stream = RandomVtStream(rng, 10, width, height) + setup;
+    stream += RandomAsciiLines(rng, 3000, width);
+    for (int i = 1; i <= 3000; ++i) stream += std::to_string(i) + "\r\n";
+    stream += RandomAsciiLines(rng, 500, width);
+    for (size_t chunk : {size_t{16384}, size_t{500 + rng() % 20000}}) {
+      KeptHistory fast = FeedKeeping(stream, chunk, width, height, keep, true);
+      KeptHistory slow = FeedKeeping(stream, chunk, width, height, keep, false);
+      const std::string where = absl::StrCat("seed ", seed, " chunk ", chunk);
+      ASSERT_TRUE(fast.screen == slow.screen) << where;
+      ASSERT_EQ(fast.lines.size(), slow.lines.size()) << where;
+      for (size_t i = 0; i < fast.lines.size(); ++i) {
+        ASSERT_TRUE(fast.lines[i] == slow.lines[i]) << where << " line " << i;
+      }
+      ASSERT_EQ(fast.gaps, slow.gaps) << where;
+      if (fast.skips > 0 && keep == 100000) ++lazy_cases;
+    }
+  }
+  // Nothing is dropped with keep 100000, so each skip there kept its lines.
+  EXPECT_GT(lazy_cases, 10u);
+}
+
+std::string RowText(const core::Row& row) {
+  std::string s;
+  for (const core::Cell& c : row.cells()) s += c.text.empty() ? " " : c.text;
+  while (!s.empty() && s.back() == ' ') s.pop_back();
+  return s;
+}
+
+// The lines such a flood keeps cost no libvterm scrolling and no layout
+// until taken: a flood much larger than the scrollback drops the oldest
+// without laying them out, and what is taken is the newest lines.
+TEST(EmulatorTest, PlainAsciiFloodKeepsTheNewestLinesUntilTaken) {
+  Emulator::Options options;
+  options.scrollback_lines = 1000;
+  Emulator e(80, 24, options);
+  std::string chunk;
+  int n = 0;
+  for (int feed = 0; feed < 200; ++feed) {
+    chunk.clear();
+    for (int k = 0; k < 2000; ++k) absl::StrAppend(&chunk, ++n, "\r\n");
+    (void)e.Feed(chunk);
+  }
+  EXPECT_EQ(e.fast_path_skips(), 200u);
+  EXPECT_EQ(e.pending_scrollback(), 1000u);
+  // 400000 lines printed, 23 still on screen above the cursor's row.
+  EXPECT_EQ(e.TakeLinesNotKept(), static_cast<uint64_t>(n - 23 - 1000));
+  std::vector<core::Row> lines = e.TakeScrollback(10);
+  ASSERT_EQ(lines.size(), 10u);
+  EXPECT_EQ(RowText(lines[0]), absl::StrCat(n - 23 - 999));
+  EXPECT_FALSE(lines[0].wrapped());
+  EXPECT_EQ(e.pending_scrollback(), 990u);
 }
 
 }  // namespace

@@ -95,3 +95,11 @@ void moshx_vterm_clamp_saved_cursor(VTerm *vt) {
   if (state->saved.pos.row < 0) state->saved.pos.row = 0;
   if (state->saved.pos.col < 0) state->saved.pos.col = 0;
 }
+
+int moshx_vterm_prints_ascii_as_is(VTerm *vt) {
+  const VTermState *state = vterm_obtain_state(vt);
+  if (state->gsingle_set || state->mode.insert || state->mode.newline) return 0;
+  const VTermEncoding *gl = state->encoding[state->gl_set].enc;
+  return gl == vterm_lookup_encoding(ENC_UTF8, 'u') ||
+         gl == vterm_lookup_encoding(ENC_SINGLE_94, 'B');
+}

@@ -73,6 +73,11 @@ int moshx_vterm_repair_margins(VTerm *vt);
 /* Sets whether row `row` of the screen showing continues the row above. */
 void moshx_vterm_set_line_continues(VTerm *vt, int row, int continues);
 
+/* Whether printable ASCII (0x20..0x7e) is printed as itself, each byte one
+ * glyph over the cell at the cursor: the character set in GL is UTF-8 or
+ * US-ASCII, no single shift is pending, insert mode (IRM) and new-line mode
+ * (LNM: line feed also returns the carriage) are off. */
+int moshx_vterm_prints_ascii_as_is(VTerm *vt);
 /* Moves the saved cursor (DECSC, mode 1048/1049) inside the screen: after a
  * resize libvterm would restore it outside. */
 void moshx_vterm_clamp_saved_cursor(VTerm *vt);

@@ -55,24 +55,41 @@ HistorySender::HistorySender(net::stream::StreamMux* mux, term::Emulator* emulat
 
 HistorySender::~HistorySender() {
   if (id_.has_value()) mux_->SetCallbacks(*id_, {}).IgnoreError();
+  // The lines this association never took go to the ring (a re-attach
+  // replays them), as if they had been queued.
+  if (ring_ != nullptr && id_.has_value()) TakeFromEmulator(emulator_->pending_scrollback());
 }
 
-void HistorySender::TakeFromEmulator() {
-  const uint64_t not_kept = emulator_->TakeLinesNotKept();
-  std::vector<core::Row> lines = emulator_->TakeScrollback();
-  gap_at_end_ += not_kept;
-  for (const core::Row& line : lines) {
-    Entry e;
-    e.gap_before = gap_at_end_;
-    gap_at_end_ = 0;
-    protocol::AppendHistoryLine(line, &e.record);
-    if (ring_ != nullptr) ring_->Add(e.gap_before, e.record);
-    queued_bytes_ += e.record.size();
-    queue_.push_back(std::move(e));
+void HistorySender::TakeFromEmulator(size_t max) {
+  gap_at_end_ += emulator_->TakeLinesNotKept();
+  // A few rows at a time: a row of cells is large, the encoding small.
+  constexpr size_t kRowsAtOnce = 16;
+  while (max > 0 && emulator_->pending_scrollback() > 0) {
+    const std::vector<core::Row> lines = emulator_->TakeScrollback(std::min(max, kRowsAtOnce));
+    max -= lines.size();
+    for (const core::Row& line : lines) {
+      Entry e;
+      e.gap_before = gap_at_end_;
+      gap_at_end_ = 0;
+      protocol::AppendHistoryLine(line, &e.record);
+      if (ring_ != nullptr) ring_->Add(e.gap_before, e.record);
+      queued_bytes_ += e.record.size();
+      queue_.push_back(std::move(e));
+    }
   }
-  // Only the newest max_lines_ stay; what leaves the front joins the gap
-  // before the new front.
-  while (queue_.size() > max_lines_) {
+  DropBeyondMax();
+}
+
+bool HistorySender::has_more() const {
+  return id_.has_value() && out_.empty() &&
+         (!queue_.empty() || gap_at_end_ > 0 || emulator_->pending_scrollback() > 0) &&
+         mux_->Writable(*id_) > 0;
+}
+
+void HistorySender::DropBeyondMax() {
+  // Only the newest max_lines_ stay, counting those the emulator still
+  // holds; what leaves the front joins the gap before the new front.
+  while (!queue_.empty() && queue_.size() + emulator_->pending_scrollback() > max_lines_) {
     const uint64_t gone = queue_.front().gap_before + 1;
     queued_bytes_ -= queue_.front().record.size();
     queue_.pop_front();
@@ -88,12 +105,22 @@ void HistorySender::Pump() {
   if (pumping_) return;
   pumping_ = true;
   if (id_.has_value()) {
-    TakeFromEmulator();
+    // Lines the emulator holds as rows of cells are large: past a few
+    // hundred, everything it holds is encoded into the queue (as small as
+    // text) at once.
+    if (emulator_->pending_scrollback_rows() > kMaxRowsWaiting) {
+      TakeFromEmulator(emulator_->pending_scrollback());
+    }
+    DropBeyondMax();  // replayed lines give way to newer ones
   } else {
     // Nobody to send to: the emulator's lines are dropped as they come.
     (void)emulator_->TakeScrollback();
     (void)emulator_->TakeLinesNotKept();
   }
+  // A few batches per call at most: encoding a backlog (up to max_lines)
+  // at once would keep the loop from the user's keys for tens of ms; the
+  // caller calls again while has_more().
+  size_t batches = 0;
   while (id_.has_value()) {
     if (!out_.empty()) {
       const size_t n = mux_->Write(*id_, out_);
@@ -101,7 +128,11 @@ void HistorySender::Pump() {
       out_.erase(0, n);
       if (!out_.empty()) break;  // on_writable brings us back
     }
-    if (mux_->Writable(*id_) == 0) break;
+    if (batches == kBatchesPerPump || mux_->Writable(*id_) == 0) break;
+    // Lines leave the emulator only when the stream has room for them: a
+    // backlog waits there, where dropping the oldest costs nothing (no
+    // encoding; the emulator may not even have laid them out).
+    if (queue_.empty()) TakeFromEmulator(kBatchLines);
     if (queue_.empty() && gap_at_end_ == 0) break;
     records_.clear();
     for (size_t n = 0; n < kBatchLines && !queue_.empty(); ++n) {
@@ -118,6 +149,7 @@ void HistorySender::Pump() {
       stats_.lines_not_kept += gap_at_end_;
       gap_at_end_ = 0;
     }
+    ++batches;
     stats_.record_bytes += records_.size();
     if (!compressor_.CompressAndFlush(records_, &out_).ok()) {
       // zstd failed (out of memory): the stream cannot go on.

@@ -3,15 +3,18 @@
 // go to the client, each once and in order, compressed, on a stream of the
 // association's multiplexer at kPriorityHistory.
 //
-// Flow: after every Feed the emulator's scrolled-off lines are encoded at
-// once (about 1-2 bytes per cell of text instead of a core::Row's ~64) into
-// a queue of at most `max_lines` lines; lines leave the queue when the
-// stream takes more bytes, a compressed batch at a time. So when lines
-// scroll off faster than the link carries them only the newest `max_lines`
-// are kept, and the lines dropped (from the queue's front, or by the
-// emulator within one Feed) go as one gap record ("N lines not kept")
-// exactly where they were. At most one compressed batch waits here beyond
-// the stream's own send buffer (kSendBuffer).
+// Flow: the emulator keeps the scrolled-off lines (at most its
+// Options::scrollback_lines, which should be `max_lines`); they leave it
+// when the stream has room, kBatchLines at a time, encoded (about 1-2 bytes
+// per cell of text instead of a core::Row's ~64) and compressed as one
+// batch, or when more than kMaxRowsWaiting of them are rows of cells (then
+// all are encoded into a queue, bounded the same way). So when a plain-text
+// flood scrolls lines off faster than the link carries them, the backlog
+// waits in the emulator as text, where dropping the oldest costs nothing
+// (term/emulator.h), and only the newest `max_lines` are kept; the lines
+// dropped go as one gap record ("N lines not kept") exactly where they
+// were. At most one compressed batch waits here beyond the stream's own
+// send buffer (kSendBuffer).
 //
 // The stream: the first one the server opens in the association (id
 // protocol::kHistoryStreamId), opened by the constructor, so the client tells it from
@@ -88,6 +91,12 @@ class HistorySender {
   static constexpr size_t kSendBuffer = 64 * 1024;
   // Lines taken from the emulator per compressed batch, at most.
   static constexpr size_t kBatchLines = 256;
+  // Batches per Pump() call, at most: about 3 ms of encoding.
+  static constexpr size_t kBatchesPerPump = 4;
+  // Lines the emulator may hold as rows of cells (about 5 KB each at 80
+  // columns) while the stream has no room; beyond, they are encoded into
+  // the queue (Emulator::pending_scrollback_rows).
+  static constexpr size_t kMaxRowsWaiting = 256;
 
   struct Stats {
     uint64_t lines_sent = 0;      // line records written
@@ -106,10 +115,15 @@ class HistorySender {
   HistorySender(const HistorySender&) = delete;
   HistorySender& operator=(const HistorySender&) = delete;
 
-  // Takes the emulator's scrolled-off lines into the queue and moves what
-  // the stream takes into it. Call after the emulator was fed or resized;
-  // it also runs when the stream has room again.
+  // Moves lines the stream has room for into it, at most kBatchesPerPump
+  // compressed batches (of at most kBatchLines lines) per call. Call after
+  // the emulator was fed or resized, and again while has_more(); it also
+  // runs when the stream has room again.
   void Pump();
+  // True while lines wait and the stream has room for them: Pump() again
+  // soon (after the loop's other events: a backlog goes out a few batches
+  // per turn).
+  bool has_more() const;
 
   // Lines queued (encoded, not yet compressed) and their bytes.
   size_t queued_lines() const { return queue_.size(); }
@@ -127,7 +141,11 @@ class HistorySender {
     uint64_t gap_before = 0;
     std::string record;
   };
-  void TakeFromEmulator();
+  // Moves at most `max` of the emulator's lines (the oldest) into the queue.
+  void TakeFromEmulator(size_t max);
+  // Drops queued lines from the front while the queue and the emulator
+  // together hold more than max_lines_.
+  void DropBeyondMax();
 
   const size_t max_lines_;
   HistoryRing* const ring_;

@@ -1,5 +1,6 @@
 #include "cmd/server/history_sender.h"
 
+#include <functional>
 #include <memory>
 #include <string>
 #include <vector>
@@ -46,6 +47,22 @@ class HistoryStreamTest : public ::testing::Test {
     });
     sender_ = std::make_unique<HistorySender>(link_->server.get(), emulator_.get(), scrollback_lines);
   }
+
+  // Runs `net` until `done` (or `limit`), pumping the sender again while it
+  // has more, as the server's loop does (HistorySender::has_more).
+  static bool Run(SimulatedNetwork& net, HistorySender* sender, const std::function<bool()>& done,
+                  absl::Duration limit) {
+    return net.RunUntil(
+        [&] {
+          while (sender != nullptr && sender->has_more()) sender->Pump();
+          return done();
+        },
+        limit);
+  }
+  bool Run(const std::function<bool()>& done, absl::Duration limit) {
+    return Run(net_, sender_.get(), done, limit);
+  }
+  void RunFor(absl::Duration d) { (void)Run([] { return false; }, d); }
 
   // Prints lines first..last ("N\r\n" each) in pieces of `per_feed` lines.
   void Print(int first, int last, int per_feed) {
@@ -96,15 +113,15 @@ TEST_F(HistoryStreamTest, EveryLineOnceInOrderAtTenPercentLoss) {
   Make(Lossy(0.10), 10000);
   // 5000 lines, some in bursts, some one by one with time passing between.
   Print(1, 3000, 200);
-  net_.RunFor(absl::Milliseconds(300));
+  RunFor(absl::Milliseconds(300));
   for (int i = 3001; i <= 5000; i += 50) {
     Print(i, i + 49, 7);
-    net_.RunFor(absl::Milliseconds(20));
+    RunFor(absl::Milliseconds(20));
   }
   const uint64_t scrolled = 5000 - 4;  // the last four lines and the cursor's row stay
-  ASSERT_TRUE(net_.RunUntil([&] { return receiver_->lines() == scrolled; }, absl::Seconds(120)))
+  ASSERT_TRUE(Run([&] { return receiver_->lines() == scrolled; }, absl::Seconds(120)))
       << receiver_->lines() << " " << link_->server->DebugString();
-  net_.RunFor(absl::Seconds(1));
+  RunFor(absl::Seconds(1));
   std::vector<int> seen = CheckNumbered(scrolled);
   EXPECT_EQ(seen.size(), scrolled);
   EXPECT_EQ(receiver_->lines_not_kept(), 0u);
@@ -121,7 +138,7 @@ TEST_F(HistoryStreamTest, AFloodKeepsTheNewestLinesAfterAGap) {
   // 100000 lines at once: far more than the link carries meanwhile.
   Print(1, 100000, 2000);
   const uint64_t scrolled = 100000 - 4;
-  ASSERT_TRUE(net_.RunUntil(
+  ASSERT_TRUE(Run(
       [&] { return receiver_->lines() + receiver_->lines_not_kept() == scrolled; },
       absl::Seconds(120)));
   std::vector<int> seen = CheckNumbered(scrolled);
@@ -162,7 +179,7 @@ TEST_F(HistoryStreamTest, OrdinaryTextCostsFewWireBytesPerLine) {
     (void)emulator_->Feed(absl::string_view(text).substr(pos, 4096));
     sender_->Pump();
   }
-  ASSERT_TRUE(net_.RunUntil([&] { return receiver_->lines() == kLines - 23; }, absl::Seconds(60)));
+  ASSERT_TRUE(Run([&] { return receiver_->lines() == kLines - 23; }, absl::Seconds(60)));
   const double per_line = static_cast<double>(sender_->stats().wire_bytes) / (kLines - 23);
   EXPECT_LE(per_line, 40.0) << sender_->stats().wire_bytes;
   std::printf("history wire bytes per 80-column line of text: %.1f (records %.1f)\n", per_line,
@@ -176,18 +193,18 @@ TEST_F(HistoryStreamTest, AReceiverThatPausesGetsEveryLineLater) {
   bool open = false;
   receiver_->set_wants_more([&] { return open; });
   Print(1, 3000, 100);
-  net_.RunFor(absl::Seconds(2));
+  RunFor(absl::Seconds(2));
   EXPECT_EQ(receiver_->lines(), 0u);
   open = true;
   receiver_->Resume();
-  ASSERT_TRUE(net_.RunUntil([&] { return receiver_->lines() == 3000 - 4; }, absl::Seconds(30)));
+  ASSERT_TRUE(Run([&] { return receiver_->lines() == 3000 - 4; }, absl::Seconds(30)));
   CheckNumbered(3000 - 4);
 }
 
 TEST_F(HistoryStreamTest, ScrollbackOffSendsNothing) {
   Make(LinkParams{}, 0);
   Print(1, 100, 10);
-  net_.RunFor(absl::Seconds(5));
+  RunFor(absl::Seconds(5));
   EXPECT_EQ(link_->server->stats().frames_sent, 0u);
   EXPECT_FALSE(receiver_->attached());
   EXPECT_TRUE(records_.empty());
@@ -208,7 +225,7 @@ TEST_F(HistoryStreamTest, ScrollbackOffStillKeepsIdOneForTheHistory) {
   ASSERT_TRUE(forwarded.ok());
   EXPECT_EQ(*forwarded, 3u);
   ASSERT_EQ(link_->server->Write(*forwarded, "forwarded bytes"), 15u);
-  net_.RunFor(absl::Seconds(2));
+  RunFor(absl::Seconds(2));
   ASSERT_FALSE(incoming.empty());
   EXPECT_EQ(incoming.back(), 3u);
   EXPECT_EQ(link_->client->Read(3, 100), "forwarded bytes");
@@ -216,24 +233,84 @@ TEST_F(HistoryStreamTest, ScrollbackOffStillKeepsIdOneForTheHistory) {
   EXPECT_TRUE(receiver_->status().ok());
 }
 
-TEST_F(HistoryStreamTest, TheQueueHoldsAtMostTheNewestLinesEncoded) {
-  LinkParams down = Lossy(1.0);  // nothing gets through
-  Make(down, 1000);
-  // Lines of 15 random letters: the stream's send buffer fills after a few
-  // thousand of them, then the queue does.
-  uint32_t x = 3;
-  for (int i = 0; i < 20000; ++i) {
-    std::string line;
-    for (int k = 0; k < 15; ++k) {
-      x = x * 1103515245 + 12345;
-      line.push_back(static_cast<char>('a' + (x >> 16) % 26));
+// 40000 lines of 90 random letters printed `per_feed` at a time, to a
+// client that reads nothing; with `pump`, the sender is pumped after each
+// Feed (so the stream's windows fill, at about 55 bytes a line), else not
+// at all (as if they were full). The backlog is left for the test to
+// check; ReadAgain() then checks that the newest 1000 lines follow, after
+// one gap, each once and in order.
+class HistoryBacklogTest : public HistoryStreamTest {
+ protected:
+  void Flood(int per_feed, bool pump) {
+    Make(LinkParams{}, 1000, /*width=*/100);
+    receiver_->set_wants_more([this] { return open_; });
+    uint32_t x = 3;
+    std::string chunk;
+    for (int i = 0; i < kLines; ++i) {
+      std::string line;
+      for (int k = 0; k < 90; ++k) {
+        x = x * 1103515245 + 12345;
+        line.push_back(static_cast<char>('a' + (x >> 16) % 26));
+      }
+      printed_.push_back(line);
+      chunk += line + "\r\n";
+      if ((i + 1) % per_feed == 0) {
+        (void)emulator_->Feed(chunk);
+        chunk.clear();
+        if (pump) {
+          sender_->Pump();
+          RunFor(absl::Milliseconds(10));
+        }
+      }
     }
-    (void)emulator_->Feed(line + "\r\n");
-    sender_->Pump();
+    if (pump) RunFor(absl::Seconds(2));
+    sent_ = sender_->stats().lines_sent;
+    EXPECT_EQ(sender_->queued_lines() + emulator_->pending_scrollback(), 1000u);
   }
-  EXPECT_EQ(sender_->queued_lines(), 1000u);
-  EXPECT_LE(sender_->queued_bytes(), 1000u * 30);  // a record of 15 letters: 24 bytes
-  EXPECT_EQ(emulator_->pending_scrollback(), 0u);
+
+  void ReadAgain() {
+    open_ = true;
+    receiver_->Resume();
+    const uint64_t scrolled = kLines - 4;
+    ASSERT_TRUE(Run([&] { return receiver_->lines() + receiver_->lines_not_kept() == scrolled; },
+                    absl::Seconds(30)));
+    EXPECT_EQ(receiver_->lines(), sent_ + 1000);
+    ASSERT_GE(records_.size(), 1001u);
+    EXPECT_FALSE(records_[records_.size() - 1001].line.has_value());  // the gap
+    for (size_t i = 0; i < 1000; ++i) {
+      const protocol::HistoryRecord& r = records_[records_.size() - 1000 + i];
+      ASSERT_TRUE(r.line.has_value());
+      EXPECT_EQ(RowText(*r.line), printed_[scrolled - 1000 + i]) << i;
+    }
+  }
+
+  static constexpr int kLines = 40000;
+  bool open_ = false;
+  std::vector<std::string> printed_;
+  uint64_t sent_ = 0;
+};
+
+// A plain-text flood's backlog waits in the emulator as text: nothing of it
+// is laid out or encoded until the stream has room.
+TEST_F(HistoryBacklogTest, APlainTextBacklogWaitsInTheEmulatorUnencoded) {
+  Flood(/*per_feed=*/2000, /*pump=*/false);
+  EXPECT_EQ(sender_->queued_lines(), 0u);
+  EXPECT_EQ(emulator_->pending_scrollback(), 1000u);
+  EXPECT_LT(emulator_->pending_scrollback_rows(), 10u);
+  ReadAgain();
+}
+
+// Lines the emulator holds as rows of cells (here: one line per Feed, so
+// no fast path) are encoded once more than kMaxRowsWaiting wait: the
+// backlog stays small in memory.
+TEST_F(HistoryBacklogTest, ABacklogOfRowsIsEncodedPastAFewHundred) {
+  Flood(/*per_feed=*/1, /*pump=*/true);
+  EXPECT_GT(sent_, 1000u);  // what filled the windows
+  EXPECT_LT(sent_, static_cast<uint64_t>(kLines) - 1000);
+  EXPECT_LE(emulator_->pending_scrollback_rows(), HistorySender::kMaxRowsWaiting);
+  EXPECT_GE(sender_->queued_lines(), 1000u - HistorySender::kMaxRowsWaiting);
+  EXPECT_LE(sender_->queued_bytes(), 1000u * 100);  // a record of 90 letters: 99 bytes
+  ReadAgain();
 }
 
 // A re-attach (moshx connect --history N): the new association's sender
@@ -245,7 +322,7 @@ TEST_F(HistoryStreamTest, AReattachedClientGetsTheNewestLinesThenLiveOnes) {
   HistoryRing ring(10000);
   sender_ = std::make_unique<HistorySender>(link_->server.get(), emulator_.get(), 10000, &ring);
   Print(1, 3000, 100);
-  net_.RunFor(absl::Seconds(2));
+  RunFor(absl::Seconds(2));
   Print(3001, 3200, 100);  // queued or in flight on the old stream when the attach comes
   // The old client is gone; a new association on a new link.
   sender_.reset();
@@ -267,11 +344,11 @@ TEST_F(HistoryStreamTest, AReattachedClientGetsTheNewestLinesThenLiveOnes) {
   Print(3201, 3500, 50);
   for (int i = 0; i < 50; ++i) {
     sender_->Pump();
-    net2.RunFor(absl::Milliseconds(100));
+    (void)Run(net2, sender_.get(), [] { return false; }, absl::Milliseconds(100));
   }
   const uint64_t scrolled = 3500 - 4;
   const uint64_t at_attach = 3200 - 4;
-  ASSERT_TRUE(net2.RunUntil([&] { return receiver.lines() == 1000 + (scrolled - at_attach); },
+  ASSERT_TRUE(Run(net2, sender_.get(), [&] { return receiver.lines() == 1000 + (scrolled - at_attach); },
                             absl::Seconds(60)))
       << receiver.lines();
   ASSERT_EQ(got.size(), 1000 + (scrolled - at_attach));

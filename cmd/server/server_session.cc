@@ -390,6 +390,7 @@ void ServerSession::Service() {
   if (!shutting_down_) {
     UpdatePtyState(now);
     UpdateEchoAck(now);
+    if (history_ != nullptr && history_->has_more()) history_->Pump();
   }
   if (transport_->counterparty_shutting_down() && transport_->counterparty_shutdown_ack_sent()) {
     return Finish("the client ended the session", true);
@@ -419,6 +420,10 @@ void ServerSession::Service() {
 absl::Duration ServerSession::WaitTime() const {
   net::MonoTime now = clock_->Now();
   absl::Duration wait = absl::InfiniteDuration();
+  // A history backlog goes out a few batches per turn (HistorySender::Pump).
+  if (history_ != nullptr && !shutting_down_ && history_->has_more()) {
+    wait = absl::ZeroDuration();
+  }
   if (!input_frames_.empty() && !shutting_down_) {  // no echo acks while shutting down
     wait = std::max(absl::ZeroDuration(), input_frames_.front().second + kEchoTimeout - now);
   }
