@@ -3,6 +3,7 @@
 
     tools/benchmark/ssh_path_bench.sh [--rtts 50,200] [--keys 12] [--ctrl-c 2]
                                       [--key-interval 0.2] [--flood-seconds 1.5]
+                                      [--link rate=1mbit,queue=250ms]
     tools/benchmark/ssh_path.py --render RUN.jsonl...   (pooled table)
 
 Run through ssh_path_bench.sh (root): it creates two network namespaces
@@ -59,9 +60,10 @@ class Relay:
   def __init__(self, binary, sock):
     self.binary, self.sock = binary, sock
 
-  def set_rtt(self, rtt_ms):
-    # `client` is both of the client's links: RTT/2 each way.
-    spec = f"delay={rtt_ms / 2:g}ms"
+  def set_rtt(self, rtt_ms, extra=""):
+    # `client` is both of the client's links: RTT/2 each way, and `extra`
+    # (tools/netem/README.md's keys, e.g. rate=2mbit,queue=100ms) on both.
+    spec = f"delay={rtt_ms / 2:g}ms" + (f",{extra}" if extra else "")
     out = subprocess.run([self.binary, "ctl", self.sock, "set", "client", spec],
                          capture_output=True, text=True, timeout=10, check=False)
     if out.returncode != 0:
@@ -126,7 +128,7 @@ def summarise(samples_ms):
 
 def measure_rtt(rtt_ms, sessions, relay, args, log):
   """Both transports at one RTT, interleaved; {transport: {metric: [ms]}}."""
-  relay.set_rtt(rtt_ms)
+  relay.set_rtt(rtt_ms, args.link)
   raw = {t: {"keystroke_echo": [], "ctrl_c": []} for t in sessions}
   for s in sessions.values():
     s.rtt = rtt_ms / 1000
@@ -155,15 +157,20 @@ def fmt(v):
   return "n/a" if v is None else f"{v:.0f}"
 
 
-def table(results, rtts, transports):
+def row_label(rtt_ms, link):
+  return f"{rtt_ms} ms" + (f", {link}" if link else "")
+
+
+def table(results, rows, transports):
+  """results: {(row label, transport, metric): summarise(...)}."""
   out = ["| RTT | transport | keystroke echo median ms | p90 ms | keys "
          "| Ctrl-C to prompt median ms | samples |",
          "|---|---|---|---|---|---|---|"]
-  for rtt in rtts:
+  for row in rows:
     for t in transports:
-      k = results[(rtt, t, "keystroke_echo")]
-      c = results[(rtt, t, "ctrl_c")]
-      out.append(f"| {rtt} ms | {t} | {fmt(k['median_ms'])} | {fmt(k['p90_ms'])} "
+      k = results[(row, t, "keystroke_echo")]
+      c = results[(row, t, "ctrl_c")]
+      out.append(f"| {row} | {t} | {fmt(k['median_ms'])} | {fmt(k['p90_ms'])} "
                  f"| {k['n'] - k['missing']}/{k['n']} | {fmt(c['median_ms'])} "
                  f"| {c['n'] - c['missing']}/{c['n']} |")
   return "\n".join(out)
@@ -171,8 +178,8 @@ def table(results, rtts, transports):
 
 def pool(paths):
   """Results of several runs' JSON lines, every sample pooled per RTT,
-  transport and metric; (results, rtts, transports, runs)."""
-  samples, rtts, transports, runs = {}, [], [], 0
+  transport and metric; (results, row labels, transports, runs)."""
+  samples, rows, transports, runs = {}, [], [], 0
   for path in paths:
     with open(path) as f:
       for line in f:
@@ -180,11 +187,12 @@ def pool(paths):
         runs += r["type"] == "run"
         if r["type"] != "result":
           continue
-        rtts += [r["rtt_ms"]] if r["rtt_ms"] not in rtts else []
+        row = row_label(r["rtt_ms"], r.get("link", ""))
+        rows += [row] if row not in rows else []
         transports += [r["transport"]] if r["transport"] not in transports else []
-        samples.setdefault((r["rtt_ms"], r["transport"], r["metric"]), []).extend(
+        samples.setdefault((row, r["transport"], r["metric"]), []).extend(
             r["samples_ms"])
-  return ({k: summarise(v) for k, v in samples.items()}, rtts, transports, runs)
+  return ({k: summarise(v) for k, v in samples.items()}, rows, transports, runs)
 
 
 def load():
@@ -204,6 +212,9 @@ def parse_args(argv):
   p.add_argument("--relay", help="tools/netem tun_relay binary")
   p.add_argument("--relay-sock", help="its control socket")
   p.add_argument("--rtts", default="50,200", help="RTTs in ms (comma-separated)")
+  p.add_argument("--link", default="", metavar="SPEC",
+                 help="more link keys for both directions at every RTT, e.g. "
+                 "rate=2mbit,queue=100ms (tools/netem/README.md); default clean")
   p.add_argument("--transports", default=",".join(TRANSPORTS))
   p.add_argument("--keys", type=int, default=12,
                  help="keys per transport and RTT (split over the rounds)")
@@ -218,9 +229,9 @@ def parse_args(argv):
 def main(argv):
   args = parse_args(argv)
   if args.render:
-    results, rtts, transports, runs = pool(args.render)
+    results, rows, transports, runs = pool(args.render)
     print(f"{runs} runs pooled")
-    print(table(results, rtts, transports))
+    print(table(results, rows, transports))
     return 0
   if None in (args.netns, args.ssh, args.moshx, args.server, args.relay,
               args.relay_sock):
@@ -264,9 +275,10 @@ def main(argv):
         for metric, samples in raw[t].items():
           r = summarise(samples)
           failed |= r["missing"] > 0
-          results[(rtt, t, metric)] = r
+          results[(row_label(rtt, args.link), t, metric)] = r
           print(json.dumps(dict({"type": "result", "rtt_ms": rtt,
-                                 "transport": t, "metric": metric}, **r)),
+                                 "link": args.link, "transport": t,
+                                 "metric": metric}, **r)),
                 flush=True)
   finally:
     for s in sessions.values():
@@ -275,7 +287,8 @@ def main(argv):
     shutil.rmtree(home, ignore_errors=True)
   log("ssh_path: done")
   print(json.dumps({"type": "end", "load_average": load()}), flush=True)
-  print(table(results, rtts, transports), file=sys.stderr)
+  print(table(results, [row_label(r, args.link) for r in rtts], transports),
+        file=sys.stderr)
   return 1 if failed else 0
 
 

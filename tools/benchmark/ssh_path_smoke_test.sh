@@ -20,6 +20,7 @@ assert run["type"] == "run" and run["machine"] and len(run["load_average"]) == 3
 assert run["moshx_version"].startswith("moshx "), run
 assert end["type"] == "end" and len(end["load_average"]) == 3, end
 results = lines[1:-1]
+assert all(r["type"] == "result" and r["link"] == "" for r in results), results
 got = {(r["rtt_ms"], r["transport"], r["metric"]): r for r in results}
 assert len(got) == len(results) == 4, results
 for transport in ("ssh", "udp"):
