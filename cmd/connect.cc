@@ -47,7 +47,7 @@ int RunConnect(const ConnectOptions& o) {
   server.key = launched->info.key;
   server.switch_paths = launched->switch_paths;
   server.start_on_ssh = launched->start_on_ssh;
-  if (launched->switch_paths && !launched->bridge_again.empty()) {
+  if (launched->ssh_channel != nullptr && !launched->bridge_again.empty()) {
     // The reconnect's ssh: BatchMode first (never a prompt over the session).
     absl::StatusOr<std::vector<std::string>> ssh_words = SplitCommandLine(o.ssh);
     if (ssh_words.ok()) {

@@ -22,6 +22,7 @@
 #include "cmd/sys/tty.h"
 #include "net/connection.h"
 #include "net/dual_path.h"
+#include "net/replaceable_path.h"
 #include "net/stream_path.h"
 #include "net/udp_path.h"
 #include "net/udp_socket.h"
@@ -210,6 +211,7 @@ int RunTerminalLoop(const ServerEndpoint& server, const TerminalOptions& o,
   net::TransportDeps deps{(*runtime)->loop(), (*runtime)->clock(), nullptr, nullptr,
                           (*runtime)->rng()};
   net::DualPath* dual = nullptr;
+  net::ReplaceablePath* replaceable = nullptr;  // --transport ssh
   if (server.stream_read_fd >= 0) {
     auto path = net::StreamPath::Create((*runtime)->loop(), server.stream_read_fd,
                                         server.stream_write_fd, /*peer_known=*/true);
@@ -237,6 +239,10 @@ int RunTerminalLoop(const ServerEndpoint& server, const TerminalOptions& o,
       }
       dual = both->get();
       deps.path = *std::move(both);
+    } else {  // ssh: the stream alone, replaced when ssh is run again
+      auto one = std::make_unique<net::ReplaceablePath>(std::move(deps.path));
+      replaceable = one.get();
+      deps.path = std::move(one);
     }
   } else {
     auto socket = net::UdpSocket::OpenEphemeral(server.address.family());
@@ -309,14 +315,18 @@ int RunTerminalLoop(const ServerEndpoint& server, const TerminalOptions& o,
     s->SetPathNote("via SSH");
   }
   std::function<bool()> take_keys;
-  if (dual != nullptr && !server.reconnect_batch_argv.empty()) {
+  if ((dual != nullptr || replaceable != nullptr) && !server.reconnect_batch_argv.empty()) {
     SshReconnect::Options ro;
     ro.batch_argv = server.reconnect_batch_argv;
     ro.interactive_argv = server.reconnect_argv;
     reconnect = std::make_unique<SshReconnect>(
         loop, (*runtime)->clock(), ro,
-        [dual, s](std::unique_ptr<net::StreamPath> path) {
+        [dual, replaceable, s](std::unique_ptr<net::StreamPath> path) {
           // Cannot fail: a StreamPath made with peer_known knows its peer.
+          if (replaceable != nullptr) {
+            replaceable->Replace(std::move(path)).IgnoreError();
+            return;
+          }
           dual->ReplaceFallback(std::move(path)).IgnoreError();
           s->SetPathNote(dual->active() == net::DualPath::Which::kFallback ? "via SSH" : "");
         },
@@ -329,6 +339,9 @@ int RunTerminalLoop(const ServerEndpoint& server, const TerminalOptions& o,
           }
         });
     SshReconnect* r = reconnect.get();
+    if (replaceable != nullptr) {
+      replaceable->set_failure_handler([r](const absl::Status&) { r->PathFailed(); });
+    }
     // While ssh needs the user, the next key press runs it in the
     // foreground (its prompts on the terminal), then the session resumes.
     take_keys = [r, s, &raw, &renderer, &server] {

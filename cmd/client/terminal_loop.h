@@ -44,7 +44,7 @@ struct ServerEndpoint {
   // With switch_paths: start on the stream, probing UDP at once (ssh goes
   // through a ProxyJump/ProxyCommand host).
   bool start_on_ssh = false;
-  // With switch_paths: ssh's argv that runs `moshx serve --ssh-bridge-to
+  // With a stream: ssh's argv that runs `moshx serve --ssh-bridge-to
   // PORT` there with BatchMode, and the same without it (for a password),
   // to bring a dropped SSH path back (cmd/launch/ssh_reconnect.h). Empty:
   // no reconnect.

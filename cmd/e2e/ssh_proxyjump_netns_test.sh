@@ -52,17 +52,7 @@ tmux_keys p Enter
 wait_for_screen p 'after-restart-42' 15
 # The SSH connection drops (its ssh process killed): with UDP impossible the
 # client runs ssh again by itself (BatchMode: the key works) and goes on.
-descendants() {  # every process below PID, depth first
-  local c
-  for c in $(cat /proc/"$1"/task/*/children 2>/dev/null); do echo "$c"; descendants "$c"; done
-}
-ssh_pid=
-for pid in $(descendants "$(tmux_pane_pid p)"); do
-  [ "$(cat /proc/"$pid"/comm 2>/dev/null)" = ssh ] || continue
-  parent=$(awk '{print $4}' /proc/"$pid"/stat 2>/dev/null)
-  [ "$(cat /proc/"$parent"/comm 2>/dev/null)" = moshx ] && { ssh_pid=$pid; break; }
-done
-[ -n "$ssh_pid" ] || fail "no ssh child of the client found"
+ssh_pid=$(client_ssh_pid p) || fail "no ssh child of the client found"
 kill "$ssh_pid"
 tmux_type p 'echo after-drop-$((7*7))'
 tmux_keys p Enter

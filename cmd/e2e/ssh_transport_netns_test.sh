@@ -2,7 +2,8 @@
 # `moshx connect --transport ssh` (docs/ssh-path.md) between two network
 # namespaces whose UDP traffic nftables drops both ways (TCP, so ssh, is
 # untouched): the session's datagrams ride on the SSH connection, so typing,
-# output and Ctrl-C during a flood work, and the nftables counters show that
+# a resize, vim, a dropped ssh (run again by itself), output and Ctrl-C
+# during a flood work, and the nftables counters show that
 # not one UDP datagram was even tried. A remote moshx too old to bridge is a
 # clear error. The control: `--transport udp` across the same block fails
 # with "Nothing was received" and the counters move.
@@ -40,6 +41,27 @@ wait_for_screen s '\$ *$' 30
 tmux_type s 'echo "over ssh as $(id -un)"'
 tmux_keys s Enter
 wait_for_screen s "^over ssh as $NETNS_SSH_USER" 15
+# A resize reaches the remote pty; vim draws its screen and quits.
+tmux_cmd resize-window -t s -x 90 -y 20
+tmux_type s 'echo size=$(tput cols)x$(tput lines)'
+tmux_keys s Enter
+wait_for_screen s '^size=90x20' 15
+tmux_type s 'vim -n -u NONE -c "set nocompatible" /dev/null'
+tmux_keys s Enter
+wait_for_screen s '"/dev/null"' 15
+tmux_type s 'ivim-over-ssh'
+tmux_keys s Escape
+wait_for_screen s '^vim-over-ssh' 10
+tmux_type s ':q!'
+tmux_keys s Enter
+wait_for_screen s '\$ *$' 15
+# The SSH connection drops (its ssh killed): the client runs ssh again with
+# BatchMode by itself (the key works) and the session goes on.
+ssh_pid=$(client_ssh_pid s) || fail "no ssh child of the client found"
+kill "$ssh_pid"
+tmux_type s 'echo after-drop-$((7*7))'
+tmux_keys s Enter
+wait_for_screen s 'after-drop-49' 30
 # Ctrl-C during a flood: only the newest state travels, the prompt comes back.
 tmux_type s 'yes flood-flood-flood'
 tmux_keys s Enter
@@ -55,7 +77,7 @@ tmux_type s 'exit'
 tmux_keys s Enter
 status=$(wait_for_status s 20)
 [ "$status" = 0 ] || fail "client exit status $status"
-echo "ssh transport: typing, output and Ctrl-C during a flood; no UDP datagram sent"
+echo "ssh transport: typing, a resize, vim, a dropped ssh run again, output and Ctrl-C during a flood; no UDP datagram sent"
 
 # --- auto: on SSH while UDP is blocked, back to UDP and to SSH again ---------
 # The user types a key every half second meanwhile (the client then sends

@@ -33,7 +33,7 @@ struct LaunchedServer {
   // the session starts on the SSH connection and probes UDP (which seldom
   // reaches a host behind a bastion) at once.
   bool start_on_ssh = false;
-  // With switch_paths: the remote command line that bridges to this
+  // With ssh_channel: the remote command line that bridges to this
   // session again (`SERVER serve --ssh-bridge-to PORT`) when ssh dropped.
   std::string bridge_again;
 };

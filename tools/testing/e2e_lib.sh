@@ -12,6 +12,8 @@
 #   wait_for_screen NAME REGEX [SECONDS]   poll until the pane matches (default 15 s)
 #   tmux_start_with_status NAME COLS ROWS CMD   like tmux_start, exit status to a file
 #   wait_for_status NAME [SECONDS]              wait for it; prints the status
+#   client_ssh_pid NAME           PID of the ssh a `moshx` in window NAME runs
+#                                 (its direct child), for tests that drop it
 #   fail MESSAGE                  print, dump state, exit 1
 
 set -u
@@ -103,6 +105,22 @@ exe_of_printed_ppid() {
   local pid
   pid=$(tmux_screen "$1" | sed -n 's/.*ppid=\([0-9][0-9]*\).*/\1/p' | tail -1)
   [ -n "$pid" ] && readlink "/proc/$pid/exe"
+}
+
+# Every process below PID, depth first.
+e2e_descendants() {
+  local c
+  for c in $(cat /proc/"$1"/task/*/children 2>/dev/null); do echo "$c"; e2e_descendants "$c"; done
+}
+
+client_ssh_pid() {
+  local pid parent
+  for pid in $(e2e_descendants "$(tmux_pane_pid "$1")"); do
+    [ "$(cat /proc/"$pid"/comm 2>/dev/null)" = ssh ] || continue
+    parent=$(awk '{print $4}' /proc/"$pid"/stat 2>/dev/null)
+    [ "$(cat /proc/"$parent"/comm 2>/dev/null)" = moshx ] && { echo "$pid"; return 0; }
+  done
+  return 1
 }
 
 wait_for_dead_pane() {
