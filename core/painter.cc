@@ -296,7 +296,12 @@ void Painter::MoveTo(int y, int x) {
   if (known_ && !pending_ && y == y_ && x == x_) return;
   int best = CupLength(y, x);
   int relative = -1;  // length of the relative motion, -1 if impossible
-  if (known_ && y >= y_) {
+  // A CR ends a pending wrap in xterm, but not in libvterm 0.3.3 when its
+  // cursor does not move: a wide character filling a 2-column line leaves
+  // its cursor at column 0, pending. There CUP (which always ends it) is
+  // used instead (docs/prediction.md §C.3).
+  const bool cr_keeps_wrap = pending_ && screen_.width() <= 2;
+  if (known_ && y >= y_ && !cr_keeps_wrap) {
     const int down = y - y_;
     if (x == 0) {
       relative = (pending_ || x_ != 0 ? 1 : 0) + down;
