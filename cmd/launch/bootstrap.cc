@@ -454,6 +454,9 @@ absl::StatusOr<ProcessResult> BootstrapAndServe(const ConnectOptions& c,
   auto ssh_words = SplitCommandLine(b.ssh);
   if (!ssh_words.ok()) return fail(ssh_words.status());
   std::vector<std::string> argv = *ssh_words;
+  // With a bridge the connection goes on as the session's: interactive
+  // (see BuildSshArgvWithInput).
+  if (bridge != nullptr) argv.insert(argv.end(), {"-o", "IPQoS=lowdelay"});
   argv.insert(argv.end(), {"-T", "-o", "Compression=yes", "--", b.destination,
                            BootstrapRemoteCommand(b.dest_path, b.check_command,
                                                   serve_command_line)});

@@ -77,7 +77,8 @@ std::vector<std::string> BuildSshArgvWithInput(const std::vector<std::string>& s
                                                absl::string_view destination,
                                                absl::string_view command_line) {
   std::vector<std::string> argv = ssh_words;
-  argv.insert(argv.end(), {"-T", "--", std::string(destination), std::string(command_line)});
+  argv.insert(argv.end(), {"-T", "-o", "IPQoS=lowdelay", "--", std::string(destination),
+                           std::string(command_line)});
   return argv;
 }
 

@@ -44,6 +44,9 @@ std::vector<std::string> BuildSshArgvForCommandLine(const std::vector<std::strin
 
 // As BuildSshArgvForCommandLine without -n: ssh passes our stdin to the
 // remote command (the datagram stream of `--transport ssh`, docs/ssh-path.md).
+// `-o IPQoS=lowdelay`: the stream is interactive traffic, while ssh marks a
+// connection without a tty as bulk; an IPQoS in `ssh_words` comes first and
+// wins (ssh keeps an option's first value).
 std::vector<std::string> BuildSshArgvWithInput(const std::vector<std::string>& ssh_words,
                                                absl::string_view destination,
                                                absl::string_view command_line);

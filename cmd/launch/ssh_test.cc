@@ -46,7 +46,8 @@ TEST(SshTest, BuildsArgvWithDestinationAndQuotedRemoteCommand) {
 
 TEST(SshTest, ArgvWithInputLeavesStdinToTheRemoteCommand) {
   EXPECT_THAT(BuildSshArgvWithInput({"ssh"}, "me@host", "'moshx' 'serve' '--ssh-bridge'"),
-              ElementsAre("ssh", "-T", "--", "me@host", "'moshx' 'serve' '--ssh-bridge'"));
+              ElementsAre("ssh", "-T", "-o", "IPQoS=lowdelay", "--", "me@host",
+                          "'moshx' 'serve' '--ssh-bridge'"));
 }
 
 }  // namespace
