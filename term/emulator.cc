@@ -6,6 +6,7 @@
 #include <vterm.h>
 
 #include <algorithm>
+#include <array>
 #include <cstddef>
 #include <cstdio>
 #include <vector>
@@ -286,6 +287,7 @@ struct Emulator::Impl {
   struct Kept;
   void Keep(Kept line);
   core::Row Materialize(Kept line);
+  std::optional<core::Cell> LazyCell(const VTermScreenCell& raw);
   bool SkipKeepingPlainLines(absl::string_view* bytes, const MoshxVTermState& s);
   void ReadModes(core::Modes* modes);
   MoshxVTermState ReadState();
@@ -349,14 +351,17 @@ struct Emulator::Impl {
   // A line kept in the scrollback: a row, or a plain ASCII line not laid
   // out yet (SkipKeepingPlainLines). Such a line was printed with one pen
   // on a fresh row (scrolled in blank) and never wrapped: `text` holds the
-  // character printed in each column, NUL where none was, and `pen` how a
-  // printed and a blank cell of it read (libvterm's own cells) and how
-  // wide the screen was. Laid out by Materialize() when taken.
+  // character printed in each column, NUL where none was, and `pen` the
+  // cells a blank and each character become (made from libvterm's own
+  // cells of that pen) and how wide the screen was. Laid out by
+  // Materialize() when taken.
   struct LazyPen {
     int cols = 0;
-    bool reverse_video = false;
-    VTermScreenCell glyph{};
-    VTermScreenCell blank{};
+    // What CellsToRow makes of a blank and of each printable ASCII
+    // character (ToCell, as reverse video was); null: a default blank,
+    // which a new row already holds.
+    std::optional<core::Cell> blank;
+    std::array<std::optional<core::Cell>, 95> glyphs;
   };
   struct Kept {
     std::optional<core::Row> row;        // when `pen` is null
@@ -831,20 +836,25 @@ void Emulator::Impl::Keep(Kept line) {
 core::Row Emulator::Impl::Materialize(Kept line) {
   if (line.pen == nullptr) return *std::move(line.row);
   const LazyPen& pen = *line.pen;
-  std::vector<VTermScreenCell>& cells = row_cells;
-  cells.assign(static_cast<size_t>(pen.cols), pen.blank);
-  for (size_t x = 0; x < line.text.size() && x < cells.size(); ++x) {
-    if (line.text[x] == '\0') continue;
-    cells[x] = pen.glyph;
-    cells[x].chars[0] = static_cast<unsigned char>(line.text[x]);
+  core::Row row(pen.cols);  // default blanks; not wrapped (no autowrap)
+  for (int x = 0; x < pen.cols; ++x) {
+    const size_t i = static_cast<size_t>(x);
+    const std::optional<core::Cell>& cell =
+        i < line.text.size() && line.text[i] != '\0'
+            ? pen.glyphs[static_cast<unsigned char>(line.text[i]) - 0x20]
+            : pen.blank;
+    if (cell.has_value()) row.Set(x, *cell);
   }
-  // ToCell reads reverse video as it was when the line was printed.
-  const bool reverse_now = reverse_video;
-  reverse_video = pen.reverse_video;
-  core::Row row = CellsToRow(pen.cols, cells.data(), nullptr);
-  reverse_video = reverse_now;
-  row.set_wrapped(false);  // printed without an autowrap
   return row;
+}
+
+// CellsToRow's cell for `raw` (no link; an ASCII glyph or a blank, so
+// narrow), or null when it leaves the row's default blank.
+std::optional<core::Cell> Emulator::Impl::LazyCell(const VTermScreenCell& raw) {
+  core::Cell cell = ToCell(raw, nullptr);
+  cell.width = 1;
+  if (cell.text.empty() && cell.renditions.is_default()) return std::nullopt;
+  return cell;
 }
 
 // Sends bytes of our own to libvterm. Safe only at a sequence boundary,
@@ -1312,11 +1322,16 @@ bool Emulator::Impl::SkipKeepingPlainLines(absl::string_view* bytes, const Moshx
   Inject(std::string(h - 1, '\n'));  // pushes rows 0..height-2
   auto pen = std::make_shared<LazyPen>();
   pen->cols = width;
-  pen->reverse_video = reverse_video;
-  vterm_screen_get_cell(screen, VTermPos{0, 0}, &pen->blank);  // every row is fresh now
+  VTermScreenCell cell;
+  vterm_screen_get_cell(screen, VTermPos{0, 0}, &cell);  // every row is fresh now
+  pen->blank = LazyCell(cell);
   moshx_vterm_set_cursor(vt.get(), VTermPos{0, 0}, /*pending_wrap=*/0);
   Inject("X");
-  vterm_screen_get_cell(screen, VTermPos{0, 0}, &pen->glyph);
+  vterm_screen_get_cell(screen, VTermPos{0, 0}, &cell);
+  for (int c = 0x20; c < 0x7f; ++c) {
+    cell.chars[0] = static_cast<uint32_t>(c);
+    pen->glyphs[static_cast<size_t>(c - 0x20)] = LazyCell(cell);
+  }
   if (built_from > 0) {
     lines_not_kept += scrollback.size() + built_from;
     scrollback.clear();

@@ -91,8 +91,8 @@ class HistorySender {
   static constexpr size_t kSendBuffer = 64 * 1024;
   // Lines taken from the emulator per compressed batch, at most.
   static constexpr size_t kBatchLines = 256;
-  // Batches per Pump() call, at most: about 3 ms of encoding.
-  static constexpr size_t kBatchesPerPump = 4;
+  // Batches per Pump() call, at most: a few ms of encoding.
+  static constexpr size_t kBatchesPerPump = 8;
   // Lines the emulator may hold as rows of cells (about 5 KB each at 80
   // columns) while the stream has no room; beyond, they are encoded into
   // the queue (Emulator::pending_scrollback_rows).
@@ -116,9 +116,11 @@ class HistorySender {
   HistorySender& operator=(const HistorySender&) = delete;
 
   // Moves lines the stream has room for into it, at most kBatchesPerPump
-  // compressed batches (of at most kBatchLines lines) per call. Call after
-  // the emulator was fed or resized, and again while has_more(); it also
-  // runs when the stream has room again.
+  // compressed batches (of at most kBatchLines lines) per call; encodes the
+  // emulator's lines if too many wait as rows. Call once per turn of the
+  // loop, after its events (ServerSession::Service: keys reach the pty
+  // first), and turn again at once while has_more(); it also runs when the
+  // stream has room again.
   void Pump();
   // True while lines wait and the stream has room for them: Pump() again
   // soon (after the loop's other events: a backlog goes out a few batches

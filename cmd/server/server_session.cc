@@ -317,7 +317,6 @@ void ServerSession::FeedEmulator(absl::string_view output) {
   last_pty_activity_ = clock_->Now();
   if (options_.on_pty_output) options_.on_pty_output(output);
   std::string answers = emulator_.Feed(output);
-  if (history_ != nullptr) history_->Pump();
   screen_stale_ = true;
   if (!answers.empty()) {
     // Replies to DA/DSR queries go to the application, whole or not at all.
@@ -339,7 +338,6 @@ void ServerSession::PublishIfStale() {
 
 void ServerSession::PublishScreen() {
   screen_stale_ = false;
-  if (history_ != nullptr) history_->Pump();  // a resize may push lines out
   UpdatePtyState(clock_->Now());
   core::Framebuffer fb = emulator_.Snapshot();
   // mosh mode: both kinds of client must draw the same cells, so the screen
@@ -390,7 +388,9 @@ void ServerSession::Service() {
   if (!shutting_down_) {
     UpdatePtyState(now);
     UpdateEchoAck(now);
-    if (history_ != nullptr && history_->has_more()) history_->Pump();
+    // History goes out here, once per turn of the loop, after the turn's
+    // keys reached the pty (lines wait in the emulator meanwhile).
+    if (history_ != nullptr) history_->Pump();
   }
   if (transport_->counterparty_shutting_down() && transport_->counterparty_shutdown_ack_sent()) {
     return Finish("the client ended the session", true);
