@@ -285,8 +285,8 @@ int RunTerminalLoop(const ServerEndpoint& server, const TerminalOptions& o,
     return Fail(session.status().message());
   }
   s = session->get();
-  // auto: a dropped ssh is run again (docs/ssh-path.md §5, "Reconnecting");
-  // made below, once the bar's notices have somewhere to go.
+  // auto and ssh: a dropped ssh is run again (docs/ssh-path.md §5,
+  // "Reconnecting"); made below, once the bar's notices have somewhere to go.
   std::unique_ptr<SshReconnect> reconnect;
   if (dual != nullptr) {
     dual->set_change_handler([s, dual, &reconnect, &server, &path_changes,
@@ -386,6 +386,10 @@ int RunTerminalLoop(const ServerEndpoint& server, const TerminalOptions& o,
     if (s->TakeSuspendRequest()) Suspend(s, raw->get(), &renderer);
   }
   forwarder.reset();
+  // The session and its path outlive `reconnect`: nothing may reach it now.
+  if (replaceable != nullptr) replaceable->set_failure_handler(nullptr);
+  if (dual != nullptr) dual->set_change_handler(nullptr);
+  reconnect.reset();
   WriteAll(STDOUT_FILENO, renderer.Close());
   raw->reset();
   for (const std::string& line : forwarding_messages) {
