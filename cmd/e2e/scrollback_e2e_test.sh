@@ -3,7 +3,7 @@
 #  1. `moshx connect --local`: after `seq 1 5000` the pane's history holds
 #     1..5000, each once, in order, then the prompt; coloured lines reach the
 #     history with the same cells and renditions as in a plain shell; what
-#     vim showed never enters the history.
+#     vim and less showed never enters the history.
 #  2. Over tools/netem's relay at 200 ms RTT and 10% loss each way: the same
 #     for `seq 1 5000`; then a flood (`seq 1 300000`): every line of the
 #     history is where its number says and the lines not kept (if the link
@@ -122,11 +122,23 @@ wait_for_screen t 'vim-only-60' 10
 tmux_type t ':q!'
 tmux_keys t Enter
 wait_for_screen t '^in\$' 10
+# less too (its default: the alternate screen; LESS emptied so no -X).
+printf 'less-only-%s\n' $(seq 1 200) >"$E2E_DIR/pagerfile"
+tmux_type t "LESS= less $E2E_DIR/pagerfile"
+tmux_keys t Enter
+wait_for_screen t '^less-only-1$' 15
+tmux_keys t Space
+wait_for_screen t '^less-only-30$' 10
+tmux_keys t G
+wait_for_screen t '^less-only-200$' 10
+tmux_keys t q
+wait_for_screen t '^in\$' 10
 tmux_type t 'seq 1 30 | sed s/^/after/'
 tmux_keys t Enter
 wait_for_screen t '^after30' 10
 sleep 1
 history_of t | grep -q 'vim-only' && fail "vim's screen entered the history"
+history_of t | grep -q 'less-only' && fail "less's screen entered the history"
 history_of t | grep -q '^after6$' || fail "lines after vim did not reach the history"
 
 tmux_type t 'exit'
