@@ -5,7 +5,10 @@
 namespace moshx::net {
 
 SendScheduler::SendScheduler(MonoTime now, absl::Duration send_mindelay)
-    : send_mindelay_(send_mindelay), next_ack_time_(now), next_send_time_(now) {
+    : send_mindelay_(send_mindelay),
+      next_ack_time_(now),
+      next_send_time_(now),
+      last_data_send_(now) {
   sent_.push_back({now, 0});
 }
 
@@ -37,7 +40,18 @@ void SendScheduler::CalculateTimers(MonoTime now, const Comparison& c,
   MonoTime frame_time = back().send_time + send_interval;
   if (c.differs_from_back) {
     if (!mindelay_clock_) mindelay_clock_ = now;
-    next_send_time_ = std::max(*mindelay_clock_ + send_mindelay_, frame_time);
+    // New data is paced against the last data sent: an empty ack or
+    // heartbeat just before a key (an ack of the server's flood, say) does
+    // not hold the key back for a frame interval (issue 19).
+    next_send_time_ =
+        std::max(*mindelay_clock_ + send_mindelay_, last_data_send_ + send_interval);
+    if (reply_frames_left_ > 0) {  // a reply to input (kInputReplyFrames)
+      const MonoTime reply = std::max({std::max(input_time_, *mindelay_clock_) + send_mindelay_,
+                                       back().send_time + send_mindelay_});
+      if (reply < next_send_time_ && reply <= input_time_ + kInputReplyWindow) {
+        next_send_time_ = reply;
+      }
+    }
   } else if (c.differs_from_assumed && HeardRecently(now)) {
     next_send_time_ = frame_time;
     if (mindelay_clock_) {
@@ -106,6 +120,8 @@ uint64_t SendScheduler::RecordDataSend(MonoTime now, bool same_as_back) {
     AddSent(now, num);
   }
   assumed_ = sent_.size() - 1;  // the receiver will most likely have it
+  last_data_send_ = now;
+  if (reply_frames_left_ > 0 && now <= input_time_ + kInputReplyWindow) --reply_frames_left_;
   next_ack_time_ = now + kAckInterval;
   next_send_time_ = MonoTime::Infinite();
   mindelay_clock_.reset();
@@ -131,6 +147,10 @@ void SendScheduler::OnNewRemoteState(MonoTime now, uint64_t num, bool carried_da
   ack_num_ = num;
   last_heard_ = now;
   if (carried_data) pending_data_ack_ = true;
+  if (carried_data && reply_to_input_) {
+    input_time_ = now;
+    reply_frames_left_ = kInputReplyFrames;
+  }
 }
 
 void SendScheduler::StartShutdown(MonoTime now) {

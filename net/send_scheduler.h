@@ -58,6 +58,17 @@ class SendScheduler {
   // client (keystrokes should leave at once).
   static constexpr absl::Duration kServerSendMindelay = absl::Milliseconds(8);
   static constexpr absl::Duration kClientSendMindelay = absl::Milliseconds(1);
+  // Replies to input (issue 19, docs/protocol.md §6.4): once a new state
+  // from the peer carried data (the user typed, pasted or resized), up to
+  // kInputReplyFrames new states go out send_mindelay after the input (and
+  // after each other) instead of waiting for the frame interval (SRTT/2,
+  // 20..250 ms), within kInputReplyWindow of it: the screen's answer — an
+  // echo, the prompt after Ctrl-C during a flood — leaves as soon as the
+  // mindelay has collected it. At most that many extra frames per state the
+  // peer sends, so a flood's frame rate stays the link's otherwise. Off
+  // unless set_reply_to_input(true) (the server's side).
+  static constexpr int kInputReplyFrames = 2;
+  static constexpr absl::Duration kInputReplyWindow = absl::Milliseconds(50);
   // Sent-state log limit: beyond 32 entries the 16th from the end is
   // dropped, bounding memory while keeping both recent and acked states.
   static constexpr size_t kMaxSentStates = 32;
@@ -78,6 +89,8 @@ class SendScheduler {
   enum class Action { kNothing, kEmptyAck, kData };
 
   SendScheduler(MonoTime now, absl::Duration send_mindelay);
+  // See kInputReplyFrames.
+  void set_reply_to_input(bool on) { reply_to_input_ = on; }
 
   // --- Sent-state log ---------------------------------------------------
   const std::deque<SentRecord>& sent() const { return sent_; }
@@ -149,10 +162,14 @@ class SendScheduler {
   MonoTime next_ack_time_;
   MonoTime next_send_time_;
   std::optional<MonoTime> mindelay_clock_;
+  MonoTime last_data_send_;  // new data is paced from here (not from acks)
   uint64_t ack_num_ = 0;
   uint64_t last_sent_ack_num_ = 0;
   bool pending_data_ack_ = false;
   std::optional<MonoTime> last_heard_;
+  bool reply_to_input_ = false;
+  MonoTime input_time_;         // the newest peer state that carried data
+  int reply_frames_left_ = 0;   // early frames it still allows
   bool shutdown_in_progress_ = false;
   int shutdown_tries_ = 0;
   MonoTime shutdown_start_;

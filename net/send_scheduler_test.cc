@@ -51,6 +51,63 @@ TEST(SendSchedulerTest, MindelayCollectsABurst) {
   EXPECT_EQ(s.next_send_time(), AtMs(1008));
 }
 
+// A long frame interval (SRTT/2 at 200 ms RTT): a flood's frames go out
+// once per interval, but a state that answers input leaves one mindelay
+// after the input, twice at most per input, and only within the window.
+constexpr absl::Duration kLongInterval = absl::Milliseconds(100);
+
+TEST(SendSchedulerTest, TheServerAnswersInputAfterTheMindelay) {
+  SendScheduler s(AtMs(0), SendScheduler::kServerSendMindelay);
+  s.set_reply_to_input(true);
+  s.RecordDataSend(AtMs(0), false);  // a flood frame at t=0
+  s.CalculateTimers(AtMs(2), Changed(), kRto, kLongInterval);
+  EXPECT_EQ(s.next_send_time(), AtMs(100));  // the flood waits for the interval
+  s.OnNewRemoteState(AtMs(30), 5, /*carried_data=*/true);  // Ctrl-C arrives
+  s.CalculateTimers(AtMs(30), Changed(), kRto, kLongInterval);
+  EXPECT_EQ(s.next_send_time(), AtMs(38));
+  s.RecordDataSend(AtMs(38), false);
+  s.CalculateTimers(AtMs(40), Changed(), kRto, kLongInterval);
+  EXPECT_EQ(s.next_send_time(), AtMs(48));  // the second reply: its own mindelay
+  s.RecordDataSend(AtMs(48), false);
+  s.CalculateTimers(AtMs(49), Changed(), kRto, kLongInterval);
+  EXPECT_EQ(s.next_send_time(), AtMs(148));  // two per input: the interval again
+  // A state without data (an ack, a heartbeat) is no input.
+  s.OnNewRemoteState(AtMs(60), 6, /*carried_data=*/false);
+  s.CalculateTimers(AtMs(60), Changed(), kRto, kLongInterval);
+  EXPECT_EQ(s.next_send_time(), AtMs(148));
+}
+
+TEST(SendSchedulerTest, AnInputReplyIsNeverLaterThanTheFrameIntervalNorOutsideItsWindow) {
+  SendScheduler s(AtMs(0), SendScheduler::kServerSendMindelay);
+  s.set_reply_to_input(true);
+  s.RecordDataSend(AtMs(0), false);
+  s.OnNewRemoteState(AtMs(10), 5, /*carried_data=*/true);
+  // Nothing changed until after the window: the interval rules.
+  s.CalculateTimers(AtMs(58), Changed(), kRto, kLongInterval);
+  EXPECT_EQ(s.next_send_time(), AtMs(100));
+  // Off (the client's side, and mosh's rule): input changes nothing.
+  SendScheduler c(AtMs(0), SendScheduler::kServerSendMindelay);
+  c.RecordDataSend(AtMs(0), false);
+  c.OnNewRemoteState(AtMs(30), 5, /*carried_data=*/true);
+  c.CalculateTimers(AtMs(30), Changed(), kRto, kLongInterval);
+  EXPECT_EQ(c.next_send_time(), AtMs(100));
+}
+
+// An empty ack just before new data (a client acking the server's flood
+// when a key comes) does not hold the data back: the frame interval counts
+// from the last data sent.
+TEST(SendSchedulerTest, NewDataIsPacedFromTheLastDataSentNotFromAnAck) {
+  SendScheduler s(AtMs(0), SendScheduler::kClientSendMindelay);
+  s.RecordDataSend(AtMs(0), false);
+  s.RecordEmptyAck(AtMs(90));
+  s.CalculateTimers(AtMs(95), Changed(), kRto, kLongInterval);
+  EXPECT_EQ(s.next_send_time(), AtMs(100));  // not 190
+  s.RecordDataSend(AtMs(100), false);
+  s.RecordEmptyAck(AtMs(150));
+  s.CalculateTimers(AtMs(250), Changed(), kRto, kLongInterval);
+  EXPECT_EQ(s.next_send_time(), AtMs(251));  // the mindelay only
+}
+
 TEST(SendSchedulerTest, AssumedFallsBackToFrontAfterRtoPlusAckDelay) {
   SendScheduler s(AtMs(0), SendScheduler::kServerSendMindelay);
   s.RecordDataSend(AtMs(0), false);

@@ -60,7 +60,10 @@ TransportCore::TransportCore(TransportDeps& deps, const TransportConfig& config,
                  config.send_mindelay.value_or(config.role == Role::kClient
                                                    ? SendScheduler::kClientSendMindelay
                                                    : SendScheduler::kServerSendMindelay)),
-      mode_(config.mode) {}
+      mode_(config.mode) {
+  // The server answers input at once (SendScheduler::kInputReplyFrames).
+  scheduler_.set_reply_to_input(config.role == Role::kServer);
+}
 
 TransportCore::~TransportCore() {
   if (alarm_ != 0) loop_->CancelAlarm(alarm_);
