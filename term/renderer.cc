@@ -38,8 +38,14 @@ core::Framebuffer Drawable(const core::Framebuffer& frame) {
 
 }  // namespace
 
-std::string Renderer::Open() const {
+std::string Renderer::Open(int terminal_height) const {
   std::string out;
+  // Line feeds from the terminal's cursor row push that row and every row
+  // above it into the scrollback, so the user's shell lines stay there;
+  // first, as resetting origin mode (below) homes the cursor.
+  if (options_.write_history && !options_.alternate_screen && terminal_height > 0) {
+    out += "\r" + std::string(terminal_height, '\n');
+  }
   if (options_.save_title) out += "\x1b[22;0t";
   if (options_.alternate_screen) out += "\x1b[?1049h";
   out += kDefaultModes;

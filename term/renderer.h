@@ -60,8 +60,12 @@ class Renderer {
   Renderer() : Renderer(Options()) {}
   explicit Renderer(const Options& options) : options_(options) {}
 
-  // Bytes to write once, before the first Draw().
-  std::string Open() const;
+  // Bytes to write once, before the first Draw(). With write_history and
+  // the terminal's height, they first scroll what the terminal shows down
+  // to its cursor row (the shell line that started the session) into its
+  // scrollback, where ssh would have left it, rather than the first frame
+  // erasing it.
+  std::string Open(int terminal_height = 0) const;
 
   // Bytes that make the terminal show `frame`.
   std::string Draw(const core::Framebuffer& frame);

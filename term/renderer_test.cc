@@ -187,6 +187,32 @@ TEST(RendererTest, HistoryLinesReachTheScrollbackOnceAndTheScreenStays) {
   EXPECT_EQ(Describe(terminal.TakeScrollback()), Describe(sent));
 }
 
+// The shell lines above the cursor when the session starts (the command that
+// started it) go into the terminal's scrollback, not away; the screen then
+// shows the frame.
+TEST(RendererTest, TheFirstFrameKeepsTheShellLinesInTheScrollback) {
+  Emulator::Options keep;
+  keep.scrollback_lines = 1000;
+  for (const char* before : {"$ moshx connect h\r\n", "a\r\nb\r\nc\r\nd\r\n$ moshx connect h\r\n"}) {
+    Emulator terminal(20, 5, keep);
+    (void)terminal.Feed(before);
+    (void)terminal.TakeScrollback();  // "a" scrolled off already
+    std::vector<core::Row> expected;
+    const core::Framebuffer shown = terminal.Snapshot();
+    Renderer renderer = HistoryRenderer();
+    (void)terminal.Feed(renderer.Open(5));
+    const core::Framebuffer frame = Screen("remote$ ");
+    EXPECT_EQ(terminal.Feed(renderer.Draw(frame, {})), "");
+    EXPECT_EQ(DescribeDifference(AsDrawn(frame, false), terminal.Snapshot()), "");
+    for (int y = 0; y <= shown.cursor().row; ++y) expected.push_back(shown.row(y));
+    std::vector<core::Row> kept = terminal.TakeScrollback();
+    EXPECT_EQ(Describe(kept), Describe(expected)) << before;
+    // Later frames add nothing there.
+    (void)terminal.Feed(renderer.Draw(Screen("remote$ ls\r\nx\r\ny\r\nz\r\nw\r\nv"), {}));
+    EXPECT_TRUE(terminal.TakeScrollback().empty());
+  }
+}
+
 TEST(RendererTest, HistoryLinesWiderThanTheScreenContinueOnTheNextRow) {
   Emulator::Options keep;
   keep.scrollback_lines = 100;

@@ -262,7 +262,8 @@ int RunTerminalLoop(const ServerEndpoint& server, const TerminalOptions& o,
     render_options.write_history = true;
   }
   term::Renderer renderer(render_options);
-  WriteAll(STDOUT_FILENO, renderer.Open());
+  // moshx mode: the shell lines above the cursor go into the scrollback.
+  WriteAll(STDOUT_FILENO, renderer.Open(size.rows));
   net::EventLoop* loop = (*runtime)->loop();
   ClientSessionOptions options = SessionOptions(server, o, size);
   options.first_seq = net::TimeBasedFirstSequence((*runtime)->WallNow());
