@@ -150,9 +150,11 @@ class ClientSession {
   // replaces the mux's incoming handler must call this first.
   bool OnIncomingStream(net::stream::StreamId id);
   // Takes at most `max_rows` waiting history rows (and lets the receiver
-  // read more: it decodes only while fewer than kHistoryBacklog wait).
+  // read more: it decodes only while fewer than kHistoryBacklog wait, so
+  // the rest of a backlog waits compressed in the stream, and decoding goes
+  // in small steps at the pace the terminal takes the rows).
   std::vector<core::Row> TakeHistory(size_t max_rows);
-  static constexpr size_t kHistoryBacklog = 4000;
+  static constexpr size_t kHistoryBacklog = 500;
   const HistoryReceiver* history_receiver() const { return history_receiver_.get(); }
 
  private:

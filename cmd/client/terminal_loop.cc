@@ -1,5 +1,6 @@
 #include "cmd/client/terminal_loop.h"
 
+#include <malloc.h>
 #include <signal.h>
 #include <unistd.h>
 
@@ -191,8 +192,17 @@ std::unique_ptr<forward::Forwarder> StartForwarding(net::EventLoop* loop, Client
 // history off at 20 ms RTT, 100 ~10-15 ms (docs/benchmarks.md).
 constexpr size_t kHistoryRowsPerFrame = 100;
 
+// Freed heap the client keeps rather than giving back at once. History rows
+// are laid out, drawn and freed a batch every few milliseconds; with glibc's
+// default (128 KiB, adapting) the heap shrank and grew back every turn, and
+// the page faults made the client's CPU during a `seq` flood 0.21-0.30 s/s
+// instead of 0.13-0.17 (docs/benchmarks.md, "Client heap").
+constexpr int kMallocTrimThreshold = 32 << 20;
+
 int RunTerminalLoop(const ServerEndpoint& server, const TerminalOptions& o,
                     const ForwardingOptions& forwarding) {
+  // Returns 0 where the C library has no such knob (then the default stays).
+  (void)mallopt(M_TRIM_THRESHOLD, kMallocTrimThreshold);
   auto raw = sys::ScopedRawMode::Enter(STDIN_FILENO);
   if (!raw.ok()) {
     std::fprintf(stderr, "moshx: cannot use this terminal: %s\n",

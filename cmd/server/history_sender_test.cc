@@ -1,5 +1,6 @@
 #include "cmd/server/history_sender.h"
 
+#include <algorithm>
 #include <functional>
 #include <memory>
 #include <string>
@@ -199,6 +200,32 @@ TEST_F(HistoryStreamTest, AReceiverThatPausesGetsEveryLineLater) {
   receiver_->Resume();
   ASSERT_TRUE(Run([&] { return receiver_->lines() == 3000 - 4; }, absl::Seconds(30)));
   CheckNumbered(3000 - 4);
+}
+
+// A reader that wants a few hundred lines at a time (as the client's 500,
+// ClientSession::kHistoryBacklog) decodes in small steps of at most
+// HistoryReceiver::kDrainChunk bytes of records, so no single call holds the
+// client's loop (and a key) long, and the rest waits compressed (issue 14).
+TEST_F(HistoryStreamTest, AReceiverDecodesASmallBacklogInSmallSteps) {
+  Make(LinkParams{}, 10000);
+  constexpr size_t kWanted = 500;
+  size_t at_last_check = 0, largest_step = 0;
+  receiver_->set_wants_more([&] {
+    largest_step = std::max(largest_step, records_.size() - at_last_check);
+    at_last_check = records_.size();
+    return records_.size() < kWanted;
+  });
+  Print(1, 5000, 1000);
+  RunFor(absl::Seconds(2));
+  // Short numbered lines take a few bytes each: a step is a few hundred.
+  EXPECT_GT(largest_step, 0u);
+  EXPECT_LT(largest_step, 1000u);
+  EXPECT_GE(records_.size(), kWanted);
+  EXPECT_LE(records_.size(), kWanted + largest_step);
+  receiver_->set_wants_more([] { return true; });
+  receiver_->Resume();
+  ASSERT_TRUE(Run([&] { return receiver_->lines() == 5000 - 4; }, absl::Seconds(30)));
+  CheckNumbered(5000 - 4);
 }
 
 TEST_F(HistoryStreamTest, ScrollbackOffSendsNothing) {
