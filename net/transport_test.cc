@@ -227,9 +227,9 @@ TEST(TransportTest, ServerStaysSilentUntilFirstClientDatagram) {
 TEST(TransportTest, ServerAnswersFirstContactAtOnce) {
   // docs/protocol.md §6.6: the server's empty ack leaves as soon as the client's
   // first datagram arrives; its first data frame follows a frame interval
-  // (250 ms: no RTT sample yet) after the server started (§6.4: moshx paces
-  // data from the last data sent, not from the empty ack; mosh would send it
-  // at 300 ms).
+  // (250 ms: no RTT sample yet) after the server started: moshx paces data
+  // from the last data sent, not from the empty ack (docs/protocol.md §6.4);
+  // mosh would send it at 300 ms.
   LinkParams p;
   p.delay = absl::Milliseconds(50);
   Session s(17, WireMode::kMosh, 42, 42, p);
