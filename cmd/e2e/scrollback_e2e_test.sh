@@ -3,7 +3,9 @@
 #  1. `moshx connect --local`: after `seq 1 5000` the pane's history holds
 #     1..5000, each once, in order, then the prompt; coloured lines reach the
 #     history with the same cells and renditions as in a plain shell; what
-#     vim and less showed never enters the history.
+#     vim and less showed never enters the history. A flood the client
+#     cannot take (`seq 1 3000000` while it is stopped) leaves a marker, then
+#     the newest 10000 lines, then the screen.
 #  2. Over tools/netem's relay at 200 ms RTT and 10% loss each way: the same
 #     for `seq 1 5000`; then a flood (`seq 1 300000`): every line of the
 #     history is where its number says and the lines not kept (if the link
@@ -157,7 +159,7 @@ tmux_start f 80 24 sh -c '"$@"; echo client-exit=$?; sleep 60' sh \
   TERM=xterm-256color LANG=C.UTF-8 "$MOSHX" connect --local -- \
   /usr/bin/env PS1='in$ ' /bin/bash --norc --noprofile
 wait_for_screen f '^in\$' 15
-tmux_type f "clear; touch $E2E_DIR/flood-typed; sleep 3; seq 1 300000; touch $E2E_DIR/flood-done"
+tmux_type f "clear; touch $E2E_DIR/flood-typed; sleep 3; seq 1 3000000; touch $E2E_DIR/flood-done"
 tmux_keys f Enter
 for _ in $(seq 50); do [ -e "$E2E_DIR/flood-typed" ] && break; sleep 0.1; done
 [ -e "$E2E_DIR/flood-typed" ] || fail "the flood command did not start"
@@ -167,16 +169,16 @@ kill -STOP "$client_pid"
 sleep 0.5
 grep -q '^State:.*stopped' "/proc/$client_pid/status" || fail "the client did not stop"
 for _ in $(seq 120); do [ -e "$E2E_DIR/flood-done" ] && break; sleep 0.5; done
-[ -e "$E2E_DIR/flood-done" ] || { kill -CONT "$client_pid"; fail "seq 1 300000 did not end in 60 s"; }
+[ -e "$E2E_DIR/flood-done" ] || { kill -CONT "$client_pid"; fail "seq 1 3000000 did not end in 60 s"; }
 kill -CONT "$client_pid"
-wait_numbered f 300000 'in$' 120 1
+wait_numbered f 3000000 'in$' 120 1
 history_of f | python3 -c '
 import re, sys
 lines = [l.rstrip() for l in sys.stdin]
 marks = [i for i, l in enumerate(lines) if re.fullmatch(r"\[moshx: [0-9,]+ lines? not kept\]", l)]
 if not marks: sys.exit("no marker after a flood the client could not take")
 tail = [l for l in lines[marks[-1] + 1:] if l.isdigit()]
-if not 10000 <= len(tail) <= 10024 or tail[-1] != "300000":
+if not 10000 <= len(tail) <= 10024 or tail[-1] != "3000000":
     sys.exit(f"after the last marker: {len(tail)} numbers ending {tail[-1:]}, expected the newest 10000 lines then the screen")
 print(f"after the last marker: the newest {len(tail)} numbers (history and screen)")
 ' || fail "the flood's history does not end with the newest 10000 lines"
