@@ -54,7 +54,9 @@
 //   * a wide character on a one-column screen crashes it: one column is
 //     emulated as two (kMinWidth);
 //   * REP before any character (or after a glyph of width 0) loops forever:
-//     such a REP is dropped (one with more than 16 parameters too);
+//     such a REP is dropped (one with more than 16 parameters too), and an
+//     escape or CSI that ESC abandons reaches libvterm as its C0 controls
+//     only, so libvterm is never left inside it when the next one is dropped;
 //   * UTF-8-encoded C1 controls are printed with width -1 (the cursor moves
 //     left, REP then loops): the framer drops them;
 //   * a combining character that arrives after the cursor moved, or after a

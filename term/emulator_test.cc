@@ -360,6 +360,11 @@ TEST(EmulatorTest, RepeatBeforeAnyCharacterTerminates) {
   Emulator other(50, 6);
   (void)other.Feed("\x1b\x87[4b");
   EXPECT_EQ(Text(other.Snapshot(), 0), "");
+  // After a CSI that ESC abandons (libvterm was still inside it when the
+  // REP was dropped, and took the next "b" for its final byte: it hung).
+  Emulator abandoned(2, 3);
+  (void)abandoned.Feed("\x1b[\x1b[bb");
+  EXPECT_EQ(Text(abandoned.Snapshot(), 0), "b");
 }
 
 // libvterm (0.1.4 and 0.3.3) alone overruns its parameter array on this.

@@ -154,6 +154,7 @@ void SequenceFramer::OnEscape(char c, std::string* out) {
   if (c == kEsc) {  // abandons the escape, starts another
     after_non_ascii_ = false;
     run_chars_ = 0;
+    KeepOnlyControls();  // see ReleaseAbandonedCsi
     Release(out);
     OnGround(c, out);
     return;
@@ -179,17 +180,25 @@ void SequenceFramer::OnEscape(char c, std::string* out) {
   // C0 controls (executed) and intermediates: the escape goes on.
 }
 
-// An unfinished CSI that ESC, CAN or SUB abandons: libvterm would parse its
-// parameters before dropping it, so one with too many goes without them
-// (only its C0 controls, which libvterm executes, are passed on).
-void SequenceFramer::ReleaseAbandonedCsi(std::string* out) {
-  if (csi_separators_ >= kMaxCsiParams) {
-    std::string controls;
-    for (size_t i = 1; i < held_.size(); ++i) {
-      if (Byte(held_[i]) < 0x20) controls.push_back(held_[i]);
-    }
-    held_ = controls;
+void SequenceFramer::KeepOnlyControls() {
+  std::string controls;
+  for (size_t i = 1; i < held_.size(); ++i) {
+    if (Byte(held_[i]) < 0x20) controls.push_back(held_[i]);
   }
+  held_ = controls;
+}
+
+// An unfinished CSI that ESC, CAN or SUB abandons. libvterm would parse its
+// parameters before dropping it, so one with too many goes without them;
+// and one that ESC abandons goes without its bytes too: libvterm would drop
+// it only on seeing that ESC, and the sequence the ESC starts may be one the
+// emulator leaves out (a REP with nothing to repeat), after which libvterm
+// would still be inside the old CSI and take the next text for its final
+// byte ("ESC [ ESC [ b b" made a REP of the last "b" and looped forever:
+// diff_round_trip_fuzzer). Only the C0 controls, which libvterm executes,
+// are passed on. CAN and SUB end the sequence in libvterm themselves.
+void SequenceFramer::ReleaseAbandonedCsi(std::string* out, bool by_escape) {
+  if (by_escape || csi_separators_ >= kMaxCsiParams) KeepOnlyControls();
   Release(out);
 }
 
@@ -197,7 +206,7 @@ void SequenceFramer::OnCsi(char c, std::string* out) {
   if (c == kEsc) {
     after_non_ascii_ = false;
     run_chars_ = 0;
-    ReleaseAbandonedCsi(out);
+    ReleaseAbandonedCsi(out, /*by_escape=*/true);
     OnGround(c, out);
     return;
   }
@@ -211,7 +220,7 @@ void SequenceFramer::OnCsi(char c, std::string* out) {
   if (IsAbort(c)) {
     after_non_ascii_ = false;
     run_chars_ = 0;
-    ReleaseAbandonedCsi(out);
+    ReleaseAbandonedCsi(out, /*by_escape=*/false);
   } else if (Byte(c) >= 0x40 && Byte(c) <= 0x7e) {
     Completed(*out);
     Release(out);

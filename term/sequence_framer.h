@@ -118,7 +118,9 @@ class SequenceFramer {
   void ReleaseCharacter(std::string* out);
   // Whether `character` (one whole UTF-8 sequence) is an own_mark_.
   bool IsOwnMark(absl::string_view character) const;
-  void ReleaseAbandonedCsi(std::string* out);
+  void ReleaseAbandonedCsi(std::string* out, bool by_escape);
+  // Leaves only the C0 controls of the held (abandoned) sequence.
+  void KeepOnlyControls();
   // Called with a complete escape sequence or string held (from ESC to its
   // final byte or terminator), before it is released.
   void Completed(const std::string& out);

@@ -46,7 +46,7 @@ TEST(SequenceFramerTest, EscapeEndsAStringOrCsiAndStartsANewSequence) {
   EXPECT_EQ(f.Push("\x1b]0;x\x1b[?6h"), "\x1b]0;x\x1b\\\x1b[?6h");
   EXPECT_EQ(f.Push("\x1b]0;x\x1b]2;y"), "\x1b]0;x\x1b\\");
   EXPECT_EQ(f.Push("\x07"), "\x1b]2;y\x07");
-  EXPECT_EQ(f.Push("\x1b[1\x1b[2"), "\x1b[1");
+  EXPECT_EQ(f.Push("\x1b[1\x1b[2"), "");  // the abandoned CSI: nothing (no controls)
   EXPECT_EQ(f.Push("m"), "\x1b[2m");
   EXPECT_EQ(f.Push("\x1b\x05[1m"), "\x1b\x05[1m");  // C0 executed inside
 }
@@ -83,7 +83,21 @@ TEST(SequenceFramerTest, AbandonedCsiWithTooManyParametersKeepsOnlyItsControls) 
   const std::string many = "\x1b[" + std::string(20, ';') + "\n" + std::string(3, ';');
   EXPECT_EQ(f.Push(many + "\x1b[1mx"), "\n\x1b[1mx");
   EXPECT_EQ(f.Push(many + "\x18y"), "\n\x18y");
-  EXPECT_EQ(f.Push("\x1b[1;2\x18z"), "\x1b[1;2\x18z");  // few: as before
+  EXPECT_EQ(f.Push("\x1b[1;2\x18z"), "\x1b[1;2\x18z");  // few, CAN: as before
+}
+
+// A CSI or escape that ESC abandons reaches libvterm as its controls only:
+// libvterm would drop it on that ESC, and the emulator may leave out what
+// the ESC starts (ESC [ ESC [ b b: diff_round_trip_fuzzer's hang).
+TEST(SequenceFramerTest, AnEscapeAbandonedByEscKeepsOnlyItsControls) {
+  SequenceFramer f;
+  std::vector<SequenceFramer::Mark> marks;
+  EXPECT_EQ(f.Push("\x1b[\x1b[bb", &marks), "\x1b[bb");
+  ASSERT_EQ(marks.size(), 1u);
+  EXPECT_EQ(marks[0].kind, SequenceFramer::Mark::Kind::kRep);
+  EXPECT_EQ(marks[0].begin, 0u);
+  EXPECT_EQ(f.Push("\x1b[1;2\n\x1b[Hx"), "\n\x1b[Hx");
+  EXPECT_EQ(f.Push("\x1b(\r\x1b[1mx"), "\r\x1b[1mx");
 }
 
 TEST(SequenceFramerTest, KeepsNineDigitsOfAParameter) {
