@@ -637,13 +637,21 @@ core::Row Emulator::Impl::ReadRow(int y) {
   return row;
 }
 
-// libvterm damages each printed glyph on its own (one or two cells of one
-// row): a damaged cell there that holds a character was printed and takes
-// the open link. Any damaged blank cell was erased and loses its link. Larger
-// damage (reverse video, screen switches) leaves the links of characters.
+// libvterm damages each printed glyph on its own (one cell of one row, or
+// two for a wide character: the second its continuation): a damaged cell
+// there that holds a character was printed and takes the open link. Any
+// damaged blank cell was erased and loses its link. Other damage (reverse
+// video, screen switches) leaves the links of characters, even where it is
+// as small as a glyph's: the whole of a 2x1 screen (diff_round_trip_fuzzer:
+// DECSCNM there gave both cells the open link, or took theirs away).
 void Emulator::Impl::UpdateLinks(const VTermRect& rect) {
-  const bool glyph = rect.end_row - rect.start_row == 1 &&
-                     rect.end_col - rect.start_col <= 2;
+  bool glyph = rect.end_row - rect.start_row == 1 && rect.end_col - rect.start_col <= 2;
+  if (glyph && rect.end_col - rect.start_col == 2 && rect.start_row >= 0 &&
+      rect.start_row < height && rect.start_col >= 0 && rect.start_col + 1 < width) {
+    VTermScreenCell second;
+    vterm_screen_get_cell(screen, VTermPos{rect.start_row, rect.start_col + 1}, &second);
+    glyph = second.chars[0] == kContinuation;
+  }
   for (int y = std::max(rect.start_row, 0); y < std::min(rect.end_row, height);
        ++y) {
     for (int x = std::max(rect.start_col, 0);

@@ -763,6 +763,29 @@ TEST(EmulatorTest, ResizeKeepsHyperlinks) {
 // Lines leaving the top carry what the scrollback needs (issue 14): cells,
 // renditions, hyperlinks and whether they continue on the next line, also
 // when a shrink pushes them out.
+// Reverse video (DECSCNM) damages the whole screen; on a 2x1 screen that is
+// as small as a wide glyph's damage, but it prints nothing: the cells keep
+// their own links, whatever link is open (diff_round_trip_fuzzer).
+TEST(EmulatorTest, ReverseVideoOnATinyScreenKeepsTheCellsLinks) {
+  Emulator e(2, 1);
+  (void)e.Feed("\x1b]8;;http://a/\x1b\\x\x1b]8;;\x1b\\");
+  ASSERT_TRUE(e.Snapshot().row(0).cell(0).link != nullptr);
+  (void)e.Feed("\x1b[?5h");
+  core::Framebuffer fb = e.Snapshot();
+  ASSERT_TRUE(fb.row(0).cell(0).link != nullptr);
+  EXPECT_EQ(fb.row(0).cell(0).link->uri, "http://a/");
+  (void)e.Feed("\x1b]8;;http://b/\x1b\\\x1b[?5l");
+  fb = e.Snapshot();
+  ASSERT_TRUE(fb.row(0).cell(0).link != nullptr);
+  EXPECT_EQ(fb.row(0).cell(0).link->uri, "http://a/");
+  EXPECT_TRUE(fb.row(0).cell(1).link == nullptr);
+  // A wide character there is still a glyph and takes the open link.
+  (void)e.Feed("\r\xe4\xb8\xad");
+  fb = e.Snapshot();
+  ASSERT_TRUE(fb.row(0).cell(0).link != nullptr);
+  EXPECT_EQ(fb.row(0).cell(0).link->uri, "http://b/");
+}
+
 TEST(EmulatorTest, ScrollbackLinesKeepLinksAndContinuation) {
   Emulator::Options options;
   options.scrollback_lines = 10;
