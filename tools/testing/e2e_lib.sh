@@ -44,6 +44,13 @@ e2e_cleanup() {
   for pid in "${E2E_PIDS[@]:-}"; do
     [ -n "$pid" ] && kill -9 "$pid" 2>/dev/null
   done
+  # sshd_world_dir's directories (listed in a file: it runs in a subshell).
+  local d
+  if [ -f "$E2E_DIR/world-dirs" ]; then
+    while IFS= read -r d; do
+      case "$d" in /tmp/moshx-e2e-world.*) rm -rf "$d" ;; esac
+    done <"$E2E_DIR/world-dirs"
+  fi
   rm -rf "$E2E_DIR" "${E2E_WORLD_DIRS[@]:-}"
   # Release the test accounts (sshd_fixture.sh's sshd_lock_account). flock
   # locks belong to the open file, so unlocking here releases them even if a

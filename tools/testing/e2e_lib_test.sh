@@ -24,4 +24,10 @@ if [ "$(id -u)" -eq 0 ]; then
 else
   echo "not root: sshd fixture not exercised"
 fi
+# sshd_world_dir runs in a subshell (world=$(sshd_world_dir)), yet
+# e2e_cleanup removes its directory (they used to pile up in /tmp).
+world=$(sshd_world_dir)
+[ -d "$world" ] || fail "sshd_world_dir made no directory"
+(e2e_cleanup)
+[ ! -e "$world" ] || fail "e2e_cleanup left $world behind"
 echo PASS

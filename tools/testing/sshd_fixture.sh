@@ -28,7 +28,10 @@ sshd_world_dir() {
   local d
   d=$(mktemp -d /tmp/moshx-e2e-world.XXXXXX)
   chmod 755 "$d"
+  # Callers use world=$(sshd_world_dir): a subshell, whose E2E_WORLD_DIRS
+  # never reaches e2e_cleanup. The list file in $E2E_DIR does.
   E2E_WORLD_DIRS+=("$d")
+  echo "$d" >>"$E2E_DIR/world-dirs"
   echo "$d"
 }
 
