@@ -267,6 +267,10 @@ void Painter::PrintHere(int y, int x, const Cell& cell) {
   if (x_ >= screen_.width()) {
     x_ = screen_.width() - 1;
     pending_ = true;
+    // A wide character ending at the last column: xterm's cursor is then on
+    // the last column, libvterm's on the character's first (both with the
+    // wrap pending). The next move is absolute (docs/prediction.md §C.3).
+    if (cell.width > 1) known_ = false;
   }
 }
 

@@ -12,6 +12,7 @@
 #include <vector>
 
 #include "absl/strings/match.h"
+#include "absl/strings/str_cat.h"
 #include "gtest/gtest.h"
 #include "term/emulator.h"
 #include "term/random_stream.h"
@@ -84,6 +85,28 @@ TEST(RoundTripTest, TwoColumnsWideCharacterThenStartOfLine) {
   // ... where the next diff prints: on row 0, not on the next one.
   (void)source.Feed("x");
   EXPECT_EQ(rt.Step(source.Snapshot()), "");
+}
+
+// A wide character that ends at the last column leaves libvterm's cursor on
+// its first column, wrap pending (xterm's on the last column); a TAB there
+// then moves the source's cursor to the last column. The diff that prints
+// the character must not take the receiver's cursor to be there already
+// (diff_round_trip_fuzzer seed wide_char_at_line_end_then_tab).
+TEST(RoundTripTest, WideCharacterAtTheLineEndThenTab) {
+  for (int width : {2, 3, 10}) {
+    SCOPED_TRACE(width);
+    RoundTrip rt(width, 11);
+    Emulator source(width, 11);
+    (void)source.Feed(absl::StrCat("\x1b[1;", width - 1, "H\xe4\xb8\xad\t"));
+    EXPECT_EQ(rt.Step(source.Snapshot()), "");
+    // And with the wrap still pending in the source.
+    RoundTrip pending(width, 11);
+    Emulator pending_source(width, 11);
+    (void)pending_source.Feed(absl::StrCat("\x1b[1;", width - 1, "H\xe4\xb8\xad"));
+    EXPECT_EQ(pending.Step(pending_source.Snapshot()), "");
+    (void)pending_source.Feed("x");
+    EXPECT_EQ(pending.Step(pending_source.Snapshot()), "");
+  }
 }
 
 TEST(RoundTripTest, RandomScreenPairs) {
