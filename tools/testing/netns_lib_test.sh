@@ -56,8 +56,13 @@ run_child() {
   kill -0 "$child" 2>/dev/null && fail "child ($mode) still running 15 s after SIG${mode^^}"
   wait "$child" 2>/dev/null
   [ "$mode" = kill ] && netns_sweep_stale 2>/dev/null
-  local shell_pid ns_a ns_b pids dir
-  read -r shell_pid ns_a ns_b pids dir <<<"$(head -c 300 "$info")"
+  local shell_pid ns_a ns_b relay_pid bg_pid sshd_pid dir
+  read -r shell_pid ns_a ns_b relay_pid bg_pid sshd_pid dir <<<"$(head -c 300 "$info")"
+  local pids="$relay_pid $bg_pid $sshd_pid"
+  case "$dir" in
+    /tmp/moshx-e2e.*) ;;
+    *) fail "child ($mode) info has no E2E_DIR: $(head -c 300 "$info")" ;;
+  esac
   ip netns list | grep -q "^mxnet-$shell_pid-" &&
     fail "child ($mode) left namespaces: $(ip netns list | grep "^mxnet-$shell_pid-")"
   for pid in $pids; do
