@@ -195,8 +195,10 @@ read -r _ _ port key connid <<<"$(echo "$out" | grep '^MOSHX CONNECT')"
 server_pid=$(echo "$out" | sed -n 's/.*"pid":\([0-9]*\).*/\1/p')
 [ -n "$port" ] && [ -n "$server_pid" ] || fail "no CONNECT/JSON line in: $out"
 e2e_track_pid "$server_pid"
+# The relay outlives the waits below (120 + 240 s): with 300 s it once quit
+# mid-flood on a loaded machine and the client showed "Last contact".
 "$RELAY" --server-port "$port" --control-port 0 --delay-ms 100 --loss 0.10 --seed 14 \
-  --max-seconds 300 >"$E2E_DIR/relay.out" 2>&1 &
+  --max-seconds 420 >"$E2E_DIR/relay.out" 2>&1 &
 e2e_track_pid $!
 for _ in $(seq 50); do grep -q ready "$E2E_DIR/relay.out" && break; sleep 0.1; done
 relay_port=$(sed -n 's/.*listen=\([0-9]*\).*/\1/p' "$E2E_DIR/relay.out")
