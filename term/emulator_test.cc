@@ -670,6 +670,18 @@ TEST(EmulatorTest, DropsUtf8EncodedC1Controls) {
   EXPECT_EQ(Text(fb, 0), "abcccc");
 }
 
+// A UTF-8 character broken by a control: libvterm would complete it after
+// the control (C2 CR 89: U+0089, width -1, cursor at column -1, and the EL
+// then wrote through a null cell: diff_round_trip_fuzzer's crash).
+TEST(EmulatorTest, ACharacterBrokenByAControlIsAReplacementCharacter) {
+  Emulator e(10, 2);
+  (void)e.Feed("\xc2\r\x89\x1b[K");
+  core::Framebuffer fb = e.Snapshot();
+  EXPECT_EQ(fb.cursor().col, 1);
+  EXPECT_EQ(Text(fb, 0), "\xef\xbf\xbd");
+  EXPECT_TRUE(fb.Validate().ok());
+}
+
 // libvterm reports inconsistent widths after partial overwrites of wide
 // characters (0.1.4 and 0.3.3 alike): rows are read in canonical form.
 TEST(EmulatorTest, PartialOverwritesOfWideCharactersAreCanonical) {

@@ -144,7 +144,18 @@ void SequenceFramer::OnUtf8(char c, std::string* out) {
     if (--utf8_left_ == 0) ReleaseCharacter(out);
     return;
   }
-  // A broken character: libvterm decodes it as U+FFFD.
+  if (Byte(c) < 0x20 || c == 0x7f) {
+    // A character broken by a control, ESC or DEL: libvterm's UTF-8 decoder
+    // keeps waiting across it and completes the character with the next
+    // continuation bytes (C2 CR 89 became U+0089, a glyph of width -1; the
+    // cursor at column -1 then made EL write through a null cell). It
+    // becomes U+FFFD here, before the control.
+    held_ = "\xef\xbf\xbd";
+    ReleaseCharacter(out);
+    OnGround(c, out);
+    return;
+  }
+  // A character broken by text: libvterm decodes it as U+FFFD.
   after_non_ascii_ = true;
   Release(out);
   OnGround(c, out);

@@ -15,7 +15,8 @@
 //
 // UTF-8-encoded C1 controls (U+0080..U+009F) are dropped: libvterm 0.3.3
 // prints them as glyphs of width -1, which moves the cursor left and makes a
-// later REP loop forever.
+// later REP loop forever. A character broken by a control, ESC or DEL
+// becomes U+FFFD before it (libvterm would complete it after the control).
 //
 // Framing follows libvterm: a CSI ends at a final byte (0x40-0x7e), with C0
 // controls inside it executed; a byte >= 0x80 inside an escape sequence,

@@ -195,6 +195,18 @@ TEST(SequenceFramerTest, DropsUtf8EncodedC1Controls) {
   EXPECT_EQ(f.Push("\x80!"), "!");
 }
 
+// libvterm's decoder would complete C2 with the 89 after the CR (U+0089, a
+// glyph of width -1): the broken character becomes U+FFFD before the CR,
+// and the stray 89 stays a byte libvterm shows as U+FFFD.
+TEST(SequenceFramerTest, ACharacterBrokenByAControlBecomesAReplacementCharacter) {
+  SequenceFramer f;
+  EXPECT_EQ(f.Push("\xc2\r\x89"), "\xef\xbf\xbd\r\x89");
+  EXPECT_EQ(f.Push("\xe4\xb8\x1b[m\xad"), "\xef\xbf\xbd\x1b[m\xad");
+  EXPECT_EQ(f.Push("\xc2\x7f"), "\xef\xbf\xbd\x7f");
+  // Broken by text, the held bytes go on as they are (libvterm: U+FFFD).
+  EXPECT_EQ(f.Push("\xc2" "a"), "\xc2" "a");
+}
+
 // Whatever the split points, the output is the same bytes in the same order.
 TEST(SequenceFramerTest, OutputDoesNotDependOnSplits) {
   const char* kPieces[] = {"a", "\x1b", "]", "P", "0;", "\x07", "\\", "[", "1m",
