@@ -296,6 +296,7 @@ struct Emulator::Impl {
   void Write(absl::string_view bytes);
   void WriteSgr(absl::string_view sequence);
   void WriteLongCsi(absl::string_view sequence);
+  void WriteRep(absl::string_view params);
   size_t WriteTextStart(absl::string_view ready, size_t at);
   std::string Probe(void (*action)(Impl*));
   core::MouseEncoding ProbeMouseEncoding();
@@ -923,8 +924,8 @@ void Emulator::Impl::WriteLongCsi(absl::string_view sequence) {
     return 1 + static_cast<int>(std::count(token.begin(), token.end(), ':'));
   };
   if (final != 'm' || !leader.empty() || !intermediates.empty()) {
-    // A REP, as in Feed: libvterm loops forever without a glyph to repeat.
-    if (final == 'b' && leader.empty() && intermediates.empty() && ReadState().glyph_width < 1) {
+    if (final == 'b' && leader.empty() && intermediates.empty()) {
+      WriteRep(params);  // only its first parameter counts
       return;
     }
     std::string kept;
@@ -964,6 +965,33 @@ void Emulator::Impl::WriteLongCsi(absl::string_view sequence) {
     i += group;
   }
   if (n > 0) WriteSgr(absl::StrCat("\x1b[", chunk, "m"));
+}
+
+// REP (`CSI Ps b`, `params` its parameters) repeats the last glyph, in
+// libvterm over Ps columns (0 or none: 1; a wide glyph so repeats Ps/2
+// times, rounded up) and without wrapping: up to the row's end.
+// libvterm loops forever when there is no glyph yet (or it had width 0):
+// such a REP is dropped. A glyph of width 2 whose repeats come to the last
+// column with their left half (the cursor an even number of columns before
+// it) has its right half written past the row, through a null cell (the
+// process died: diff_round_trip_fuzzer, seed wide_char_rep_at_line_end): it
+// is repeated only as often as it fits whole. The count is capped at the
+// width (more fills the row all the same).
+void Emulator::Impl::WriteRep(absl::string_view params) {
+  const MoshxVTermState s = ReadState();
+  if (s.glyph_width < 1) return;
+  int count = 0;
+  for (char c : params) {
+    if (c < '0' || c > '9') break;
+    count = std::min(count * 10 + (c - '0'), width);
+  }
+  if (count == 0) count = 1;
+  const int last = width - 1;
+  if (s.glyph_width == 2 && (last - s.cursor.col) % 2 == 0 && s.cursor.col + count > last) {
+    count = last - s.cursor.col;
+  }
+  if (count < 1) return;
+  Inject(absl::StrCat("\x1b[", count, "b"));
 }
 
 // At `at` in `ready` a non-ASCII character starts a run of text as libvterm
@@ -1415,9 +1443,7 @@ std::string Emulator::Feed(absl::string_view bytes) {
         done = mark.end;
         break;
       case Mark::Kind::kRep:
-        // REP repeats the last glyph; libvterm loops forever when there is
-        // none yet (or it had width 0), so it is dropped then.
-        if (m.ReadState().glyph_width >= 1) m.Inject(sequence);
+        m.WriteRep(sequence.substr(2, sequence.size() - 3));
         done = mark.end;
         break;
       case Mark::Kind::kLongCsi:

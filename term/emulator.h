@@ -53,6 +53,9 @@
 //     colour space as red: the colour space is dropped before it sees it;
 //   * a wide character on a one-column screen crashes it: one column is
 //     emulated as two (kMinWidth);
+//   * REP of a wide glyph that comes to the last column with its left half
+//     writes the right half past the row (the process dies): it is repeated
+//     only as often as it fits whole;
 //   * REP before any character (or after a glyph of width 0) loops forever:
 //     such a REP is dropped (one with more than 16 parameters too), and an
 //     escape or CSI that ESC abandons reaches libvterm as its C0 controls

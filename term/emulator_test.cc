@@ -367,6 +367,36 @@ TEST(EmulatorTest, RepeatBeforeAnyCharacterTerminates) {
   EXPECT_EQ(Text(abandoned.Snapshot(), 0), "b");
 }
 
+// libvterm 0.3.3 alone writes the right half of a repeated wide glyph past
+// the row when a repeat starts on the last column (through a null cell: the
+// process died; diff_round_trip_fuzzer finding). Only whole glyphs repeat.
+TEST(EmulatorTest, RepeatedWideCharacterStopsWhereItNoLongerFits) {
+  const std::string wide = "\xe4\xb8\xad";  // U+4E2D, two columns
+  Emulator odd(5, 2);
+  (void)odd.Feed(wide + "\x1b[9b");  // repeats at columns 2 and 4 (no room)
+  core::Framebuffer fb = odd.Snapshot();
+  EXPECT_EQ(Text(fb, 0), wide + wide);
+  EXPECT_EQ(Text(fb, 1), "");
+  EXPECT_TRUE(fb.Validate().ok());
+  // After a wide glyph that filled the row libvterm keeps its cursor on the
+  // glyph's first column (pending wrap): a REP draws it there again.
+  Emulator full(4, 2);
+  (void)full.Feed(wide + wide + "\x1b[b");
+  fb = full.Snapshot();
+  EXPECT_EQ(Text(fb, 0), wide + wide);
+  EXPECT_EQ(Text(fb, 1), "");
+  // With more than 16 parameters, and a count past the width.
+  Emulator long_rep(7, 2);
+  (void)long_rep.Feed(wide + "\x1b[99999" + std::string(16, ';') + "b");
+  EXPECT_EQ(Text(long_rep.Snapshot(), 0), wide + wide + wide);
+  // Where the repeats end exactly at the row's end, all of them are drawn.
+  Emulator even(6, 2);
+  (void)even.Feed(wide + "\x1b[4b");  // libvterm counts columns
+  EXPECT_EQ(Text(even.Snapshot(), 0), wide + wide + wide);
+  (void)even.Feed("x");  // the pending wrap: on the next row
+  EXPECT_EQ(Text(even.Snapshot(), 1), "x");
+}
+
 // libvterm (0.1.4 and 0.3.3) alone overruns its parameter array on this.
 TEST(EmulatorTest, ManyCsiParametersAreHarmless) {
   Emulator e(10, 2);
