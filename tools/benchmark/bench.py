@@ -13,7 +13,7 @@ this script owns. It types, floods, interrupts, idles and roams, and measures:
                       (/proc/PID/stat), wall time to the next prompt
   Ctrl-C              during an endless `seq`, ^C -> next prompt on screen
   idle                datagrams per minute with nothing happening
-  memory              VmRSS / VmHWM of server and client (/proc/PID/status)
+  memory              VmRSS / VmHWM / RssAnon / RssFile of server and client (/proc/PID/status)
   roaming             relay rebinds (server sees a new client port) ->
                       output of a command typed right after it
 
@@ -105,7 +105,7 @@ def memory_kib(pid):
     with open(f"/proc/{pid}/status") as f:
       for line in f:
         key, _, value = line.partition(":")
-        if key in ("VmRSS", "VmHWM"):
+        if key in ("VmRSS", "VmHWM", "RssAnon", "RssFile"):
           out[key] = int(value.split()[0])
   except OSError:
     pass
@@ -672,6 +672,12 @@ METRICS = [
     ("idle packets/min", ("idle", "packets_per_min"), 1.0),
     ("server RSS KiB", ("memory", "server", "VmRSS"), 1.0),
     ("server peak RSS KiB", ("memory", "server", "VmHWM"), None),
+    # VmRSS = RssAnon (the process's own memory) + RssFile (pages of the
+    # executable mapped in; shared by every process of the same binary, and
+    # on kernels whose page cache holds large folios a fault maps a whole
+    # folio, so it depends on the kernel more than on the program).
+    ("server RSS anon KiB", ("memory", "server", "RssAnon"), None),
+    ("server RSS file KiB", ("memory", "server", "RssFile"), None),
     ("client RSS KiB", ("memory", "client", "VmRSS"), None),
     ("roam resume s (median)", ("roam", "seconds"), None),
 ]

@@ -27,6 +27,9 @@ for impl, r in raws.items():
   assert r["ctrl_c"]["seconds"] is not None, (impl, r["ctrl_c"])
   assert r["roam"]["seconds"] is not None, (impl, r["roam"])
   assert r["memory"]["server"]["VmRSS"] > 0, (impl, r["memory"])
+  m = r["memory"]["server"]
+  assert m["RssAnon"] > 0 and m["RssFile"] > 0, (impl, m)
+  assert m["RssAnon"] + m["RssFile"] <= m["VmRSS"] + 4, (impl, m)  # + RssShmem
 results = [l for l in lines if l["type"] == "result"]
 assert results and all(l["link"] == "rtt20" for l in results)
 for l in results:
