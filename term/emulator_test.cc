@@ -397,6 +397,25 @@ TEST(EmulatorTest, RepeatedWideCharacterStopsWhereItNoLongerFits) {
   EXPECT_EQ(Text(even.Snapshot(), 1), "x");
 }
 
+// libvterm ends a CSI at a byte that has no place in it ('?' after a
+// parameter) and takes what follows as text: a UTF-8 C1 control there was a
+// glyph of width -1 to it (the cursor moved left), as in plain text.
+TEST(EmulatorTest, TextAfterAnAbandonedCsiIsCheckedLikeAnyText) {
+  Emulator e(10, 2);
+  (void)e.Feed("ab\x1b[2?\xc2\x93" "c");
+  core::Framebuffer fb = e.Snapshot();
+  EXPECT_EQ(Text(fb, 0), "abc");
+  EXPECT_EQ(fb.cursor().col, 3);
+  EXPECT_TRUE(fb.Validate().ok());
+  // In insert mode that glyph made libvterm move cells from outside the row
+  // (diff_round_trip_fuzzer, UBSan: a null pointer to memmove in screen.c).
+  Emulator narrow(2, 1);
+  (void)narrow.Feed("\x1b[4h\x1b[\xee\xc2\x93" "b");
+  fb = narrow.Snapshot();
+  EXPECT_EQ(Text(fb, 0), "b");
+  EXPECT_TRUE(fb.Validate().ok());
+}
+
 // libvterm (0.1.4 and 0.3.3) alone overruns its parameter array on this.
 TEST(EmulatorTest, ManyCsiParametersAreHarmless) {
   Emulator e(10, 2);

@@ -18,6 +18,29 @@ unsigned char Byte(char c) { return static_cast<unsigned char>(c); }
 
 bool IsAbort(char c) { return c == kCan || c == kSub; }
 
+// Whether libvterm's CSI parser takes `c`, a byte it does not handle before
+// the grammar (not a C0 control, ESC, NUL or DEL), as part of a CSI whose
+// grammar is at `*phase`, which it advances: a leader byte (0x3c-0x3f) first,
+// then parameters (0-9 : ;), then intermediates (0x20-0x2f), then a final
+// byte (0x40-0x7e). False: libvterm abandons the CSI on `c` and drops `c`
+// (parser.c's "invalid CSI").
+template <typename Phase>
+bool TakesCsiByte(char c, Phase* phase) {
+  const unsigned char b = static_cast<unsigned char>(c);
+  if (*phase == Phase::kLeader) {
+    if (b >= 0x3c && b <= 0x3f) return true;
+    *phase = Phase::kParams;
+  }
+  if (*phase == Phase::kParams) {
+    if ((b >= '0' && b <= '9') || b == ':' || b == ';') return true;
+    *phase = Phase::kIntermediates;
+  }
+  return (b >= 0x20 && b <= 0x2f) || (b >= 0x40 && b <= 0x7e);
+}
+
+// The bytes libvterm's parser handles whatever state it is in.
+bool IsOutsideCsiGrammar(char c) { return Byte(c) < 0x20 || Byte(c) == 0x7f; }
+
 // Continuation bytes that follow a UTF-8 lead byte (libvterm also decodes
 // the old 5- and 6-byte forms); 0 for anything else.
 int Utf8Continuations(char c) {
@@ -179,6 +202,7 @@ void SequenceFramer::OnEscape(char c, std::string* out) {
     state_ = State::kCsi;
     csi_separators_ = 0;
     csi_digits_ = 0;
+    csi_phase_ = CsiPhase::kLeader;
   } else if (IsStringIntroducer(c) && !intermediate_) {
     state_ = State::kString;
     osc_command_digits_ = c == ']' ? 0 : -1;
@@ -219,6 +243,14 @@ void SequenceFramer::OnCsi(char c, std::string* out) {
     run_chars_ = 0;
     ReleaseAbandonedCsi(out, /*by_escape=*/true);
     OnGround(c, out);
+    return;
+  }
+  if (!IsOutsideCsiGrammar(c) && !TakesCsiByte(c, &csi_phase_)) {
+    // libvterm drops the CSI here, and `c` with it: its controls only.
+    after_non_ascii_ = false;
+    run_chars_ = 0;
+    KeepOnlyControls();
+    Release(out);
     return;
   }
   if (c == ';' || c == ':') {
@@ -292,7 +324,8 @@ void SequenceFramer::OnDiscard(char c, std::string* out) {
       if (c == kEsc) {
         state_ = State::kGround;
         OnGround(c, out);
-      } else if (IsAbort(c) || (Byte(c) >= 0x40 && Byte(c) <= 0x7e)) {
+      } else if (IsAbort(c) || (Byte(c) >= 0x40 && Byte(c) <= 0x7e) ||
+                 (!IsOutsideCsiGrammar(c) && !TakesCsiByte(c, &csi_phase_))) {
         state_ = State::kGround;
       }
       break;

@@ -19,7 +19,12 @@
 // becomes U+FFFD before it (libvterm would complete it after the control).
 //
 // Framing follows libvterm: a CSI ends at a final byte (0x40-0x7e), with C0
-// controls inside it executed; a byte >= 0x80 inside an escape sequence,
+// controls inside it executed, and is abandoned at a byte its grammar
+// (leader 0x3c-0x3f, then parameters 0-9 : ;, then intermediates 0x20-0x2f)
+// has no place for there, which libvterm drops: such a CSI reaches libvterm
+// as its controls only, and what follows is text again (a byte >= 0x80 or a
+// '?' after a parameter ended a CSI in libvterm but not in the framer, so
+// the text after it reached libvterm unchecked); a byte >= 0x80 inside an escape sequence,
 // which libvterm ignores, is dropped; ESC, CAN and SUB abort a sequence; a
 // string ends at BEL, CAN, SUB or ESC '\'. An ESC followed by anything else inside
 // a string makes libvterm drop the string, or (ESC + C0) report garbage, so
@@ -131,6 +136,9 @@ class SequenceFramer {
   int utf8_left_ = 0;  // continuation bytes still expected in kUtf8
   int csi_separators_ = 0;  // ';' and ':' seen in the current CSI
   int csi_digits_ = 0;      // digits of the current CSI parameter
+  // Where the current CSI is in its grammar (libvterm's parser.c states).
+  enum class CsiPhase : uint8_t { kLeader, kParams, kIntermediates };
+  CsiPhase csi_phase_ = CsiPhase::kLeader;
   int osc_command_digits_ = -1;  // digits of an OSC's number; -1: past it
   bool intermediate_ = false;  // kEscape: an intermediate byte was seen
   // The last byte released belongs to a non-ASCII character.

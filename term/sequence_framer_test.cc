@@ -207,11 +207,33 @@ TEST(SequenceFramerTest, ACharacterBrokenByAControlBecomesAReplacementCharacter)
   EXPECT_EQ(f.Push("\xc2" "a"), "\xc2" "a");
 }
 
+// libvterm abandons a CSI at a byte its grammar has no place for there, and
+// drops that byte; what follows is text, which the framer checks again (a
+// UTF-8 C1 control after "ESC [ 2 ?" reached libvterm, a glyph of width -1).
+TEST(SequenceFramerTest, ACsiEndsWhereLibvtermAbandonsIt) {
+  SequenceFramer f;
+  EXPECT_EQ(f.Push("\x1b[2?\xc2\x93x"), "x");            // '?' after a parameter
+  EXPECT_EQ(f.Push("\x1b[1\n\x80\xc2\x85y"), "\ny");      // a byte >= 0x80, controls kept
+  EXPECT_EQ(f.Push("\x1b[ 1m"), "m");                       // a parameter after an intermediate
+  EXPECT_EQ(f.Push("\x1b[1;<2H"), "2H");                     // a leader after a parameter
+  // Well-formed ones pass as they are.
+  EXPECT_EQ(f.Push("\x1b[?25h\x1b[>4;1m\x1b[2 q\x1b[=c"), "\x1b[?25h\x1b[>4;1m\x1b[2 q\x1b[=c");
+  // Split anywhere, the same.
+  EXPECT_EQ(f.Push("\x1b[2"), "");
+  EXPECT_EQ(f.Push("?"), "");
+  EXPECT_EQ(f.Push("\xc2"), "");
+  EXPECT_EQ(f.Push("\x93z"), "z");
+  // A REP behind an abandoned CSI is text, not a mark.
+  std::vector<SequenceFramer::Mark> marks;
+  EXPECT_EQ(f.Push("\x1b[3\xff" "b", &marks), "b");
+  EXPECT_TRUE(marks.empty());
+}
+
 // Whatever the split points, the output is the same bytes in the same order.
 TEST(SequenceFramerTest, OutputDoesNotDependOnSplits) {
   const char* kPieces[] = {"a", "\x1b", "]", "P", "0;", "\x07", "\\", "[", "1m",
                            "\x18", "\xe4\xb8\xad", "\xe4", "\xb8", "_", "\x05",
-                           "(", "B", " "};
+                           "(", "B", " ", "?", "\x80", "2", "b"};
   std::mt19937 rng(1);
   for (int round = 0; round < 3000; ++round) {
     std::string stream;
