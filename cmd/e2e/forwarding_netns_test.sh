@@ -99,43 +99,27 @@ if part bench; then
   echo "bench: moshx -L throughput / ssh -L throughput = $ratio (goal >= $MIN_RATIO)"
   awk -v r="$ratio" -v min="$MIN_RATIO" 'BEGIN {exit !(r >= min)}' ||
     fail "moshx -L reached $ratio of ssh -L's throughput (goal $MIN_RATIO)"
-
-  # echo_samples N: type N letters, each timed until the screen shows it (no
-  # local echo: --predict never); sets SAMPLES and MEDIAN (ms).
-  typed=""
-  echo_samples() {
-    local letters=(q w e r t y u i o p a s d f g h j k l z) n=$1 k i t0
-    SAMPLES=()
-    for ((k = 0; k < n; k++)); do
-      typed+=${letters[k % 20]}
-      t0=$(now_ms)
-      tmux_type c "${letters[k % 20]}"
-      for ((i = 0; i < 400; i++)); do
-        tmux_screen c | grep -qF -- "\$ $typed" && break
-        sleep 0.002
-      done
-      SAMPLES+=($(($(now_ms) - t0)))
-      sleep 0.2
-    done
-    MEDIAN=$(printf '%s\n' "${SAMPLES[@]}" | sort -n | awk '{a[NR] = $1} END {print a[int((NR + 1) / 2)]}')
-  }
-  # The same measurement on the idle link first: what the machine itself adds.
-  echo_samples 10
-  echo "bench: keystroke echo, idle link (ms): ${SAMPLES[*]}; median $MEDIAN"
-  # Then while a transfer fills the link.
-  netns_exec client curl -sf -o /dev/null http://127.0.0.1:8002/blob &
-  transfer=$!
-  e2e_track_pid "$transfer"
-  sleep 3
-  echo_samples 20
-  kill -0 "$transfer" 2>/dev/null || fail "the transfer ended before the echo samples did"
-  echo "bench: keystroke echo during the -L transfer (ms): ${SAMPLES[*]}; median $MEDIAN (goal <= 70)"
-  [ "$MEDIAN" -le 70 ] || fail "keystroke echo median $MEDIAN ms during the transfer (goal 70 ms)"
-  wait "$transfer"
-  tmux_keys c C-u
   tmux_type c 'exit'
   tmux_keys c Enter
   wait_for_dead_pane c 20
+
+  # Keystroke echo, timed on the client's pty by tools/benchmark/echo_probe.py
+  # (no local echo: --predict never): on a local shell first (what the probe
+  # itself adds), then a moshx session on the idle link, then the same
+  # session while a -L transfer fills the link. Medians of 20.
+  probe=tools/benchmark/echo_probe.py
+  out=$(python3 "$probe" --samples 20 -- /bin/sh) || fail "echo_probe on a local shell: $out"
+  echo "bench: keystroke echo, a local shell (the probe alone): ${out#*ms: }"
+  out=$(netns_exec client env TERM=xterm-256color LANG=C.UTF-8 python3 "$probe" --samples 20 \
+    --during "curl -sf -o /dev/null http://127.0.0.1:8002/blob" -- \
+    "$world/moshx" connect --predict never --ssh "$NETNS_SSH" --server "$world/moshx" \
+    -L 8002:127.0.0.1:8000 server -- /bin/sh) || fail "echo_probe on moshx: $out"
+  echo "bench: keystroke echo, idle link (ms): $(sed -n 's/^echo_probe: idle ms: //p' <<<"$out")"
+  echo "bench: keystroke echo during the -L transfer (ms):" \
+    "$(sed -n 's/^echo_probe: during ms: //p' <<<"$out") (goal <= 70)"
+  MEDIAN=$(sed -n 's/^echo_probe: during ms: .*median \([0-9]*\).*/\1/p' <<<"$out")
+  [ -n "$MEDIAN" ] || fail "no median from echo_probe: $out"
+  [ "$MEDIAN" -le 70 ] || fail "keystroke echo median $MEDIAN ms during the transfer (goal 70 ms)"
 fi
 
 # --- 2. 5% loss each way and one roam --------------------------------------------

@@ -339,6 +339,7 @@ class Mosh:
 
   def __init__(self, args):
     self.server_bin, self.client_bin = args.mosh_server, args.mosh_client
+    self.predict = args.predict
 
   def start_server(self, env, tracker):
     out = subprocess.run(
@@ -355,6 +356,8 @@ class Mosh:
 
   def client(self, server, port, env):
     env = dict(env, MOSH_KEY=server["key"])
+    if self.predict:
+      env["MOSH_PREDICTION_DISPLAY"] = self.predict
     return [self.client_bin, "127.0.0.1", str(port)], env
 
 
@@ -365,6 +368,7 @@ class Moshx:
     self.bin = args.moshx
     self.wrapper = shlex.split(args.server_wrapper or "")
     self.serve_flags = shlex.split(args.serve_flags or "")
+    self.predict = args.predict
 
   def start_server(self, env, tracker):
     # --foreground: the server stays our child, so its PID is known and it
@@ -387,8 +391,9 @@ class Moshx:
 
   def client(self, server, port, env):
     env = dict(env, MOSH_KEY=server["key"])
-    return [self.bin, "client", "--connection-id", server["connid"],
-            "127.0.0.1", str(port)], env
+    predict = ["--predict", self.predict] if self.predict else []
+    return [self.bin, "client", "--connection-id", server["connid"]] + predict + [
+        "127.0.0.1", str(port)], env
 
 
 # ---------------------------------------------------------------- measurements
@@ -877,6 +882,10 @@ def parse_args(argv):
                  help="prefix for the moshx server command, e.g. \"valgrind "
                  "--tool=callgrind --callgrind-out-file=/tmp/cg.out\" "
                  "(profiling; figures then measure the wrapper too)")
+  p.add_argument("--predict", choices=("adaptive", "always", "never"),
+                 help="the clients' local echo (moshx client --predict, "
+                 "mosh-client's MOSH_PREDICTION_DISPLAY); default: theirs "
+                 "(adaptive). `never` times the echo itself")
   p.add_argument("--serve-flags", metavar="FLAGS",
                  help='extra `moshx serve` flags, e.g. "--scrollback 0"')
   p.add_argument("--json", help="write JSON lines here (default stdout)")
