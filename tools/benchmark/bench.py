@@ -519,6 +519,15 @@ def ctrl_c(s, flood_seconds, repeats):
     start = s.term.write(b"\x03")
     t = s.term.wait_for(prompt_at_least(s.next_prompt), 20)
     samples.append(None if t is None else t - start)
+    if t is None:
+      # The sample failed, but the flood must not outlive it: the next
+      # samples and workloads (idle, memory, roam) would measure it.
+      for _ in range(6):
+        s.term.write(b"\x03")
+        if s.term.wait_for(prompt_at_least(s.next_prompt), 10) is not None:
+          break
+      else:
+        raise BenchError("Ctrl-C did not stop the flood within 80 s")
   return median_of(samples)
 
 
