@@ -504,5 +504,58 @@ TEST(SessionTest, IdleServerWakesAtMostOnceASecondWithoutClientDatagrams) {
   IdleServerWakesRarely(net::WireMode::kMosh);
 }
 
+// Output that keeps coming while nobody types (top, watch) makes one state
+// per screen: the pty state's return to "settled" is held back until the
+// output stops for 2 s. While the user types it follows the output by
+// 20 ms, so the client can trust its next keystroke at once.
+TEST(SessionTest, PtyStateSettlesAfterOutputStopsWhileNobodyTypes) {
+  SessionHarness h(5, 0.0, net::WireMode::kMoshx, PathKind::kUdp,
+                   {"/bin/sh", "-c",
+                    "i=0; while [ $i -lt 70 ]; do i=$((i+1)); echo tick$i; sleep 0.15; done; "
+                    "echo finished; exec /bin/sh"},
+                   [](ServerSessionOptions*) {});
+  auto settled = [&h] {
+    const auto& pty = h.server_->transport().local_state().pty_state();
+    return pty.has_value() && pty->settled;
+  };
+  auto ticks = [&h] {  // the newest tick on the client's screen
+    const std::string text = ScreenText(h.client_->server_framebuffer());
+    const size_t at = text.rfind("tick");
+    return at == std::string::npos ? 0 : std::atoi(text.c_str() + at + 4);
+  };
+  // Past the first 5 s of virtual time (the start counts as typing).
+  const net::MonoTime begin = h.net_.Now();
+  ASSERT_TRUE(h.RunUntil([&] { return h.net_.Now() - begin >= absl::Seconds(6); },
+                         absl::Seconds(60)));
+  const int first_tick = ticks();
+  bool ever_settled = false;
+  int turns = 0, turns_due = 0;  // loop turns, and those the session wanted at once
+  (void)h.RunUntil(
+      [&] {
+        ever_settled = ever_settled || settled();
+        ++turns;
+        if (h.server_->WaitTime() == absl::ZeroDuration()) ++turns_due;
+        return false;
+      },
+      absl::Seconds(1));
+  ASSERT_GE(ticks(), first_tick + 3) << "the output should have gone on meanwhile";
+  ASSERT_LT(ticks(), 70);
+  EXPECT_FALSE(ever_settled) << "settled between screens while nobody typed";
+  // Held back without spinning: a session that asked to be served at once
+  // on most turns would keep a real loop busy.
+  EXPECT_LT(turns_due * 4, turns) << turns_due << " of " << turns << " turns due at once";
+  // The output stops: settled 2 s later.
+  ASSERT_TRUE(h.RunUntil([&h] { return h.ClientShows("finished"); }, absl::Seconds(60)));
+  const net::MonoTime finished = h.net_.Now();
+  ASSERT_TRUE(h.RunUntil(settled, absl::Seconds(10)));
+  EXPECT_GE(h.net_.Now() - finished, absl::Milliseconds(1500));
+  // Typing: the echo's output settles within a frame or two.
+  h.client_->HandleInput("x");
+  ASSERT_TRUE(h.RunUntil([&] { return !settled(); }, absl::Seconds(5)));
+  const net::MonoTime echoed = h.net_.Now();
+  ASSERT_TRUE(h.RunUntil(settled, absl::Seconds(5)));
+  EXPECT_LT(h.net_.Now() - echoed, absl::Milliseconds(500));
+}
+
 }  // namespace
 }  // namespace moshx::cmd

@@ -29,6 +29,16 @@ constexpr size_t kPtyReadChunk = 16384;
 constexpr absl::Duration kEchoTimeout = absl::Milliseconds(50);
 // moshx pty state: "settled" after this long without output or mode change.
 constexpr absl::Duration kPtySettleTime = absl::Milliseconds(20);
+// The pty state's return to "settled" after output is a state of its own,
+// sent one frame interval after the output's frame. While nobody typed for
+// kTypingWindow it is held back until the pty was quiet for kQuietAnnounce,
+// so output that keeps coming (`top`, `watch`, a build) costs one state per
+// screen, as in mosh, instead of two (with loss every state risks a burst
+// of resends; docs/benchmarks.md, "Wire bytes of `top` with loss"). Holding
+// it back can only keep the client from trusting its first keystroke at
+// once (docs/prediction.md), never make it predict wrongly.
+constexpr absl::Duration kTypingWindow = absl::Seconds(5);
+constexpr absl::Duration kQuietAnnounce = absl::Seconds(2);
 // While unconnected or shutting down, wake at least this often
 // (docs/protocol.md §10.1).
 constexpr absl::Duration kIdleWake = absl::Seconds(5);
@@ -204,7 +214,10 @@ void ServerSession::OnRemoteState() {
   const protocol::UserStream& stream = transport_->remote_state();
   std::vector<protocol::UserEvent> events = stream.EventsSince(consumed_events_);
   consumed_events_ = stream.end_index();
-  if (!events.empty()) input_frames_.emplace_back(num, now);
+  if (!events.empty()) {
+    input_frames_.emplace_back(num, now);
+    last_input_time_ = now;
+  }
   if (pty_ == nullptr && !shutting_down_) {
     // The shell starts with the client's first state, at the client's size.
     int width = options_.width, height = options_.height;
@@ -233,6 +246,7 @@ absl::Status ServerSession::StartShell(int width, int height) {
   if (!pty.ok()) return pty.status();
   pty_ = std::move(*pty);
   last_pty_activity_ = clock_->Now();
+  last_input_time_ = last_pty_activity_;  // the start counts as typing
   emulator_.Resize(width, height);
   PublishScreen();
   return loop_->WatchFd(pty_->master_fd(), net::EventLoop::kReadable,
@@ -365,9 +379,18 @@ void ServerSession::UpdatePtyState(net::MonoTime now) {
     if (unsettled != state) last_pty_activity_ = now;
   }
   state.settled = now - last_pty_activity_ >= kPtySettleTime;
+  if (state.settled && old.has_value() && !old->settled && !AnnouncesSettled(now)) {
+    protocol::PtyState unsettled = state;
+    unsettled.settled = false;
+    if (unsettled == *old) return;  // only the flip: held back (kQuietAnnounce)
+  }
   if (old != state) {
     transport_->mutable_local_state().set_pty_state(state);
   }
+}
+
+bool ServerSession::AnnouncesSettled(net::MonoTime now) const {
+  return now - last_input_time_ < kTypingWindow || now - last_pty_activity_ >= kQuietAnnounce;
 }
 
 void ServerSession::UpdateEchoAck(net::MonoTime now) {
@@ -429,8 +452,9 @@ absl::Duration ServerSession::WaitTime() const {
   }
   const std::optional<protocol::PtyState>& pty_state = transport_->local_state().pty_state();
   if (pty_state.has_value() && !pty_state->settled && !shutting_down_) {
-    wait = std::min(wait, std::max(absl::ZeroDuration(),
-                                   last_pty_activity_ + kPtySettleTime - now));
+    net::MonoTime settle = last_pty_activity_ + kPtySettleTime;
+    if (settle <= now && !AnnouncesSettled(now)) settle = last_pty_activity_ + kQuietAnnounce;
+    wait = std::min(wait, std::max(absl::ZeroDuration(), settle - now));
   }
   if (!heard_client_ || shutting_down_) wait = std::min(wait, kIdleWake);
   for (const Retiring& r : retiring_) {

@@ -33,7 +33,10 @@
 //     whether the shell itself is in the foreground (TerminalState's
 //     pty_state), sampled before each echo-ack update, so the client never
 //     predicts while a password is typed; "settled" once neither output nor
-//     those flags changed for kPtySettleTime. Never sent to a mosh client.
+//     those flags changed for kPtySettleTime (while nobody typed for 5 s, the
+//     return to settled waits until the pty was quiet for 2 s: a program
+//     that keeps writing costs one state per screen). Never sent to a mosh
+//     client.
 //   - The session ends with the shutdown handshake when the shell exits, on a
 //     terminating signal, on the network or SIGUSR1 timeouts, when the client
 //     shuts down, or when no client shows up within `connect_timeout`.
@@ -227,6 +230,8 @@ class ServerSession {
   void ReadPty();
   void FeedEmulator(absl::string_view output);
   void FlushPtyInput();
+  // Whether the pty state may return to settled now (kQuietAnnounce).
+  bool AnnouncesSettled(net::MonoTime now) const;
   void UpdateEchoAck(net::MonoTime now);
   void UpdatePtyState(net::MonoTime now);
   void PublishScreen();
@@ -257,6 +262,7 @@ class ServerSession {
   uint64_t last_remote_num_ = 0;
   std::deque<std::pair<uint64_t, net::MonoTime>> input_frames_;  // echo ack history
   net::MonoTime last_pty_activity_;  // output or a change of the pty flags
+  net::MonoTime last_input_time_;    // the newest client state with events
   net::MonoTime start_time_;
   net::MonoTime last_client_state_time_;
   bool heard_client_ = false;
