@@ -62,6 +62,9 @@
 //     only, so libvterm is never left inside it when the next one is dropped;
 //   * UTF-8-encoded C1 controls are printed with width -1 (the cursor moves
 //     left, REP then loops): the framer drops them;
+//   * a DCS request (DECRQSS) is read into plain chars and shifted: a byte
+//     >= 0x80 in it is undefined behaviour; the framer drops such bytes in
+//     a DCS;
 //   * a combining character that arrives after the cursor moved, or after a
 //     glyph that filled the last column (a pty read may split them), is
 //     printed as a width-0 glyph over the next cell, or wrapped onto the

@@ -25,7 +25,8 @@
 // as its controls only, and what follows is text again (a byte >= 0x80 or a
 // '?' after a parameter ended a CSI in libvterm but not in the framer, so
 // the text after it reached libvterm unchecked); a byte >= 0x80 inside an escape sequence,
-// which libvterm ignores, is dropped; ESC, CAN and SUB abort a sequence; a
+// which libvterm ignores, is dropped, and so is one inside a DCS (libvterm
+// shifts it as a negative char); ESC, CAN and SUB abort a sequence; a
 // string ends at BEL, CAN, SUB or ESC '\'. An ESC followed by anything else inside
 // a string makes libvterm drop the string, or (ESC + C0) report garbage, so
 // the framer ends the string there with an ST of its own and goes on with
@@ -141,6 +142,7 @@ class SequenceFramer {
   CsiPhase csi_phase_ = CsiPhase::kLeader;
   int osc_command_digits_ = -1;  // digits of an OSC's number; -1: past it
   bool intermediate_ = false;  // kEscape: an intermediate byte was seen
+  bool dcs_ = false;           // kString: the string is a DCS
   // The last byte released belongs to a non-ASCII character.
   bool after_non_ascii_ = false;
   // Characters of text released since the last kTextStart mark or non-text.

@@ -229,6 +229,17 @@ TEST(SequenceFramerTest, ACsiEndsWhereLibvtermAbandonsIt) {
   EXPECT_TRUE(marks.empty());
 }
 
+// libvterm shifts a DCS request's bytes as (signed) chars: one >= 0x80 was
+// undefined behaviour (diff_round_trip_fuzzer: ESC P $ q 96 97 ESC [).
+TEST(SequenceFramerTest, DropsBytesAbove0x7fInsideADcs) {
+  SequenceFramer f;
+  EXPECT_EQ(f.Push("\x1bP$q\x96\x97\x1b["), "\x1bP$q\x1b\\");
+  EXPECT_EQ(f.Push("m"), "\x1b[m");
+  EXPECT_EQ(f.Push("\x1bP$q\xc3\xa9m\x1b\\"), "\x1bP$qm\x1b\\");
+  // Other strings keep them (an OSC title in UTF-8).
+  EXPECT_EQ(f.Push("\x1b]2;\xc3\xa9\x07"), "\x1b]2;\xc3\xa9\x07");
+}
+
 // Whatever the split points, the output is the same bytes in the same order.
 TEST(SequenceFramerTest, OutputDoesNotDependOnSplits) {
   const char* kPieces[] = {"a", "\x1b", "]", "P", "0;", "\x07", "\\", "[", "1m",
