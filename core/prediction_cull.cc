@@ -66,8 +66,10 @@ void PredictionEngine::Replay(const Framebuffer& fb) {
   parse_ = ParseState::kGround;
   utf8_needed_ = 0;
   const uint64_t key = current_key_;
+  const size_t shown = KeysAlreadyOnScreen(fb);
   replaying_ = true;
-  for (const InFlight& k : inflight_) {
+  for (size_t i = shown; i < inflight_.size(); ++i) {
+    const InFlight& k = inflight_[i];
     current_key_ = k.key;
     replay_frame_ = k.frame;
     NewUserByte(k.byte, fb, k.time);
@@ -75,6 +77,33 @@ void PredictionEngine::Replay(const Framebuffer& fb) {
   }
   replaying_ = false;
   current_key_ = key;
+}
+
+size_t PredictionEngine::KeysAlreadyOnScreen(const Framebuffer& fb) const {
+  // The echo ack covers a key only kEchoTimeout (50 ms) after it reached the
+  // pty, so the screen often shows a key or two the ack does not cover yet;
+  // replaying those again would put every guess that many columns right of
+  // where the program writes it, and each frame would kill the epoch anew
+  // (docs/prediction.md §A.9). Printable ASCII only: anything else may have
+  // moved the cursor elsewhere.
+  size_t printable = 0;
+  while (printable < inflight_.size() && inflight_[printable].byte >= 0x20 &&
+         inflight_[printable].byte < 0x7f) {
+    ++printable;
+  }
+  if (printable == 0) return 0;
+  const Cursor& cur = fb.cursor();
+  if (cur.row < 0 || cur.row >= fb.height()) return 0;
+  const std::string before = TextBefore(fb, cur.row, cur.col);
+  for (size_t n = std::min(printable, before.size()); n > 0; --n) {
+    bool same = true;
+    const size_t start = before.size() - n;
+    for (size_t i = 0; i < n && same; ++i) {
+      same = static_cast<unsigned char>(before[start + i]) == inflight_[i].byte;
+    }
+    if (same) return n;
+  }
+  return 0;
 }
 
 void PredictionEngine::UpdateTriggers() {

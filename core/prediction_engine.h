@@ -42,7 +42,8 @@
 //     the round trip every new guess lands in the wrong column and is killed
 //     again. This engine remembers the keys the echo ack does not cover yet
 //     and, after killing an epoch or resetting on a wrong guess, predicts
-//     them again (tentatively, in a new epoch) from the server's screen;
+//     them again (tentatively, in a new epoch) from the server's screen,
+//     after those of them the screen already shows left of its cursor;
 //   * insert-shifting moves only the text run under the cursor (up to a gap
 //     of 3 blanks or a change of renditions), so a zsh RPROMPT or a fish
 //     autosuggestion is never dragged along (docs/prediction.md §E.13); wide cells are never
@@ -250,6 +251,11 @@ class PredictionEngine {
   void KillEpoch(uint64_t epoch, const Framebuffer& fb, absl::Duration now);
   // Predicts the in-flight keys again from the server's screen.
   void Replay(const Framebuffer& fb);
+  // How many of the oldest keys in flight (printable ASCII, typed in a row)
+  // the server's screen already shows just left of its cursor, though the
+  // echo ack does not cover them yet: the longest such run. Replay starts
+  // after them.
+  size_t KeysAlreadyOnScreen(const Framebuffer& fb) const;
   // Drops every prediction and starts a new epoch (keeps the keys in flight).
   void Clear();
   // An ESC that ended its chunk is the Escape key.

@@ -368,6 +368,49 @@ TEST_F(EngineTest, KeysInFlightArePredictedAgainAfterAKilledEpoch) {
   EXPECT_EQ(engine.stats().shown_wrong, 0u);
 }
 
+TEST_F(EngineTest, ReplayStartsAfterKeysTheScreenShowsBeforeTheEchoAckCoversThem) {
+  // vim's "i" at 500 ms RTT (testdata/traces/editor.trace): when the frame
+  // that acks "i" arrives, the program has already echoed "h", whose ack
+  // comes 50 ms later (ECHO_TIMEOUT) in the next frame.
+  Type("i");
+  Type("h");
+  Type("e");
+  Type("l");
+  server.Echo("h");
+  server.echo_ack = 1;  // the "i" state: the guess dies, "hel" in flight
+  EXPECT_EQ(RowText(Drawn(), 0), "h");
+  server.Echo("e");
+  server.echo_ack = 3;  // "h" and "e" acked; the screen also has them
+  Framebuffer drawn = Drawn();
+  // The replay put "e" and "l" after the "h" already shown, so the acked
+  // "e" is where it was predicted: the epoch is confirmed and "l" is shown.
+  EXPECT_EQ(RowText(drawn, 0), "hel");
+  EXPECT_EQ(drawn.cursor().col, 3);
+  EXPECT_EQ(engine.confirmed_epoch(), engine.prediction_epoch());
+  EXPECT_EQ(engine.stats().shown_wrong, 0u);
+}
+
+TEST_F(EngineTest, AReplaySkippingAKeyTheScreenDidNotShowIsKilledUnseen) {
+  // The text left of the cursor ends with an "a" from before, so the replay
+  // takes the "a" in flight for it and guesses "b" one column left: the
+  // guess is tentative, killed when judged, and nothing wrong is drawn.
+  server.Echo("xa");
+  Type("i");
+  Type("a");
+  Type("b");
+  server.echo_ack = 1;
+  EXPECT_EQ(RowText(Drawn(), 0), "xa");
+  server.Echo("ab");
+  server.echo_ack = 3;
+  EXPECT_EQ(RowText(Drawn(), 0), "xaab");
+  EXPECT_EQ(engine.stats().shown_wrong, 0u);
+  Type("c");
+  server.Echo("c");
+  server.echo_ack = 4;
+  EXPECT_EQ(RowText(Drawn(), 0), "xaabc");
+  EXPECT_EQ(engine.stats().shown_wrong, 0u);
+}
+
 TEST(PredictionEngineRandomTest, RandomInputNeverBreaksTheFrame) {
   std::mt19937 rng(12345);
   const PredictionDisplay modes[] = {PredictionDisplay::kAdaptive, PredictionDisplay::kAlways,
