@@ -66,7 +66,7 @@ TEST_P(ShellEditingTest, MostKeystrokesShowAtOnceAndAlmostNoneAreWrong) {
   ReplayResult r = Replay("shell_editing", GetParam());
   EXPECT_GT(r.keys, 100);
   EXPECT_GE(r.instant_share(), 0.70);
-  EXPECT_LE(r.mispredicted_share(), 0.01);
+  EXPECT_LE(r.mispredicted_share(), 0.005);
 }
 
 INSTANTIATE_TEST_SUITE_P(Rtt, ShellEditingTest, ::testing::Values(50, 200, 500));
@@ -77,6 +77,9 @@ TEST_P(PasswordTest, NoCharacterOfThePasswordIsEverDrawn) {
   ReplayResult r = Replay("password", GetParam());
   EXPECT_GT(r.frames, 10);
   EXPECT_EQ(r.secret_cells_drawn, 0);
+  // Issue 19's bar. The command line's last keys, drawn and echoed before
+  // `read -s` turned the report secret, once counted as wrong (2.4% at 500 ms).
+  EXPECT_LE(r.mispredicted_share(), 0.005);
 }
 
 INSTANTIATE_TEST_SUITE_P(Rtt, PasswordTest, ::testing::Values(50, 200, 500));

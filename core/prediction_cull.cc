@@ -38,9 +38,15 @@ void PredictionEngine::Cull(const ServerView& server, absl::Duration now) {
   late_ack_ = server.echo_ack;
   pty_ = options_.mosh_compatible ? std::nullopt : server.pty;
   if (pty_.has_value() && pty_->secret() && (active() || !cursors_.empty())) {
+    // Drawn guesses the screen already agrees with (the command line that
+    // started `read -s`, echoed before it ran) were right, not wrong.
     for (const RowPrediction& r : rows_) {
-      for (const CellPrediction& c : r.cells) {
-        if (c.active && c.shown) NoteShownWrong(c);
+      for (int j = 0; j < static_cast<int>(r.cells.size()); ++j) {
+        const CellPrediction& c = r.cells[j];
+        if (!c.active || !c.shown) continue;
+        const bool agrees = r.row >= 0 && r.row < fb.height() && j < fb.width() && !c.unknown &&
+                            SameText(fb.cell(r.row, j), c.replacement);
+        if (!agrees) NoteShownWrong(c);
       }
     }
     Reset();  // a password prompt: nothing predicted may stay

@@ -170,6 +170,22 @@ TEST_F(EngineTest, SecretModeDropsPredictionsAlreadyDrawn) {
   server.pty->echo = false;  // e.g. `stty -echo` ran first
   EXPECT_EQ(RowText(Drawn(), 0), "$");
   EXPECT_FALSE(engine.active());
+  EXPECT_EQ(engine.stats().shown_wrong, 2u);  // drawn, and the server never showed them
+}
+
+TEST_F(EngineTest, DrawnKeysTheServerEchoedBeforeASecretPromptAreNotCountedWrong) {
+  // `read -s` typed at a cooked prompt: by the time the report that turns
+  // secret arrives, the screen shows the command line as predicted.
+  server.pty = PtyState{true, true, true, 1, /*settled=*/true};
+  server.Echo("$ ");
+  Type("ab");
+  EXPECT_EQ(RowText(Drawn(), 0), "$ ab");
+  server.Echo("ab");
+  server.pty->echo = false;
+  EXPECT_EQ(RowText(Drawn(), 0), "$ ab");
+  EXPECT_FALSE(engine.active());
+  EXPECT_EQ(engine.stats().shown_wrong, 0u);
+  EXPECT_TRUE(engine.stats().mispredicted_keys.empty());
 }
 
 TEST_F(EngineTest, CookedShellPromptIsTrustedFromTheFirstKeystroke) {
