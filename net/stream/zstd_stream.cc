@@ -18,6 +18,8 @@ StreamCompressor::StreamCompressor() : context_(std::make_unique<Context>()) {
   if (c == nullptr) return;
   ZSTD_CCtx_setParameter(c, ZSTD_c_compressionLevel, 3);
   ZSTD_CCtx_setParameter(c, ZSTD_c_windowLog, kStreamWindowLog);
+  ZSTD_CCtx_setParameter(c, ZSTD_c_hashLog, kStreamHashLog);
+  ZSTD_CCtx_setParameter(c, ZSTD_c_chainLog, kStreamHashLog);
   ZSTD_CCtx_setParameter(c, ZSTD_c_checksumFlag, 0);
 }
 
@@ -37,6 +39,10 @@ absl::Status StreamCompressor::CompressAndFlush(absl::string_view input, std::st
     if (ZSTD_isError(rc)) return absl::InternalError(ZSTD_getErrorName(rc));
     if (rc == 0 && in.pos == in.size) return absl::OkStatus();
   }
+}
+
+size_t StreamCompressor::memory_bytes() const {
+  return context_->cctx == nullptr ? 0 : ZSTD_sizeof_CCtx(context_->cctx.get());
 }
 
 struct StreamDecompressor::Context {

@@ -4,8 +4,11 @@
 // receiver can decompress everything sent so far, with the whole window
 // behind each batch (lines of a terminal resemble the lines before them).
 //
-// Memory: the compressor keeps a 2^kStreamWindowLog window plus zstd's
-// level-3 tables (about 1 MiB in all); the decompressor refuses frames whose
+// Memory: the compressor keeps a 2^kStreamWindowLog window plus level-3
+// match tables cut to 2^kStreamHashLog entries each (1.15 MiB allocated,
+// about 0.5-0.8 MiB of it touched; zstd's level-3 defaults, 2^17 and 2^16,
+// took 1.75 MiB for no smaller output on terminal text: docs/benchmarks.md,
+// "Server memory after a flood"); the decompressor refuses frames whose
 // window exceeds 2^kMaxStreamWindowLog, holds the compressed bytes appended
 // and not yet decompressed, and produces at most the output asked for per
 // call, so a hostile peer's decompression bomb costs nothing beyond that.
@@ -24,6 +27,7 @@
 namespace moshx::net::stream {
 
 inline constexpr int kStreamWindowLog = 18;
+inline constexpr int kStreamHashLog = 14;  // hashLog and chainLog
 inline constexpr int kMaxStreamWindowLog = 20;
 
 class StreamCompressor {
@@ -37,6 +41,8 @@ class StreamCompressor {
   // decompress all input so far. Internal on a zstd failure (then the
   // stream is unusable).
   absl::Status CompressAndFlush(absl::string_view input, std::string* out);
+  // Bytes the compression context has allocated (ZSTD_sizeof_CCtx).
+  size_t memory_bytes() const;
 
  private:
   struct Context;

@@ -55,6 +55,34 @@ TEST(ZstdStreamTest, LinesLikeTheOnesBeforeCompressWell) {
   EXPECT_LT(wire.size(), input_bytes / 3);
 }
 
+TEST(ZstdStreamTest, TheCompressorStaysUnderOnePointTwoMiBAfterAFlood) {
+  // 20,000 lines of `seq` and 20,000 of a listing, 256 per flush as the
+  // history sender batches them: zstd's level-3 tables alone made 1.75 MiB.
+  StreamCompressor c;
+  StreamDecompressor d;
+  std::string sent, got;
+  for (int batch = 0; batch < 160; ++batch) {
+    std::string input;
+    for (int i = 0; i < 256; ++i) {
+      const int n = batch * 256 + i;
+      if (batch < 80) {
+        absl::StrAppend(&input, n, "\r\n");
+      } else {
+        absl::StrAppend(&input, "-rw-r--r-- 1 root root ", n * 37 % 100000, " Dec  6 ",
+                        n % 24, ":", n % 60, " file", n, ".txt\r\n");
+      }
+    }
+    std::string wire;
+    ASSERT_TRUE(c.CompressAndFlush(input, &wire).ok());
+    d.Append(wire);
+    sent += input;
+    got += DrainAll(&d, 1 << 16);
+  }
+  EXPECT_EQ(got, sent);
+  EXPECT_LT(c.memory_bytes(), 1200u * 1024);
+  EXPECT_GT(c.memory_bytes(), 0u);
+}
+
 TEST(ZstdStreamTest, BombsAreDrainedInBoundedPieces) {
   StreamCompressor c;
   std::string wire;
