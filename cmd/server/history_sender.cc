@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <cstddef>
+#include <cstring>
 #include <utility>
 #include <vector>
 
@@ -9,21 +10,82 @@
 
 namespace moshx::cmd {
 
+namespace {
+
+// A line's header: the record's length, its top bit set when a 64-bit gap
+// count follows (little-endian, as the host stores it: the ring never
+// leaves the process).
+constexpr uint32_t kHasGap = 0x80000000u;
+
+}  // namespace
+
 void HistoryRing::Add(uint64_t gap_before, const std::string& record) {
   if (capacity_ == 0) return;
-  if (lines_.size() == capacity_) {
-    bytes_ -= lines_.front().record.size();
-    lines_.pop_front();
+  if (size_ == capacity_) DropOldest();
+  const uint32_t header = static_cast<uint32_t>(record.size()) | (gap_before > 0 ? kHasGap : 0);
+  const size_t need = sizeof(header) + (gap_before > 0 ? sizeof(gap_before) : 0) + record.size();
+  if (blocks_.empty() || blocks_.back().size() + need > kBlockBytes) {
+    blocks_.emplace_back().reserve(std::max(kBlockBytes, need));
   }
-  lines_.push_back(Line{gap_before, record});
+  std::string& block = blocks_.back();
+  block.append(reinterpret_cast<const char*>(&header), sizeof(header));
+  if (gap_before > 0) block.append(reinterpret_cast<const char*>(&gap_before), sizeof(gap_before));
+  block.append(record);
+  ++size_;
   bytes_ += record.size();
 }
 
+size_t HistoryRing::ReadLine(const std::string& block, size_t offset, Line* line) {
+  uint32_t header;
+  memcpy(&header, block.data() + offset, sizeof(header));
+  offset += sizeof(header);
+  line->gap_before = 0;
+  if (header & kHasGap) {
+    memcpy(&line->gap_before, block.data() + offset, sizeof(line->gap_before));
+    offset += sizeof(line->gap_before);
+  }
+  const size_t length = header & ~kHasGap;
+  line->record.assign(block, offset, length);
+  return offset + length;
+}
+
+void HistoryRing::DropOldest() {
+  Line line;
+  front_offset_ = ReadLine(blocks_.front(), front_offset_, &line);
+  bytes_ -= line.record.size();
+  --size_;
+  if (front_offset_ == blocks_.front().size()) {
+    blocks_.pop_front();
+    front_offset_ = 0;
+  }
+}
+
 std::vector<HistoryRing::Line> HistoryRing::Newest(size_t n) const {
-  n = std::min(n, lines_.size());
-  std::vector<Line> out(lines_.end() - static_cast<std::ptrdiff_t>(n), lines_.end());
+  n = std::min(n, size_);
+  std::vector<Line> out;
+  out.reserve(n);
+  size_t skip = size_ - n;
+  size_t offset = front_offset_;
+  for (const std::string& block : blocks_) {
+    while (offset < block.size()) {
+      Line line;
+      offset = ReadLine(block, offset, &line);
+      if (skip > 0) {
+        --skip;
+      } else {
+        out.push_back(std::move(line));
+      }
+    }
+    offset = 0;
+  }
   if (!out.empty()) out.front().gap_before = 0;
   return out;
+}
+
+size_t HistoryRing::allocated_bytes() const {
+  size_t total = 0;
+  for (const std::string& block : blocks_) total += block.capacity();
+  return total;
 }
 
 HistorySender::HistorySender(net::stream::StreamMux* mux, term::Emulator* emulator,

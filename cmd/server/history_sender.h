@@ -56,7 +56,10 @@ inline constexpr uint64_t kHistoryResetCompression = 0x140;
 
 // The newest encoded history lines of a session, at most `capacity`, with
 // the count of lines not kept right before each (gaps inside the ring).
-// Value type; thread-compatible.
+// Stored back to back in blocks of kBlockBytes (4 bytes of header a line,
+// 12 with a gap), not as a string per line: a full ring of 10000 lines
+// costs about its records' bytes (docs/benchmarks.md, "Server memory after
+// a flood"). Value type; thread-compatible.
 class HistoryRing {
  public:
   // The most a re-attaching client may ask for (`--history`), and so the
@@ -68,18 +71,30 @@ class HistoryRing {
     std::string record;  // protocol::AppendHistoryLine's encoding
   };
 
+  // Lines are appended to a block until the next would not fit.
+  static constexpr size_t kBlockBytes = 16 * 1024;
+
   explicit HistoryRing(size_t capacity) : capacity_(std::min(capacity, kMaxLines)) {}
 
   void Add(uint64_t gap_before, const std::string& record);
   // The newest min(n, size()) lines, oldest first; the first one's gap is 0
   // (what came before the replay is not the new client's business).
   std::vector<Line> Newest(size_t n) const;
-  size_t size() const { return lines_.size(); }
+  size_t size() const { return size_; }
+  // Bytes of the records kept (headers and block slack not counted).
   size_t bytes() const { return bytes_; }
+  // Bytes the blocks hold allocated.
+  size_t allocated_bytes() const;
 
  private:
+  // Decodes the line at `offset` of `block`; returns the next line's offset.
+  static size_t ReadLine(const std::string& block, size_t offset, Line* line);
+  void DropOldest();
+
   size_t capacity_;
-  std::deque<Line> lines_;
+  std::deque<std::string> blocks_;
+  size_t front_offset_ = 0;  // the oldest line's place in blocks_.front()
+  size_t size_ = 0;
   size_t bytes_ = 0;
 };
 

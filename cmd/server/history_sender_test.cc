@@ -412,5 +412,34 @@ TEST(HistoryRingTest, KeepsTheNewestLinesUpToItsCapacityAndTheFirstReplayedHasNo
   EXPECT_EQ(HistoryRing(HistoryRing::kMaxLines + 5).Newest(1).size(), 0u);
 }
 
+TEST(HistoryRingTest, AFullRingCostsAboutItsRecordsAcrossManyBlocks) {
+  // 30,000 lines through a ring of 10,000: records of 10 to 90 bytes (a
+  // `seq` line to a line of text), a gap now and then, the oldest dropped
+  // block by block. A std::string per line cost 40-50 bytes more a line.
+  HistoryRing ring(HistoryRing::kMaxLines);
+  std::vector<HistoryRing::Line> want;
+  for (uint64_t i = 0; i < 30000; ++i) {
+    const std::string record(10 + i % 81, static_cast<char>('a' + i % 26));
+    const uint64_t gap = i % 997 == 0 ? i : 0;
+    ring.Add(gap, record);
+    want.push_back({gap, record});
+  }
+  ASSERT_EQ(ring.size(), HistoryRing::kMaxLines);
+  std::vector<HistoryRing::Line> got = ring.Newest(HistoryRing::kMaxLines);
+  ASSERT_EQ(got.size(), HistoryRing::kMaxLines);
+  size_t bytes = 0;
+  for (size_t k = 0; k < got.size(); ++k) {
+    const HistoryRing::Line& w = want[want.size() - got.size() + k];
+    ASSERT_EQ(got[k].record, w.record) << k;
+    EXPECT_EQ(got[k].gap_before, k == 0 ? 0 : w.gap_before) << k;
+    bytes += w.record.size();
+  }
+  EXPECT_EQ(ring.bytes(), bytes);
+  // Records, 4 bytes of header each, and at most two partly used blocks.
+  EXPECT_LE(ring.allocated_bytes(), bytes + 4 * got.size() + 2 * HistoryRing::kBlockBytes +
+                                        12 * (got.size() / 997 + 1));
+  EXPECT_EQ(ring.Newest(3).back().record, want.back().record);
+}
+
 }  // namespace
 }  // namespace moshx::cmd
