@@ -13,15 +13,12 @@ namespace moshx::cmd {
 namespace {
 
 // A line's header: the record's length, its top bit set when a 64-bit gap
-// count follows (little-endian, as the host stores it: the ring never
-// leaves the process).
+// count follows (host byte order: the queue never leaves the process).
 constexpr uint32_t kHasGap = 0x80000000u;
 
 }  // namespace
 
-void HistoryRing::Add(uint64_t gap_before, const std::string& record) {
-  if (capacity_ == 0) return;
-  if (size_ == capacity_) DropOldest();
+void LineQueue::PushBack(uint64_t gap_before, absl::string_view record) {
   const uint32_t header = static_cast<uint32_t>(record.size()) | (gap_before > 0 ? kHasGap : 0);
   const size_t need = sizeof(header) + (gap_before > 0 ? sizeof(gap_before) : 0) + record.size();
   if (blocks_.empty() || blocks_.back().size() + need > kBlockBytes) {
@@ -30,62 +27,92 @@ void HistoryRing::Add(uint64_t gap_before, const std::string& record) {
   std::string& block = blocks_.back();
   block.append(reinterpret_cast<const char*>(&header), sizeof(header));
   if (gap_before > 0) block.append(reinterpret_cast<const char*>(&gap_before), sizeof(gap_before));
-  block.append(record);
+  block.append(record.data(), record.size());
   ++size_;
   bytes_ += record.size();
 }
 
-size_t HistoryRing::ReadLine(const std::string& block, size_t offset, Line* line) {
+size_t LineQueue::ReadLine(const std::string& block, size_t offset, uint64_t* gap,
+                           std::string* record, size_t* length) {
   uint32_t header;
   memcpy(&header, block.data() + offset, sizeof(header));
   offset += sizeof(header);
-  line->gap_before = 0;
+  *gap = 0;
   if (header & kHasGap) {
-    memcpy(&line->gap_before, block.data() + offset, sizeof(line->gap_before));
-    offset += sizeof(line->gap_before);
+    memcpy(gap, block.data() + offset, sizeof(*gap));
+    offset += sizeof(*gap);
   }
-  const size_t length = header & ~kHasGap;
-  line->record.assign(block, offset, length);
-  return offset + length;
+  *length = header & ~kHasGap;
+  if (record != nullptr) record->append(block, offset, *length);
+  return offset + *length;
 }
 
-void HistoryRing::DropOldest() {
-  Line line;
-  front_offset_ = ReadLine(blocks_.front(), front_offset_, &line);
-  bytes_ -= line.record.size();
+uint64_t LineQueue::front_gap() const {
+  uint64_t gap;
+  size_t length;
+  ReadLine(blocks_.front(), front_offset_, &gap, nullptr, &length);
+  return gap + front_gap_extra_;
+}
+
+void LineQueue::AddToFrontGap(uint64_t lines) { front_gap_extra_ += lines; }
+
+uint64_t LineQueue::PopFront(std::string* record) {
+  uint64_t gap;
+  size_t length;
+  front_offset_ = ReadLine(blocks_.front(), front_offset_, &gap, record, &length);
+  gap += front_gap_extra_;
+  front_gap_extra_ = 0;
+  bytes_ -= length;
   --size_;
   if (front_offset_ == blocks_.front().size()) {
     blocks_.pop_front();
     front_offset_ = 0;
   }
+  return gap;
 }
 
-std::vector<HistoryRing::Line> HistoryRing::Newest(size_t n) const {
+std::vector<LineQueue::Line> LineQueue::Newest(size_t n) const {
   n = std::min(n, size_);
   std::vector<Line> out;
   out.reserve(n);
   size_t skip = size_ - n;
   size_t offset = front_offset_;
+  bool front = true;
   for (const std::string& block : blocks_) {
     while (offset < block.size()) {
-      Line line;
-      offset = ReadLine(block, offset, &line);
+      uint64_t gap;
+      size_t length;
       if (skip > 0) {
+        offset = ReadLine(block, offset, &gap, nullptr, &length);
         --skip;
       } else {
-        out.push_back(std::move(line));
+        Line& line = out.emplace_back();
+        offset = ReadLine(block, offset, &line.gap_before, &line.record, &length);
+        if (front) line.gap_before += front_gap_extra_;
       }
+      front = false;
     }
     offset = 0;
   }
-  if (!out.empty()) out.front().gap_before = 0;
   return out;
 }
 
-size_t HistoryRing::allocated_bytes() const {
+size_t LineQueue::allocated_bytes() const {
   size_t total = 0;
   for (const std::string& block : blocks_) total += block.capacity();
   return total;
+}
+
+void HistoryRing::Add(uint64_t gap_before, absl::string_view record) {
+  if (capacity_ == 0) return;
+  if (lines_.size() == capacity_) (void)lines_.PopFront(nullptr);  // the oldest goes
+  lines_.PushBack(gap_before, record);
+}
+
+std::vector<HistoryRing::Line> HistoryRing::Newest(size_t n) const {
+  std::vector<Line> out = lines_.Newest(n);
+  if (!out.empty()) out.front().gap_before = 0;
+  return out;
 }
 
 HistorySender::HistorySender(net::stream::StreamMux* mux, term::Emulator* emulator,
@@ -109,9 +136,8 @@ HistorySender::HistorySender(net::stream::StreamMux* mux, term::Emulator* emulat
   if (ring_ == nullptr || replay_lines == 0) return;
   // Lines still in the emulator are newer than the ring's: they follow at
   // the next Pump(). The replay counts against max_lines like live lines.
-  for (HistoryRing::Line& line : ring_->Newest(std::min(replay_lines, max_lines_))) {
-    queued_bytes_ += line.record.size();
-    queue_.push_back(Entry{line.gap_before, std::move(line.record)});
+  for (const HistoryRing::Line& line : ring_->Newest(std::min(replay_lines, max_lines_))) {
+    queue_.PushBack(line.gap_before, line.record);
   }
 }
 
@@ -130,13 +156,11 @@ void HistorySender::TakeFromEmulator(size_t max) {
     const std::vector<core::Row> lines = emulator_->TakeScrollback(std::min(max, kRowsAtOnce));
     max -= lines.size();
     for (const core::Row& line : lines) {
-      Entry e;
-      e.gap_before = gap_at_end_;
+      record_.clear();
+      protocol::AppendHistoryLine(line, &record_);
+      if (ring_ != nullptr) ring_->Add(gap_at_end_, record_);
+      queue_.PushBack(gap_at_end_, record_);
       gap_at_end_ = 0;
-      protocol::AppendHistoryLine(line, &e.record);
-      if (ring_ != nullptr) ring_->Add(e.gap_before, e.record);
-      queued_bytes_ += e.record.size();
-      queue_.push_back(std::move(e));
     }
   }
   DropBeyondMax();
@@ -152,13 +176,11 @@ void HistorySender::DropBeyondMax() {
   // Only the newest max_lines_ stay, counting those the emulator still
   // holds; what leaves the front joins the gap before the new front.
   while (!queue_.empty() && queue_.size() + emulator_->pending_scrollback() > max_lines_) {
-    const uint64_t gone = queue_.front().gap_before + 1;
-    queued_bytes_ -= queue_.front().record.size();
-    queue_.pop_front();
+    const uint64_t gone = queue_.PopFront(nullptr) + 1;
     if (queue_.empty()) {
       gap_at_end_ += gone;
     } else {
-      queue_.front().gap_before += gone;
+      queue_.AddToFrontGap(gone);
     }
   }
 }
@@ -198,13 +220,11 @@ void HistorySender::Pump() {
     if (queue_.empty() && gap_at_end_ == 0) break;
     records_.clear();
     for (size_t n = 0; n < kBatchLines && !queue_.empty(); ++n) {
-      Entry& e = queue_.front();
-      protocol::AppendHistoryGap(e.gap_before, &records_);
-      stats_.lines_not_kept += e.gap_before;
-      records_.append(e.record);
-      queued_bytes_ -= e.record.size();
+      const uint64_t gap = queue_.front_gap();
+      protocol::AppendHistoryGap(gap, &records_);
+      stats_.lines_not_kept += gap;
+      (void)queue_.PopFront(&records_);
       ++stats_.lines_sent;
-      queue_.pop_front();
     }
     if (queue_.empty() && gap_at_end_ > 0) {
       protocol::AppendHistoryGap(gap_at_end_, &records_);

@@ -45,6 +45,7 @@
 #include <string>
 #include <vector>
 
+#include "absl/strings/string_view.h"
 #include "net/stream/stream_mux.h"
 #include "net/stream/zstd_stream.h"
 #include "term/emulator.h"
@@ -54,48 +55,77 @@ namespace moshx::cmd {
 // The reset code of a history stream whose compressor failed.
 inline constexpr uint64_t kHistoryResetCompression = 0x140;
 
-// The newest encoded history lines of a session, at most `capacity`, with
-// the count of lines not kept right before each (gaps inside the ring).
-// Stored back to back in blocks of kBlockBytes (4 bytes of header a line,
-// 12 with a gap), not as a string per line: a full ring of 10000 lines
-// costs about its records' bytes (docs/benchmarks.md, "Server memory after
-// a flood"). Value type; thread-compatible.
-class HistoryRing {
+// Encoded history lines in arrival order, each with the count of lines not
+// kept right before it, stored back to back in blocks of kBlockBytes (4
+// bytes of header a line, 12 with a gap) rather than as a string per line,
+// which cost 40-50 bytes more a line (docs/benchmarks.md, "Server memory
+// after a flood"). Value type; thread-compatible.
+class LineQueue {
  public:
-  // The most a re-attaching client may ask for (`--history`), and so the
-  // most a ring holds: about 90 bytes per 80-column line.
-  static constexpr size_t kMaxLines = 10000;
+  // Lines are appended to a block until the next would not fit.
+  static constexpr size_t kBlockBytes = 16 * 1024;
 
   struct Line {
     uint64_t gap_before = 0;
     std::string record;  // protocol::AppendHistoryLine's encoding
   };
 
-  // Lines are appended to a block until the next would not fit.
-  static constexpr size_t kBlockBytes = 16 * 1024;
-
-  explicit HistoryRing(size_t capacity) : capacity_(std::min(capacity, kMaxLines)) {}
-
-  void Add(uint64_t gap_before, const std::string& record);
-  // The newest min(n, size()) lines, oldest first; the first one's gap is 0
-  // (what came before the replay is not the new client's business).
+  void PushBack(uint64_t gap_before, absl::string_view record);
+  // The oldest line's gap. Precondition: !empty().
+  uint64_t front_gap() const;
+  // Adds `lines` to the oldest line's gap. Precondition: !empty().
+  void AddToFrontGap(uint64_t lines);
+  // Removes the oldest line, appending its record to *record (if not
+  // null); returns its gap. Precondition: !empty().
+  uint64_t PopFront(std::string* record);
+  // The newest min(n, size()) lines, oldest first.
   std::vector<Line> Newest(size_t n) const;
+
+  bool empty() const { return size_ == 0; }
   size_t size() const { return size_; }
-  // Bytes of the records kept (headers and block slack not counted).
+  // Bytes of the records held (headers and block slack not counted).
   size_t bytes() const { return bytes_; }
   // Bytes the blocks hold allocated.
   size_t allocated_bytes() const;
 
  private:
-  // Decodes the line at `offset` of `block`; returns the next line's offset.
-  static size_t ReadLine(const std::string& block, size_t offset, Line* line);
-  void DropOldest();
+  // Decodes the line at `offset` of `block` (its record only if `record` is
+  // not null, appended); returns the next line's offset.
+  static size_t ReadLine(const std::string& block, size_t offset, uint64_t* gap,
+                         std::string* record, size_t* length);
 
-  size_t capacity_;
   std::deque<std::string> blocks_;
-  size_t front_offset_ = 0;  // the oldest line's place in blocks_.front()
+  size_t front_offset_ = 0;     // the oldest line's place in blocks_.front()
+  uint64_t front_gap_extra_ = 0;  // AddToFrontGap's lines
   size_t size_ = 0;
   size_t bytes_ = 0;
+};
+
+// The newest encoded history lines of a session, at most `capacity`, with
+// the count of lines not kept right before each (gaps inside the ring).
+// Value type; thread-compatible.
+class HistoryRing {
+ public:
+  // The most a re-attaching client may ask for (`--history`), and so the
+  // most a ring holds: about 80 bytes per 80-column line.
+  static constexpr size_t kMaxLines = 10000;
+
+  using Line = LineQueue::Line;
+
+  explicit HistoryRing(size_t capacity) : capacity_(std::min(capacity, kMaxLines)) {}
+
+  void Add(uint64_t gap_before, absl::string_view record);
+  // The newest min(n, size()) lines, oldest first; the first one's gap is 0
+  // (what came before the replay is not the new client's business).
+  std::vector<Line> Newest(size_t n) const;
+  size_t size() const { return lines_.size(); }
+  // Bytes of the records kept.
+  size_t bytes() const { return lines_.bytes(); }
+  size_t allocated_bytes() const { return lines_.allocated_bytes(); }
+
+ private:
+  size_t capacity_;
+  LineQueue lines_;
 };
 
 class HistorySender {
@@ -144,7 +174,7 @@ class HistorySender {
 
   // Lines queued (encoded, not yet compressed) and their bytes.
   size_t queued_lines() const { return queue_.size(); }
-  size_t queued_bytes() const { return queued_bytes_; }
+  size_t queued_bytes() const { return queue_.bytes(); }
 
   // True once the stream is gone (reset by the peer) or could not be opened.
   bool stopped() const { return !id_.has_value(); }
@@ -153,11 +183,6 @@ class HistorySender {
  private:
   net::stream::StreamMux* const mux_;
   term::Emulator* const emulator_;
-  // A queued line and how many lines not kept come right before it.
-  struct Entry {
-    uint64_t gap_before = 0;
-    std::string record;
-  };
   // Moves at most `max` of the emulator's lines (the oldest) into the queue.
   void TakeFromEmulator(size_t max);
   // Drops queued lines from the front while the queue and the emulator
@@ -167,8 +192,8 @@ class HistorySender {
   const size_t max_lines_;
   HistoryRing* const ring_;
   std::optional<net::stream::StreamId> id_;
-  std::deque<Entry> queue_;
-  size_t queued_bytes_ = 0;
+  LineQueue queue_;
+  std::string record_;  // TakeFromEmulator's scratch
   uint64_t gap_at_end_ = 0;  // lines not kept after the last queued line
   net::stream::StreamCompressor compressor_;
   std::string out_;  // compressed bytes the stream has not taken yet

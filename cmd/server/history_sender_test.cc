@@ -412,6 +412,31 @@ TEST(HistoryRingTest, KeepsTheNewestLinesUpToItsCapacityAndTheFirstReplayedHasNo
   EXPECT_EQ(HistoryRing(HistoryRing::kMaxLines + 5).Newest(1).size(), 0u);
 }
 
+TEST(LineQueueTest, PopsInOrderWithGapsAddedToTheFrontAcrossBlocks) {
+  LineQueue q;
+  for (int i = 0; i < 1000; ++i) q.PushBack(i % 7 == 0 ? i + 1 : 0, std::string(40, 'a' + i % 26));
+  EXPECT_EQ(q.size(), 1000u);
+  EXPECT_EQ(q.bytes(), 40000u);
+  EXPECT_EQ(q.front_gap(), 1u);
+  q.AddToFrontGap(5);
+  EXPECT_EQ(q.Newest(1000).front().gap_before, 6u);
+  std::string out = "x";
+  EXPECT_EQ(q.PopFront(&out), 6u);
+  EXPECT_EQ(out, "x" + std::string(40, 'a'));
+  for (int i = 1; i < 1000; ++i) {
+    ASSERT_EQ(q.front_gap(), i % 7 == 0 ? static_cast<uint64_t>(i + 1) : 0u) << i;
+    std::string record;
+    EXPECT_EQ(q.PopFront(&record), i % 7 == 0 ? static_cast<uint64_t>(i + 1) : 0u);
+    ASSERT_EQ(record, std::string(40, 'a' + i % 26)) << i;
+  }
+  EXPECT_TRUE(q.empty());
+  EXPECT_EQ(q.bytes(), 0u);
+  EXPECT_EQ(q.allocated_bytes(), 0u);  // every block given back
+  q.PushBack(3, "again");
+  EXPECT_EQ(q.Newest(5).size(), 1u);
+  EXPECT_EQ(q.Newest(5)[0].gap_before, 3u);
+}
+
 TEST(HistoryRingTest, AFullRingCostsAboutItsRecordsAcrossManyBlocks) {
   // 30,000 lines through a ring of 10,000: records of 10 to 90 bytes (a
   // `seq` line to a line of text), a gap now and then, the oldest dropped
@@ -436,7 +461,7 @@ TEST(HistoryRingTest, AFullRingCostsAboutItsRecordsAcrossManyBlocks) {
   }
   EXPECT_EQ(ring.bytes(), bytes);
   // Records, 4 bytes of header each, and at most two partly used blocks.
-  EXPECT_LE(ring.allocated_bytes(), bytes + 4 * got.size() + 2 * HistoryRing::kBlockBytes +
+  EXPECT_LE(ring.allocated_bytes(), bytes + 4 * got.size() + 2 * LineQueue::kBlockBytes +
                                         12 * (got.size() / 997 + 1));
   EXPECT_EQ(ring.Newest(3).back().record, want.back().record);
 }
