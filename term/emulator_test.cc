@@ -731,6 +731,17 @@ TEST(EmulatorTest, ACharacterBrokenByAControlIsAReplacementCharacter) {
   EXPECT_TRUE(fb.Validate().ok());
 }
 
+// The broken C2 must not pair with the 8E after the dropped C1 control
+// (U+008E, width -1): one U+FFFD, then the two stray bytes as U+FFFD each.
+TEST(EmulatorTest, ACharacterBrokenByADroppedC1ControlIsAReplacementCharacter) {
+  Emulator e(10, 1);
+  (void)e.Feed("\x1b[4h\xc2\xc2\x98\x8e\x98");
+  core::Framebuffer fb = e.Snapshot();
+  EXPECT_EQ(fb.cursor().col, 3);
+  EXPECT_EQ(Text(fb, 0), "\xef\xbf\xbd\xef\xbf\xbd\xef\xbf\xbd");
+  EXPECT_TRUE(fb.Validate().ok());
+}
+
 // libvterm reports inconsistent widths after partial overwrites of wide
 // characters (0.1.4 and 0.3.3 alike): rows are read in canonical form.
 TEST(EmulatorTest, PartialOverwritesOfWideCharactersAreCanonical) {

@@ -167,20 +167,17 @@ void SequenceFramer::OnUtf8(char c, std::string* out) {
     if (--utf8_left_ == 0) ReleaseCharacter(out);
     return;
   }
-  if (Byte(c) < 0x20 || c == 0x7f) {
-    // A character broken by a control, ESC or DEL: libvterm's UTF-8 decoder
-    // keeps waiting across it and completes the character with the next
-    // continuation bytes (C2 CR 89 became U+0089, a glyph of width -1; the
-    // cursor at column -1 then made EL write through a null cell). It
-    // becomes U+FFFD here, before the control.
-    held_ = "\xef\xbf\xbd";
-    ReleaseCharacter(out);
-    OnGround(c, out);
-    return;
-  }
-  // A character broken by text: libvterm decodes it as U+FFFD.
-  after_non_ascii_ = true;
-  Release(out);
+  // A character broken by a control, ESC or DEL: libvterm's UTF-8 decoder
+  // keeps waiting across it and completes the character with the next
+  // continuation bytes (C2 CR 89 became U+0089, a glyph of width -1; the
+  // cursor at column -1 then made EL write through a null cell). Broken by
+  // text, libvterm decodes it as U+FFFD, but only if the breaking character
+  // reaches it: a UTF-8 C1 control is dropped here, so C2 (C2 98) 8E became
+  // C2 8E, U+008E, and a wide-glyph insert moved cells from outside the row
+  // (diff_round_trip_fuzzer, screen.c:246). Either way the broken character
+  // becomes U+FFFD here, before what broke it.
+  held_ = "\xef\xbf\xbd";
+  ReleaseCharacter(out);
   OnGround(c, out);
 }
 

@@ -15,8 +15,10 @@
 //
 // UTF-8-encoded C1 controls (U+0080..U+009F) are dropped: libvterm 0.3.3
 // prints them as glyphs of width -1, which moves the cursor left and makes a
-// later REP loop forever. A character broken by a control, ESC or DEL
-// becomes U+FFFD before it (libvterm would complete it after the control).
+// later REP loop forever. A character broken by anything but a
+// continuation byte becomes U+FFFD before it (libvterm would complete one
+// broken by a control after the control, and one broken by a dropped C1
+// control with the next stray continuation byte).
 //
 // Framing follows libvterm: a CSI ends at a final byte (0x40-0x7e), with C0
 // controls inside it executed, and is abandoned at a byte its grammar

@@ -27,7 +27,7 @@ TEST(SequenceFramerTest, HoldsUnfinishedCsiEscapeAndUtf8) {
   EXPECT_EQ(f.Push("("), "");
   EXPECT_EQ(f.Push("0q\xe4\xb8"), "\x1b(0q");
   EXPECT_EQ(f.Push("\xad"), "\xe4\xb8\xad");
-  EXPECT_EQ(f.Push("\xe4z"), "\xe4z");  // broken: libvterm makes it U+FFFD
+  EXPECT_EQ(f.Push("\xe4z"), "\xef\xbf\xbdz");  // broken: U+FFFD, as libvterm reads it
   EXPECT_EQ(f.held(), 0u);
 }
 
@@ -203,8 +203,19 @@ TEST(SequenceFramerTest, ACharacterBrokenByAControlBecomesAReplacementCharacter)
   EXPECT_EQ(f.Push("\xc2\r\x89"), "\xef\xbf\xbd\r\x89");
   EXPECT_EQ(f.Push("\xe4\xb8\x1b[m\xad"), "\xef\xbf\xbd\x1b[m\xad");
   EXPECT_EQ(f.Push("\xc2\x7f"), "\xef\xbf\xbd\x7f");
-  // Broken by text, the held bytes go on as they are (libvterm: U+FFFD).
-  EXPECT_EQ(f.Push("\xc2" "a"), "\xc2" "a");
+  // Broken by text too (libvterm would decode U+FFFD there as well).
+  EXPECT_EQ(f.Push("\xc2" "a"), "\xef\xbf\xbd" "a");
+}
+
+// A character broken by a UTF-8 C1 control, which the framer drops: the
+// broken lead byte went on alone and libvterm completed it with the next
+// stray continuation byte (C2 8E: U+008E, a glyph of width -1; in insert
+// mode on a one-row screen the shift then read cells from outside the row:
+// diff_round_trip_fuzzer, seed c1_control_after_a_broken_character).
+TEST(SequenceFramerTest, ACharacterBrokenByADroppedC1ControlBecomesAReplacementCharacter) {
+  SequenceFramer f;
+  EXPECT_EQ(f.Push("\xc2\xc2\x98\x8e\x98"), "\xef\xbf\xbd\x8e\x98");
+  EXPECT_EQ(f.held(), 0u);
 }
 
 // libvterm abandons a CSI at a byte its grammar has no place for there, and
