@@ -261,6 +261,19 @@ bool IsMarkLibvtermLacks(char32_t cp) {
   return core::IsCombining(cp) && !moshx_vterm_is_combining(cp);
 }
 
+// A combining mark libvterm also lists as full width (U+302A..U+302D,
+// U+3099, U+309A): in a run after its base, libvterm adds its width 2 to the
+// base's, a glyph of 3 columns (on a 2-column screen it was written past the
+// row: emulator_fuzzer, seed combining_mark_after_stray_byte_one_column).
+// The framer marks each one; WriteTextStart joins it, as it joins marks
+// libvterm lacks.
+bool IsMarkLibvtermWidens(char32_t cp) {
+  return moshx_vterm_is_combining(cp) && moshx_vterm_unicode_width(cp) > 1;
+}
+
+// The characters the framer marks for WriteTextStart wherever they are.
+bool IsOwnMark(char32_t cp) { return IsMarkLibvtermLacks(cp) || IsMarkLibvtermWidens(cp); }
+
 // A character that joins the glyph before it: for libvterm or for core.
 bool IsMark(char32_t cp) { return core::IsCombining(cp) || moshx_vterm_is_combining(cp); }
 
@@ -325,7 +338,7 @@ struct Emulator::Impl {
   // link or combining marks was read; what it removed so far.
   bool budget_needed = false;
   core::ScreenBudgetCuts budget_cuts;
-  SequenceFramer framer{&IsMarkLibvtermLacks};
+  SequenceFramer framer{&IsOwnMark};
   std::vector<Mark> marks;
   // Terminal properties reported by libvterm.
   bool cursor_visible = true;

@@ -76,6 +76,10 @@
 //     count, and a diff re-sending such a cell made two cells of it): such
 //     marks join their base as libvterm's own do (the framer marks each one,
 //     WriteTextStart in emulator.cc joins it);
+//   * a combining mark its fullwidth table also lists (U+302A..U+302D,
+//     U+3099, U+309A) adds 2 columns to its base when they come in one run,
+//     a glyph of 3 columns, written past the row of a narrow screen: the
+//     framer marks such marks too and WriteTextStart joins them;
 //   * a cursor saved before a shrink is restored outside the screen: it is
 //     clamped on resize;
 //   * cell widths after partial overwrites of wide characters are

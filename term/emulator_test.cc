@@ -742,6 +742,25 @@ TEST(EmulatorTest, ACharacterBrokenByADroppedC1ControlIsAReplacementCharacter) {
   EXPECT_TRUE(fb.Validate().ok());
 }
 
+// U+302D is a combining mark in libvterm's tables and full width in its
+// fullwidth table: joined to a base in the same run (here U+FFFD, from a
+// stray byte) libvterm made a glyph of 3 columns, past the row of a
+// 2-column screen (emulator_fuzzer; the process died). It joins its base.
+TEST(EmulatorTest, ACombiningMarkLibvtermCallsFullWidthJoinsItsBase) {
+  for (int width : {1, 2, 10}) {
+    Emulator e(width, 3);
+    (void)e.Feed("\x86\xe3\x80\xad" "b");
+    core::Framebuffer fb = e.Snapshot();
+    EXPECT_EQ(fb.cell(0, 0).text, "\xef\xbf\xbd\xe3\x80\xad") << width;
+    EXPECT_EQ(fb.cell(0, 0).width, 1) << width;
+    EXPECT_TRUE(fb.Validate().ok()) << width;
+    if (width == 10) {
+      EXPECT_EQ(fb.cell(0, 1).text, "b");
+      EXPECT_EQ(fb.cursor().col, 2);
+    }
+  }
+}
+
 // libvterm reports inconsistent widths after partial overwrites of wide
 // characters (0.1.4 and 0.3.3 alike): rows are read in canonical form.
 TEST(EmulatorTest, PartialOverwritesOfWideCharactersAreCanonical) {

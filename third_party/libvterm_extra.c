@@ -24,6 +24,10 @@ int moshx_vterm_is_combining(uint32_t codepoint) {
   return vterm_unicode_is_combining(codepoint);
 }
 
+int moshx_vterm_unicode_width(uint32_t codepoint) {
+  return vterm_unicode_width(codepoint);
+}
+
 void moshx_vterm_append_combining(VTerm *vt, VTermPos at, const uint32_t *chars,
                                   int width, const uint32_t *marks, size_t n) {
   VTermState *state = vterm_obtain_state(vt);

@@ -41,6 +41,10 @@ void moshx_vterm_read_state(VTerm *vt, MoshxVTermState *out);
  * glyph instead of taking a cell). */
 int moshx_vterm_is_combining(uint32_t codepoint);
 
+/* libvterm's width of a code point (its fullwidth table first, then
+ * Unicode 5.0's wcwidth: a combining mark it also lists as full width is 2). */
+int moshx_vterm_unicode_width(uint32_t codepoint);
+
 /* Appends the code points marks[0..n) as combining characters to the glyph
  * at `at` and redraws it there, as libvterm does when a combining character
  * arrives right after its base (with the current pen; a cell keeps at most
