@@ -188,21 +188,45 @@ tmux_keys f Enter
 wait_for_screen f 'client-exit=0' 15
 
 # --- 2. over the relay: 200 ms RTT, 10% loss -----------------------------------
-out=$($MOSHX serve --bind 127.0.0.1 --port-range 62101:62200 --json -- \
+# In the test's own session host (e2e_init's XDG_RUNTIME_DIR); -v: the host
+# logs to serve.err.
+out=$($MOSHX serve -v --bind 127.0.0.1 --port-range 62101:62200 --json -- \
       /usr/bin/env PS1='srv$ ' /bin/bash --norc --noprofile 2>"$E2E_DIR/serve.err") ||
   fail "moshx serve failed: $(cat "$E2E_DIR/serve.err")"
 read -r _ _ port key connid <<<"$(echo "$out" | grep '^MOSHX CONNECT')"
 server_pid=$(echo "$out" | sed -n 's/.*"pid":\([0-9]*\).*/\1/p')
 [ -n "$port" ] && [ -n "$server_pid" ] || fail "no CONNECT/JSON line in: $out"
 e2e_track_pid "$server_pid"
-# The relay outlives the waits below (120 + 240 s): with 300 s it once quit
-# mid-flood on a loaded machine and the client showed "Last contact".
+# The relay outlives the waits below (120 + 240 s).
 "$RELAY" --server-port "$port" --control-port 0 --delay-ms 100 --loss 0.10 --seed 14 \
   --max-seconds 420 >"$E2E_DIR/relay.out" 2>&1 &
-e2e_track_pid $!
+relay_pid=$!
+e2e_track_pid $relay_pid
 for _ in $(seq 50); do grep -q ready "$E2E_DIR/relay.out" && break; sleep 0.1; done
 relay_port=$(sed -n 's/.*listen=\([0-9]*\).*/\1/p' "$E2E_DIR/relay.out")
 [ -n "$relay_port" ] || fail "relay did not start: $(cat "$E2E_DIR/relay.out")"
+control_port=$(sed -n 's/.*control=\([0-9]*\).*/\1/p' "$E2E_DIR/relay.out")
+# If section 2 fails: which of session, host and relay still run, what the
+# relay counted and what the host logged.
+e2e_on_fail() {
+  echo "--- section 2 at failure ($(date +%T)) ---"
+  local p
+  for p in "$server_pid" $(pgrep -f "^$MOSHX serve -v --bind 127.0.0.1 --port-range 62101") "$relay_pid"; do
+    if ps -p "$p" >/dev/null 2>&1; then
+      ps -o pid=,stat=,etime=,time=,args= -p "$p" | cut -c1-120
+    else
+      echo "$p: gone"
+    fi
+  done
+  [ -n "$control_port" ] &&
+    echo "relay: $(timeout 2 python3 -c '
+import socket, sys
+s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM); s.settimeout(1.5)
+s.sendto(b"stats", ("127.0.0.1", int(sys.argv[1])))
+print(s.recv(4096).decode())' "$control_port" 2>&1)"
+  echo "relay.out: $(tail -c 600 "$E2E_DIR/relay.out")"
+  echo "serve.err (host and session, -v):"; tail -n 40 "$E2E_DIR/serve.err"
+}
 
 tmux_start_with_status c 80 24 env MOSH_KEY="$key" TERM=xterm-256color \
   "$MOSHX" client --connection-id "$connid" 127.0.0.1 "$relay_port"
@@ -220,6 +244,7 @@ tmux_type c 'exit'
 tmux_keys c Enter
 status=$(wait_for_status c 30)
 [ "$status" = 0 ] || fail "client exit status $status"
+unset -f e2e_on_fail
 # --- 3. re-attach: the session's newest --history lines, then its screen -------
 # The test's own session host (XDG_RUNTIME_DIR), a named session.
 LOCAL_ENV=(env -i PATH=/usr/bin:/bin HOME=/tmp XDG_RUNTIME_DIR="$E2E_DIR/run"

@@ -4,7 +4,8 @@
 # as an EXIT trap by e2e_init): its own tmux server (private socket), its own
 # processes (by PID), its own sshd. Nothing outside loopback is ever contacted.
 #
-#   e2e_init                      temp dir, traps, PATH
+#   e2e_init                      temp dir, traps, PATH, XDG_RUNTIME_DIR (a
+#                                 session host of the test's own)
 #   tmux_start NAME COLS ROWS CMD start CMD in a detached tmux window
 #   tmux_keys NAME KEYS...        tmux send-keys (literal text with -l via tmux_type)
 #   tmux_type NAME TEXT           type TEXT literally
@@ -14,7 +15,8 @@
 #   wait_for_status NAME [SECONDS]              wait for it; prints the status
 #   client_ssh_pid NAME           PID of the ssh a `moshx` in window NAME runs
 #                                 (its direct child), for tests that drop it
-#   fail MESSAGE                  print, dump state, exit 1
+#   fail MESSAGE                  print, dump state (and call the test's
+#                                 e2e_on_fail if it defines one), exit 1
 
 set -u
 
@@ -25,6 +27,13 @@ e2e_init() {
   E2E_TMUX_SOCKET=$E2E_DIR/tmux.sock
   E2E_PIDS=()
   E2E_LOCK_FDS=()
+  # A session host of the test's own. In the user's default one
+  # (/tmp/moshx-UID) a session would be a child of whichever test started
+  # that host, and bazel kills every process a test left when it ends: the
+  # sessions of tests running beside it died with it (scrollback_e2e_test's
+  # "Last contact" in CI). Tests may still point it elsewhere.
+  export XDG_RUNTIME_DIR=$E2E_DIR/xdg
+  mkdir -m 700 "$XDG_RUNTIME_DIR"
   export PATH=$PATH:/usr/local/sbin:/usr/sbin:/sbin
   export TERM=${TERM:-xterm-256color}
   [ "$TERM" = dumb ] && export TERM=xterm-256color
@@ -141,6 +150,10 @@ wait_for_dead_pane() {
 
 fail() {
   echo "FAIL: $*" >&2
+  # A test may define e2e_on_fail to print what only it knows (logs, PIDs).
+  if declare -F e2e_on_fail >/dev/null; then
+    e2e_on_fail >&2 || true
+  fi
   if [ -S "${E2E_TMUX_SOCKET:-/nonexistent}" ]; then
     local s
     for s in $(tmux_cmd list-sessions -F '#S' 2>/dev/null); do

@@ -5,6 +5,17 @@ source tools/testing/e2e_lib.sh
 source tools/testing/sshd_fixture.sh
 e2e_init
 
+# Every test gets a session host of its own: XDG_RUNTIME_DIR in its temp dir,
+# private, exported to what it starts.
+[ "$XDG_RUNTIME_DIR" = "$E2E_DIR/xdg" ] || fail "XDG_RUNTIME_DIR is '$XDG_RUNTIME_DIR'"
+[ "$(stat -c %a "$XDG_RUNTIME_DIR")" = 700 ] || fail "XDG_RUNTIME_DIR not mode 700"
+[ "$(sh -c 'echo "$XDG_RUNTIME_DIR"')" = "$E2E_DIR/xdg" ] || fail "XDG_RUNTIME_DIR not exported"
+# fail calls the test's e2e_on_fail first (in a subshell: fail exits).
+e2e_on_fail() { echo "on-fail-ran"; }
+out=$( (fail "deliberate") 2>&1) && fail "fail did not exit non-zero"
+echo "$out" | grep -q '^on-fail-ran$' || fail "e2e_on_fail not called: $out"
+unset -f e2e_on_fail
+
 tmux_start_with_status t 40 10 /bin/sh
 tmux_type t 'echo hello-$((6*7))'
 tmux_keys t Enter
