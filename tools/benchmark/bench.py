@@ -621,32 +621,47 @@ WORKLOADS = ("keystroke", "seq", "base64", "vim", "top", "ctrl_c", "idle",
              "memory", "roam")
 
 
+def measure_workloads(s, r, want, args, noise_file, big_file):
+  """Runs the chosen workloads on session `s`, each result into r."""
+  if "keystroke" in want:
+    r["keystroke"] = keystrokes(s, args.keys, args.key_interval)
+  if "seq" in want:
+    r["seq"] = bulk(s, f"seq 1 {args.seq}", args.bulk_timeout)
+  if "base64" in want:
+    r["base64"] = bulk(s, f"base64 {noise_file}", args.bulk_timeout)
+  if "vim" in want:
+    r["vim"] = vim_paging(s, big_file, args.vim_pages, args.vim_interval,
+                          args.bulk_timeout)
+  if "top" in want:
+    r["top"] = top_session(s, args.top_seconds, args.bulk_timeout)
+  if "ctrl_c" in want:
+    r["ctrl_c"] = ctrl_c(s, args.flood_seconds, args.repeats)
+  if "idle" in want:
+    r["idle"] = idle(s, args.idle_seconds)
+  if "memory" in want:
+    r["memory"] = {"server": memory_kib(s.server["pid"]),
+                   "client": memory_kib(s.term.proc.pid)}
+  if "roam" in want:
+    r["roam"] = roam(s, args.repeats)
+
+
 def measure(impl, link, args, tracker, home, noise_file, big_file):
   want = set(args.workloads.split(","))
   try:
     s = Session(impl, link, args, tracker, home)
     try:
       r = {}
-      if "keystroke" in want:
-        r["keystroke"] = keystrokes(s, args.keys, args.key_interval)
-      if "seq" in want:
-        r["seq"] = bulk(s, f"seq 1 {args.seq}", args.bulk_timeout)
-      if "base64" in want:
-        r["base64"] = bulk(s, f"base64 {noise_file}", args.bulk_timeout)
-      if "vim" in want:
-        r["vim"] = vim_paging(s, big_file, args.vim_pages, args.vim_interval,
-                              args.bulk_timeout)
-      if "top" in want:
-        r["top"] = top_session(s, args.top_seconds, args.bulk_timeout)
-      if "ctrl_c" in want:
-        r["ctrl_c"] = ctrl_c(s, args.flood_seconds, args.repeats)
-      if "idle" in want:
-        r["idle"] = idle(s, args.idle_seconds)
-      if "memory" in want:
-        r["memory"] = {"server": memory_kib(s.server["pid"]),
-                       "client": memory_kib(s.term.proc.pid)}
-      if "roam" in want:
-        r["roam"] = roam(s, args.repeats)
+      try:
+        measure_workloads(s, r, want, args, noise_file, big_file)
+      except BenchError as e:
+        # A workload that leaves the session unusable (mosh's flood that
+        # Ctrl-C did not stop within 80 s) ends this implementation's run
+        # on the link; what the workloads before it measured is kept.
+        if not r:
+          raise
+        r["error"] = str(e)
+        print(f"bench: {impl.name} on {link['name']}: {e} (earlier workloads kept)",
+              file=sys.stderr, flush=True)
       return r
     finally:
       s.close()
@@ -974,6 +989,8 @@ def main(argv):
         try:
           by_impl[impl.name] = measure(impl, link, args, tracker, home, noise,
                                        big_file)
+          if "error" in by_impl[impl.name]:  # failed after some workloads
+            failures += 1
         except (BenchError, OSError, subprocess.SubprocessError) as e:
           print(f"bench: {impl.name} on {link['name']} failed: {e}",
                 file=sys.stderr, flush=True)
