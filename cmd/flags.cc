@@ -183,8 +183,8 @@ App BuildApp(RawFlags* f) {
                                  "new client first (default ",
                                  kDefaultAttachHistory, ", at most ", kMaxAttachHistory, ")"));
   serve->add_option("--scrollback", f->scrollback,
-                    "Lines kept for the client's scrollback while the link is behind "
-                    "(moshx mode; 0 = off)")
+                    "Lines kept for the client's scrollback while the link is behind; "
+                    "a flood of more than this per 0.2 s keeps its newest (moshx mode; 0 = off)")
       ->capture_default_str();
   serve->add_flag("--foreground", f->foreground,
                   "One process without the session host: do not detach; log to stderr");

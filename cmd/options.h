@@ -62,7 +62,8 @@ struct ServeOptions {
   uint16_t ssh_bridge_to = 0;
   int verbose = 0;
   // --scrollback LINES: lines kept for the client's scrollback while the
-  // link is behind (moshx mode; 0 = no history stream content).
+  // link is behind, and all a flood of more than LINES per
+  // HistorySender::kHoldTime keeps (moshx mode; 0 = no history stream content).
   size_t scrollback_lines = 10000;
   std::vector<std::string> command;  // empty: the login shell
   // --- the session host (moshx mode, not --foreground; docs/sessions.md) ---

@@ -68,7 +68,8 @@ struct HistorySetup {
     options.scrollback_lines = 10000;
     emulator = std::make_unique<term::Emulator>(80, 24, options);
     ring = std::make_unique<HistoryRing>(10000);
-    sender = std::make_unique<HistorySender>(link.server.get(), emulator.get(), 10000, ring.get());
+    sender = std::make_unique<HistorySender>(link.server.get(), emulator.get(), &net, &net, 10000,
+                                              ring.get());
   }
   // Prints `lines` lines of ordinary text, 50 a Feed, pumping after each.
   void Print(int lines, std::mt19937* rng, bool run_network) {
@@ -102,9 +103,15 @@ void BM_FullHistoryMemory(benchmark::State& state) {
     std::mt19937 rng(11);
     const size_t heap_before = HeapInUse();
     auto setup = std::make_unique<HistorySetup>(Clean());
+    // From now on nothing arrives (a client that stopped): time passes, so
+    // every line's hold ends and the sender takes what the stream has room
+    // for (HistorySender::kHoldTime).
+    net::testing::LinkParams stopped = Clean();
+    stopped.loss = 1.0;
+    setup->net.SetLinks(setup->link.client_host, setup->link.server_host, stopped);
     const size_t heap_empty = HeapInUse();
     state.ResumeTiming();
-    setup->Print(30000, &rng, /*run_network=*/false);
+    setup->Print(30000, &rng, /*run_network=*/true);
     state.PauseTiming();
     const size_t heap_full = HeapInUse();
     state.counters["heap_mb_above_empty"] = (heap_full - heap_empty) / 1e6;

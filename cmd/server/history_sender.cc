@@ -116,8 +116,14 @@ std::vector<HistoryRing::Line> HistoryRing::Newest(size_t n) const {
 }
 
 HistorySender::HistorySender(net::stream::StreamMux* mux, term::Emulator* emulator,
-                             size_t max_lines, HistoryRing* ring, size_t replay_lines)
-    : mux_(mux), emulator_(emulator), max_lines_(max_lines), ring_(ring) {
+                             net::EventLoop* loop, const net::Clock* clock, size_t max_lines,
+                             HistoryRing* ring, size_t replay_lines)
+    : mux_(mux),
+      emulator_(emulator),
+      loop_(loop),
+      clock_(clock),
+      max_lines_(max_lines),
+      ring_(ring) {
   // With scrollback off no stream is opened (that would cost a frame), but
   // its id is taken: id 1 is the history's, never a forwarded stream's.
   if (max_lines_ == 0) {
@@ -139,17 +145,91 @@ HistorySender::HistorySender(net::stream::StreamMux* mux, term::Emulator* emulat
   for (const HistoryRing::Line& line : ring_->Newest(std::min(replay_lines, max_lines_))) {
     queue_.PushBack(line.gap_before, line.record);
   }
+  if (!queue_.empty()) runs_.push_back(Run{true, 0, queue_.size()});
 }
 
 HistorySender::~HistorySender() {
+  if (alarm_ != 0) loop_->CancelAlarm(alarm_);
   if (id_.has_value()) mux_->SetCallbacks(*id_, {}).IgnoreError();
   // The lines this association never took go to the ring (a re-attach
   // replays them), as if they had been queued.
-  if (ring_ != nullptr && id_.has_value()) TakeFromEmulator(emulator_->pending_scrollback());
+  if (ring_ != nullptr && id_.has_value()) {
+    TakeFromEmulator(emulator_->pending_scrollback(), /*released_only=*/false);
+  }
 }
 
-void HistorySender::TakeFromEmulator(size_t max) {
-  gap_at_end_ += emulator_->TakeLinesNotKept();
+void HistorySender::Advance(net::MonoTime now) {
+  const uint64_t not_kept = emulator_->TakeLinesNotKept();
+  gap_at_end_ += not_kept;  // after every queued line, before the emulator's
+  consumed_ += not_kept;
+  const uint64_t arrived = consumed_ + emulator_->pending_scrollback();
+  const uint64_t last = marks_.empty() ? released_ : marks_.back().arrived;
+  if (arrived > last) {
+    // Arrivals within an eighth of the hold share a mark (released that
+    // much early at most): a handful of marks, however many Pumps.
+    if (!marks_.empty() && marks_.back().time > now - kHoldTime / 8) {
+      marks_.back().arrived = arrived;
+    } else {
+      marks_.push_back(Mark{now, arrived});
+    }
+  }
+  while (!marks_.empty() && marks_.front().time <= now - kHoldTime) {
+    released_ = std::max(released_, marks_.front().arrived);
+    marks_.pop_front();
+  }
+}
+
+size_t HistorySender::ReleasedInEmulator() const {
+  if (released_ <= consumed_) return 0;
+  return static_cast<size_t>(
+      std::min<uint64_t>(released_ - consumed_, emulator_->pending_scrollback()));
+}
+
+bool HistorySender::QueueFrontReleased() const {
+  return !runs_.empty() && (runs_.front().replay || runs_.front().first < released_);
+}
+
+uint64_t HistorySender::PopQueueFront(std::string* record) {
+  Run& run = runs_.front();
+  ++run.first;
+  if (--run.count == 0) runs_.pop_front();
+  return queue_.PopFront(record);
+}
+
+uint64_t HistorySender::held_lines() const {
+  uint64_t held = 0;
+  // Live runs are numbered in order: the held ones are at the back.
+  for (auto run = runs_.rbegin(); run != runs_.rend() && !run->replay; ++run) {
+    const uint64_t end = run->first + run->count;
+    if (end <= released_) break;
+    held += std::min(run->count, end - released_);
+  }
+  return held + emulator_->pending_scrollback() - ReleasedInEmulator();
+}
+
+void HistorySender::ScheduleRelease() {
+  // The oldest mark's hold ends first; nothing to wake for without marks
+  // (every line scrolled off is released) or without a stream.
+  const bool want = id_.has_value() && !marks_.empty();
+  const net::MonoTime when = want ? marks_.front().time + kHoldTime : net::MonoTime();
+  if (alarm_ != 0 && (!want || alarm_time_ != when)) {
+    loop_->CancelAlarm(alarm_);
+    alarm_ = 0;
+  }
+  if (want && alarm_ == 0) {
+    alarm_time_ = when;
+    alarm_ = loop_->ScheduleAlarm(when, [this] {
+      alarm_ = 0;
+      Pump();
+    });
+  }
+}
+
+void HistorySender::TakeFromEmulator(size_t max, bool released_only) {
+  const uint64_t not_kept = emulator_->TakeLinesNotKept();
+  gap_at_end_ += not_kept;
+  consumed_ += not_kept;
+  if (released_only) max = std::min(max, ReleasedInEmulator());
   // A few rows at a time: a row of cells is large, the encoding small.
   constexpr size_t kRowsAtOnce = 16;
   while (max > 0 && emulator_->pending_scrollback() > 0) {
@@ -161,22 +241,31 @@ void HistorySender::TakeFromEmulator(size_t max) {
       if (ring_ != nullptr) ring_->Add(gap_at_end_, record_);
       queue_.PushBack(gap_at_end_, record_);
       gap_at_end_ = 0;
+      const uint64_t number = consumed_++;
+      if (!runs_.empty() && !runs_.back().replay &&
+          runs_.back().first + runs_.back().count == number) {
+        ++runs_.back().count;
+      } else {
+        runs_.push_back(Run{false, number, 1});
+      }
     }
   }
   DropBeyondMax();
 }
 
 bool HistorySender::has_more() const {
-  return id_.has_value() && out_.empty() &&
-         (!queue_.empty() || gap_at_end_ > 0 || emulator_->pending_scrollback() > 0) &&
-         mux_->Writable(*id_) > 0;
+  if (!id_.has_value() || !out_.empty() || mux_->Writable(*id_) == 0) return false;
+  // Lines no Pump() has seen yet: their hold starts at the next one.
+  const uint64_t seen = marks_.empty() ? released_ : marks_.back().arrived;
+  if (consumed_ + emulator_->pending_scrollback() > seen) return true;
+  return QueueFrontReleased() || (queue_.empty() && ReleasedInEmulator() > 0);
 }
 
 void HistorySender::DropBeyondMax() {
   // Only the newest max_lines_ stay, counting those the emulator still
   // holds; what leaves the front joins the gap before the new front.
   while (!queue_.empty() && queue_.size() + emulator_->pending_scrollback() > max_lines_) {
-    const uint64_t gone = queue_.PopFront(nullptr) + 1;
+    const uint64_t gone = PopQueueFront(nullptr) + 1;
     if (queue_.empty()) {
       gap_at_end_ += gone;
     } else {
@@ -189,11 +278,12 @@ void HistorySender::Pump() {
   if (pumping_) return;
   pumping_ = true;
   if (id_.has_value()) {
+    Advance(clock_->Now());
     // Lines the emulator holds as rows of cells are large: past a few
     // hundred, everything it holds is encoded into the queue (as small as
-    // text) at once.
+    // text) at once, held or not.
     if (emulator_->pending_scrollback_rows() > kMaxRowsWaiting) {
-      TakeFromEmulator(emulator_->pending_scrollback());
+      TakeFromEmulator(emulator_->pending_scrollback(), /*released_only=*/false);
     }
     DropBeyondMax();  // replayed lines give way to newer ones
   } else {
@@ -213,20 +303,25 @@ void HistorySender::Pump() {
       if (!out_.empty()) break;  // on_writable brings us back
     }
     if (batches == kBatchesPerPump || mux_->Writable(*id_) == 0) break;
-    // Lines leave the emulator only when the stream has room for them: a
-    // backlog waits there, where dropping the oldest costs nothing (no
-    // encoding; the emulator may not even have laid them out).
-    if (queue_.empty()) TakeFromEmulator(kBatchLines);
-    if (queue_.empty() && gap_at_end_ == 0) break;
+    // Lines leave the emulator only when the stream has room for them and
+    // their hold ended: a backlog waits there, where dropping the oldest
+    // costs nothing (no encoding; the emulator may not even have laid them
+    // out).
+    if (queue_.empty()) TakeFromEmulator(kBatchLines, /*released_only=*/true);
+    // A gap goes out with the line after it; alone only when nothing
+    // follows it (every line the emulator kept was taken).
+    const bool gap_alone =
+        queue_.empty() && gap_at_end_ > 0 && emulator_->pending_scrollback() == 0;
+    if (!QueueFrontReleased() && !gap_alone) break;
     records_.clear();
-    for (size_t n = 0; n < kBatchLines && !queue_.empty(); ++n) {
+    for (size_t n = 0; n < kBatchLines && QueueFrontReleased(); ++n) {
       const uint64_t gap = queue_.front_gap();
       protocol::AppendHistoryGap(gap, &records_);
       stats_.lines_not_kept += gap;
-      (void)queue_.PopFront(&records_);
+      (void)PopQueueFront(&records_);
       ++stats_.lines_sent;
     }
-    if (queue_.empty() && gap_at_end_ > 0) {
+    if (queue_.empty() && gap_at_end_ > 0 && emulator_->pending_scrollback() == 0) {
       protocol::AppendHistoryGap(gap_at_end_, &records_);
       stats_.lines_not_kept += gap_at_end_;
       gap_at_end_ = 0;
@@ -239,6 +334,7 @@ void HistorySender::Pump() {
       id_.reset();
     }
   }
+  ScheduleRelease();
   pumping_ = false;
 }
 

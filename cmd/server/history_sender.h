@@ -16,6 +16,18 @@
 // were. At most one compressed batch waits here beyond the stream's own
 // send buffer (kSendBuffer).
 //
+// Hold: a line leaves at least kHoldTime after it scrolled off (counted from
+// the first Pump() that saw it), even when the stream has room. Output that
+// scrolls off fewer than `max_lines` lines per kHoldTime (anything a person
+// reads, a build log, a slow `cat`) loses nothing and arrives kHoldTime
+// late, above a screen that is already current. A flood faster than that
+// (`seq 1 3000000`, `cat` of a large file) keeps only its newest
+// `max_lines` lines after one gap record on every link, as a terminal with
+// that much scrollback would: the lines in between are dropped as text in
+// the emulator, never laid out, encoded or sent (docs/protocol.md §7.6,
+// docs/benchmarks.md). Without the hold a fast link carried every line of a
+// flood: 1.15 MB and 2.5 s of server CPU for `seq 1 3000000`.
+//
 // The stream: the first one the server opens in the association (id
 // protocol::kHistoryStreamId), opened by the constructor, so the client tells it from
 // forwarded streams by its id. With scrollback off no stream is opened
@@ -31,9 +43,10 @@
 // sender had queued but not sent are among them), then goes on with live
 // lines: each line once, in order, on the new stream.
 //
-// Ownership: `mux`, `emulator` and `ring` (if given) must outlive this
-// object; destroy it before the mux (it clears its stream callbacks). Loop
-// thread only.
+// Ownership: `mux`, `emulator`, `loop`, `clock` and `ring` (if given) must
+// outlive this object; destroy it before the mux (it clears its stream
+// callbacks). It keeps at most one alarm on `loop` (the next release of held
+// lines; cancelled by the destructor). Loop thread only.
 #ifndef MOSHX_CMD_SERVER_HISTORY_SENDER_H_
 #define MOSHX_CMD_SERVER_HISTORY_SENDER_H_
 
@@ -46,6 +59,9 @@
 #include <vector>
 
 #include "absl/strings/string_view.h"
+#include "absl/time/time.h"
+#include "net/clock.h"
+#include "net/event_loop.h"
 #include "net/stream/stream_mux.h"
 #include "net/stream/zstd_stream.h"
 #include "term/emulator.h"
@@ -142,6 +158,13 @@ class HistorySender {
   // columns) while the stream has no room; beyond, they are encoded into
   // the queue (Emulator::pending_scrollback_rows).
   static constexpr size_t kMaxRowsWaiting = 256;
+  // How long a line waits after it scrolled off before it may be sent (see
+  // "Hold" above): long enough that a flood at pty speed (millions of lines
+  // a second) keeps only its newest max_lines, short enough not to be seen
+  // (history lands above a screen that is already current). A flood is
+  // output of more than max_lines per kHoldTime (50,000 lines a second at
+  // the default 10000).
+  static constexpr absl::Duration kHoldTime = absl::Milliseconds(200);
 
   struct Stats {
     uint64_t lines_sent = 0;      // line records written
@@ -154,8 +177,10 @@ class HistorySender {
   // emulator should keep at least as many lines (Options::scrollback_lines).
   // `ring` (may be null): keeps every line taken; the newest `replay_lines`
   // of it are queued first (a re-attach).
-  HistorySender(net::stream::StreamMux* mux, term::Emulator* emulator, size_t max_lines,
-                HistoryRing* ring = nullptr, size_t replay_lines = 0);
+  // Replayed lines are not held (they are old).
+  HistorySender(net::stream::StreamMux* mux, term::Emulator* emulator, net::EventLoop* loop,
+                const net::Clock* clock, size_t max_lines, HistoryRing* ring = nullptr,
+                size_t replay_lines = 0);
   ~HistorySender();
   HistorySender(const HistorySender&) = delete;
   HistorySender& operator=(const HistorySender&) = delete;
@@ -167,10 +192,14 @@ class HistorySender {
   // first), and turn again at once while has_more(); it also runs when the
   // stream has room again.
   void Pump();
-  // True while lines wait and the stream has room for them: Pump() again
-  // soon (after the loop's other events: a backlog goes out a few batches
-  // per turn).
+  // True while lines that may leave (past their hold) wait and the stream
+  // has room for them: Pump() again soon (after the loop's other events: a
+  // backlog goes out a few batches per turn). Held lines are not counted:
+  // the alarm pumps when their hold ends.
   bool has_more() const;
+  // Lines scrolled off and not yet sent or dropped that are still within
+  // kHoldTime (as of the last Pump()).
+  uint64_t held_lines() const;
 
   // Lines queued (encoded, not yet compressed) and their bytes.
   size_t queued_lines() const { return queue_.size(); }
@@ -181,10 +210,37 @@ class HistorySender {
   const Stats& stats() const { return stats_; }
 
  private:
+  // Lines that scrolled off are numbered from 0 in order (the gap's lines
+  // too); `arrived` lines had scrolled off by `time`.
+  struct Mark {
+    net::MonoTime time;
+    uint64_t arrived;
+  };
+  // Consecutive live lines in queue_ (numbers first..first+count-1), or
+  // replayed lines (never held).
+  struct Run {
+    bool replay;
+    uint64_t first;
+    uint64_t count;
+  };
+
   net::stream::StreamMux* const mux_;
   term::Emulator* const emulator_;
-  // Moves at most `max` of the emulator's lines (the oldest) into the queue.
-  void TakeFromEmulator(size_t max);
+  net::EventLoop* const loop_;
+  const net::Clock* const clock_;
+  // Counts the lines the emulator dropped, notes when new lines arrived and
+  // which lines' hold ended by `now`.
+  void Advance(net::MonoTime now);
+  // Lines in the emulator whose hold ended.
+  size_t ReleasedInEmulator() const;
+  bool QueueFrontReleased() const;
+  // queue_.PopFront() and its run.
+  uint64_t PopQueueFront(std::string* record);
+  // Keeps one alarm at the end of the oldest held lines' hold.
+  void ScheduleRelease();
+  // Moves at most `max` of the emulator's lines (the oldest) into the
+  // queue; with `released_only`, only lines whose hold ended.
+  void TakeFromEmulator(size_t max, bool released_only);
   // Drops queued lines from the front while the queue and the emulator
   // together hold more than max_lines_.
   void DropBeyondMax();
@@ -193,6 +249,12 @@ class HistorySender {
   HistoryRing* const ring_;
   std::optional<net::stream::StreamId> id_;
   LineQueue queue_;
+  std::deque<Run> runs_;      // queue_'s lines, front first
+  uint64_t consumed_ = 0;     // lines that left the emulator (taken or not kept)
+  uint64_t released_ = 0;     // lines numbered below this are past their hold
+  std::deque<Mark> marks_;    // arrivals not yet released, oldest first (a few)
+  net::EventLoop::AlarmId alarm_ = 0;
+  net::MonoTime alarm_time_;
   std::string record_;  // TakeFromEmulator's scratch
   uint64_t gap_at_end_ = 0;  // lines not kept after the last queued line
   net::stream::StreamCompressor compressor_;

@@ -46,7 +46,8 @@ class HistoryStreamTest : public ::testing::Test {
     link_->client->set_incoming_handler([this](net::stream::StreamId id) {
       if (id == protocol::kHistoryStreamId) receiver_->Attach(id);
     });
-    sender_ = std::make_unique<HistorySender>(link_->server.get(), emulator_.get(), scrollback_lines);
+    sender_ = std::make_unique<HistorySender>(link_->server.get(), emulator_.get(), &net_, &net_,
+                                              scrollback_lines);
   }
 
   // Runs `net` until `done` (or `limit`), pumping the sender again while it
@@ -153,6 +154,76 @@ TEST_F(HistoryStreamTest, AFloodKeepsTheNewestLinesAfterAGap) {
   ASSERT_FALSE(records_.empty());
   EXPECT_FALSE(records_[records_.size() - 1001].line.has_value());  // the gap before them
   EXPECT_EQ(sender_->stats().lines_not_kept, receiver_->lines_not_kept());
+}
+
+// A flood faster than max_lines per kHoldTime keeps only its newest
+// max_lines lines even on a link that could carry every line: the rest are
+// dropped unencoded (HistorySender's "Hold").
+TEST_F(HistoryStreamTest, AFloodOnAFastLinkKeepsOnlyItsNewestLines) {
+  Make(LinkParams{}, 1000);
+  // 100000 lines, 2000 every millisecond (two million a second).
+  for (int i = 1; i <= 100000; i += 2000) {
+    Print(i, i + 1999, 2000);
+    RunFor(absl::Milliseconds(1));
+  }
+  const uint64_t scrolled = 100000 - 4;
+  ASSERT_TRUE(Run(
+      [&] { return receiver_->lines() + receiver_->lines_not_kept() == scrolled; },
+      absl::Seconds(30)));
+  std::vector<int> seen = CheckNumbered(scrolled);
+  ASSERT_EQ(seen.size(), 1000u);
+  EXPECT_EQ(seen.front(), static_cast<int>(scrolled) - 999);
+  EXPECT_EQ(sender_->stats().lines_sent, 1000u);
+  EXPECT_EQ(sender_->stats().lines_not_kept, scrolled - 1000);
+  ASSERT_EQ(records_.size(), 1001u);  // one gap, then the lines
+  EXPECT_FALSE(records_.front().line.has_value());
+}
+
+// The same for a flood the emulator keeps as rows of cells (coloured, so no
+// plain-text fast path): encoded into the queue past kMaxRowsWaiting, where
+// they are held as well.
+TEST_F(HistoryStreamTest, AColouredFloodOnAFastLinkKeepsOnlyItsNewestLines) {
+  Make(LinkParams{}, 1000);
+  // 20000 lines, 50 every millisecond (fifty thousand a second).
+  for (int i = 1; i <= 20000;) {
+    std::string chunk;
+    for (int k = 0; k < 50; ++k, ++i) absl::StrAppend(&chunk, "\x1b[31m", i, "\x1b[m\r\n");
+    (void)emulator_->Feed(chunk);
+    sender_->Pump();
+    RunFor(absl::Milliseconds(1));
+  }
+  const uint64_t scrolled = 20000 - 4;
+  ASSERT_TRUE(Run(
+      [&] { return receiver_->lines() + receiver_->lines_not_kept() == scrolled; },
+      absl::Seconds(30)));
+  std::vector<int> seen = CheckNumbered(scrolled);
+  ASSERT_EQ(seen.size(), 1000u);
+  EXPECT_EQ(seen.front(), static_cast<int>(scrolled) - 999);
+  ASSERT_TRUE(records_.back().line.has_value());
+  ASSERT_FALSE(records_.back().line->cells().empty());
+  EXPECT_EQ(records_.back().line->cells()[0].renditions.fg, core::Color::Ansi(1));
+}
+
+// Output slower than max_lines per kHoldTime loses nothing; each line
+// waits out its hold (and no longer) before it is sent.
+TEST_F(HistoryStreamTest, OutputSlowerThanTheHoldLosesNothingAndWaitsItsHold) {
+  Make(LinkParams{}, 1000);
+  Print(1, 14, 14);  // 10 lines scroll off
+  RunFor(HistorySender::kHoldTime - absl::Milliseconds(20));
+  EXPECT_EQ(receiver_->lines(), 0u);
+  EXPECT_EQ(sender_->held_lines(), 10u);
+  RunFor(absl::Milliseconds(40) + absl::Milliseconds(20));  // the link's round trip
+  EXPECT_EQ(receiver_->lines(), 10u);
+  EXPECT_EQ(sender_->held_lines(), 0u);
+  // 4000 lines a second (the hold passes 800 of them) for 2 seconds.
+  for (int i = 15; i < 15 + 8000; i += 40) {
+    Print(i, i + 39, 40);
+    RunFor(absl::Milliseconds(10));
+  }
+  const uint64_t scrolled = 15 + 8000 - 1 - 4;
+  ASSERT_TRUE(Run([&] { return receiver_->lines() == scrolled; }, absl::Seconds(30)));
+  CheckNumbered(scrolled);
+  EXPECT_EQ(receiver_->lines_not_kept(), 0u);
 }
 
 TEST_F(HistoryStreamTest, OrdinaryTextCostsFewWireBytesPerLine) {
@@ -347,7 +418,8 @@ TEST_F(HistoryBacklogTest, ABacklogOfRowsIsEncodedPastAFewHundred) {
 TEST_F(HistoryStreamTest, AReattachedClientGetsTheNewestLinesThenLiveOnes) {
   Make(Lossy(0.05), 10000);
   HistoryRing ring(10000);
-  sender_ = std::make_unique<HistorySender>(link_->server.get(), emulator_.get(), 10000, &ring);
+  sender_ = std::make_unique<HistorySender>(link_->server.get(), emulator_.get(), &net_, &net_,
+                                            10000, &ring);
   Print(1, 3000, 100);
   RunFor(absl::Seconds(2));
   Print(3001, 3200, 100);  // queued or in flight on the old stream when the attach comes
@@ -365,8 +437,8 @@ TEST_F(HistoryStreamTest, AReattachedClientGetsTheNewestLinesThenLiveOnes) {
     if (id == protocol::kHistoryStreamId) receiver.Attach(id);
   });
   // Print() pumps sender_: the new one (reset before `second` goes).
-  sender_ = std::make_unique<HistorySender>(second.server.get(), emulator_.get(), 10000, &ring,
-                                            /*replay_lines=*/1000);
+  sender_ = std::make_unique<HistorySender>(second.server.get(), emulator_.get(), &net2, &net2,
+                                            10000, &ring, /*replay_lines=*/1000);
   sender_->Pump();
   Print(3201, 3500, 50);
   for (int i = 0; i < 50; ++i) {

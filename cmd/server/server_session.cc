@@ -86,7 +86,7 @@ absl::Status ServerSession::Hook(ServerTransport* transport) {
     history_.reset();  // the old association's history stream ends with it
     streams_ = std::move(*streams);
     // The first stream the server opens: the history (docs/protocol.md §7.6).
-    history_ = std::make_unique<HistorySender>(&streams_->mux(), &emulator_,
+    history_ = std::make_unique<HistorySender>(&streams_->mux(), &emulator_, loop_, clock_,
                                                options_.scrollback_lines, &history_ring_,
                                                replay_lines_);
     replay_lines_ = 0;
