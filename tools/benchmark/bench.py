@@ -418,8 +418,21 @@ class Session:
   def rtt(self):
     return 2 * self.link["delay_ms"] / 1000
 
-  def settle(self, extra=0.3):
+  def settle(self, extra=0.3, quiet_bytes=400, limit=60):
+    """Waits 2 RTT + `extra`, then until the link is quiet: a window of
+    max(0.5 s, 2 RTT) in which the server sent at most `quiet_bytes`
+    (heartbeats and acks), for at most `limit` s. So what a workload left
+    in flight (moshx's history stream sends a flood's newest lines after
+    the prompt) is not counted in the next workload's window."""
     self.term.pump(2 * self.rtt + extra)
+    deadline = time.monotonic() + limit
+    window = max(0.5, 2 * self.rtt)
+    while time.monotonic() < deadline:
+      before = self.relay.stats()
+      self.term.pump(window)
+      after = self.relay.stats()
+      if after["down_received_bytes"] - before["down_received_bytes"] <= quiet_bytes:
+        return
 
   def run_command(self, command, timeout):
     """Types command + Enter; returns (seconds to the next prompt) or None."""
