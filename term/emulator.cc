@@ -1296,8 +1296,9 @@ bool PrintsWithoutWrap(absl::string_view bytes, int col, int width) {
 //      fresh bottom row. Here: height - 1 line feeds push those rows; a
 //      glyph printed on the (now fresh) screen shows the pen; B's lines
 //      0..M-height are kept as text (only the newest scrollback_lines of
-//      them); and B's last height - 1 lines are written from where the
-//      cursor would be, their line feeds pushing nothing (blank rows).
+//      them); one more line feed clears the screen (its push not kept);
+//      and B's last height - 1 lines are written from the top row down
+//      (no scroll), leaving the cursor where writing it all would.
 //   C: the rest, written as usual by the caller.
 // Same screen, cursor, last glyph and kept lines as writing it all, given
 // that nothing in A and B autowraps (PrintsWithoutWrap), B's last lines
@@ -1343,26 +1344,40 @@ bool Emulator::Impl::SkipKeepingPlainLines(absl::string_view* bytes, const Moshx
   size_t line = 0, tail_begin = b_end;
   int tail_col = col;
   bool tail_glyph = false;
-  std::string text;
-  for (size_t i = a_end; i < b_end; ++i) {
-    const char c = in[i];
-    if (c == '\n') {
-      if (line >= built_from && line < lazy) texts.push_back(std::move(text));
-      text.clear();
-      if (++line == lazy) {
-        tail_begin = i + 1;
-        tail_col = col;
+  // Line by line (B holds only printable ASCII, CR and LF). A line that
+  // starts in column 0 with no CR but one at its end (`seq`'s "N\r\n")
+  // is its own text; any other is laid out character by character (a CR
+  // inside returns to column 0 and overwrites).
+  for (size_t i = a_end; i < b_end;) {
+    const size_t nl = in.find('\n', i);  // < b_end: B ends with a line feed
+    const absl::string_view seg = in.substr(i, nl - i);
+    const size_t first_cr = seg.find('\r');
+    if (line >= lazy) {
+      if (seg.find_first_not_of('\r') != absl::string_view::npos) tail_glyph = true;
+    }
+    if (line >= built_from && line < lazy) {
+      if (col == 0 && (first_cr == absl::string_view::npos || first_cr == seg.size() - 1)) {
+        texts.emplace_back(seg.substr(0, first_cr == absl::string_view::npos ? seg.size() : first_cr));
+      } else {
+        std::string& text = texts.emplace_back();
+        int c0 = col;
+        for (char c : seg) {
+          if (c == '\r') {
+            c0 = 0;
+            continue;
+          }
+          if (text.size() <= static_cast<size_t>(c0)) text.resize(static_cast<size_t>(c0) + 1, '\0');
+          text[static_cast<size_t>(c0++)] = c;
+        }
       }
-    } else if (c == '\r') {
-      col = 0;
-    } else {
-      if (line >= lazy) {
-        tail_glyph = true;
-      } else if (line >= built_from) {
-        if (text.size() <= static_cast<size_t>(col)) text.resize(static_cast<size_t>(col) + 1, '\0');
-        text[static_cast<size_t>(col)] = c;
-      }
-      ++col;
+    }
+    const size_t last_cr = seg.rfind('\r');
+    col = last_cr == absl::string_view::npos ? col + static_cast<int>(seg.size())
+                                             : static_cast<int>(seg.size() - last_cr - 1);
+    i = nl + 1;
+    if (++line == lazy) {
+      tail_begin = i;
+      tail_col = col;
     }
   }
   if (!tail_glyph) return false;
@@ -1387,8 +1402,14 @@ bool Emulator::Impl::SkipKeepingPlainLines(absl::string_view* bytes, const Moshx
     kept_rows = 0;
   }
   for (std::string& t : texts) Keep(Kept{std::nullopt, pen, std::move(t)});
+  // The probe's row leaves with one more line feed (not kept); then the
+  // screen is blank, and B's last height - 1 lines are written from the
+  // top row down: the same rows and cursor as writing them from the
+  // bottom row, without a scroll of the whole screen per line.
   suppress_push = true;
-  moshx_vterm_set_cursor(vt.get(), VTermPos{height - 1, std::min(tail_col, width - 1)},
+  moshx_vterm_set_cursor(vt.get(), VTermPos{height - 1, 0}, /*pending_wrap=*/0);
+  Inject("\n");
+  moshx_vterm_set_cursor(vt.get(), VTermPos{0, std::min(tail_col, width - 1)},
                          tail_col >= width && s.autowrap ? 1 : 0);
   Inject(in.substr(tail_begin, b_end - tail_begin));
   suppress_push = false;

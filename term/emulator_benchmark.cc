@@ -48,11 +48,17 @@ const std::string& Base64Noise() {
 }
 
 // Feeds `data` in pty-sized reads; takes a Snapshot every `snapshot_every`
-// reads (0 = never).
+// reads (0 = never). With `scrollback` lines kept (the server's default
+// --scrollback 10000), a flood's lines are held as the history sender holds
+// them (HistorySender::kHoldTime: nothing is taken while it lasts), and the
+// newest `scrollback` are taken (laid out) at the end, 16 at a time, as it
+// then sends them.
 void Feed(benchmark::State& state, const std::string& data,
-          int snapshot_every) {
+          int snapshot_every, size_t scrollback = 0) {
   for (auto _ : state) {
-    Emulator emulator(80, 24);
+    Emulator::Options options;
+    options.scrollback_lines = scrollback;
+    Emulator emulator(80, 24, options);
     int reads = 0;
     for (size_t pos = 0; pos < data.size(); pos += kReadSize) {
       std::string answers = emulator.Feed(absl::string_view(data).substr(pos, kReadSize));
@@ -62,6 +68,9 @@ void Feed(benchmark::State& state, const std::string& data,
       }
     }
     benchmark::DoNotOptimize(emulator.Snapshot());
+    benchmark::DoNotOptimize(emulator.TakeLinesNotKept());
+    // 16 at a time, as the history sender takes them.
+    while (emulator.pending_scrollback() > 0) benchmark::DoNotOptimize(emulator.TakeScrollback(16));
   }
   state.SetBytesProcessed(static_cast<int64_t>(state.iterations()) *
                           static_cast<int64_t>(data.size()));
@@ -71,7 +80,13 @@ void BM_Seq(benchmark::State& state) { Feed(state, SeqOutput(), 0); }
 void BM_SeqSnapshotEveryRead(benchmark::State& state) {
   Feed(state, SeqOutput(), 1);
 }
+void BM_SeqKeepingScrollback(benchmark::State& state) {
+  Feed(state, SeqOutput(), 4, 10000);
+}
 void BM_Base64Noise(benchmark::State& state) { Feed(state, Base64Noise(), 0); }
+void BM_Base64NoiseKeepingScrollback(benchmark::State& state) {
+  Feed(state, Base64Noise(), 4, 10000);
+}
 void BM_Base64NoiseSnapshotEveryRead(benchmark::State& state) {
   Feed(state, Base64Noise(), 1);
 }
@@ -91,7 +106,9 @@ void BM_SnapshotFullScreen(benchmark::State& state) {
 
 BENCHMARK(BM_Seq)->Unit(benchmark::kMillisecond);
 BENCHMARK(BM_SeqSnapshotEveryRead)->Unit(benchmark::kMillisecond);
+BENCHMARK(BM_SeqKeepingScrollback)->Unit(benchmark::kMillisecond);
 BENCHMARK(BM_Base64Noise)->Unit(benchmark::kMillisecond);
+BENCHMARK(BM_Base64NoiseKeepingScrollback)->Unit(benchmark::kMillisecond);
 BENCHMARK(BM_Base64NoiseSnapshotEveryRead)->Unit(benchmark::kMillisecond);
 BENCHMARK(BM_SnapshotFullScreen)->Unit(benchmark::kMicrosecond);
 
