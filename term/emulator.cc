@@ -299,7 +299,10 @@ struct Emulator::Impl {
   void PushLine(int cols, const VTermScreenCell* cells);
   struct Kept;
   void Keep(Kept line);
-  core::Row Materialize(Kept line);
+  // Drops the oldest kept lines beyond options.scrollback_lines.
+  void TrimScrollback();
+  // Kept text line `i` of `block` laid out.
+  static core::Row Materialize(const Kept& block, size_t i);
   std::optional<core::Cell> LazyCell(const VTermScreenCell& raw);
   bool SkipKeepingPlainLines(absl::string_view* bytes, const MoshxVTermState& s);
   void ReadModes(core::Modes* modes);
@@ -362,13 +365,14 @@ struct Emulator::Impl {
   std::string answers;
   std::string* sink = &answers;
   uint64_t dropped_answer_bytes = 0;
-  // A line kept in the scrollback: a row, or a plain ASCII line not laid
-  // out yet (SkipKeepingPlainLines). Such a line was printed with one pen
-  // on a fresh row (scrolled in blank) and never wrapped: `text` holds the
-  // character printed in each column, NUL where none was, and `pen` the
-  // cells a blank and each character become (made from libvterm's own
-  // cells of that pen) and how wide the screen was. Laid out by
-  // Materialize() when taken.
+  // Kept in the scrollback: one row, or a block of plain ASCII lines not
+  // laid out yet (SkipKeepingPlainLines: one block a Feed, so a line costs
+  // its bytes and an offset, not an object of its own). Such a line was
+  // printed with one pen on a fresh row (scrolled in blank) and never
+  // wrapped: its text holds the character printed in each column, NUL
+  // where none was, and `pen` the cells a blank and each character become
+  // (made from libvterm's own cells of that pen) and how wide the screen
+  // was. Laid out by Materialize() when taken.
   struct LazyPen {
     int cols = 0;
     // What CellsToRow makes of a blank and of each printable ASCII
@@ -379,11 +383,15 @@ struct Emulator::Impl {
   };
   struct Kept {
     std::optional<core::Row> row;        // when `pen` is null
-    std::shared_ptr<const LazyPen> pen;
-    std::string text;
+    std::shared_ptr<const LazyPen> pen;  // a block of text lines
+    std::string text;                    // the block's lines back to back
+    std::vector<uint32_t> ends;          // where each line ends in `text`
+    size_t begin = 0;                    // lines before it were taken or dropped
+    size_t lines() const { return pen == nullptr ? 1 : ends.size() - begin; }
   };
   std::deque<Kept> scrollback;
-  size_t kept_rows = 0;  // lines of `scrollback` laid out (pen null)
+  size_t kept_lines = 0;  // lines in `scrollback`
+  size_t kept_rows = 0;   // of them laid out (pen null)
   // While set, lines libvterm pushes are not kept (they were already).
   bool suppress_push = false;
   uint64_t lines_not_kept = 0;  // since the last TakeLinesNotKept()
@@ -842,28 +850,45 @@ void Emulator::Impl::PushLine(int cols, const VTermScreenCell* cells) {
   } else {
     line.set_wrapped(vterm_state_get_lineinfo(state, 0)->continuation != 0);
   }
-  Keep(Kept{std::move(line), nullptr, {}});
+  Kept kept;
+  kept.row = std::move(line);
+  Keep(std::move(kept));
 }
 
 void Emulator::Impl::Keep(Kept line) {
+  if (line.lines() == 0) return;
   if (line.pen == nullptr) ++kept_rows;
+  kept_lines += line.lines();
   scrollback.push_back(std::move(line));
-  while (scrollback.size() > options.scrollback_lines) {
-    if (scrollback.front().pen == nullptr) --kept_rows;
-    scrollback.pop_front();
-    ++lines_not_kept;
+  TrimScrollback();
+}
+
+void Emulator::Impl::TrimScrollback() {
+  while (kept_lines > options.scrollback_lines) {
+    Kept& front = scrollback.front();
+    const size_t drop = std::min(front.lines(), kept_lines - options.scrollback_lines);
+    kept_lines -= drop;
+    lines_not_kept += drop;
+    if (front.pen == nullptr) {
+      --kept_rows;
+      scrollback.pop_front();
+    } else {
+      front.begin += drop;
+      if (front.lines() == 0) scrollback.pop_front();
+    }
   }
 }
 
-core::Row Emulator::Impl::Materialize(Kept line) {
-  if (line.pen == nullptr) return *std::move(line.row);
-  const LazyPen& pen = *line.pen;
+core::Row Emulator::Impl::Materialize(const Kept& block, size_t i) {
+  const LazyPen& pen = *block.pen;
+  const size_t start = i == 0 ? 0 : block.ends[i - 1];
+  const absl::string_view text = absl::string_view(block.text).substr(start, block.ends[i] - start);
   core::Row row(pen.cols);  // default blanks; not wrapped (no autowrap)
   for (int x = 0; x < pen.cols; ++x) {
-    const size_t i = static_cast<size_t>(x);
+    const size_t c = static_cast<size_t>(x);
     const std::optional<core::Cell>& cell =
-        i < line.text.size() && line.text[i] != '\0'
-            ? pen.glyphs[static_cast<unsigned char>(line.text[i]) - 0x20]
+        c < text.size() && text[c] != '\0'
+            ? pen.glyphs[static_cast<unsigned char>(text[c]) - 0x20]
             : pen.blank;
     if (cell.has_value()) row.Set(x, *cell);
   }
@@ -1339,8 +1364,8 @@ bool Emulator::Impl::SkipKeepingPlainLines(absl::string_view* bytes, const Moshx
   }
   const size_t lazy = m - (h - 1);  // B's lines 0..M-height
   const size_t built_from = lazy > options.scrollback_lines ? lazy - options.scrollback_lines : 0;
-  std::vector<std::string> texts;
-  texts.reserve(lazy - built_from);
+  Kept block;
+  block.ends.reserve(lazy - built_from);
   size_t line = 0, tail_begin = b_end;
   int tail_col = col;
   bool tail_glyph = false;
@@ -1356,20 +1381,22 @@ bool Emulator::Impl::SkipKeepingPlainLines(absl::string_view* bytes, const Moshx
       if (seg.find_first_not_of('\r') != absl::string_view::npos) tail_glyph = true;
     }
     if (line >= built_from && line < lazy) {
+      std::string& text = block.text;
       if (col == 0 && (first_cr == absl::string_view::npos || first_cr == seg.size() - 1)) {
-        texts.emplace_back(seg.substr(0, first_cr == absl::string_view::npos ? seg.size() : first_cr));
+        text.append(seg.data(), first_cr == absl::string_view::npos ? seg.size() : first_cr);
       } else {
-        std::string& text = texts.emplace_back();
-        int c0 = col;
+        const size_t start = text.size();
+        size_t c0 = static_cast<size_t>(col);
         for (char c : seg) {
           if (c == '\r') {
             c0 = 0;
             continue;
           }
-          if (text.size() <= static_cast<size_t>(c0)) text.resize(static_cast<size_t>(c0) + 1, '\0');
-          text[static_cast<size_t>(c0++)] = c;
+          if (text.size() - start <= c0) text.resize(start + c0 + 1, '\0');
+          text[start + c0++] = c;
         }
       }
+      block.ends.push_back(static_cast<uint32_t>(text.size()));
     }
     const size_t last_cr = seg.rfind('\r');
     col = last_cr == absl::string_view::npos ? col + static_cast<int>(seg.size())
@@ -1397,11 +1424,13 @@ bool Emulator::Impl::SkipKeepingPlainLines(absl::string_view* bytes, const Moshx
     pen->glyphs[static_cast<size_t>(c - 0x20)] = LazyCell(cell);
   }
   if (built_from > 0) {
-    lines_not_kept += scrollback.size() + built_from;
+    lines_not_kept += kept_lines + built_from;
     scrollback.clear();
+    kept_lines = 0;
     kept_rows = 0;
   }
-  for (std::string& t : texts) Keep(Kept{std::nullopt, pen, std::move(t)});
+  block.pen = std::move(pen);
+  Keep(std::move(block));
   // The probe's row leaves with one more line feed (not kept); then the
   // screen is blank, and B's last height - 1 lines are written from the
   // top row down: the same rows and cursor as writing them from the
@@ -1588,25 +1617,34 @@ core::Framebuffer Emulator::Snapshot() {
 core::ScreenBudgetCuts Emulator::budget_cuts() const { return impl_->budget_cuts; }
 
 std::vector<core::Row> Emulator::TakeScrollback() {
-  return TakeScrollback(impl_->scrollback.size());
+  return TakeScrollback(impl_->kept_lines);
 }
 
 std::vector<core::Row> Emulator::TakeScrollback(size_t max) {
-  std::deque<Impl::Kept>& kept = impl_->scrollback;
-  const size_t n = std::min(max, kept.size());
+  Impl& m = *impl_;
+  const size_t n = std::min(max, m.kept_lines);
   std::vector<core::Row> lines;
   lines.reserve(n);
-  for (size_t i = 0; i < n; ++i) {
-    if (kept[i].pen == nullptr) --impl_->kept_rows;
-    lines.push_back(impl_->Materialize(std::move(kept[i])));
+  while (lines.size() < n) {
+    Impl::Kept& front = m.scrollback.front();
+    if (front.pen == nullptr) {
+      --m.kept_rows;
+      lines.push_back(*std::move(front.row));
+      m.scrollback.pop_front();
+      continue;
+    }
+    while (lines.size() < n && front.lines() > 0) {
+      lines.push_back(Impl::Materialize(front, front.begin++));
+    }
+    if (front.lines() == 0) m.scrollback.pop_front();
   }
-  kept.erase(kept.begin(), kept.begin() + static_cast<std::ptrdiff_t>(n));
+  m.kept_lines -= n;
   return lines;
 }
 
 uint64_t Emulator::fast_path_skips() const { return impl_->fast_path_skips; }
 
-size_t Emulator::pending_scrollback() const { return impl_->scrollback.size(); }
+size_t Emulator::pending_scrollback() const { return impl_->kept_lines; }
 
 size_t Emulator::pending_scrollback_rows() const { return impl_->kept_rows; }
 
