@@ -506,6 +506,10 @@ def bulk(s, command, timeout):
   w0, c0 = s.relay.stats(), s.cpu()
   seconds = s.run_command(command, timeout)
   s.term.pump(0.5)
+  # What the flood still sends after the prompt (moshx's history stream:
+  # its newest lines, 0.2 s after they scrolled off, at the link's pace)
+  # is the flood's, on every link.
+  s.settle(extra=0)
   w1, c1 = s.relay.stats(), s.cpu()
   out = {"seconds": seconds}
   out.update(wire(w0, w1))
@@ -964,6 +968,16 @@ def main(argv):
   links = [LINKS[n] for n in args.links.split(",")]
   tracker = Tracker()
   signal.signal(signal.SIGTERM, lambda *_: sys.exit(1))
+  # A command started in the background by a non-interactive shell (nohup
+  # ... &, CI) begins with SIGINT and SIGQUIT ignored, and ignored signals
+  # stay ignored across exec: every server, shell and `seq` started from
+  # here would ignore ^C. mosh-server passes that on to its shell (its
+  # Ctrl-C "did not stop the flood" in every background run until
+  # 2026-12-07; moshx's session sets them to default itself). Handled
+  # signals are reset to default by exec, so the sessions start as from a
+  # terminal.
+  signal.signal(signal.SIGINT, signal.default_int_handler)
+  signal.signal(signal.SIGQUIT, lambda *_: sys.exit(1))
   home = tempfile.mkdtemp(prefix="moshx-bench.")
   noise = os.path.join(home, "noise.bin")
   with open(noise, "wb") as f:
