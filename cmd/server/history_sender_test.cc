@@ -94,6 +94,19 @@ class HistoryStreamTest : public ::testing::Test {
     return seen;
   }
 
+  // Runs until each of the `scrolled` lines was received or counted as not
+  // kept; checks that the history is one gap, then the newest `kept` lines.
+  void ExpectOneGapThenTheNewest(uint64_t scrolled, size_t kept) {
+    ASSERT_TRUE(Run(
+        [&] { return receiver_->lines() + receiver_->lines_not_kept() == scrolled; },
+        absl::Seconds(30)));
+    std::vector<int> seen = CheckNumbered(scrolled);
+    ASSERT_EQ(seen.size(), kept);
+    EXPECT_EQ(seen.front(), static_cast<int>(scrolled - kept + 1));
+    ASSERT_EQ(records_.size(), kept + 1);
+    EXPECT_FALSE(records_.front().line.has_value());
+  }
+
   SimulatedNetwork net_{/*seed=*/5};
   std::unique_ptr<SimLink> link_;
   std::unique_ptr<term::Emulator> emulator_;
@@ -167,16 +180,9 @@ TEST_F(HistoryStreamTest, AFloodOnAFastLinkKeepsOnlyItsNewestLines) {
     RunFor(absl::Milliseconds(1));
   }
   const uint64_t scrolled = 100000 - 4;
-  ASSERT_TRUE(Run(
-      [&] { return receiver_->lines() + receiver_->lines_not_kept() == scrolled; },
-      absl::Seconds(30)));
-  std::vector<int> seen = CheckNumbered(scrolled);
-  ASSERT_EQ(seen.size(), 1000u);
-  EXPECT_EQ(seen.front(), static_cast<int>(scrolled) - 999);
+  ExpectOneGapThenTheNewest(scrolled, 1000);
   EXPECT_EQ(sender_->stats().lines_sent, 1000u);
   EXPECT_EQ(sender_->stats().lines_not_kept, scrolled - 1000);
-  ASSERT_EQ(records_.size(), 1001u);  // one gap, then the lines
-  EXPECT_FALSE(records_.front().line.has_value());
 }
 
 // The same for a flood the emulator keeps as rows of cells (coloured, so no
@@ -192,13 +198,7 @@ TEST_F(HistoryStreamTest, AColouredFloodOnAFastLinkKeepsOnlyItsNewestLines) {
     sender_->Pump();
     RunFor(absl::Milliseconds(1));
   }
-  const uint64_t scrolled = 20000 - 4;
-  ASSERT_TRUE(Run(
-      [&] { return receiver_->lines() + receiver_->lines_not_kept() == scrolled; },
-      absl::Seconds(30)));
-  std::vector<int> seen = CheckNumbered(scrolled);
-  ASSERT_EQ(seen.size(), 1000u);
-  EXPECT_EQ(seen.front(), static_cast<int>(scrolled) - 999);
+  ExpectOneGapThenTheNewest(20000 - 4, 1000);
   ASSERT_TRUE(records_.back().line.has_value());
   ASSERT_FALSE(records_.back().line->cells().empty());
   EXPECT_EQ(records_.back().line->cells()[0].renditions.fg, core::Color::Ansi(1));
