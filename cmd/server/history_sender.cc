@@ -158,10 +158,14 @@ HistorySender::~HistorySender() {
   }
 }
 
-void HistorySender::Advance(net::MonoTime now) {
+void HistorySender::CountLinesNotKept() {
   const uint64_t not_kept = emulator_->TakeLinesNotKept();
   gap_at_end_ += not_kept;  // after every queued line, before the emulator's
   consumed_ += not_kept;
+}
+
+void HistorySender::Advance(net::MonoTime now) {
+  CountLinesNotKept();
   const uint64_t arrived = consumed_ + emulator_->pending_scrollback();
   const uint64_t last = marks_.empty() ? released_ : marks_.back().arrived;
   if (arrived > last) {
@@ -226,9 +230,7 @@ void HistorySender::ScheduleRelease() {
 }
 
 void HistorySender::TakeFromEmulator(size_t max, bool released_only) {
-  const uint64_t not_kept = emulator_->TakeLinesNotKept();
-  gap_at_end_ += not_kept;
-  consumed_ += not_kept;
+  CountLinesNotKept();
   if (released_only) max = std::min(max, ReleasedInEmulator());
   // A few rows at a time: a row of cells is large, the encoding small.
   constexpr size_t kRowsAtOnce = 16;

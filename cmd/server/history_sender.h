@@ -228,6 +228,9 @@ class HistorySender {
   term::Emulator* const emulator_;
   net::EventLoop* const loop_;
   const net::Clock* const clock_;
+  // Adds the lines the emulator dropped since the last call to the gap
+  // after the queue and to consumed_.
+  void CountLinesNotKept();
   // Counts the lines the emulator dropped, notes when new lines arrived and
   // which lines' hold ended by `now`.
   void Advance(net::MonoTime now);
