@@ -52,6 +52,11 @@ void SendScheduler::CalculateTimers(MonoTime now, const Comparison& c,
         next_send_time_ = reply;
       }
     }
+    // The first urgent frame (the interrupting key itself) is not paced
+    // behind the frame interval of keys typed just before it.
+    if (urgent_frames_left_ == kUrgentFrames && now <= urgent_until_) {
+      next_send_time_ = std::min(next_send_time_, *mindelay_clock_ + send_mindelay_);
+    }
   } else if (c.differs_from_assumed && HeardRecently(now)) {
     next_send_time_ = frame_time;
     if (mindelay_clock_) {
@@ -74,11 +79,11 @@ SendScheduler::Action SendScheduler::Decide(MonoTime now, bool diff_empty) const
   return now >= next_ack_time_ ? Action::kEmptyAck : Action::kNothing;
 }
 
-bool SendScheduler::PreferFront(size_t front_size, size_t assumed_size) {
+bool SendScheduler::PreferFront(size_t front_size, size_t assumed_size, bool force) {
   if (assumed_ == 0) return false;
   // Resending from the acknowledged state costs little and survives the
   // loss of any unacknowledged intermediate state.
-  bool prefer = front_size <= assumed_size ||
+  bool prefer = force || front_size <= assumed_size ||
                 (front_size < 1000 && front_size - assumed_size < 100);
   if (prefer) assumed_ = 0;
   return prefer;
@@ -122,6 +127,7 @@ uint64_t SendScheduler::RecordDataSend(MonoTime now, bool same_as_back) {
   assumed_ = sent_.size() - 1;  // the receiver will most likely have it
   last_data_send_ = now;
   if (reply_frames_left_ > 0 && now <= input_time_ + kInputReplyWindow) --reply_frames_left_;
+  if (urgent(now)) --urgent_frames_left_;
   next_ack_time_ = now + kAckInterval;
   next_send_time_ = MonoTime::Infinite();
   mindelay_clock_.reset();

@@ -223,6 +223,35 @@ TEST(SendSchedulerTest, PreferFrontWhenDiffsAreSimilar) {
   EXPECT_TRUE(s.assumed_is_front());
 }
 
+TEST(SendSchedulerTest, AnUrgentKeyIsNotPacedAndItsWindowEndsAfterItsFramesOrItsTime) {
+  SendScheduler s(AtMs(0), SendScheduler::kClientSendMindelay);
+  s.RecordDataSend(AtMs(0), false);  // a key typed just before
+  EXPECT_FALSE(s.urgent(AtMs(10)));
+  s.MarkUrgent(AtMs(10));            // then Ctrl-C
+  s.CalculateTimers(AtMs(10), Changed(), kRto, kInterval);
+  EXPECT_EQ(s.next_send_time(), AtMs(11));  // not 50: the frame interval
+  for (int i = 0; i < SendScheduler::kUrgentFrames; ++i) {
+    EXPECT_TRUE(s.urgent(AtMs(11 + i)));
+    s.RecordDataSend(AtMs(11 + i), false);
+  }
+  EXPECT_FALSE(s.urgent(AtMs(20)));  // its frames used up
+  s.CalculateTimers(AtMs(20), Changed(), kRto, kInterval);
+  EXPECT_EQ(s.next_send_time(), AtMs(14 + 50));  // paced again
+
+  s.MarkUrgent(AtMs(100));
+  EXPECT_TRUE(s.urgent(AtMs(100) + SendScheduler::kUrgentWindow));
+  EXPECT_FALSE(s.urgent(AtMs(101) + SendScheduler::kUrgentWindow));  // its time is over
+}
+
+TEST(SendSchedulerTest, AnUrgentFrameGoesFromTheFrontState) {
+  SendScheduler s(AtMs(0), SendScheduler::kServerSendMindelay);
+  s.RecordDataSend(AtMs(0), false);
+  s.UpdateAssumed(AtMs(1), kRto);
+  EXPECT_FALSE(s.PreferFront(2000, 100));
+  EXPECT_TRUE(s.PreferFront(2000, 100, /*force=*/true));
+  EXPECT_TRUE(s.assumed_is_front());
+}
+
 TEST(SendSchedulerTest, ShutdownUsesMaxNumberAndGivesUpAfterSixteenTries) {
   SendScheduler s(AtMs(0), SendScheduler::kClientSendMindelay);
   s.StartShutdown(AtMs(100));

@@ -95,6 +95,10 @@ class Transport : private TransportCore::StateHooks {
   }
   size_t sent_states_held() const { return sent_.size(); }
 
+  // The newest local change is urgent: an interrupting key (client) or the
+  // answer to one (server). See SendScheduler::kUrgentCopies.
+  void MarkUrgent() { core_->MarkUrgent(); }
+
   void set_on_remote_state(std::function<void()> f) { core_->set_on_remote_state(std::move(f)); }
 
   // Lazy local state: `f` runs whenever a send is due, right before the

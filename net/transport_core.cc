@@ -1,5 +1,6 @@
 #include "net/transport_core.h"
 
+#include <algorithm>
 #include <utility>
 
 #include "absl/random/distributions.h"
@@ -80,13 +81,20 @@ void TransportCore::UpdateTimers(MonoTime now) {
 MonoTime TransportCore::NextWakeup() {
   if (!connection_->has_remote_address()) return MonoTime::Infinite();
   UpdateTimers(clock_->Now());
-  return scheduler_.NextWakeup();
+  return std::min(scheduler_.NextWakeup(), delayed_copy_time_);
 }
 
 void TransportCore::Tick() {
   MonoTime now = clock_->Now();
   UpdateTimers(now);
-  if (!connection_->has_remote_address() || !scheduler_.Due(now)) return;
+  if (!connection_->has_remote_address()) return;
+  if (now >= delayed_copy_time_) {
+    SendFragments(delayed_copy_);
+    ++stats_.urgent_copies_sent;
+    delayed_copy_.clear();
+    delayed_copy_time_ = MonoTime::Infinite();
+  }
+  if (!scheduler_.Due(now)) return;
   if (before_send_) {
     before_send_();
     // The hook may have changed the local state: decide again, as if the
@@ -95,10 +103,13 @@ void TransportCore::Tick() {
     if (!scheduler_.Due(now)) return;
   }
   bool same_as_back = !hooks_->Compare(scheduler_).differs_from_back;
+  const bool urgent = scheduler_.urgent(now);
   std::string diff = hooks_->DiffCurrentFrom(scheduler_.assumed().num);
   if (!scheduler_.assumed_is_front()) {
     std::string from_front = hooks_->DiffCurrentFrom(scheduler_.front().num);
-    if (scheduler_.PreferFront(from_front.size(), diff.size())) diff = std::move(from_front);
+    if (scheduler_.PreferFront(from_front.size(), diff.size(), urgent)) {
+      diff = std::move(from_front);
+    }
   }
   uint64_t old_num = scheduler_.assumed().num;
   if (diff.empty()) {
@@ -111,7 +122,8 @@ void TransportCore::Tick() {
   } else {
     uint64_t num = scheduler_.RecordDataSend(now, same_as_back);
     hooks_->StoreCurrentAs(num);
-    SendInstruction(old_num, num, std::move(diff));
+    if (urgent) ++stats_.urgent_frames_sent;
+    SendInstruction(old_num, num, std::move(diff), urgent ? SendScheduler::kUrgentCopies : 1);
   }
   hooks_->ForgetSentExcept(scheduler_.sent());
 }
@@ -123,7 +135,8 @@ std::string TransportCore::MakeChaff() {
   return chaff;
 }
 
-void TransportCore::SendInstruction(uint64_t old_num, uint64_t new_num, std::string diff) {
+void TransportCore::SendInstruction(uint64_t old_num, uint64_t new_num, std::string diff,
+                                    int copies) {
   Instruction inst;
   inst.old_num = old_num;
   inst.new_num = new_num;
@@ -139,10 +152,31 @@ void TransportCore::SendInstruction(uint64_t old_num, uint64_t new_num, std::str
     ++stats_.send_failures;
     return;
   }
-  for (std::string& f : *fragments) {
-    if (mode_ == WireMode::kMoshx) f.insert(f.begin(), static_cast<char>(kFrameTypeSsp));
+  if (mode_ == WireMode::kMoshx) {
+    for (std::string& f : *fragments) f.insert(f.begin(), static_cast<char>(kFrameTypeSsp));
+  }
+  SendFragments(*fragments);
+  for (int i = 2; i < copies; ++i) {
+    SendFragments(*fragments);
+    ++stats_.urgent_copies_sent;
+  }
+  if (copies > 1) {
+    // A newer urgent frame's copy replaces an older one's: its diff (from
+    // the acknowledged state) carries everything the older one did.
+    delayed_copy_ = std::move(*fragments);
+    delayed_copy_time_ = clock_->Now() + SendScheduler::kUrgentCopyDelay;
+  }
+}
+
+void TransportCore::SendFragments(const std::vector<std::string>& fragments) {
+  for (const std::string& f : fragments) {
     if (!connection_->Send(f).ok()) ++stats_.send_failures;
   }
+}
+
+void TransportCore::MarkUrgent() {
+  scheduler_.MarkUrgent(clock_->Now());
+  NotifyLocalChange();
 }
 
 absl::Status TransportCore::SendFrame(uint8_t type, absl::string_view frame) {

@@ -35,6 +35,7 @@
 #include <memory>
 #include <optional>
 #include <string>
+#include <vector>
 
 #include "absl/random/bit_gen_ref.h"
 #include "absl/status/statusor.h"
@@ -103,6 +104,8 @@ struct TransportStats {
   uint64_t typed_frames_sent = 0;      // moshx: frames of types other than SSP
   uint64_t typed_frames_received = 0;  // moshx: delivered to a frame handler
   uint64_t unknown_frame_types = 0;    // moshx: no handler, or an empty payload
+  uint64_t urgent_frames_sent = 0;     // data frames sent as urgent (MarkUrgent)
+  uint64_t urgent_copies_sent = 0;     // their extra copies (SendScheduler::kUrgentCopies)
 };
 
 class TransportCore {
@@ -138,6 +141,11 @@ class TransportCore {
 
   // The local state may have changed: re-evaluate at the next loop turn.
   void NotifyLocalChange();
+  // The newest local change is urgent (an interrupting key, or the answer to
+  // one): the data frames of the next SendScheduler::kUrgentWindow are sent
+  // from the acknowledged state, several times (SendScheduler::kUrgentCopies).
+  // Also notifies a local change.
+  void MarkUrgent();
   // Sends whatever is due now (also run by the core's own alarm).
   void Tick();
   // When the core next wants to run (Infinite if idle or no peer address).
@@ -188,7 +196,12 @@ class TransportCore {
   void OnPayload(std::string payload);
   void OnSspFragment(absl::string_view fragment);
   void CountOutcome(ReceiveOutcome outcome);
-  void SendInstruction(uint64_t old_num, uint64_t new_num, std::string diff);
+  // Sends the instruction `copies` times (the last copy
+  // SendScheduler::kUrgentCopyDelay later if copies > 1).
+  void SendInstruction(uint64_t old_num, uint64_t new_num, std::string diff, int copies = 1);
+  // Seals and sends each fragment once (each send is a new sequence number,
+  // so a copy never reuses a nonce).
+  void SendFragments(const std::vector<std::string>& fragments);
   std::string MakeChaff();
   void Reschedule();
 
@@ -207,6 +220,9 @@ class TransportCore {
   const WireMode mode_;
   std::map<uint8_t, FrameHandler> frame_handlers_;
   std::function<void()> before_send_;
+  // The last copy of the newest urgent frame, due at delayed_copy_time_.
+  std::vector<std::string> delayed_copy_;
+  MonoTime delayed_copy_time_ = MonoTime::Infinite();
   TransportStats stats_;
 };
 

@@ -98,6 +98,7 @@ void ClientSession::HandleInput(absl::string_view bytes) {
       prediction_.NewUserBytes(actions.to_send, ServerViewNow(), Now());
     }
     transport_->mutable_local_state().PushBytes(actions.to_send);
+    if (protocol::HasInterruptKey(actions.to_send)) transport_->MarkUrgent();
   }
   if (actions.clear_help && bar_.message() == escape_.config().help) bar_.ClearMessage();
   if (actions.show_help && escape_.waiting_for_command()) {

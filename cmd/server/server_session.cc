@@ -276,6 +276,9 @@ void ServerSession::ConsumeEvents(const std::vector<protocol::UserEvent>& events
   for (size_t i = 0; i < events.size(); ++i) {
     const protocol::UserEvent& e = events[i];
     if (!e.is_resize) {
+      // The answer to Ctrl-C (the prompt after a flood) must not wait for
+      // a retransmission if a datagram is lost.
+      if (protocol::IsInterruptKey(e.byte)) transport_->MarkUrgent();
       if (pending_pty_input_.size() >= kMaxPendingPtyInput) {
         ++pty_input_dropped_bytes_;
       } else {

@@ -7,6 +7,13 @@
 
 namespace moshx::protocol {
 
+bool HasInterruptKey(absl::string_view bytes) {
+  for (char c : bytes) {
+    if (IsInterruptKey(c)) return true;
+  }
+  return false;
+}
+
 void UserStream::PushBytes(absl::string_view bytes) {
   for (char c : bytes) events_.push_back(UserEvent{false, c, 0, 0});
 }

@@ -37,6 +37,14 @@ struct UserEvent {
   }
 };
 
+// True for a key that interrupts the foreground program: Ctrl-C, Ctrl-\
+// or Ctrl-Z (the default VINTR, VQUIT and VSUSP characters). The client
+// sends the state carrying it, and the server its answer, as urgent
+// (net/send_scheduler.h, SendScheduler::kUrgentCopies; docs/protocol.md
+// §6.4).
+inline bool IsInterruptKey(char byte) { return byte == 0x03 || byte == 0x1c || byte == 0x1a; }
+bool HasInterruptKey(absl::string_view bytes);
+
 class UserStream {
  public:
   // Largest window dimension a resize may carry.

@@ -1,5 +1,7 @@
 #include "core/protocol/user_stream.h"
 
+#include <string>
+
 #include "absl/strings/escaping.h"
 #include "gtest/gtest.h"
 
@@ -76,6 +78,17 @@ TEST(UserStreamTest, RejectsBadResizeAndGarbage) {
   }
   UserStream r;
   EXPECT_FALSE(r.ApplyDiff("\x0a\x05\x12").ok());
+}
+
+TEST(UserStreamTest, CtrlCBackslashAndZAreInterruptKeysOtherBytesAreNot) {
+  EXPECT_TRUE(HasInterruptKey("\x03"));
+  EXPECT_TRUE(HasInterruptKey("ls\x1c"));
+  EXPECT_TRUE(HasInterruptKey(std::string("a\x1a", 2)));
+  EXPECT_FALSE(HasInterruptKey(""));
+  EXPECT_FALSE(HasInterruptKey("ls -l\r\x1b[A\x04\x15\x7f"));
+  int interrupting = 0;
+  for (int b = 0; b < 256; ++b) interrupting += IsInterruptKey(static_cast<char>(b));
+  EXPECT_EQ(interrupting, 3);
 }
 
 }  // namespace
