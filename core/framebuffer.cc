@@ -10,13 +10,6 @@
 
 namespace moshx::core {
 
-bool SameLink(const std::shared_ptr<const Hyperlink>& x,
-              const std::shared_ptr<const Hyperlink>& y) {
-  if (x == y) return true;
-  if (x == nullptr || y == nullptr) return false;
-  return *x == *y;
-}
-
 bool operator==(const Cell& x, const Cell& y) {
   return x.width == y.width && x.renditions == y.renditions &&
          x.text == y.text && SameLink(x.link, y.link);
@@ -96,6 +89,19 @@ void Row::Set(int col, Cell cell) {
     cells_[col + 1] = std::move(continuation);
   }
   cells_[col] = std::move(cell);
+}
+
+Row LayOut(const PlainRow& plain) {
+  const PlainPalette& palette = *plain.palette;
+  Row row(palette.cols);  // default blanks, not wrapped
+  for (int x = 0; x < palette.cols; ++x) {
+    const size_t i = static_cast<size_t>(x);
+    const unsigned char c = i < plain.text.size() ? static_cast<unsigned char>(plain.text[i]) : 0;
+    const std::optional<Cell>& cell =
+        c >= 0x20 && c < 0x7f ? palette.glyphs[c - 0x20] : palette.blank;
+    if (cell.has_value()) row.Set(x, *cell);
+  }
+  return row;
 }
 
 void Row::Erase(int begin, int end, const Renditions& renditions) {

@@ -33,6 +33,7 @@
 #ifndef MOSHX_CORE_FRAMEBUFFER_H_
 #define MOSHX_CORE_FRAMEBUFFER_H_
 
+#include <array>
 #include <cstdint>
 #include <memory>
 #include <optional>
@@ -162,8 +163,13 @@ struct Cell {
 };
 
 // True when both links are null or both point to equal Hyperlinks.
-bool SameLink(const std::shared_ptr<const Hyperlink>& x,
-              const std::shared_ptr<const Hyperlink>& y);
+// Inline: the diff and the history encoder call it for every cell.
+inline bool SameLink(const std::shared_ptr<const Hyperlink>& x,
+                     const std::shared_ptr<const Hyperlink>& y) {
+  if (x == y) return true;
+  if (x == nullptr || y == nullptr) return false;
+  return *x == *y;
+}
 
 // One screen line. Its mutators keep wide characters whole: overwriting
 // either half of a wide character turns the other half into a blank cell
@@ -211,6 +217,27 @@ class Row {
   std::vector<Cell> cells_;
   bool wrapped_ = false;
 };
+
+// A line of narrow cells drawn from a palette, not laid out as a Row: what
+// the emulator keeps of a plain-text flood's scrolled-off lines
+// (term/emulator.h), so that a line costs its text until it is used.
+// Column x (0 <= x < cols) holds glyphs[text[x] - 0x20] when x < text.size()
+// and text[x] is printable ASCII (0x20..0x7e), else `blank`; a nullopt cell
+// is a default blank (Cell()). LayOut() makes the Row;
+// protocol::PlainLineEncoder (core/protocol/history.h) encodes the line as
+// that Row would be encoded without making it.
+struct PlainPalette {
+  int cols = 1;  // >= 1
+  std::optional<Cell> blank;
+  std::array<std::optional<Cell>, 95> glyphs;  // for 0x20..0x7e
+};
+struct PlainRow {
+  std::shared_ptr<const PlainPalette> palette;  // not null
+  absl::string_view text;  // bytes beyond palette->cols are not used
+};
+// The Row `row` stands for: palette->cols cells, each Set() (so in
+// canonical form), not wrapped.
+Row LayOut(const PlainRow& row);
 
 enum class CursorShape : uint8_t { kBlock, kUnderline, kBar };
 

@@ -301,8 +301,8 @@ struct Emulator::Impl {
   void Keep(Kept line);
   // Drops the oldest kept lines beyond options.scrollback_lines.
   void TrimScrollback();
-  // Kept text line `i` of `block` laid out.
-  static core::Row Materialize(const Kept& block, size_t i);
+  // Kept text line `i` of `block`, not laid out (valid while `block` is).
+  static core::PlainRow Plain(const Kept& block, size_t i);
   std::optional<core::Cell> LazyCell(const VTermScreenCell& raw);
   bool SkipKeepingPlainLines(absl::string_view* bytes, const MoshxVTermState& s);
   void ReadModes(core::Modes* modes);
@@ -372,18 +372,13 @@ struct Emulator::Impl {
   // wrapped: its text holds the character printed in each column, NUL
   // where none was, and `pen` the cells a blank and each character become
   // (made from libvterm's own cells of that pen) and how wide the screen
-  // was. Laid out by Materialize() when taken.
-  struct LazyPen {
-    int cols = 0;
-    // What CellsToRow makes of a blank and of each printable ASCII
-    // character (ToCell, as reverse video was); null: a default blank,
-    // which a new row already holds.
-    std::optional<core::Cell> blank;
-    std::array<std::optional<core::Cell>, 95> glyphs;
-  };
+  // was. Handed out as core::PlainRow when taken (TakeScrollback).
+  // (core::PlainPalette: what CellsToRow makes of a blank and of each
+  // printable ASCII character, ToCell as reverse video was; nullopt: a
+  // default blank, which a new row already holds.)
   struct Kept {
     std::optional<core::Row> row;        // when `pen` is null
-    std::shared_ptr<const LazyPen> pen;  // a block of text lines
+    std::shared_ptr<const core::PlainPalette> pen;  // a block of text lines
     std::string text;                    // the block's lines back to back
     std::vector<uint32_t> ends;          // where each line ends in `text`
     size_t begin = 0;                    // lines before it were taken or dropped
@@ -879,20 +874,10 @@ void Emulator::Impl::TrimScrollback() {
   }
 }
 
-core::Row Emulator::Impl::Materialize(const Kept& block, size_t i) {
-  const LazyPen& pen = *block.pen;
+core::PlainRow Emulator::Impl::Plain(const Kept& block, size_t i) {
   const size_t start = i == 0 ? 0 : block.ends[i - 1];
-  const absl::string_view text = absl::string_view(block.text).substr(start, block.ends[i] - start);
-  core::Row row(pen.cols);  // default blanks; not wrapped (no autowrap)
-  for (int x = 0; x < pen.cols; ++x) {
-    const size_t c = static_cast<size_t>(x);
-    const std::optional<core::Cell>& cell =
-        c < text.size() && text[c] != '\0'
-            ? pen.glyphs[static_cast<unsigned char>(text[c]) - 0x20]
-            : pen.blank;
-    if (cell.has_value()) row.Set(x, *cell);
-  }
-  return row;
+  return core::PlainRow{block.pen,
+                        absl::string_view(block.text).substr(start, block.ends[i] - start)};
 }
 
 // CellsToRow's cell for `raw` (no link; an ASCII glyph or a blank, so
@@ -1309,7 +1294,7 @@ bool PrintsWithoutWrap(absl::string_view bytes, int col, int width) {
 
 // The plain-text fast path with scrollback kept, for a flood of printable
 // ASCII, CR and LF: the lines it pushes off are kept as text and laid out
-// only when taken (Materialize), and libvterm scrolls only a screenful.
+// only when taken (core::LayOut), and libvterm scrolls only a screenful.
 // With the cursor on row r, the bytes are cut in three:
 //   A: through the (height - r)th line feed, written as usual: it scrolls,
 //      so the cursor is on a fresh (blank) bottom row;
@@ -1411,7 +1396,7 @@ bool Emulator::Impl::SkipKeepingPlainLines(absl::string_view* bytes, const Moshx
 
   Inject(in.substr(0, a_end));
   Inject(std::string(h - 1, '\n'));  // pushes rows 0..height-2
-  auto pen = std::make_shared<LazyPen>();
+  auto pen = std::make_shared<core::PlainPalette>();
   pen->cols = width;
   VTermScreenCell cell;
   vterm_screen_get_cell(screen, VTermPos{0, 0}, &cell);  // every row is fresh now
@@ -1621,25 +1606,37 @@ std::vector<core::Row> Emulator::TakeScrollback() {
 }
 
 std::vector<core::Row> Emulator::TakeScrollback(size_t max) {
+  std::vector<core::Row> lines;
+  lines.reserve(std::min(max, impl_->kept_lines));
+  TakeScrollback(max, [&lines](core::Row* row, const core::PlainRow* plain) {
+    lines.push_back(row != nullptr ? std::move(*row) : core::LayOut(*plain));
+  });
+  return lines;
+}
+
+size_t Emulator::TakeScrollback(
+    size_t max, absl::FunctionRef<void(core::Row* row, const core::PlainRow* plain)> visit) {
   Impl& m = *impl_;
   const size_t n = std::min(max, m.kept_lines);
-  std::vector<core::Row> lines;
-  lines.reserve(n);
-  while (lines.size() < n) {
+  size_t taken = 0;
+  while (taken < n) {
     Impl::Kept& front = m.scrollback.front();
     if (front.pen == nullptr) {
       --m.kept_rows;
-      lines.push_back(*std::move(front.row));
+      ++taken;
+      visit(&*front.row, nullptr);
       m.scrollback.pop_front();
       continue;
     }
-    while (lines.size() < n && front.lines() > 0) {
-      lines.push_back(Impl::Materialize(front, front.begin++));
+    while (taken < n && front.lines() > 0) {
+      const core::PlainRow plain = Impl::Plain(front, front.begin++);
+      ++taken;
+      visit(nullptr, &plain);
     }
     if (front.lines() == 0) m.scrollback.pop_front();
   }
   m.kept_lines -= n;
-  return lines;
+  return n;
 }
 
 uint64_t Emulator::fast_path_skips() const { return impl_->fast_path_skips; }

@@ -118,6 +118,7 @@
 #include <string>
 #include <vector>
 
+#include "absl/functional/function_ref.h"
 #include "absl/strings/string_view.h"
 #include "core/framebuffer.h"
 
@@ -192,6 +193,14 @@ class Emulator {
   std::vector<core::Row> TakeScrollback();
   // The same, at most `max` of them (the oldest); the rest stay kept.
   std::vector<core::Row> TakeScrollback(size_t max);
+  // The same lines, oldest first, handed to `visit` one at a time instead
+  // of laid out: a plain-text flood's lines (see plain_text_fast_path) as
+  // `plain` (core::LayOut(*plain) is the row the calls above return), the
+  // others as `row` (which `visit` may move from); the other pointer is
+  // null. Both are valid only during the call, which must not call this
+  // emulator. Returns how many lines were taken (min(max, pending)).
+  size_t TakeScrollback(size_t max,
+                        absl::FunctionRef<void(core::Row* row, const core::PlainRow* plain)> visit);
   // Lines kept and not yet taken.
   size_t pending_scrollback() const;
   // Those of them held as rows of cells (~64 bytes a cell); the others, a

@@ -232,26 +232,26 @@ void HistorySender::ScheduleRelease() {
 void HistorySender::TakeFromEmulator(size_t max, bool released_only) {
   CountLinesNotKept();
   if (released_only) max = std::min(max, ReleasedInEmulator());
-  // A few rows at a time: a row of cells is large, the encoding small.
-  constexpr size_t kRowsAtOnce = 16;
-  while (max > 0 && emulator_->pending_scrollback() > 0) {
-    const std::vector<core::Row> lines = emulator_->TakeScrollback(std::min(max, kRowsAtOnce));
-    max -= lines.size();
-    for (const core::Row& line : lines) {
-      record_.clear();
-      protocol::AppendHistoryLine(line, &record_);
-      if (ring_ != nullptr) ring_->Add(gap_at_end_, record_);
-      queue_.PushBack(gap_at_end_, record_);
-      gap_at_end_ = 0;
-      const uint64_t number = consumed_++;
-      if (!runs_.empty() && !runs_.back().replay &&
-          runs_.back().first + runs_.back().count == number) {
-        ++runs_.back().count;
-      } else {
-        runs_.push_back(Run{false, number, 1});
-      }
+  // One line at a time: a plain flood's lines are encoded from their text
+  // (protocol::PlainLineEncoder), the others from their rows.
+  emulator_->TakeScrollback(max, [this](core::Row* row, const core::PlainRow* plain) {
+    record_.clear();
+    if (plain != nullptr) {
+      plain_encoder_.Append(*plain, &record_);
+    } else {
+      protocol::AppendHistoryLine(*row, &record_);
     }
-  }
+    if (ring_ != nullptr) ring_->Add(gap_at_end_, record_);
+    queue_.PushBack(gap_at_end_, record_);
+    gap_at_end_ = 0;
+    const uint64_t number = consumed_++;
+    if (!runs_.empty() && !runs_.back().replay &&
+        runs_.back().first + runs_.back().count == number) {
+      ++runs_.back().count;
+    } else {
+      runs_.push_back(Run{false, number, 1});
+    }
+  });
   DropBeyondMax();
 }
 

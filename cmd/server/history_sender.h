@@ -60,6 +60,7 @@
 
 #include "absl/strings/string_view.h"
 #include "absl/time/time.h"
+#include "core/protocol/history.h"
 #include "net/clock.h"
 #include "net/event_loop.h"
 #include "net/stream/stream_mux.h"
@@ -259,6 +260,7 @@ class HistorySender {
   net::EventLoop::AlarmId alarm_ = 0;
   net::MonoTime alarm_time_;
   std::string record_;  // TakeFromEmulator's scratch
+  protocol::PlainLineEncoder plain_encoder_;
   uint64_t gap_at_end_ = 0;  // lines not kept after the last queued line
   net::stream::StreamCompressor compressor_;
   std::string out_;  // compressed bytes the stream has not taken yet

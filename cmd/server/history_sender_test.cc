@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <functional>
 #include <memory>
+#include <random>
 #include <string>
 #include <vector>
 
@@ -25,6 +26,63 @@ std::string RowText(const core::Row& row) {
   for (const core::Cell& c : row.cells()) s += c.text.empty() ? " " : c.text;
   while (!s.empty() && s.back() == ' ') s.pop_back();
   return s;
+}
+
+// The records a plain flood's kept lines become, encoded from their text
+// (Emulator::TakeScrollback's PlainRows and protocol::PlainLineEncoder, what
+// HistorySender does), are byte for byte those of the rows the emulator
+// without its plain-text fast path keeps, whatever the pen, screen or
+// character set.
+TEST(HistoryRecordsTest, APlainFloodsRecordsFromItsTextAreThoseOfThePlainPath) {
+  const char* const kSetups[] = {
+      "",
+      "\x1b[1;3;4;31;44m",
+      "\x1b[38;2;10;20;30;48;5;200m",
+      "\x1b[7m\x1b[?5h",  // reverse, and reverse video
+      "\x1b[44m\x1b[2J",  // a coloured background erased in
+      "\x1b(0",            // DEC graphics
+      "\x1b[8m",           // concealed
+  };
+  uint64_t plain_lines = 0;
+  for (uint64_t seed = 1; seed <= 14; ++seed) {
+    std::mt19937_64 rng(seed * 104729);
+    const int width = 8 + static_cast<int>(rng() % 120);
+    const int height = 2 + static_cast<int>(rng() % 40);
+    std::string stream = kSetups[seed % (sizeof(kSetups) / sizeof(kSetups[0]))];
+    for (int i = 0; i < 4000; ++i) {
+      const int len = static_cast<int>(rng() % (width + 1));
+      for (int k = 0; k < len; ++k) stream.push_back(static_cast<char>(0x20 + rng() % 95));
+      if (rng() % 10 == 0) stream += "\r" + std::string(rng() % 5, '#');
+      stream += "\r\n";
+    }
+    std::string fast, slow;
+    for (bool fast_path : {true, false}) {
+      term::Emulator::Options options;
+      options.scrollback_lines = 100000;
+      options.plain_text_fast_path = fast_path;
+      term::Emulator emulator(width, height, options);
+      for (size_t at = 0; at < stream.size(); at += 20000) {
+        (void)emulator.Feed(absl::string_view(stream).substr(at, 20000));
+      }
+      if (fast_path) {
+        protocol::PlainLineEncoder encoder;
+        emulator.TakeScrollback(SIZE_MAX, [&](core::Row* row, const core::PlainRow* plain) {
+          if (plain != nullptr) {
+            encoder.Append(*plain, &fast);
+            ++plain_lines;
+          } else {
+            protocol::AppendHistoryLine(*row, &fast);
+          }
+        });
+      } else {
+        for (const core::Row& row : emulator.TakeScrollback()) {
+          protocol::AppendHistoryLine(row, &slow);
+        }
+      }
+    }
+    ASSERT_EQ(fast, slow) << "seed " << seed;
+  }
+  EXPECT_GT(plain_lines, 20000u);  // most lines took the text path
 }
 
 // A server emulator and history sender, a client receiver, on a simulated

@@ -1,6 +1,7 @@
 #include "core/protocol/history.h"
 
 #include <algorithm>
+#include <cstring>
 #include <memory>
 #include <utility>
 
@@ -72,7 +73,29 @@ bool LinkSendable(const std::shared_ptr<const core::Hyperlink>& link) {
 // A cell as it is sent: sendable text, or a blank of the same renditions.
 bool CellSendable(const core::Cell& cell) {
   if (cell.text.empty()) return true;
+  // One byte is canonical exactly when it is printable ASCII other than a
+  // space (what IsCanonicalGrapheme decides, without decoding): the
+  // common case, checked for every cell of every history line.
+  if (cell.text.size() == 1) return cell.text[0] > 0x20 && cell.text[0] < 0x7f;
   return cell.text.size() <= core::kMaxCellTextBytes && IsCanonicalGrapheme(cell.text);
+}
+
+void AppendRenditions(const core::Renditions& r, std::string* out) {
+  out->push_back(static_cast<char>(r.attributes));
+  AppendColor(r.fg, out);
+  AppendColor(r.bg, out);
+}
+
+// The token of a sendable, non-blank cell's text (see CellSendable).
+void AppendSendableText(const std::string& text, bool wide, std::string* tokens) {
+  if (!wide && IsPrintableAscii(text)) {
+    tokens->push_back(text[0]);
+    return;
+  }
+  tokens->push_back(kOtherToken);
+  tokens->push_back(static_cast<char>(wide ? 2 : 1));
+  AppendVarint(tokens, text.size());
+  tokens->append(text);
 }
 
 struct Reader {
@@ -173,9 +196,7 @@ std::string LineBody(const core::Row& row, bool with_links) {
   AppendVarint(&body, spans.size());
   for (const Span& span : spans) {
     const core::Cell& first = row.cell(span.begin);
-    body.push_back(static_cast<char>(first.renditions.attributes));
-    AppendColor(first.renditions.fg, &body);
-    AppendColor(first.renditions.bg, &body);
+    AppendRenditions(first.renditions, &body);
     if (with_links && LinkSendable(first.link)) {
       body.push_back(1);
       AppendVarint(&body, first.link->id.size());
@@ -199,14 +220,7 @@ std::string LineBody(const core::Row& row, bool with_links) {
         tokens.push_back(' ');  // a blank (a continuation without its left half, too)
         continue;
       }
-      if (!wide && IsPrintableAscii(cell.text)) {
-        tokens.push_back(cell.text[0]);
-        continue;
-      }
-      tokens.push_back(kOtherToken);
-      tokens.push_back(static_cast<char>(wide ? 2 : 1));
-      AppendVarint(&tokens, cell.text.size());
-      tokens.append(cell.text);
+      AppendSendableText(cell.text, wide, &tokens);
       if (wide) ++col;  // its right half is implied
     }
     AppendVarint(&body, count);
@@ -223,6 +237,96 @@ void AppendHistoryLine(const core::Row& row, std::string* out) {
   if (body.size() > kMaxHistoryRecordBytes) body = LineBody(row, /*with_links=*/false);
   AppendVarint(out, body.size());
   out->append(body);
+}
+
+void PlainLineEncoder::Analyse(const std::shared_ptr<const core::PlainPalette>& palette) {
+  palette_ = palette;
+  styles_.clear();
+  style_renditions_.clear();
+  exact_ = true;
+  max_token_ = 1;
+  for (size_t k = 0; k < kinds_.size(); ++k) {
+    const std::optional<core::Cell>& given = k < 95 ? palette->glyphs[k] : palette->blank;
+    core::Cell cell = given.value_or(core::Cell());
+    if (cell.width != 1 || cell.link != nullptr) exact_ = false;
+    if (cell.text == " ") cell.text.clear();  // as Row::Set stores it
+    Kind& kind = kinds_[k];
+    kind.default_blank = cell.text.empty() && cell.renditions.is_default();
+    kind.token.clear();
+    if (cell.text.empty() || !CellSendable(cell)) {
+      kind.token.push_back(' ');
+    } else {
+      AppendSendableText(cell.text, /*wide=*/false, &kind.token);
+    }
+    size_t style = 0;
+    while (style < style_renditions_.size() && !(style_renditions_[style] == cell.renditions)) {
+      ++style;
+    }
+    if (style == style_renditions_.size()) {
+      style_renditions_.push_back(cell.renditions);
+      std::string header;
+      AppendRenditions(cell.renditions, &header);
+      header.push_back(0);  // no link
+      styles_.push_back(std::move(header));
+    }
+    kind.style = static_cast<int>(style);
+    max_token_ = std::max(max_token_, kind.token.size());
+  }
+}
+
+const PlainLineEncoder::Kind& PlainLineEncoder::KindAt(absl::string_view text, int col) const {
+  const size_t i = static_cast<size_t>(col);
+  const unsigned char c = i < text.size() ? static_cast<unsigned char>(text[i]) : 0;
+  return c >= 0x20 && c < 0x7f ? kinds_[c - 0x20] : kinds_[95];
+}
+
+void PlainLineEncoder::Append(const core::PlainRow& row, std::string* out) {
+  if (row.palette != palette_) Analyse(row.palette);
+  if (!exact_) return AppendHistoryLine(core::LayOut(row), out);
+  // LineBody's steps, for cells that are all narrow and without links.
+  const int width = std::min(palette_->cols, core::kMaxScreenDimension);
+  // Columns up to the last one that is not a default blank; those beyond
+  // the text hold the palette's blank.
+  const int text_cols = static_cast<int>(std::min(row.text.size(), static_cast<size_t>(width)));
+  int used = width;
+  if (text_cols == width || kinds_[95].default_blank) {
+    used = text_cols;
+    while (used > 0 && KindAt(row.text, used - 1).default_blank) --used;
+  }
+  spans_.clear();
+  for (int col = 0; col < used;) {
+    const int style = KindAt(row.text, col).style;
+    int end = col + 1;
+    while (end < used && KindAt(row.text, end).style == style) ++end;
+    spans_.push_back({col, end, style});
+    col = end;
+  }
+  body_.clear();
+  body_.push_back(kLineRecord);
+  body_.push_back(0);  // not wrapped
+  AppendVarint(&body_, static_cast<uint64_t>(width));
+  AppendVarint(&body_, spans_.size());
+  for (const Span& span : spans_) {
+    body_.append(styles_[static_cast<size_t>(span.style)]);
+    AppendVarint(&body_, static_cast<uint64_t>(span.end - span.begin));
+    // Room for the longest tokens, written in place, then cut to size.
+    const size_t at = body_.size();
+    body_.resize(at + static_cast<size_t>(span.end - span.begin) * max_token_);
+    char* out_at = &body_[at];
+    for (int col = span.begin; col < span.end; ++col) {
+      const std::string& token = KindAt(row.text, col).token;
+      if (token.size() == 1) {
+        *out_at++ = token[0];
+      } else {
+        memcpy(out_at, token.data(), token.size());
+        out_at += token.size();
+      }
+    }
+    body_.resize(static_cast<size_t>(out_at - body_.data()));
+  }
+  // No links, so LineBody's second try without them would give the same.
+  AppendVarint(out, body_.size());
+  out->append(body_);
 }
 
 void AppendHistoryGap(uint64_t count, std::string* out) {

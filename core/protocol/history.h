@@ -35,8 +35,10 @@
 #ifndef MOSHX_CORE_PROTOCOL_HISTORY_H_
 #define MOSHX_CORE_PROTOCOL_HISTORY_H_
 
+#include <array>
 #include <cstddef>
 #include <cstdint>
+#include <memory>
 #include <optional>
 #include <string>
 #include <vector>
@@ -71,6 +73,42 @@ struct HistoryRecord {
 // makes) are sent as blanks, and links longer than kMaxHistoryLinkBytes are
 // left out, so the record always decodes.
 void AppendHistoryLine(const core::Row& row, std::string* out);
+
+// Appends the records of core::PlainRows, each exactly as
+// AppendHistoryLine(core::LayOut(row)) would, byte for byte, at about a
+// lookup per column instead of laying out and inspecting ~64-byte cells
+// (a plain-text flood's kept lines: term/emulator.h). Each palette is
+// analysed once when it first comes (the newest is kept: a flood's lines
+// share one). A palette with a wide cell or a link (not one the emulator
+// makes) is encoded through LayOut. Value type; thread-compatible.
+class PlainLineEncoder {
+ public:
+  void Append(const core::PlainRow& row, std::string* out);
+
+ private:
+  // What a column holding one palette cell adds to a line.
+  struct Kind {
+    bool default_blank = true;  // a default blank (trailing ones are not sent)
+    int style = 0;              // index in styles_; equal renditions, equal index
+    std::string token;
+  };
+  struct Span {
+    int begin;
+    int end;
+    int style;
+  };
+  void Analyse(const std::shared_ptr<const core::PlainPalette>& palette);
+  const Kind& KindAt(absl::string_view text, int col) const;
+
+  std::shared_ptr<const core::PlainPalette> palette_;
+  bool exact_ = false;               // the palette has only narrow cells without links
+  std::array<Kind, 96> kinds_;       // the 95 glyphs, then the blank
+  size_t max_token_ = 1;             // the longest of their tokens
+  std::vector<std::string> styles_;  // a span's renditions and link, encoded
+  std::vector<core::Renditions> style_renditions_;
+  std::vector<Span> spans_;          // scratch
+  std::string body_;                 // scratch
+};
 
 // Appends a gap record for `count` >= 1 lines not kept (count 0 appends
 // nothing).

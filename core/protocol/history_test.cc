@@ -141,6 +141,88 @@ TEST(HistoryTest, ControlCharactersNeverReachTheReceiver) {
   EXPECT_EQ(record.line->cell(0).text, "\xc3\xa9");
 }
 
+TEST(HistoryTest, AOneByteCellIsSentAsItselfExactlyWhenItIsPrintableAsciiOtherThanSpace) {
+  for (int b = 0; b < 256; ++b) {
+    core::Row row(4);
+    core::Cell cell;
+    cell.text = std::string(1, static_cast<char>(b));
+    row.Set(1, cell);
+    std::string wire;
+    AppendHistoryLine(row, &wire);
+    std::vector<HistoryRecord> records = DecodeAll(wire);
+    ASSERT_EQ(records.size(), 1u) << b;
+    const bool printable = b > 0x20 && b < 0x7f;
+    EXPECT_EQ(records[0].line->cell(1).text, printable ? cell.text : "") << b;
+  }
+}
+
+// A palette as the emulator makes them, and worse: glyphs that are other
+// text (DEC graphics), blanks, unsendable text, several renditions, missing
+// cells; with `odd`, sometimes a wide cell or a link (the encoder's
+// fallback).
+std::shared_ptr<const core::PlainPalette> RandomPalette(std::mt19937& rng, int cols, bool odd) {
+  const core::Renditions styles[] = {
+      {}, core::Renditions::BackgroundOnly(core::Color::Ansi(4)),
+      [] { core::Renditions r; r.attributes = 1; return r; }(),
+      [] { core::Renditions r; r.fg = core::Color::Rgb(1, 2, 3); return r; }(),
+      [] { core::Renditions r; r.fg = core::Color::Indexed(200); r.attributes = 5; return r; }()};
+  auto style = [&] { return styles[rng() % 5]; };
+  auto palette = std::make_shared<core::PlainPalette>();
+  palette->cols = cols;
+  const core::Renditions pen = style();
+  for (int c = 0x20; c < 0x7f; ++c) {
+    std::optional<core::Cell>& glyph = palette->glyphs[static_cast<size_t>(c - 0x20)];
+    switch (rng() % 12) {
+      case 0: break;  // nullopt: a default blank
+      case 1: glyph = Text("\xe2\x94\x80", pen); break;  // DEC graphics
+      case 2: glyph = Text(" ", pen); break;
+      case 3: glyph = Text("", style()); break;
+      case 4: glyph = Text("\x1b", pen); break;  // not sendable
+      case 5: glyph = Text(std::string(1, static_cast<char>(c)), style()); break;
+      default: glyph = Text(std::string(1, static_cast<char>(c)), pen); break;
+    }
+    if (odd && glyph.has_value() && rng() % 40 == 0) {
+      if (rng() % 2 == 0) {
+        glyph->width = 2;
+      } else {
+        glyph->link = std::make_shared<core::Hyperlink>(core::Hyperlink{"", "http://x/"});
+      }
+    }
+  }
+  switch (rng() % 3) {
+    case 0: break;
+    case 1: palette->blank = Text("", pen); break;
+    default: palette->blank = Text("", {}); break;
+  }
+  return palette;
+}
+
+TEST(HistoryTest, PlainLineEncoderIsByteForByteTheLaidOutRowsEncoding) {
+  std::mt19937 rng(20261207);
+  std::vector<std::shared_ptr<const core::PlainPalette>> palettes;
+  for (int i = 0; i < 40; ++i) {
+    const int cols = i == 0 ? core::kMaxScreenDimension + 3 : 1 + static_cast<int>(rng() % 200);
+    palettes.push_back(RandomPalette(rng, cols, /*odd=*/i % 4 == 3));
+  }
+  PlainLineEncoder encoder;  // one for all: palettes come back after others
+  for (int line = 0; line < 20000; ++line) {
+    const core::PlainRow row{palettes[rng() % palettes.size()] , {}};
+    std::string text;
+    const size_t length = rng() % (static_cast<size_t>(row.palette->cols) + 6);
+    for (size_t i = 0; i < length; ++i) {
+      const unsigned r = rng() % 100;
+      text.push_back(r < 8 ? '\0' : r < 10 ? static_cast<char>(rng() % 256)
+                                             : static_cast<char>(0x20 + rng() % 95));
+    }
+    core::PlainRow plain = row;
+    plain.text = text;
+    std::string fast, slow;
+    encoder.Append(plain, &fast);
+    AppendHistoryLine(core::LayOut(plain), &slow);
+    ASSERT_EQ(fast, slow) << "line " << line << " cols " << plain.palette->cols;
+  }
+}
+
 TEST(HistoryTest, EveryDecodedLineIsCanonical) {
   // A grapheme token whose text starts with a combining mark (U+FE2D) or is a
   // lone space would make a row that Row::Validate refuses: the decoder
