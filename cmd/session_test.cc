@@ -297,6 +297,23 @@ void TypeCommandAndSeeOutput(double loss, net::WireMode mode, PathKind path) {
   }
 }
 
+TEST(PlainPtyOutputTest, OnlyPrintableAsciiCrAndLfArePlainWhereverTheOtherByteIs) {
+  EXPECT_TRUE(IsPlainPtyOutput(""));
+  for (size_t length : {size_t{1}, size_t{63}, size_t{64}, size_t{65}, size_t{200}}) {
+    std::string text;
+    for (size_t i = 0; i < length; ++i) text.push_back(i % 9 == 8 ? '\n' : "0123456\r"[i % 8]);
+    ASSERT_TRUE(IsPlainPtyOutput(text)) << length;
+    for (size_t at : {size_t{0}, length / 2, length - 1}) {
+      for (int b = 0; b < 256; ++b) {
+        std::string changed = text;
+        changed[at] = static_cast<char>(b);
+        const bool plain = (b >= 0x20 && b <= 0x7e) || b == '\r' || b == '\n';
+        ASSERT_EQ(IsPlainPtyOutput(changed), plain) << length << " " << at << " " << b;
+      }
+    }
+  }
+}
+
 TEST_P(SessionPathTest, TypedCommandShowsItsOutputOnAPerfectLink) {
   TypeCommandAndSeeOutput(0.0, net::WireMode::kMoshx, GetParam());
 }

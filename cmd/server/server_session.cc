@@ -33,13 +33,6 @@ constexpr size_t kPtyReadChunk = 16384;
 // line, so it stays at kPtyReadChunk per turn of the loop.
 constexpr size_t kPlainPtyReadChunk = 65536;
 
-bool IsPlainText(const char* bytes, size_t n) {
-  for (size_t i = 0; i < n; ++i) {
-    const unsigned char c = static_cast<unsigned char>(bytes[i]);
-    if ((c < 0x20 && c != '\r' && c != '\n') || c > 0x7e) return false;
-  }
-  return true;
-}
 // ECHO_TIMEOUT: keystrokes count as echoed this long after reaching the pty.
 constexpr absl::Duration kEchoTimeout = absl::Milliseconds(50);
 // moshx pty state: "settled" after this long without output or mode change.
@@ -58,7 +51,29 @@ constexpr absl::Duration kQuietAnnounce = absl::Seconds(2);
 // (docs/protocol.md §10.1).
 constexpr absl::Duration kIdleWake = absl::Seconds(5);
 
+bool IsPlainByte(unsigned char c) { return (c >= 0x20 && c <= 0x7e) || c == '\r' || c == '\n'; }
+
 }  // namespace
+
+bool IsPlainPtyOutput(absl::string_view text) {
+  const char* bytes = text.data();
+  const size_t n = text.size();
+  // Blocks without a branch per byte (the compiler vectorizes the inner
+  // loop): this runs over every byte a flood writes.
+  constexpr size_t kBlock = 64;
+  size_t i = 0;
+  for (; i + kBlock <= n; i += kBlock) {
+    unsigned plain = 1;
+    for (size_t k = 0; k < kBlock; ++k) {
+      plain &= static_cast<unsigned>(IsPlainByte(static_cast<unsigned char>(bytes[i + k])));
+    }
+    if (plain == 0) return false;
+  }
+  for (; i < n; ++i) {
+    if (!IsPlainByte(static_cast<unsigned char>(bytes[i]))) return false;
+  }
+  return true;
+}
 
 absl::StatusOr<std::unique_ptr<ServerSession>> ServerSession::Create(
     net::TransportDeps deps, const net::SessionKey& key, const ServerSessionOptions& options,
@@ -339,7 +354,7 @@ void ServerSession::ReadPty() {
       break;
     }
     if (*n == 0) break;
-    plain = plain && IsPlainText(buffer + got, *n);
+    plain = plain && IsPlainPtyOutput(absl::string_view(buffer + got, *n));
     got += *n;
   }
   if (got > 0) FeedEmulator(absl::string_view(buffer, got));

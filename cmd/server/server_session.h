@@ -106,6 +106,11 @@ struct ServerSessionOptions {
 using PtySpawner =
     std::function<absl::StatusOr<std::unique_ptr<sys::Pty>>(sys::WindowSize size)>;
 
+// True if `text` holds only printable ASCII, CR and LF: pty output that
+// ReadPty gathers up to 64 KiB per Feed (the emulator's plain-text fast path
+// takes it whole), where anything else is fed 16 KiB at a time.
+bool IsPlainPtyOutput(absl::string_view text);
+
 class ServerSession {
  public:
   using ServerTransport = net::Transport<protocol::TerminalState, protocol::UserStream>;
