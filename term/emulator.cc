@@ -11,6 +11,7 @@
 #include <cstdio>
 #include <vector>
 #include <cstring>
+#include <string.h>  // memrchr (GNU)
 #include <memory>
 #include <optional>
 #include <utility>
@@ -1351,14 +1352,31 @@ bool Emulator::Impl::SkipKeepingPlainLines(absl::string_view* bytes, const Moshx
   const size_t built_from = lazy > options.scrollback_lines ? lazy - options.scrollback_lines : 0;
   Kept block;
   block.ends.reserve(lazy - built_from);
-  size_t line = 0, tail_begin = b_end;
+  // B's lines before built_from are neither kept nor on screen: start at
+  // line built_from, found from B's end (line feeds counted back), and the
+  // column there (the characters since the last CR before it; a line feed
+  // does not move the cursor's column). A flood of millions of lines then
+  // costs its newest lines here, not a search per line.
+  size_t start = b_end;  // where line k starts, for k = m down to built_from
+  for (size_t k = m; k > built_from && start > a_end; --k) {
+    const void* lf = memrchr(in.data() + a_end, '\n', start - 1 - a_end);
+    start = lf == nullptr ? a_end : static_cast<size_t>(static_cast<const char*>(lf) - in.data()) + 1;
+  }
+  if (start > a_end) {
+    const void* cr = memrchr(in.data() + a_end, '\r', start - a_end);
+    const size_t from =
+        cr == nullptr ? a_end : static_cast<size_t>(static_cast<const char*>(cr) - in.data()) + 1;
+    if (cr != nullptr) col = 0;
+    for (size_t i = from; i < start; ++i) col += in[i] != '\n';
+  }
+  size_t line = built_from, tail_begin = b_end;
   int tail_col = col;
   bool tail_glyph = false;
   // Line by line (B holds only printable ASCII, CR and LF). A line that
   // starts in column 0 with no CR but one at its end (`seq`'s "N\r\n")
   // is its own text; any other is laid out character by character (a CR
   // inside returns to column 0 and overwrites).
-  for (size_t i = a_end; i < b_end;) {
+  for (size_t i = start; i < b_end;) {
     const size_t nl = in.find('\n', i);  // < b_end: B ends with a line feed
     const absl::string_view seg = in.substr(i, nl - i);
     const size_t first_cr = seg.find('\r');

@@ -1176,6 +1176,43 @@ TEST(EmulatorTest, PlainAsciiFloodKeepsEveryLineAsThePlainPathWould) {
   EXPECT_GT(lazy_cases, 10u);
 }
 
+// The fast path starts laying out a Feed's kept lines at the first one the
+// scrollback can hold, found from the Feed's end; the column there is the
+// text since the last CR, across bare line feeds. Floods of short lines
+// where half the line feeds come without a CR (the cursor stays in its
+// column), with a scrollback far smaller than a Feed's lines, keep what the
+// plain path keeps.
+TEST(EmulatorTest, PlainAsciiFloodStartsKeepingInTheRightColumnAfterBareLineFeeds) {
+  uint64_t skips = 0;
+  for (uint64_t seed = 1; seed <= 12; ++seed) {
+    std::mt19937_64 rng(seed * 4391);
+    const int width = 40 + static_cast<int>(rng() % 60);
+    const int height = 2 + static_cast<int>(rng() % 10);
+    const size_t keep = 1 + rng() % 30;
+    std::string stream;
+    bool bare = false;  // never two bare line feeds in a row: no autowrap
+    for (int i = 0; i < 6000; ++i) {
+      const int len = static_cast<int>(rng() % (width / 2));
+      for (int k = 0; k < len; ++k) stream.push_back(static_cast<char>(0x21 + rng() % 94));
+      bare = !bare && rng() % 2 == 0;
+      stream += bare ? "\n" : "\r\n";
+    }
+    for (size_t chunk : {size_t{4096}, size_t{1000 + rng() % 30000}}) {
+      KeptHistory fast = FeedKeeping(stream, chunk, width, height, keep, true);
+      KeptHistory slow = FeedKeeping(stream, chunk, width, height, keep, false);
+      const std::string where = absl::StrCat("seed ", seed, " chunk ", chunk);
+      ASSERT_TRUE(fast.screen == slow.screen) << where;
+      ASSERT_EQ(fast.lines.size(), slow.lines.size()) << where;
+      for (size_t i = 0; i < fast.lines.size(); ++i) {
+        ASSERT_TRUE(fast.lines[i] == slow.lines[i]) << where << " line " << i;
+      }
+      ASSERT_EQ(fast.gaps, slow.gaps) << where;
+      skips += fast.skips;
+    }
+  }
+  EXPECT_GT(skips, 20u);  // the fast path ran
+}
+
 std::string RowText(const core::Row& row) {
   std::string s;
   for (const core::Cell& c : row.cells()) s += c.text.empty() ? " " : c.text;
