@@ -8,6 +8,7 @@
 #include <algorithm>
 #include <array>
 #include <cstddef>
+#include <cstdint>
 #include <cstdio>
 #include <vector>
 #include <cstring>
@@ -302,8 +303,9 @@ struct Emulator::Impl {
   void Keep(Kept line);
   // Drops the oldest kept lines beyond options.scrollback_lines.
   void TrimScrollback();
-  // Kept text line `i` of `block`, not laid out (valid while `block` is).
-  static core::PlainRow Plain(const Kept& block, size_t i);
+  // The oldest line of text `block` still holds, not laid out (valid while
+  // `block` is); the next call gives the one after it.
+  static core::PlainRow TakeLine(Kept& block);
   std::optional<core::Cell> LazyCell(const VTermScreenCell& raw);
   bool SkipKeepingPlainLines(absl::string_view* bytes, const MoshxVTermState& s);
   void ReadModes(core::Modes* modes);
@@ -383,7 +385,16 @@ struct Emulator::Impl {
     std::string text;                    // the block's lines back to back
     std::vector<uint32_t> ends;          // where each line ends in `text`
     size_t begin = 0;                    // lines before it were taken or dropped
-    size_t lines() const { return pen == nullptr ? 1 : ends.size() - begin; }
+    // A CRLF block: `text` holds the lines as written, each ending in
+    // "\r\n" with no other CR, the first starting in column 0 (`seq`'s
+    // output), so no line needs cutting until taken; `ends` is empty and
+    // line `begin` starts at `next`.
+    bool crlf = false;
+    size_t crlf_lines = 0;
+    size_t next = 0;
+    size_t lines() const {
+      return pen == nullptr ? 1 : (crlf ? crlf_lines : ends.size()) - begin;
+    }
   };
   std::deque<Kept> scrollback;
   size_t kept_lines = 0;  // lines in `scrollback`
@@ -868,17 +879,28 @@ void Emulator::Impl::TrimScrollback() {
     if (front.pen == nullptr) {
       --kept_rows;
       scrollback.pop_front();
+    } else if (drop == front.lines()) {
+      scrollback.pop_front();
     } else {
       front.begin += drop;
-      if (front.lines() == 0) scrollback.pop_front();
+      for (size_t i = 0; front.crlf && i < drop; ++i) {
+        front.next = front.text.find('\n', front.next) + 1;
+      }
     }
   }
 }
 
-core::PlainRow Emulator::Impl::Plain(const Kept& block, size_t i) {
+core::PlainRow Emulator::Impl::TakeLine(Kept& block) {
+  const absl::string_view text = block.text;
+  const size_t i = block.begin++;
+  if (block.crlf) {
+    const size_t cr = text.find('\r', block.next);
+    const size_t start = block.next;
+    block.next = cr + 2;
+    return core::PlainRow{block.pen, text.substr(start, cr - start)};
+  }
   const size_t start = i == 0 ? 0 : block.ends[i - 1];
-  return core::PlainRow{block.pen,
-                        absl::string_view(block.text).substr(start, block.ends[i] - start)};
+  return core::PlainRow{block.pen, text.substr(start, block.ends[i] - start)};
 }
 
 // CellsToRow's cell for `raw` (no link; an ASCII glyph or a blank, so
@@ -1280,15 +1302,91 @@ size_t SkippablePrefix(absl::string_view bytes, int height, size_t tail_need,
 // longer than `width` bytes, and no character takes more columns than
 // bytes, so no line reaches past the last column.
 bool PrintsWithoutWrap(absl::string_view bytes, int col, int width) {
-  size_t run = static_cast<size_t>(col);
-  for (char c : bytes) {
-    if (c == '\r') {
-      run = 0;
-    } else if (c != '\n' && ++run > static_cast<size_t>(width)) {
-      return false;
+  // Between carriage returns the cursor moves a column a byte, line feeds
+  // aside: a stretch no longer than the room left cannot wrap, and only a
+  // longer one has its line feeds counted out. A flood's bytes are looked
+  // at once, by memchr, not a branch per byte.
+  size_t room = static_cast<size_t>(std::max(width - col, 0));
+  size_t at = 0;
+  while (at < bytes.size()) {
+    const void* cr = memchr(bytes.data() + at, '\r', bytes.size() - at);
+    const size_t end =
+        cr == nullptr ? bytes.size() : static_cast<size_t>(static_cast<const char*>(cr) - bytes.data());
+    if (end - at > room) {
+      size_t advance = 0;
+      for (size_t i = at; i < end; ++i) advance += bytes[i] != '\n';
+      if (advance > room) return false;
     }
+    if (cr == nullptr) break;
+    at = end + 1;
+    room = static_cast<size_t>(width);
   }
   return true;
+}
+
+bool IsFloodByte(unsigned char c) { return (c >= 0x20 && c <= 0x7e) || c == '\r' || c == '\n'; }
+
+// Eight bytes at a time (SWAR): each mask has 0x80 in exactly the bytes
+// that match. A flood's bytes are scanned twice here, so a branch per byte
+// would cost more than all the rest of the fast path.
+static_assert(__BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__, "the masks assume byte 0 lowest");
+constexpr uint64_t kOnes = 0x0101010101010101ULL;
+constexpr uint64_t kHighs = 0x8080808080808080ULL;
+constexpr uint64_t kLow7 = 0x7f7f7f7f7f7f7f7fULL;
+uint64_t Load8(const char* p) {
+  uint64_t v;
+  memcpy(&v, p, sizeof(v));
+  return v;
+}
+uint64_t ZeroBytes(uint64_t v) { return ~(((v & kLow7) + kLow7) | v | kLow7); }
+uint64_t BytesEqual(uint64_t v, unsigned char c) { return ZeroBytes(v ^ (kOnes * c)); }
+// Printable ASCII (0x20..0x7e), CR or LF.
+uint64_t FloodBytes(uint64_t v) {
+  const uint64_t at_least_space = ((v & kLow7) + kOnes * (0x80 - 0x20)) & kHighs;
+  return ~v & kHighs &
+         ((at_least_space & ~BytesEqual(v, 0x7f)) | BytesEqual(v, '\r') | BytesEqual(v, '\n'));
+}
+
+// How many leading bytes of `bytes` are printable ASCII, CR or LF; the line
+// feeds among them in *feeds.
+size_t FloodPrefix(absl::string_view bytes, size_t* feeds) {
+  size_t i = 0, lf = 0;
+  for (; i + 8 <= bytes.size(); i += 8) {
+    const uint64_t v = Load8(bytes.data() + i);
+    if (FloodBytes(v) != kHighs) break;
+    lf += static_cast<size_t>(__builtin_popcountll(BytesEqual(v, '\n')));
+  }
+  for (; i < bytes.size() && IsFloodByte(static_cast<unsigned char>(bytes[i])); ++i) {
+    lf += bytes[i] == '\n';
+  }
+  *feeds = lf;
+  return i;
+}
+
+// True if `lines` (printable ASCII, CR and LF) are lines that each end in
+// "\r\n" with no other CR: every line feed follows a CR and there are as
+// many of each.
+bool IsCrlfLines(absl::string_view lines) {
+  if (lines.empty() || lines[0] == '\n') return false;
+  size_t cr = 0, lf = 0;
+  uint64_t cr_before = 0;  // 0x80 in byte 0 if the byte before the word is a CR
+  size_t i = 0;
+  for (; i + 8 <= lines.size(); i += 8) {
+    const uint64_t v = Load8(lines.data() + i);
+    const uint64_t crs = BytesEqual(v, '\r'), lfs = BytesEqual(v, '\n');
+    if ((lfs & ((crs << 8) | cr_before)) != lfs) return false;  // a line feed without its CR
+    cr += static_cast<size_t>(__builtin_popcountll(crs));
+    lf += static_cast<size_t>(__builtin_popcountll(lfs));
+    cr_before = crs >> 56;
+  }
+  for (; i < lines.size(); ++i) {
+    const bool is_cr = lines[i] == '\r', is_lf = lines[i] == '\n';
+    const bool after_cr = i == 0 ? false : lines[i - 1] == '\r';
+    if (is_lf && !after_cr) return false;
+    cr += is_cr;
+    lf += is_lf;
+  }
+  return cr == lf;
 }
 
 }  // namespace
@@ -1322,17 +1420,13 @@ bool Emulator::Impl::SkipKeepingPlainLines(absl::string_view* bytes, const Moshx
   }
   const absl::string_view in = *bytes;
   const size_t a_feeds = static_cast<size_t>(height - s.cursor.row);
-  size_t feeds = 0, a_end = 0, b_end = 0;
-  for (size_t i = 0; i < in.size(); ++i) {
-    const char c = in[i];
-    if (c == '\n') {
-      if (++feeds == a_feeds) a_end = i + 1;
-      b_end = i + 1;
-    } else if (c != '\r' && (c < 0x20 || c > 0x7e)) {
-      break;
-    }
-  }
-  if (a_end == 0) return false;
+  size_t feeds = 0;
+  const size_t plain = FloodPrefix(in, &feeds);
+  if (feeds < a_feeds || a_feeds == 0) return false;
+  size_t a_end = 0;  // after the a_feeds-th line feed
+  for (size_t k = 0; k < a_feeds; ++k) a_end = in.find('\n', a_end) + 1;
+  const size_t b_end =  // after the last line feed of the plain prefix
+      static_cast<size_t>(static_cast<const char*>(memrchr(in.data(), '\n', plain)) - in.data()) + 1;
   const size_t m = feeds - a_feeds;  // line feeds in B
   const size_t h = static_cast<size_t>(height);
   if (m < 2 * h) return false;
@@ -1351,16 +1445,17 @@ bool Emulator::Impl::SkipKeepingPlainLines(absl::string_view* bytes, const Moshx
   const size_t lazy = m - (h - 1);  // B's lines 0..M-height
   const size_t built_from = lazy > options.scrollback_lines ? lazy - options.scrollback_lines : 0;
   Kept block;
-  block.ends.reserve(lazy - built_from);
   // B's lines before built_from are neither kept nor on screen: start at
   // line built_from, found from B's end (line feeds counted back), and the
   // column there (the characters since the last CR before it; a line feed
   // does not move the cursor's column). A flood of millions of lines then
   // costs its newest lines here, not a search per line.
   size_t start = b_end;  // where line k starts, for k = m down to built_from
+  size_t lazy_start = b_end;  // where line `lazy` (the first left on screen) starts
   for (size_t k = m; k > built_from && start > a_end; --k) {
     const void* lf = memrchr(in.data() + a_end, '\n', start - 1 - a_end);
     start = lf == nullptr ? a_end : static_cast<size_t>(static_cast<const char*>(lf) - in.data()) + 1;
+    if (k - 1 == lazy) lazy_start = start;
   }
   if (start > a_end) {
     const void* cr = memrchr(in.data() + a_end, '\r', start - a_end);
@@ -1369,14 +1464,27 @@ bool Emulator::Impl::SkipKeepingPlainLines(absl::string_view* bytes, const Moshx
     if (cr != nullptr) col = 0;
     for (size_t i = from; i < start; ++i) col += in[i] != '\n';
   }
-  size_t line = built_from, tail_begin = b_end;
+  size_t line = built_from, tail_begin = b_end, first = start;
   int tail_col = col;
   bool tail_glyph = false;
+  const absl::string_view kept = in.substr(start, lazy_start - start);
+  if (col == 0 && IsCrlfLines(kept)) {
+    // `seq`'s output: the kept lines are stored as written (a CRLF block,
+    // cut when taken); only the lines left on screen are looked at below.
+    block.crlf = true;
+    block.crlf_lines = lazy - built_from;
+    block.text.assign(kept.data(), kept.size());
+    line = lazy;
+    first = tail_begin = lazy_start;
+    tail_col = col = 0;
+  } else {
+    block.ends.reserve(lazy - built_from);
+  }
   // Line by line (B holds only printable ASCII, CR and LF). A line that
   // starts in column 0 with no CR but one at its end (`seq`'s "N\r\n")
   // is its own text; any other is laid out character by character (a CR
   // inside returns to column 0 and overwrites).
-  for (size_t i = start; i < b_end;) {
+  for (size_t i = first; i < b_end;) {
     const size_t nl = in.find('\n', i);  // < b_end: B ends with a line feed
     const absl::string_view seg = in.substr(i, nl - i);
     const size_t first_cr = seg.find('\r');
@@ -1647,7 +1755,7 @@ size_t Emulator::TakeScrollback(
       continue;
     }
     while (taken < n && front.lines() > 0) {
-      const core::PlainRow plain = Impl::Plain(front, front.begin++);
+      const core::PlainRow plain = Impl::TakeLine(front);
       ++taken;
       visit(nullptr, &plain);
     }
