@@ -1213,6 +1213,37 @@ TEST(EmulatorTest, PlainAsciiFloodStartsKeepingInTheRightColumnAfterBareLineFeed
   EXPECT_GT(skips, 20u);  // the fast path ran
 }
 
+// The fast path takes printable ASCII, CR and LF, eight bytes at a time:
+// any other byte (each C0 control but ESC, DEL, bytes with the high bit),
+// wherever it is in a word, ends the plain part exactly there.
+TEST(EmulatorTest, EveryOtherByteValueInAPlainFloodEndsItsFastPathThere) {
+  std::string flood;
+  for (int i = 1; i <= 400; ++i) flood += std::to_string(i) + "\r\n";
+  uint64_t skips = 0;
+  std::vector<int> others = {0x7f, 0x80, 0x9b, 0xc2, 0xe2, 0xff};  // DEL, C1, UTF-8 leads
+  for (int b = 0; b < 0x20; ++b) {
+    if (b != '\r' && b != '\n' && b != 0x1b) others.push_back(b);
+  }
+  for (int b : others) {
+    for (size_t at : {flood.size() / 2 + static_cast<size_t>(b % 8), flood.size() - 1 - b % 3}) {
+      std::string stream = flood;
+      stream.insert(at, 1, static_cast<char>(b));
+      stream += flood;
+      KeptHistory fast = FeedKeeping(stream, stream.size(), 50, 10, 1000, true);
+      KeptHistory slow = FeedKeeping(stream, stream.size(), 50, 10, 1000, false);
+      const std::string where = absl::StrCat("byte ", b, " at ", at);
+      ASSERT_TRUE(fast.screen == slow.screen) << where;
+      ASSERT_EQ(fast.lines.size(), slow.lines.size()) << where;
+      for (size_t i = 0; i < fast.lines.size(); ++i) {
+        ASSERT_TRUE(fast.lines[i] == slow.lines[i]) << where << " line " << i;
+      }
+      ASSERT_EQ(fast.gaps, slow.gaps) << where;
+      skips += fast.skips;
+    }
+  }
+  EXPECT_GE(skips, 2 * others.size());  // each flood's plain part took the fast path
+}
+
 std::string RowText(const core::Row& row) {
   std::string s;
   for (const core::Cell& c : row.cells()) s += c.text.empty() ? " " : c.text;
