@@ -37,8 +37,8 @@ struct UserEvent {
   }
 };
 
-// True for a key that interrupts the foreground program: Ctrl-C, Ctrl-\
-// or Ctrl-Z (the default VINTR, VQUIT and VSUSP characters). The client
+// True for a key that interrupts the foreground program: Ctrl-C, Ctrl-Z or
+// Ctrl-Backslash (the default VINTR, VSUSP and VQUIT characters). The client
 // sends the state carrying it, and the server its answer, as urgent
 // (net/send_scheduler.h, SendScheduler::kUrgentCopies; docs/protocol.md
 // §6.4).
