@@ -1301,11 +1301,10 @@ size_t SkippablePrefix(absl::string_view bytes, int height, size_t tail_need,
 // for a pending wrap), cannot autowrap: no run since a CR (or the start) is
 // longer than `width` bytes, and no character takes more columns than
 // bytes, so no line reaches past the last column.
-bool PrintsWithoutWrap(absl::string_view bytes, int col, int width) {
+bool PrintsWithoutWrapSlow(absl::string_view bytes, int col, int width) {
   // Between carriage returns the cursor moves a column a byte, line feeds
   // aside: a stretch no longer than the room left cannot wrap, and only a
-  // longer one has its line feeds counted out. A flood's bytes are looked
-  // at once, by memchr, not a branch per byte.
+  // longer one has its line feeds counted out.
   size_t room = static_cast<size_t>(std::max(width - col, 0));
   size_t at = 0;
   while (at < bytes.size()) {
@@ -1339,6 +1338,9 @@ uint64_t Load8(const char* p) {
   return v;
 }
 uint64_t ZeroBytes(uint64_t v) { return ~(((v & kLow7) + kLow7) | v | kLow7); }
+// The bytes a mask marks (0x80 each): their 0x01s summed into the top byte
+// (a multiply, where a popcount builtin is a libgcc call without -mpopcnt).
+size_t CountBytes(uint64_t mask) { return static_cast<size_t>(((mask >> 7) * kOnes) >> 56); }
 uint64_t BytesEqual(uint64_t v, unsigned char c) { return ZeroBytes(v ^ (kOnes * c)); }
 // Printable ASCII (0x20..0x7e), CR or LF.
 uint64_t FloodBytes(uint64_t v) {
@@ -1354,13 +1356,38 @@ size_t FloodPrefix(absl::string_view bytes, size_t* feeds) {
   for (; i + 8 <= bytes.size(); i += 8) {
     const uint64_t v = Load8(bytes.data() + i);
     if (FloodBytes(v) != kHighs) break;
-    lf += static_cast<size_t>(__builtin_popcountll(BytesEqual(v, '\n')));
+    lf += static_cast<size_t>(CountBytes(BytesEqual(v, '\n')));
   }
   for (; i < bytes.size() && IsFloodByte(static_cast<unsigned char>(bytes[i])); ++i) {
     lf += bytes[i] == '\n';
   }
   *feeds = lf;
   return i;
+}
+
+// Eight bytes at a time: within a word, the stretches between two CRs are
+// shorter than 8, so on a screen of 8 columns or more only the run that
+// crosses words (the cursor's column since the last CR) can wrap.
+bool PrintsWithoutWrap(absl::string_view bytes, int col, int width) {
+  if (width < 8) return PrintsWithoutWrapSlow(bytes, col, width);
+  const size_t w = static_cast<size_t>(width);
+  size_t used = static_cast<size_t>(std::max(col, 0));  // the cursor's column
+  size_t i = 0;
+  for (; i + 8 <= bytes.size(); i += 8) {
+    const uint64_t v = Load8(bytes.data() + i);
+    const uint64_t crs = BytesEqual(v, '\r');
+    const uint64_t advancing = ~(crs | BytesEqual(v, '\n')) & kHighs;
+    if (crs == 0) {
+      used += CountBytes(advancing);
+      if (used > w) return false;
+      continue;
+    }
+    const int first = __builtin_ctzll(crs);    // the first CR's marker bit
+    if (used + CountBytes(advancing & ((uint64_t{1} << first) - 1)) > w) return false;
+    const int last = 63 - __builtin_clzll(crs);  // the last CR's
+    used = CountBytes(advancing & ~((uint64_t{2} << last) - 1));
+  }
+  return PrintsWithoutWrapSlow(bytes.substr(i), static_cast<int>(used), width);
 }
 
 // True if `lines` (printable ASCII, CR and LF) are lines that each end in
@@ -1375,8 +1402,8 @@ bool IsCrlfLines(absl::string_view lines) {
     const uint64_t v = Load8(lines.data() + i);
     const uint64_t crs = BytesEqual(v, '\r'), lfs = BytesEqual(v, '\n');
     if ((lfs & ((crs << 8) | cr_before)) != lfs) return false;  // a line feed without its CR
-    cr += static_cast<size_t>(__builtin_popcountll(crs));
-    lf += static_cast<size_t>(__builtin_popcountll(lfs));
+    cr += static_cast<size_t>(CountBytes(crs));
+    lf += static_cast<size_t>(CountBytes(lfs));
     cr_before = crs >> 56;
   }
   for (; i < lines.size(); ++i) {
@@ -1450,12 +1477,19 @@ bool Emulator::Impl::SkipKeepingPlainLines(absl::string_view* bytes, const Moshx
   // column there (the characters since the last CR before it; a line feed
   // does not move the cursor's column). A flood of millions of lines then
   // costs its newest lines here, not a search per line.
-  size_t start = b_end;  // where line k starts, for k = m down to built_from
+  // Line k starts after the line feed ending line k - 1, found backwards
+  // from line k's start (line m starts at b_end, line 0 at a_end).
+  auto line_before = [&](size_t line_start) {
+    const void* lf = memrchr(in.data() + a_end, '\n', line_start - 1 - a_end);
+    return lf == nullptr ? a_end
+                         : static_cast<size_t>(static_cast<const char*>(lf) - in.data()) + 1;
+  };
   size_t lazy_start = b_end;  // where line `lazy` (the first left on screen) starts
-  for (size_t k = m; k > built_from && start > a_end; --k) {
-    const void* lf = memrchr(in.data() + a_end, '\n', start - 1 - a_end);
-    start = lf == nullptr ? a_end : static_cast<size_t>(static_cast<const char*>(lf) - in.data()) + 1;
-    if (k - 1 == lazy) lazy_start = start;
+  for (size_t k = m; k > lazy; --k) lazy_start = line_before(lazy_start);
+  size_t start = a_end;  // where line built_from starts
+  if (built_from > 0) {
+    start = lazy_start;
+    for (size_t k = lazy; k > built_from; --k) start = line_before(start);
   }
   if (start > a_end) {
     const void* cr = memrchr(in.data() + a_end, '\r', start - a_end);

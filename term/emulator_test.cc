@@ -1244,6 +1244,28 @@ TEST(EmulatorTest, EveryOtherByteValueInAPlainFloodEndsItsFastPathThere) {
   EXPECT_GE(skips, 2 * others.size());  // each flood's plain part took the fast path
 }
 
+// The wrap check looks at eight bytes at a time: a flood whose last line
+// is longer than the screen, with no CR after it (only line feeds), wraps
+// as on the plain path, wherever the line ends in a word.
+TEST(EmulatorTest, AFloodEndingInALineLongerThanTheScreenWrapsAsThePlainPathDoes) {
+  std::string flood;
+  for (int i = 1; i <= 300; ++i) flood += std::to_string(i) + "\r\n";
+  for (int width : {8, 13, 40, 80}) {
+    for (int extra = 1; extra <= 9; ++extra) {
+      const std::string stream = flood + std::string(static_cast<size_t>(width + extra), 'x') +
+                                 std::string(static_cast<size_t>(extra), '\n');
+      KeptHistory fast = FeedKeeping(stream, stream.size(), width, 5, 1000, true);
+      KeptHistory slow = FeedKeeping(stream, stream.size(), width, 5, 1000, false);
+      const std::string where = absl::StrCat("width ", width, " extra ", extra);
+      ASSERT_TRUE(fast.screen == slow.screen) << where;
+      ASSERT_EQ(fast.lines.size(), slow.lines.size()) << where;
+      for (size_t i = 0; i < fast.lines.size(); ++i) {
+        ASSERT_TRUE(fast.lines[i] == slow.lines[i]) << where << " line " << i;
+      }
+    }
+  }
+}
+
 std::string RowText(const core::Row& row) {
   std::string s;
   for (const core::Cell& c : row.cells()) s += c.text.empty() ? " " : c.text;
