@@ -521,6 +521,28 @@ TEST(SessionTest, IdleServerWakesAtMostOnceASecondWithoutClientDatagrams) {
   IdleServerWakesRarely(net::WireMode::kMosh);
 }
 
+// "fresh" (core/protocol/pty_state.h) tells the client that what reads the
+// terminal is the shell's own first prompt: it holds until a keystroke
+// reaches the server, a resize does not end it, and it never comes back.
+TEST(SessionTest, PtyStateIsFreshUntilTheFirstKeystroke) {
+  SessionHarness h(/*seed=*/11, 0.0, net::WireMode::kMoshx, PathKind::kUdp);
+  auto client_pty = [&h] { return h.client_->transport().remote_state().pty_state(); };
+  ASSERT_TRUE(h.RunUntil(
+      [&] { return h.ClientShows("$") && client_pty().has_value() && client_pty()->settled; },
+      absl::Seconds(60)));
+  EXPECT_TRUE(client_pty()->fresh);
+  h.client_->HandleResize(100, 30);
+  ASSERT_TRUE(h.RunUntil([&] { return h.client_->server_framebuffer().width() == 100; },
+                         absl::Seconds(10)));
+  EXPECT_TRUE(client_pty()->fresh) << "a resize is no keystroke";
+  h.client_->HandleInput("x");
+  ASSERT_TRUE(h.RunUntil([&] { return !client_pty()->fresh; }, absl::Seconds(10)));
+  h.client_->HandleInput("\x15");
+  (void)h.RunUntil([] { return false; }, absl::Seconds(3));
+  EXPECT_FALSE(client_pty()->fresh);
+  EXPECT_FALSE(h.server_->transport().local_state().pty_state()->fresh);
+}
+
 // Output that keeps coming while nobody types (top, watch) makes one state
 // per screen: the pty state's return to "settled" is held back until the
 // output stops for 2 s. While the user types it follows the output by

@@ -367,6 +367,7 @@ std::optional<PredictionEngine::Context> PredictionEngine::CurrentContext(
   if (!ReportIsCurrent()) return std::nullopt;
   const Cursor& cur = fb.cursor();
   Context ctx{TextBefore(fb, cur.row, cur.col), *pty_};
+  ctx.pty.fresh = false;  // a prompt learned at the first one holds later too
   if (ctx.prompt.find_first_not_of(' ') == std::string::npos) return std::nullopt;
   return ctx;
 }
@@ -380,8 +381,18 @@ bool PredictionEngine::Trusted(const Framebuffer& fb) const {
   if (!pty_->shell_foreground) return false;
   const Cursor& cur = fb.cursor();
   const std::string text = TextBefore(fb, cur.row, cur.col);
+  // The session's first prompt: no keystroke reached the pty yet, and a line
+  // editor is reading (bracketed paste is on: bash >= 5.1, zsh and fish turn
+  // it on only while they edit a command line; `read -s` does not), behind
+  // a prompt. docs/prediction.md §A.8.
+  if (pty_->fresh && !pty_->canonical && fb.modes().bracketed_paste &&
+      text.find_first_not_of(' ') != std::string::npos) {
+    return true;
+  }
+  protocol::PtyState mode = *pty_;
+  mode.fresh = false;
   for (const Context& t : trusted_) {
-    if (t.pty == *pty_ && absl::StartsWith(text, t.prompt)) return true;
+    if (t.pty == mode && absl::StartsWith(text, t.prompt)) return true;
   }
   return false;
 }

@@ -30,7 +30,9 @@
 //     in a cooked, echoing prompt (the kernel echoes), or the shell is in the
 //     foreground and the cursor row starts with a prompt at which a
 //     prediction was credited before under the same pty state (a raw-mode
-//     shell prompt such as bash's);
+//     shell prompt such as bash's), or is the session's first prompt (no
+//     keystroke reached the pty yet, PtyState::fresh, and a line editor reads
+//     it: raw mode with bracketed paste on, behind non-blank text);
 //   * predictions are drawn on any link slower than SRTT 20 ms (mosh: 60 ms),
 //     since the pty knowledge removes the wrong guesses that made mosh hide
 //     them on fast links;

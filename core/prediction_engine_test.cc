@@ -235,6 +235,72 @@ TEST_F(EngineTest, RawPromptIsTrustedOnceCreditedThere) {
   EXPECT_EQ(RowText(Drawn(), 2), "");
 }
 
+// The session's first prompt: no keystroke reached the pty yet and a line
+// editor (bracketed paste on) reads it.
+TEST_F(EngineTest, FirstPromptOfTheSessionIsTrustedFromTheFirstKeystroke) {
+  PtyState readline{/*echo=*/false, /*canonical=*/false, true, 7, /*settled=*/true};
+  readline.fresh = true;
+  server.pty = readline;
+  server.fb.mutable_modes()->bracketed_paste = true;
+  server.Echo("$ ");
+  Type("l");
+  EXPECT_EQ(RowText(Drawn(), 0), "$ l");
+  Type("s");
+  EXPECT_EQ(RowText(Drawn(), 0), "$ ls");
+  // Credited there, the prompt is learned: after the first keystroke
+  // ("fresh" ends) the same prompt is still trusted.
+  server.Echo("ls");
+  server.pty->fresh = false;
+  server.echo_ack = frame_sent;
+  Drawn();
+  Type("\x15");
+  server.Put(0, 2, "  ");
+  server.MoveTo(0, 2);
+  server.echo_ack = frame_sent;
+  Drawn();
+  Type("c");
+  EXPECT_EQ(RowText(Drawn(), 0), "$ c");
+  EXPECT_EQ(engine.stats().shown_wrong, 0u);
+}
+
+TEST_F(EngineTest, FirstPromptRuleNeedsALineEditorAPromptAndNoKeystrokeYet) {
+  PtyState raw{/*echo=*/false, /*canonical=*/false, true, 7, /*settled=*/true};
+  raw.fresh = true;
+  // `read -s -n 4` run by the shell's start-up files: no bracketed paste.
+  server.pty = raw;
+  server.Echo("PIN: ");
+  Type("1");
+  EXPECT_EQ(RowText(Drawn(), 0), "PIN:");
+  engine.Reset();
+  // Bracketed paste on, but nothing left of the cursor.
+  server.fb.mutable_modes()->bracketed_paste = true;
+  server.MoveTo(1, 0);
+  Type("2");
+  EXPECT_EQ(RowText(Drawn(), 1), "");
+  engine.Reset();
+  // A keystroke reached the pty already (a reattach to a used session).
+  server.pty->fresh = false;
+  server.MoveTo(0, 5);
+  Type("3");
+  EXPECT_EQ(RowText(Drawn(), 0), "PIN:");
+  engine.Reset();
+  // Not settled, or a job in the foreground.
+  server.pty->fresh = true;
+  server.pty->settled = false;
+  Type("4");
+  EXPECT_EQ(RowText(Drawn(), 0), "PIN:");
+  engine.Reset();
+  server.pty->settled = true;
+  server.pty->shell_foreground = false;
+  Type("5");
+  EXPECT_EQ(RowText(Drawn(), 0), "PIN:");
+  engine.Reset();
+  // All conditions met: trusted (the check above is not vacuous).
+  server.pty->shell_foreground = true;
+  Type("6");
+  EXPECT_EQ(RowText(Drawn(), 0), "PIN: 6");
+}
+
 TEST_F(EngineTest, PasteCutoffPredictsNothing) {
   PredictionEngine always({PredictionDisplay::kAlways, false});
   server.pty = PtyState{true, true, true, 7, /*settled=*/true};

@@ -291,6 +291,7 @@ void ServerSession::ConsumeEvents(const std::vector<protocol::UserEvent>& events
   for (size_t i = 0; i < events.size(); ++i) {
     const protocol::UserEvent& e = events[i];
     if (!e.is_resize) {
+      typed_ = true;
       // The answer to Ctrl-C (the prompt after a flood) must not wait for
       // a retransmission if a datagram is lost.
       if (protocol::IsInterruptKey(e.byte)) transport_->MarkUrgent();
@@ -409,10 +410,12 @@ void ServerSession::UpdatePtyState(net::MonoTime now) {
   const pid_t group = tcgetpgrp(pty_->master_fd());
   state.foreground = group > 0 ? static_cast<uint32_t>(group) : 0;
   state.shell_foreground = group > 0 && group == pty_->child_pid();
+  state.fresh = !typed_;
   const std::optional<protocol::PtyState>& old = transport_->local_state().pty_state();
   if (old.has_value()) {
     protocol::PtyState unsettled = *old;
     unsettled.settled = false;
+    unsettled.fresh = state.fresh;  // the first keystroke is not pty activity
     if (unsettled != state) last_pty_activity_ = now;
   }
   state.settled = now - last_pty_activity_ >= kPtySettleTime;

@@ -35,8 +35,9 @@
 //     predicts while a password is typed; "settled" once neither output nor
 //     those flags changed for kPtySettleTime (while nobody typed for 5 s, the
 //     return to settled waits until the pty was quiet for 2 s: a program
-//     that keeps writing costs one state per screen). Never sent to a mosh
-//     client.
+//     that keeps writing costs one state per screen), and "fresh" until the
+//     first keystroke is consumed (the shell's own first prompt). Never sent
+//     to a mosh client.
 //   - The session ends with the shutdown handshake when the shell exits, on a
 //     terminating signal, on the network or SIGUSR1 timeouts, when the client
 //     shuts down, or when no client shows up within `connect_timeout`.
@@ -271,6 +272,7 @@ class ServerSession {
   net::MonoTime start_time_;
   net::MonoTime last_client_state_time_;
   bool heard_client_ = false;
+  bool typed_ = false;  // a keystroke was consumed (PtyState::fresh ends)
   bool screen_stale_ = false;  // the emulator has output not yet published
   bool shutting_down_ = false;
   bool done_ = false;

@@ -23,6 +23,11 @@ struct PtyState {
   // uses 20 ms) before this report: a program that prints a prompt and then
   // turns echo off has had time to do so. Only settled reports are trusted.
   bool settled = false;
+  // No keystroke has reached the pty since the shell started: whatever
+  // reads the terminal is the shell's own first prompt (or a program its
+  // start-up files ran), not something the user started. Once false it
+  // stays false for the session.
+  bool fresh = false;
 
   // ECHO off in canonical mode: a password is being typed.
   bool secret() const { return canonical && !echo; }
@@ -30,7 +35,7 @@ struct PtyState {
   friend bool operator==(const PtyState& a, const PtyState& b) {
     return a.echo == b.echo && a.canonical == b.canonical &&
            a.shell_foreground == b.shell_foreground && a.foreground == b.foreground &&
-           a.settled == b.settled;
+           a.settled == b.settled && a.fresh == b.fresh;
   }
   friend bool operator!=(const PtyState& a, const PtyState& b) { return !(a == b); }
 };

@@ -14,6 +14,7 @@ constexpr uint32_t kCanonicalField = 2;
 constexpr uint32_t kShellForegroundField = 3;
 constexpr uint32_t kForegroundField = 4;
 constexpr uint32_t kSettledField = 5;
+constexpr uint32_t kFreshField = 6;  // written only while true
 // Superseded fields (inside field::kMoshxSuperseded).
 constexpr uint32_t kNewClientAddressField = 1;
 
@@ -59,6 +60,7 @@ std::string EncodePtyState(const PtyState& s) {
   AppendVarintField(&payload, kShellForegroundField, s.shell_foreground);
   AppendVarintField(&payload, kForegroundField, s.foreground);
   AppendVarintField(&payload, kSettledField, s.settled);
+  if (s.fresh) AppendVarintField(&payload, kFreshField, 1);
   std::string out;
   AppendBytesField(&out, field::kMoshxPtyEchoState, payload);
   return out;
@@ -75,6 +77,7 @@ absl::Status DecodePtyState(absl::string_view payload, PtyState* s) {
     if (f.number == kShellForegroundField) s->shell_foreground = f.varint != 0;
     if (f.number == kForegroundField) s->foreground = static_cast<uint32_t>(f.varint);
     if (f.number == kSettledField) s->settled = f.varint != 0;
+    if (f.number == kFreshField) s->fresh = f.varint != 0;
   }
   return absl::OkStatus();
 }

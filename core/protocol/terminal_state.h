@@ -15,7 +15,8 @@
 // travels as its own Instruction whose only field is
 // field::kMoshxPtyEchoState (100, core/protocol/messages.h), a message
 // {1: echo, 2: canonical, 3: shell_foreground, 4: foreground id,
-// 5: settled} (varints), emitted only when set and changed. A state whose
+// 5: settled, 6: fresh (written only while true)} (varints), emitted only
+// when set and changed. A state whose
 // pty state was never set (every state of a mosh-mode server) diffs exactly
 // as mosh's.
 //

@@ -131,6 +131,31 @@ TEST(TerminalStateTest, PtyStateTravelsInTheMoshxExtensionField) {
   EXPECT_TRUE(client.pty_state()->echo);
 }
 
+TEST(TerminalStateTest, FreshIsWrittenOnlyWhileTrueAndItsEndTravels) {
+  TerminalState server(80, 24);
+  PtyState first{/*echo=*/false, /*canonical=*/false, true, 7, /*settled=*/true};
+  server.set_pty_state(first);
+  const size_t without = server.DiffFrom(TerminalState(80, 24)).size();
+  first.fresh = true;
+  server.set_pty_state(first);
+  const std::string diff = server.DiffFrom(TerminalState(80, 24));
+  EXPECT_EQ(diff.size(), without + 2);  // field 6 = 1: two bytes, only while true
+  TerminalState client(80, 24);
+  ASSERT_TRUE(client.ApplyDiff(diff).ok());
+  ASSERT_TRUE(client.pty_state().has_value());
+  EXPECT_TRUE(client.pty_state()->fresh);
+  // The first keystroke ends it: the change is sent, and the absent field
+  // reads as false.
+  TerminalState next = server;
+  PtyState typed = first;
+  typed.fresh = false;
+  next.set_pty_state(typed);
+  ASSERT_NE(next.DiffFrom(server), "");
+  ASSERT_TRUE(client.ApplyDiff(next.DiffFrom(server)).ok());
+  EXPECT_FALSE(client.pty_state()->fresh);
+  EXPECT_TRUE(client == next);
+}
+
 TEST(TerminalStateTest, WithoutPtyStateTheDiffIsMoshs) {
   TerminalState server(80, 24);
   server.set_echo_ack(1);
