@@ -57,6 +57,8 @@ void Step(Script& s, PredictionEngine& engine, Framebuffer& fb, ServerView& view
     case 4: {
       const uint8_t b = s.Next();
       view.pty = PtyState{(b & 1) != 0, (b & 2) != 0, (b & 4) != 0, b & 8u, (b & 16) != 0};
+      view.pty->fresh = (b & 32) != 0;
+      fb.mutable_modes()->bracketed_paste = (b & 64) != 0;
       break;
     }
     case 5:
