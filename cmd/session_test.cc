@@ -543,6 +543,37 @@ TEST(SessionTest, PtyStateIsFreshUntilTheFirstKeystroke) {
   EXPECT_FALSE(h.server_->transport().local_state().pty_state()->fresh);
 }
 
+// After a burst of output the session gives back its idle buffers and then
+// calls release_free_memory (malloc_trim in `moshx serve`) once, when the
+// pty has been quiet for a second and the history stream is drained; small
+// output and idle time call nothing.
+TEST(SessionTest, MemoryIsReleasedOnceAfterABurstOfOutput) {
+  int calls = 0;
+  size_t stream_buffers_at_call = 1;
+  SessionHarness* harness = nullptr;
+  SessionHarness h(/*seed=*/13, 0.0, net::WireMode::kMoshx, PathKind::kUdp,
+                   {"/bin/sh", "-c", "read go; seq 1 60000; echo burst-done; exec /bin/sh"},
+                   [&](ServerSessionOptions* o) {
+                     o->scrollback_lines = 2000;
+                     o->release_free_memory = [&] {
+                       ++calls;
+                       stream_buffers_at_call = harness->server_->streams()->buffer_capacity();
+                     };
+                   });
+  harness = &h;
+  ASSERT_TRUE(h.RunUntil([&] { return h.client_->connected(); }, absl::Seconds(60)));
+  (void)h.RunUntil([] { return false; }, absl::Seconds(5));
+  EXPECT_EQ(calls, 0) << "no burst yet";
+  h.client_->HandleInput("\r");
+  ASSERT_TRUE(h.RunUntil([&] { return h.ClientShows("burst-done"); }, absl::Seconds(60)));
+  const net::MonoTime done = h.net_.Now();
+  ASSERT_TRUE(h.RunUntil([&] { return calls > 0; }, absl::Seconds(30)));
+  EXPECT_GE(h.net_.Now() - done, ServerSession::kReleaseQuiet - absl::Milliseconds(200));
+  EXPECT_EQ(stream_buffers_at_call, 0u) << "the streams' idle buffers go back first";
+  (void)h.RunUntil([] { return false; }, absl::Seconds(20));
+  EXPECT_EQ(calls, 1) << "once per burst";
+}
+
 // Output that keeps coming while nobody types (top, watch) makes one state
 // per screen: the pty state's return to "settled" is held back until the
 // output stops for 2 s. While the user types it follows the output by

@@ -263,6 +263,19 @@ bool HistorySender::has_more() const {
   return QueueFrontReleased() || (queue_.empty() && ReleasedInEmulator() > 0);
 }
 
+bool HistorySender::drained() const {
+  if (!id_.has_value()) return true;
+  return out_.empty() && queue_.empty() && emulator_->pending_scrollback() == 0 &&
+         gap_at_end_ == 0 && mux_->BytesAcked(*id_) == stats_.wire_bytes;
+}
+
+void HistorySender::ReleaseIdleBuffers() {
+  if (!drained()) return;
+  std::string().swap(out_);
+  std::string().swap(records_);
+  mux_->ReleaseIdleBuffers();
+}
+
 void HistorySender::DropBeyondMax() {
   // Only the newest max_lines_ stay, counting those the emulator still
   // holds; what leaves the front joins the gap before the new front.

@@ -206,6 +206,16 @@ class HistorySender {
   size_t queued_lines() const { return queue_.size(); }
   size_t queued_bytes() const { return queue_.bytes(); }
 
+  // True when nothing waits to be sent and the peer acknowledged every
+  // byte written: no line in the emulator, the queue or a compressed batch,
+  // nothing held, none of the stream's bytes in flight. Also true once
+  // stopped().
+  bool drained() const;
+  // Gives back the batch buffers' memory and the stream's idle buffers
+  // (StreamMux::ReleaseIdleBuffers) once drained(); no-op otherwise. The
+  // next batch allocates them again.
+  void ReleaseIdleBuffers();
+
   // True once the stream is gone (reset by the peer) or could not be opened.
   bool stopped() const { return !id_.has_value(); }
   const Stats& stats() const { return stats_; }

@@ -331,6 +331,34 @@ TEST_F(HistoryStreamTest, AReceiverThatPausesGetsEveryLineLater) {
   CheckNumbered(3000 - 4);
 }
 
+// drained(): nothing waits and every byte is acknowledged; only then does
+// ReleaseIdleBuffers give the buffers back (ServerSession calls it after a
+// burst), and the stream goes on afterwards.
+TEST_F(HistoryStreamTest, BuffersAreReleasedOnlyOnceDrained) {
+  Make(LinkParams{}, 10000);
+  EXPECT_TRUE(sender_->drained());
+  Print(1, 3000, 100);
+  EXPECT_FALSE(sender_->drained()) << "lines wait out their hold";
+  ASSERT_TRUE(Run([&] { return receiver_->lines() == 3000 - 4; }, absl::Seconds(30)));
+  RunFor(absl::Seconds(1));  // the last acknowledgements
+  EXPECT_TRUE(sender_->drained());
+  const size_t grown = link_->server->buffer_capacity();
+  ASSERT_GT(grown, 0u) << "the burst grew the send buffer";
+  Print(3001, 3100, 10);
+  EXPECT_FALSE(sender_->drained());
+  sender_->ReleaseIdleBuffers();  // not drained: nothing changes
+  EXPECT_EQ(link_->server->buffer_capacity(), grown);
+  ASSERT_TRUE(Run([&] { return receiver_->lines() == 3100 - 4; }, absl::Seconds(30)));
+  RunFor(absl::Seconds(1));
+  EXPECT_TRUE(sender_->drained());
+  sender_->ReleaseIdleBuffers();
+  EXPECT_EQ(link_->server->buffer_capacity(), 0u);
+  // The stream goes on afterwards.
+  Print(3101, 3200, 10);
+  ASSERT_TRUE(Run([&] { return receiver_->lines() == 3200 - 4; }, absl::Seconds(30)));
+  CheckNumbered(3200 - 4);
+}
+
 // A reader that wants a few hundred lines at a time (as the client's 500,
 // ClientSession::kHistoryBacklog) decodes in small steps of at most
 // HistoryReceiver::kDrainChunk bytes of records, so no single call holds the

@@ -137,6 +137,7 @@ int RunSession(const ServeOptions& o, std::unique_ptr<net::UdpSocket> socket,
   so.connection_id = info.connection_id;
   so.network_timeout = o.network_timeout;
   so.signal_timeout = o.signal_timeout;
+  so.release_free_memory = sys::ReleaseFreeHeapMemory;
   so.scrollback_lines = o.scrollback_lines;
   so.width = initial.cols;
   so.height = initial.rows;

@@ -367,6 +367,8 @@ void ServerSession::ReadPty() {
 
 void ServerSession::FeedEmulator(absl::string_view output) {
   last_pty_activity_ = clock_->Now();
+  last_output_time_ = last_pty_activity_;
+  output_since_release_ += output.size();
   if (options_.on_pty_output) options_.on_pty_output(output);
   std::string answers = emulator_.Feed(output);
   screen_stale_ = true;
@@ -454,6 +456,7 @@ void ServerSession::Service() {
     // History goes out here, once per turn of the loop, after the turn's
     // keys reached the pty (lines wait in the emulator meanwhile).
     if (history_ != nullptr) history_->Pump();
+    MaybeReleaseMemory(now);
   }
   if (transport_->counterparty_shutting_down() && transport_->counterparty_shutdown_ack_sent()) {
     return Finish("the client ended the session", true);
@@ -480,6 +483,19 @@ void ServerSession::Service() {
   }
 }
 
+bool ServerSession::ReleaseDue(net::MonoTime now) const {
+  return output_since_release_ >= kReleaseAfterOutput && now - last_output_time_ >= kReleaseQuiet &&
+         (history_ == nullptr || history_->drained());
+}
+
+void ServerSession::MaybeReleaseMemory(net::MonoTime now) {
+  if (!ReleaseDue(now)) return;
+  output_since_release_ = 0;
+  if (history_ != nullptr) history_->ReleaseIdleBuffers();
+  if (streams_ != nullptr) streams_->mux().ReleaseIdleBuffers();
+  if (options_.release_free_memory) options_.release_free_memory();
+}
+
 absl::Duration ServerSession::WaitTime() const {
   net::MonoTime now = clock_->Now();
   absl::Duration wait = absl::InfiniteDuration();
@@ -495,6 +511,12 @@ absl::Duration ServerSession::WaitTime() const {
     net::MonoTime settle = last_pty_activity_ + kPtySettleTime;
     if (settle <= now && !AnnouncesSettled(now)) settle = last_pty_activity_ + kQuietAnnounce;
     wait = std::min(wait, std::max(absl::ZeroDuration(), settle - now));
+  }
+  // One wake at the end of a burst's quiet time (MaybeReleaseMemory); while
+  // the history stream drains, its acknowledgements wake the loop instead.
+  if (!shutting_down_ && output_since_release_ >= kReleaseAfterOutput &&
+      (history_ == nullptr || history_->drained())) {
+    wait = std::min(wait, std::max(absl::ZeroDuration(), last_output_time_ + kReleaseQuiet - now));
   }
   if (!heard_client_ || shutting_down_) wait = std::min(wait, kIdleWake);
   for (const Retiring& r : retiring_) {

@@ -98,6 +98,15 @@ struct ServerSessionOptions {
   size_t scrollback_lines = 0;
   // Tests: sees every piece of pty output, as read, before the emulator.
   std::function<void(absl::string_view)> on_pty_output;
+  // Called once after each burst of output (at least
+  // ServerSession::kReleaseAfterOutput bytes read from the pty since the
+  // last call), when the pty has been quiet for kReleaseQuiet and the
+  // history stream is drained, after the session gave back its own idle
+  // buffers (the streams' and the history batches'). `moshx serve` passes
+  // malloc_trim(0): the allocator keeps the pages a burst freed inside its
+  // heap (2.5 MiB after `seq` and `base64` floods, docs/benchmarks.md
+  // "Server memory after a flood"). May be empty.
+  std::function<void()> release_free_memory;
   // The sequence number of the first datagram (net::TransportConfig);
   // `moshx serve` passes net::TimeBasedFirstSequence (docs/security.md §4).
   uint64_t first_seq = 0;
@@ -115,6 +124,10 @@ bool IsPlainPtyOutput(absl::string_view text);
 class ServerSession {
  public:
   using ServerTransport = net::Transport<protocol::TerminalState, protocol::UserStream>;
+
+  // See ServerSessionOptions::release_free_memory.
+  static constexpr uint64_t kReleaseAfterOutput = 256 * 1024;
+  static constexpr absl::Duration kReleaseQuiet = absl::Seconds(1);
 
   static absl::StatusOr<std::unique_ptr<ServerSession>> Create(net::TransportDeps deps,
                                                                const net::SessionKey& key,
@@ -240,6 +253,9 @@ class ServerSession {
   bool AnnouncesSettled(net::MonoTime now) const;
   void UpdateEchoAck(net::MonoTime now);
   void UpdatePtyState(net::MonoTime now);
+  // The end of a burst: see ServerSessionOptions::release_free_memory.
+  bool ReleaseDue(net::MonoTime now) const;
+  void MaybeReleaseMemory(net::MonoTime now);
   void PublishScreen();
   // PublishScreen() if output arrived since the last one.
   void PublishIfStale();
@@ -269,6 +285,8 @@ class ServerSession {
   std::deque<std::pair<uint64_t, net::MonoTime>> input_frames_;  // echo ack history
   net::MonoTime last_pty_activity_;  // output or a change of the pty flags
   net::MonoTime last_input_time_;    // the newest client state with events
+  net::MonoTime last_output_time_;   // the newest pty output
+  uint64_t output_since_release_ = 0;  // pty bytes since release_free_memory
   net::MonoTime start_time_;
   net::MonoTime last_client_state_time_;
   bool heard_client_ = false;

@@ -139,6 +139,7 @@ int RunSessionProcess() {
   so.signal_timeout = MillisField(*start, "signal_timeout_ms");
   so.width = IntField(*start, "width", 80);
   so.height = IntField(*start, "height", 24);
+  so.release_free_memory = sys::ReleaseFreeHeapMemory;
   so.scrollback_lines = static_cast<size_t>(
       std::clamp<int64_t>(IntField(*start, "scrollback_lines", 10000), 0, kMaxScrollbackLines));
   sys::PtyOptions po;

@@ -1,5 +1,6 @@
 #include "cmd/sys/process.h"
 
+#include <malloc.h>
 #include <signal.h>
 
 #include <cstdint>
@@ -23,6 +24,11 @@ absl::StatusOr<std::unique_ptr<ProcessRuntime>> ProcessRuntime::Create() {
 void IgnoreHangupAndBrokenPipe() {
   signal(SIGHUP, SIG_IGN);
   signal(SIGPIPE, SIG_IGN);
+}
+
+void ReleaseFreeHeapMemory() {
+  // The result says only whether anything was released.
+  (void)malloc_trim(0);
 }
 
 }  // namespace moshx::sys

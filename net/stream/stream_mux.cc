@@ -222,6 +222,29 @@ void StreamMux::SettleFinalSize(Stream* s, uint64_t final_size) {
   MaybeUpdateWindows(nullptr);
 }
 
+void StreamMux::ReleaseIdleBuffers() {
+  for (auto& [id, s] : streams_) {
+    if (s->send_head == s->send_buf.size()) {
+      std::string().swap(s->send_buf);
+      s->send_head = 0;
+    }
+    if (s->recv_head == s->recv_buf.size()) {
+      std::string().swap(s->recv_buf);
+      s->recv_head = 0;
+    }
+  }
+}
+
+size_t StreamMux::buffer_capacity() const {
+  const size_t inline_capacity = std::string().capacity();  // no allocation
+  auto allocated = [inline_capacity](const std::string& b) {
+    return b.capacity() > inline_capacity ? b.capacity() : 0;
+  };
+  size_t total = 0;
+  for (const auto& [id, s] : streams_) total += allocated(s->send_buf) + allocated(s->recv_buf);
+  return total;
+}
+
 // --- Application calls --------------------------------------------------------------
 
 size_t StreamMux::Writable(StreamId id) const {

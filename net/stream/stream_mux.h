@@ -196,6 +196,14 @@ class StreamMux {
 
   size_t open_streams() const;
   size_t bytes_in_flight() const { return bytes_in_flight_; }
+  // Gives back the memory of every buffer with nothing in it: send buffers
+  // whose bytes were all acknowledged and receive buffers read to the end
+  // keep the capacity a burst grew them to until this is called (the
+  // server calls it after a burst of output, docs/benchmarks.md "Server
+  // memory after a flood"). Costs the next write or frame a new allocation.
+  void ReleaseIdleBuffers();
+  // Bytes allocated for the streams' send and receive buffers.
+  size_t buffer_capacity() const;
   const MuxStats& stats() const { return stats_; }
   const CongestionController& congestion() const { return cc_; }
   std::optional<absl::Duration> smoothed_rtt() const;

@@ -312,6 +312,29 @@ TEST_F(StreamMuxTest, BackpressureBoundsBuffersUntilTheReaderReads) {
   EXPECT_EQ(link_->server->stats().flow_control_violations, 0u);
 }
 
+TEST_F(StreamMuxTest, IdleBuffersAreGivenBackAndTheStreamGoesOn) {
+  Make(Bottleneck());
+  auto pipe = OpenPipe(Pattern(400 * 1000, 5), "", {}, /*finish=*/false);
+  ASSERT_TRUE(net_.RunUntil(
+      [&] { return pipe->in.got.size() == pipe->out.data.size(); }, absl::Seconds(10)));
+  net_.RunFor(absl::Seconds(1));  // the last acknowledgements
+  ASSERT_EQ(link_->client->BytesAcked(pipe->out.id), pipe->out.data.size());
+  const size_t client_before = link_->client->buffer_capacity();
+  EXPECT_GE(client_before, 64u * 1024) << "the burst should have grown the send buffer";
+  link_->client->ReleaseIdleBuffers();
+  link_->server->ReleaseIdleBuffers();
+  EXPECT_EQ(link_->client->buffer_capacity(), 0u);
+  EXPECT_EQ(link_->server->buffer_capacity(), 0u);
+  // Nothing is lost: the same stream carries the rest, in order.
+  const std::string more = Pattern(100 * 1000, 6);
+  pipe->out.data += more;
+  pipe->out.finish = true;
+  pipe->out.Pump();
+  pipe->back.finish = true;
+  pipe->back.Pump();
+  ASSERT_TRUE(net_.RunUntil([&] { return Done(*pipe); }, absl::Seconds(10)));
+}
+
 TEST_F(StreamMuxTest, CapsStreamsThePeerMayOpen) {
   MuxConfig server;
   server.max_incoming_streams = 10;
