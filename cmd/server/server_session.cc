@@ -491,8 +491,11 @@ bool ServerSession::ReleaseDue(net::MonoTime now) const {
 void ServerSession::MaybeReleaseMemory(net::MonoTime now) {
   if (!ReleaseDue(now)) return;
   output_since_release_ = 0;
-  if (history_ != nullptr) history_->ReleaseIdleBuffers();
-  if (streams_ != nullptr) streams_->mux().ReleaseIdleBuffers();
+  if (history_ != nullptr) {
+    history_->ReleaseIdleBuffers();  // the streams' buffers too
+  } else if (streams_ != nullptr) {
+    streams_->mux().ReleaseIdleBuffers();
+  }
   if (options_.release_free_memory) options_.release_free_memory();
 }
 
