@@ -627,5 +627,60 @@ TEST(SessionTest, PtyStateSettlesAfterOutputStopsWhileNobodyTypes) {
   EXPECT_LT(h.net_.Now() - echoed, absl::Milliseconds(500));
 }
 
+// A program other than the shell in the foreground (vim paged with ^F, top)
+// gets one state per screen even while the user types: the client trusts a
+// settled report only at the shell's prompt (docs/prediction.md §A.8), so
+// the return to settled waits for 2 s without output. Back at the shell,
+// typing settles again within a frame or two.
+TEST(SessionTest, PtyStateStaysUnsettledWhileAJobInTheForegroundWritesAndTheUserTypes) {
+  SessionHarness h(6, 0.0, net::WireMode::kMoshx, PathKind::kUdp,
+                   {"/bin/sh", "-c",
+                    "set -m; /bin/sh -c 'i=0; while [ $i -lt 60 ]; do i=$((i+1)); echo tick$i; "
+                    "sleep 0.15; done'; echo finished; exec /bin/sh"},
+                   [](ServerSessionOptions*) {});
+  auto pty = [&h] { return h.server_->transport().local_state().pty_state(); };
+  auto ticks = [&h] {  // the newest tick on the client's screen
+    const std::string text = ScreenText(h.client_->server_framebuffer());
+    const size_t at = text.rfind("tick");
+    return at == std::string::npos ? 0 : std::atoi(text.c_str() + at + 4);
+  };
+  ASSERT_TRUE(h.RunUntil([&] { return ticks() >= 3; }, absl::Seconds(60)));
+  ASSERT_TRUE(pty().has_value());
+  ASSERT_FALSE(pty()->shell_foreground) << "the job runs in a process group of its own";
+  const int first_tick = ticks();
+  bool ever_settled = false;
+  int keys = 0;
+  net::MonoTime next_key = h.net_.Now();
+  (void)h.RunUntil(
+      [&] {
+        if (h.net_.Now() >= next_key) {  // a key every 100 ms, as when paging
+          h.client_->HandleInput("x");
+          ++keys;
+          next_key = h.net_.Now() + absl::Milliseconds(100);
+        }
+        if (pty()->settled && !ever_settled) {
+          std::printf("settled at tick %d: fg %u shell %d echo %d canon %d\n", ticks(),
+                      pty()->foreground, pty()->shell_foreground, pty()->echo, pty()->canonical);
+        }
+        ever_settled = ever_settled || pty()->settled;
+        return false;
+      },
+      absl::Seconds(3));
+  ASSERT_GE(ticks(), first_tick + 10) << "the output should have gone on meanwhile";
+  ASSERT_LT(ticks(), 60);
+  ASSERT_GE(keys, 20);
+  EXPECT_FALSE(ever_settled) << "settled between screens of a job in the foreground";
+  // The job ends; at the shell's prompt typing settles within a frame or two.
+  ASSERT_TRUE(h.RunUntil([&h] { return h.ClientShows("finished"); }, absl::Seconds(60)));
+  ASSERT_TRUE(h.RunUntil([&] { return pty()->shell_foreground; }, absl::Seconds(5)));
+  h.client_->HandleInput("\x15");  // the x's, typed ahead, are erased
+  ASSERT_TRUE(h.RunUntil([&] { return pty()->settled; }, absl::Seconds(5)));
+  h.client_->HandleInput("y");
+  ASSERT_TRUE(h.RunUntil([&] { return !pty()->settled; }, absl::Seconds(5)));
+  const net::MonoTime echoed = h.net_.Now();
+  ASSERT_TRUE(h.RunUntil([&] { return pty()->settled; }, absl::Seconds(5)));
+  EXPECT_LT(h.net_.Now() - echoed, absl::Milliseconds(500));
+}
+
 }  // namespace
 }  // namespace moshx::cmd

@@ -38,13 +38,17 @@ constexpr absl::Duration kEchoTimeout = absl::Milliseconds(50);
 // moshx pty state: "settled" after this long without output or mode change.
 constexpr absl::Duration kPtySettleTime = absl::Milliseconds(20);
 // The pty state's return to "settled" after output is a state of its own,
-// sent one frame interval after the output's frame. While nobody typed for
-// kTypingWindow it is held back until the pty was quiet for kQuietAnnounce,
-// so output that keeps coming (`top`, `watch`, a build) costs one state per
-// screen, as in mosh, instead of two (with loss every state risks a burst
-// of resends; docs/benchmarks.md, "Wire bytes of `top` with loss"). Holding
-// it back can only keep the client from trusting its first keystroke at
-// once (docs/prediction.md), never make it predict wrongly.
+// sent one frame interval after the output's frame. It is held back until
+// the pty was quiet for kQuietAnnounce while nobody typed for kTypingWindow,
+// and whenever the shell is not in the foreground (the client trusts a
+// settled report only at the shell's own prompt, docs/prediction.md §A.8:
+// in vim, less or top the flip would be a state nobody reads). So output
+// that keeps coming (`top`, `watch`, a build) or a full-screen program
+// driven by keys (paging in vim) costs one state per screen, as in mosh,
+// instead of two (with loss every state risks a burst of resends;
+// docs/benchmarks.md, "Wire bytes of `top` with loss"). Holding it back can
+// only keep the client from trusting its first keystroke at once, never
+// make it predict wrongly.
 constexpr absl::Duration kTypingWindow = absl::Seconds(5);
 constexpr absl::Duration kQuietAnnounce = absl::Seconds(2);
 // While unconnected or shutting down, wake at least this often
@@ -421,18 +425,17 @@ void ServerSession::UpdatePtyState(net::MonoTime now) {
     if (unsettled != state) last_pty_activity_ = now;
   }
   state.settled = now - last_pty_activity_ >= kPtySettleTime;
-  if (state.settled && old.has_value() && !old->settled && !AnnouncesSettled(now)) {
-    protocol::PtyState unsettled = state;
-    unsettled.settled = false;
-    if (unsettled == *old) return;  // only the flip: held back (kQuietAnnounce)
+  if (state.settled && old.has_value() && !old->settled && !AnnouncesSettled(state, now)) {
+    state.settled = false;  // the flip is held back (kQuietAnnounce); other changes are not
   }
   if (old != state) {
     transport_->mutable_local_state().set_pty_state(state);
   }
 }
 
-bool ServerSession::AnnouncesSettled(net::MonoTime now) const {
-  return now - last_input_time_ < kTypingWindow || now - last_pty_activity_ >= kQuietAnnounce;
+bool ServerSession::AnnouncesSettled(const protocol::PtyState& state, net::MonoTime now) const {
+  if (now - last_pty_activity_ >= kQuietAnnounce) return true;
+  return state.shell_foreground && now - last_input_time_ < kTypingWindow;
 }
 
 void ServerSession::UpdateEchoAck(net::MonoTime now) {
@@ -512,7 +515,9 @@ absl::Duration ServerSession::WaitTime() const {
   const std::optional<protocol::PtyState>& pty_state = transport_->local_state().pty_state();
   if (pty_state.has_value() && !pty_state->settled && !shutting_down_) {
     net::MonoTime settle = last_pty_activity_ + kPtySettleTime;
-    if (settle <= now && !AnnouncesSettled(now)) settle = last_pty_activity_ + kQuietAnnounce;
+    if (settle <= now && !AnnouncesSettled(*pty_state, now)) {
+      settle = last_pty_activity_ + kQuietAnnounce;
+    }
     wait = std::min(wait, std::max(absl::ZeroDuration(), settle - now));
   }
   // One wake at the end of a burst's quiet time (MaybeReleaseMemory); while

@@ -249,8 +249,9 @@ class ServerSession {
   void ReadPty();
   void FeedEmulator(absl::string_view output);
   void FlushPtyInput();
-  // Whether the pty state may return to settled now (kQuietAnnounce).
-  bool AnnouncesSettled(net::MonoTime now) const;
+  // Whether the pty state `state` (which has the shell's foreground flag of
+  // the report being made) may return to settled now (kQuietAnnounce).
+  bool AnnouncesSettled(const protocol::PtyState& state, net::MonoTime now) const;
   void UpdateEchoAck(net::MonoTime now);
   void UpdatePtyState(net::MonoTime now);
   // The end of a burst: see ServerSessionOptions::release_free_memory.
