@@ -160,7 +160,9 @@ def wire(before, after):
   """Datagrams and payload bytes the two endpoints emitted in between."""
   d = {k: after[k] - before[k] for k in after}
   return {"packets": d["up_received"] + d["down_received"],
-          "bytes": d["up_received_bytes"] + d["down_received_bytes"]}
+          "bytes": d["up_received_bytes"] + d["down_received_bytes"],
+          # Client to server ("up") alone, for the raw records.
+          "up_packets": d["up_received"], "up_bytes": d["up_received_bytes"]}
 
 
 # ---------------------------------------------------------------- client pty
