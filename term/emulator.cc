@@ -299,6 +299,7 @@ struct Emulator::Impl {
   void OnHyperlink(absl::string_view params_and_uri);
   void OnClipboard(absl::string_view sequence);
   void PushLine(int cols, const VTermScreenCell* cells);
+  bool KeepPlainRow(int cols, const VTermScreenCell* cells);
   struct Kept;
   void Keep(Kept line);
   // Drops the oldest kept lines beyond options.scrollback_lines.
@@ -392,6 +393,9 @@ struct Emulator::Impl {
     bool crlf = false;
     size_t crlf_lines = 0;
     size_t next = 0;
+    // A block of lines that scrolled off as plain rows (KeepPlainRow):
+    // later ones in the same palette are appended, up to kRowsPerBlock.
+    bool rows = false;
     size_t lines() const {
       return pen == nullptr ? 1 : (crlf ? crlf_lines : ends.size()) - begin;
     }
@@ -399,6 +403,13 @@ struct Emulator::Impl {
   std::deque<Kept> scrollback;
   size_t kept_lines = 0;  // lines in `scrollback`
   size_t kept_rows = 0;   // of them laid out (pen null)
+  // KeepPlainRow's palette: made (LazyCell) from a blank and a glyph of
+  // these pens, with reverse video as it was; a row whose blanks and glyphs
+  // have the same pens (byte for byte) shares it.
+  std::shared_ptr<const core::PlainPalette> row_palette;
+  VTermScreenCell row_blank{};
+  VTermScreenCell row_glyph{};
+  bool row_palette_reverse = false;
   // While set, lines libvterm pushes are not kept (they were already).
   bool suppress_push = false;
   uint64_t lines_not_kept = 0;  // since the last TakeLinesNotKept()
@@ -845,21 +856,112 @@ void Emulator::Impl::PushLine(int cols, const VTermScreenCell* cells) {
   const std::vector<Link>* row_links =
       row < static_cast<int>(table.size()) ? &table[row] : nullptr;
   if (suppress_push) return;
-  core::Row line = CellsToRow(cols, cells, row_links);
   // Whether the line continues: on a scroll libvterm has already shifted its
   // line info, so the row now at the top tells for the last line pushed
   // (exact for the usual one-line scroll; a scroll of several lines at once
   // reports that row's flag for each of them). On a resize the old line
   // info is still in place (read through libvterm_extra).
-  if (resizing) {
-    line.set_wrapped(row + 1 < height &&
-                     moshx_vterm_primary_line_continues(vt.get(), row + 1) != 0);
-  } else {
-    line.set_wrapped(vterm_state_get_lineinfo(state, 0)->continuation != 0);
-  }
+  const bool wrapped = resizing ? row + 1 < height && moshx_vterm_primary_line_continues(
+                                                         vt.get(), row + 1) != 0
+                                : vterm_state_get_lineinfo(state, 0)->continuation != 0;
+  const bool linked =
+      row_links != nullptr &&
+      std::any_of(row_links->begin(), row_links->end(), [](const Link& l) { return l != nullptr; });
+  // (A resize's rows, the old screen's, are laid out as before.)
+  if (options.plain_rows && !resizing && !wrapped && !linked && KeepPlainRow(cols, cells)) return;
+  core::Row line = CellsToRow(cols, cells, row_links);
+  line.set_wrapped(wrapped);
   Kept kept;
   kept.row = std::move(line);
   Keep(std::move(kept));
+}
+
+namespace {
+
+// The bytes of a cell that ToRenditions reads: equal bytes, equal renditions.
+bool SamePen(const VTermScreenCell& a, const VTermScreenCell& b) {
+  return std::memcmp(&a.attrs, &b.attrs, sizeof(a.attrs)) == 0 &&
+         std::memcmp(&a.fg, &b.fg, sizeof(a.fg)) == 0 &&
+         std::memcmp(&a.bg, &b.bg, sizeof(a.bg)) == 0;
+}
+
+// Lines a block of plain rows holds at most: its text is freed only with
+// the block, so lines dropped or taken from its front wait for the rest.
+constexpr size_t kRowsPerBlock = 64;
+
+}  // namespace
+
+// Keeps a pushed row (not wrapped, no link) as a line of text when every
+// cell is a blank or a printable ASCII character alone, the blanks in one
+// pen and the characters in one pen: CellsToRow would make each cell what
+// LazyCell makes of it (narrow: no cell is a wide character's half), which
+// is what core::LayOut makes of the text with the palette. Returns false,
+// keeping nothing, for any other row.
+bool Emulator::Impl::KeepPlainRow(int cols, const VTermScreenCell* cells) {
+  const VTermScreenCell* blank = nullptr;
+  const VTermScreenCell* glyph = nullptr;
+  int end = 0;  // after the last character; the blanks beyond are the palette's
+  for (int x = 0; x < cols; ++x) {
+    const VTermScreenCell& c = cells[x];
+    const uint32_t ch = c.chars[0];
+    if (ch == 0) {
+      if (blank == nullptr) {
+        blank = &c;
+      } else if (!SamePen(c, *blank)) {
+        return false;
+      }
+    } else if (ch >= 0x20 && ch < 0x7f && c.chars[1] == 0) {
+      if (glyph == nullptr) {
+        glyph = &c;
+      } else if (!SamePen(c, *glyph)) {
+        return false;
+      }
+      end = x + 1;
+    } else {
+      return false;
+    }
+  }
+  // The palette's blank (or glyphs) serve this row only if it has none, or
+  // they were made from cells of the same pen.
+  if (row_palette == nullptr || row_palette->cols != cols || row_palette_reverse != reverse_video ||
+      (blank != nullptr && !SamePen(*blank, row_blank)) ||
+      (glyph != nullptr && !SamePen(*glyph, row_glyph))) {
+    if (blank != nullptr) row_blank = *blank;
+    if (glyph != nullptr) row_glyph = *glyph;
+    auto palette = std::make_shared<core::PlainPalette>();
+    palette->cols = cols;
+    VTermScreenCell raw = row_blank;
+    raw.chars[0] = 0;
+    palette->blank = LazyCell(raw);
+    raw = row_glyph;
+    raw.chars[1] = 0;
+    for (uint32_t c = 0x20; c < 0x7f; ++c) {
+      raw.chars[0] = c;
+      palette->glyphs[c - 0x20] = LazyCell(raw);
+    }
+    row_palette = std::move(palette);
+    row_palette_reverse = reverse_video;
+  }
+  std::string line(static_cast<size_t>(end), '\0');
+  for (int x = 0; x < end; ++x) line[static_cast<size_t>(x)] = static_cast<char>(cells[x].chars[0]);
+  if (!scrollback.empty()) {
+    Kept& back = scrollback.back();
+    if (back.rows && back.pen == row_palette && back.ends.size() < kRowsPerBlock) {
+      back.text += line;
+      back.ends.push_back(static_cast<uint32_t>(back.text.size()));
+      ++kept_lines;
+      TrimScrollback();
+      return true;
+    }
+  }
+  Kept block;
+  block.pen = row_palette;
+  block.rows = true;
+  block.text = std::move(line);
+  block.ends.reserve(kRowsPerBlock);
+  block.ends.push_back(static_cast<uint32_t>(block.text.size()));
+  Keep(std::move(block));
+  return true;
 }
 
 void Emulator::Impl::Keep(Kept line) {

@@ -146,6 +146,13 @@ class Emulator {
     // text, laid out only when taken, and libvterm scrolls only the last
     // screenful: lines dropped from the buffer unread cost almost nothing.
     bool plain_text_fast_path = true;
+    // With scrollback kept, a line that scrolls off holding only printable
+    // ASCII and blanks (each in one pen, no hyperlink, not wrapped) is kept
+    // as its text and a palette shared with the lines before it, as the
+    // fast path keeps a flood's lines, instead of as a row of cells (~64
+    // bytes a cell): laid out when taken, to the same Row. Off only for
+    // tests that compare against laying every line out.
+    bool plain_rows = true;
   };
 
   // A screen of `width` x `height` cells, clamped to kMinWidth..kMaxDimension

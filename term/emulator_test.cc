@@ -1056,22 +1056,31 @@ struct KeptHistory {
   uint64_t skips = 0;
 };
 
-KeptHistory FeedKeeping(const std::string& stream, size_t chunk, int width, int height,
-                        size_t keep, bool fast) {
-  Emulator::Options options;
-  options.plain_text_fast_path = fast;
-  options.scrollback_lines = keep;
+// `take` lines at most are taken after each chunk (all by default).
+KeptHistory FeedKeepingWith(const std::string& stream, size_t chunk, int width, int height,
+                            const Emulator::Options& options, size_t take = SIZE_MAX) {
   Emulator e(width, height, options);
   KeptHistory h;
   for (size_t i = 0; i < stream.size(); i += chunk) {
     (void)e.Feed(stream.substr(i, chunk));
     const uint64_t gap = e.TakeLinesNotKept();
     if (gap > 0) h.gaps.push_back({h.lines.size(), gap});
-    for (core::Row& row : e.TakeScrollback()) h.lines.push_back(std::move(row));
+    for (core::Row& row : e.TakeScrollback(take)) h.lines.push_back(std::move(row));
   }
   h.screen = e.Snapshot();
   h.skips = e.fast_path_skips();
   return h;
+}
+
+// `fast`: the fast path, and lines that scroll off kept as text where they
+// can be (Options::plain_rows); else neither (every line laid out).
+KeptHistory FeedKeeping(const std::string& stream, size_t chunk, int width, int height,
+                        size_t keep, bool fast) {
+  Emulator::Options options;
+  options.plain_text_fast_path = fast;
+  options.plain_rows = fast;
+  options.scrollback_lines = keep;
+  return FeedKeepingWith(stream, chunk, width, height, options);
 }
 
 // The fast path's screen, kept lines and gaps against the plain path's.
@@ -1293,6 +1302,86 @@ TEST(EmulatorTest, PlainAsciiFloodKeepsTheNewestLinesUntilTaken) {
   EXPECT_EQ(RowText(lines[0]), absl::StrCat(n - 23 - 999));
   EXPECT_FALSE(lines[0].wrapped());
   EXPECT_EQ(e.pending_scrollback(), 990u);
+}
+
+}  // namespace
+}  // namespace moshx::term
+
+namespace moshx::term {
+namespace {
+
+// Lines that scroll off one at a time (no fast path) wait as text while
+// they hold only printable ASCII and blanks in one pen each; a line of two
+// pens, a wide character or a link waits as a row of cells.
+TEST(EmulatorTest, ScrolledOffPlainLinesWaitAsText) {
+  Emulator::Options options;
+  options.scrollback_lines = 1000;
+  Emulator e(40, 5, options);
+  for (int i = 0; i < 300; ++i) (void)e.Feed(absl::StrCat("\x1b[1;32mline ", i, "\r\n"));
+  EXPECT_EQ(e.pending_scrollback(), 296u);
+  EXPECT_EQ(e.pending_scrollback_rows(), 0u);
+  (void)e.Feed("\x1b[0mplain \x1b[7minverse\r\n\xe6\x97\xa5\r\n");
+  (void)e.Feed("\x1b]8;;https://example.com/\x1b\\link\x1b]8;;\x1b\\\r\n\r\n\r\n\r\n\r\n");
+  EXPECT_EQ(e.pending_scrollback_rows(), 3u);
+  const std::vector<core::Row> lines = e.TakeScrollback();
+  ASSERT_EQ(lines.size(), 303u);
+  EXPECT_EQ(lines[0].cell(0).text, "l");
+  EXPECT_TRUE(lines[0].cell(0).renditions.has(core::kBold));
+  EXPECT_EQ(e.pending_scrollback_rows(), 0u);
+}
+
+// Lines kept as text lay out to exactly the rows of cells they stand for,
+// and are dropped and taken in the same order and number: random terminal
+// output (pens, reverse video, links, wide characters, regions, resizes)
+// between plain lines, scrolled line by line, with a scrollback smaller or
+// larger than what comes, taken whole or a few lines a chunk.
+TEST(EmulatorTest, PlainRowsLayOutAsTheRowsTheyStandFor) {
+  uint64_t lines_compared = 0;
+  for (uint64_t seed = 1; seed <= 24; ++seed) {
+    std::mt19937_64 rng(seed * 6151);
+    int width = 8 + static_cast<int>(rng() % 100);
+    int height = 2 + static_cast<int>(rng() % 30);
+    const size_t keep = seed % 3 == 0 ? 1 + rng() % 40 : 100000;
+    const size_t take = seed % 2 == 0 ? SIZE_MAX : 1 + rng() % 70;
+    Emulator::Options on, off;
+    on.plain_text_fast_path = off.plain_text_fast_path = false;
+    on.scrollback_lines = off.scrollback_lines = keep;
+    off.plain_rows = false;
+    Emulator a(width, height, on), b(width, height, off);
+    std::vector<core::Row> lines_a, lines_b;
+    uint64_t gaps_a = 0, gaps_b = 0;
+    for (int round = 0; round < 12; ++round) {
+      std::string chunk = RandomVtStream(rng, 20, width, height);
+      // Mostly back to the primary screen without a scroll region (where
+      // lines scroll off), in reverse video or not, also between lines of
+      // the same pens.
+      if (rng() % 4 != 0) chunk += "\x1b[?1049l\x1b[r";
+      chunk += rng() % 2 ? "\x1b[?5h" : "\x1b[?5l";
+      chunk += RandomAsciiLines(rng, 40, width);
+      chunk += rng() % 2 ? "\x1b[?5h" : "\x1b[?5l";
+      chunk += RandomPlainText(rng, 20);
+      EXPECT_EQ(a.Feed(chunk), b.Feed(chunk));
+      if (rng() % 4 == 0) {
+        width = 8 + static_cast<int>(rng() % 100);
+        height = 2 + static_cast<int>(rng() % 30);
+        a.Resize(width, height);
+        b.Resize(width, height);
+      }
+      gaps_a += a.TakeLinesNotKept();
+      gaps_b += b.TakeLinesNotKept();
+      ASSERT_EQ(gaps_a, gaps_b) << "seed " << seed << " round " << round;
+      for (core::Row& row : a.TakeScrollback(take)) lines_a.push_back(std::move(row));
+      for (core::Row& row : b.TakeScrollback(take)) lines_b.push_back(std::move(row));
+      ASSERT_EQ(a.pending_scrollback(), b.pending_scrollback()) << "seed " << seed;
+    }
+    ASSERT_TRUE(a.Snapshot() == b.Snapshot()) << "seed " << seed;
+    ASSERT_EQ(lines_a.size(), lines_b.size()) << "seed " << seed;
+    for (size_t i = 0; i < lines_a.size(); ++i) {
+      ASSERT_TRUE(lines_a[i] == lines_b[i]) << "seed " << seed << " line " << i;
+    }
+    lines_compared += lines_a.size();
+  }
+  EXPECT_GT(lines_compared, 5000u);
 }
 
 }  // namespace

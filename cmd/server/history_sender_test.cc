@@ -420,12 +420,14 @@ TEST_F(HistoryStreamTest, ScrollbackOffStillKeepsIdOneForTheHistory) {
 // 40000 lines of 90 random letters printed `per_feed` at a time, to a
 // client that reads nothing; with `pump`, the sender is pumped after each
 // Feed (so the stream's windows fill, at about 55 bytes a line), else not
-// at all (as if they were full). The backlog is left for the test to
+// at all (as if they were full). With `bold_first`, each line's first
+// letter is bold (two pens: a line the emulator keeps as a row of cells
+// when it scrolls off one at a time). The backlog is left for the test to
 // check; ReadAgain() then checks that the newest 1000 lines follow, after
 // one gap, each once and in order.
 class HistoryBacklogTest : public HistoryStreamTest {
  protected:
-  void Flood(int per_feed, bool pump) {
+  void Flood(int per_feed, bool pump, bool bold_first = false) {
     Make(LinkParams{}, 1000, /*width=*/100);
     receiver_->set_wants_more([this] { return open_; });
     uint32_t x = 3;
@@ -437,7 +439,8 @@ class HistoryBacklogTest : public HistoryStreamTest {
         line.push_back(static_cast<char>('a' + (x >> 16) % 26));
       }
       printed_.push_back(line);
-      chunk += line + "\r\n";
+      chunk += bold_first ? "\x1b[1m" + line.substr(0, 1) + "\x1b[m" + line.substr(1) : line;
+      chunk += "\r\n";
       if ((i + 1) % per_feed == 0) {
         (void)emulator_->Feed(chunk);
         chunk.clear();
@@ -485,15 +488,16 @@ TEST_F(HistoryBacklogTest, APlainTextBacklogWaitsInTheEmulatorUnencoded) {
 }
 
 // Lines the emulator holds as rows of cells (here: one line per Feed, so
-// no fast path) are encoded once more than kMaxRowsWaiting wait: the
-// backlog stays small in memory.
+// no fast path, and two pens a line) are encoded once more than
+// kMaxRowsWaiting wait: the backlog stays small in memory.
 TEST_F(HistoryBacklogTest, ABacklogOfRowsIsEncodedPastAFewHundred) {
-  Flood(/*per_feed=*/1, /*pump=*/true);
+  Flood(/*per_feed=*/1, /*pump=*/true, /*bold_first=*/true);
   EXPECT_GT(sent_, 1000u);  // what filled the windows
   EXPECT_LT(sent_, static_cast<uint64_t>(kLines) - 1000);
   EXPECT_LE(emulator_->pending_scrollback_rows(), HistorySender::kMaxRowsWaiting);
   EXPECT_GE(sender_->queued_lines(), 1000u - HistorySender::kMaxRowsWaiting);
-  EXPECT_LE(sender_->queued_bytes(), 1000u * 100);  // a record of 90 letters: 99 bytes
+  // A record of a bold letter and 89 plain ones: about 105 bytes.
+  EXPECT_LE(sender_->queued_bytes(), 1000u * 110);
   ReadAgain();
 }
 
