@@ -299,6 +299,9 @@ struct Emulator::Impl {
   void OnHyperlink(absl::string_view params_and_uri);
   void OnClipboard(absl::string_view sequence);
   void PushLine(int cols, const VTermScreenCell* cells);
+  // Keeps a line leaving the screen (PushLine; SkipKeepingPlainLines).
+  void KeepRow(int cols, const VTermScreenCell* cells, const std::vector<Link>* row_links,
+               bool wrapped, bool may_be_text);
   bool KeepPlainRow(int cols, const VTermScreenCell* cells);
   struct Kept;
   void Keep(Kept line);
@@ -864,11 +867,18 @@ void Emulator::Impl::PushLine(int cols, const VTermScreenCell* cells) {
   const bool wrapped = resizing ? row + 1 < height && moshx_vterm_primary_line_continues(
                                                          vt.get(), row + 1) != 0
                                 : vterm_state_get_lineinfo(state, 0)->continuation != 0;
+  // (A resize's rows, the old screen's, are laid out as before.)
+  KeepRow(cols, cells, row_links, wrapped, /*may_be_text=*/!resizing);
+}
+
+void Emulator::Impl::KeepRow(int cols, const VTermScreenCell* cells,
+                             const std::vector<Link>* row_links, bool wrapped, bool may_be_text) {
   const bool linked =
       row_links != nullptr &&
       std::any_of(row_links->begin(), row_links->end(), [](const Link& l) { return l != nullptr; });
-  // (A resize's rows, the old screen's, are laid out as before.)
-  if (options.plain_rows && !resizing && !wrapped && !linked && KeepPlainRow(cols, cells)) return;
+  if (options.plain_rows && may_be_text && !wrapped && !linked && KeepPlainRow(cols, cells)) {
+    return;
+  }
   core::Row line = CellsToRow(cols, cells, row_links);
   line.set_wrapped(wrapped);
   Kept kept;
@@ -1657,19 +1667,35 @@ bool Emulator::Impl::SkipKeepingPlainLines(absl::string_view* bytes, const Moshx
   if (!tail_glyph) return false;
 
   Inject(in.substr(0, a_end));
-  Inject(std::string(h - 1, '\n'));  // pushes rows 0..height-2
+  // Rows 0..height-2 leave the screen (the cursor is on the bottom row, a
+  // fresh one): kept here, top down, as height - 1 line feeds would push
+  // them (a row wraps if the next continues it).
+  row_cells.resize(width);
+  for (int y = 0; y + 1 < height; ++y) {
+    for (int x = 0; x < width; ++x) {
+      vterm_screen_get_cell(screen, VTermPos{y, x}, &row_cells[x]);
+    }
+    KeepRow(width, row_cells.data(), links.empty() ? nullptr : &links[y], LineContinues(y),
+            /*may_be_text=*/true);
+  }
+  // The pen's cells: a blank of the fresh row, and a probe printed on it.
   auto pen = std::make_shared<core::PlainPalette>();
   pen->cols = width;
   VTermScreenCell cell;
-  vterm_screen_get_cell(screen, VTermPos{0, 0}, &cell);  // every row is fresh now
+  vterm_screen_get_cell(screen, VTermPos{height - 1, 0}, &cell);
   pen->blank = LazyCell(cell);
-  moshx_vterm_set_cursor(vt.get(), VTermPos{0, 0}, /*pending_wrap=*/0);
+  moshx_vterm_set_cursor(vt.get(), VTermPos{height - 1, 0}, /*pending_wrap=*/0);
   Inject("X");
-  vterm_screen_get_cell(screen, VTermPos{0, 0}, &cell);
+  vterm_screen_get_cell(screen, VTermPos{height - 1, 0}, &cell);
   for (int c = 0x20; c < 0x7f; ++c) {
     cell.chars[0] = static_cast<uint32_t>(c);
     pen->glyphs[static_cast<size_t>(c - 0x20)] = LazyCell(cell);
   }
+  // Then the whole screen scrolls off at once (SU by its height: libvterm
+  // erases every row with the pen and clears the line info, as height line
+  // feeds would, but moves no cell and pushes no line; the rows above the
+  // probe's were kept above, the probe's is not).
+  Inject(absl::StrCat("\x1b[", height, "S"));
   if (built_from > 0) {
     lines_not_kept += kept_lines + built_from;
     scrollback.clear();
@@ -1678,13 +1704,10 @@ bool Emulator::Impl::SkipKeepingPlainLines(absl::string_view* bytes, const Moshx
   }
   block.pen = std::move(pen);
   Keep(std::move(block));
-  // The probe's row leaves with one more line feed (not kept); then the
-  // screen is blank, and B's last height - 1 lines are written from the
-  // top row down: the same rows and cursor as writing them from the
+  // The screen is blank: B's last height - 1 lines are written from the
+  // top row down, the same rows and cursor as writing them from the
   // bottom row, without a scroll of the whole screen per line.
   suppress_push = true;
-  moshx_vterm_set_cursor(vt.get(), VTermPos{height - 1, 0}, /*pending_wrap=*/0);
-  Inject("\n");
   moshx_vterm_set_cursor(vt.get(), VTermPos{0, std::min(tail_col, width - 1)},
                          tail_col >= width && s.autowrap ? 1 : 0);
   Inject(in.substr(tail_begin, b_end - tail_begin));

@@ -1386,3 +1386,44 @@ TEST(EmulatorTest, PlainRowsLayOutAsTheRowsTheyStandFor) {
 
 }  // namespace
 }  // namespace moshx::term
+
+namespace moshx::term {
+namespace {
+
+// The rows on screen when a flood takes the fast path leave it as line
+// feeds would push them: a row that wraps into the next (long lines), a
+// row with a link, a row in another pen, each kept as the plain path
+// keeps it.
+TEST(EmulatorTest, PlainFloodKeepsTheRowsItScrollsOffAsLineFeedsWould) {
+  for (auto [w, h] : {std::pair{20, 6}, {80, 24}, {33, 2}}) {
+    std::string screen = "\x1b[1;31mred\x1b[m\r\n";
+    screen += std::string(static_cast<size_t>(w) * 2 + 5, 'w') + "\r\n";  // wraps twice
+    screen += "\x1b]8;;https://example.com/\x1b\\link\x1b]8;;\x1b\\ after\r\n";
+    screen += std::string(static_cast<size_t>(w) + 3, 'v');  // the cursor's row wraps
+    std::string flood;
+    for (int i = 1; i <= 5000; ++i) flood += std::to_string(i) + "\r\n";
+    for (size_t keep : {size_t{100000}, size_t{7000}}) {
+      KeptHistory fast, slow;
+      for (bool on : {true, false}) {
+        Emulator::Options options;
+        options.plain_text_fast_path = options.plain_rows = on;
+        options.scrollback_lines = keep;
+        Emulator e(w, h, options);
+        KeptHistory& kept = on ? fast : slow;
+        for (const std::string& feed : {screen, flood}) {
+          (void)e.Feed(feed);
+          const uint64_t gap = e.TakeLinesNotKept();
+          if (gap > 0) kept.gaps.push_back({kept.lines.size(), gap});
+          for (core::Row& row : e.TakeScrollback()) kept.lines.push_back(std::move(row));
+        }
+        kept.screen = e.Snapshot();
+        kept.skips = e.fast_path_skips();
+      }
+      EXPECT_GT(fast.skips, 0u);
+      EXPECT_TRUE(SameKept(fast, slow)) << w << "x" << h << " keep " << keep;
+    }
+  }
+}
+
+}  // namespace
+}  // namespace moshx::term
