@@ -303,6 +303,9 @@ struct Emulator::Impl {
   void KeepRow(int cols, const VTermScreenCell* cells, const std::vector<Link>* row_links,
                bool wrapped, bool may_be_text);
   bool KeepPlainRow(int cols, const VTermScreenCell* cells);
+  // Keeps `line` (printable ASCII, NUL for a blank, at most palette->cols
+  // bytes) as a line that scrolled off: not wrapped, no link.
+  void KeepText(const std::shared_ptr<const core::PlainPalette>& palette, absl::string_view line);
   struct Kept;
   void Keep(Kept line);
   // Drops the oldest kept lines beyond options.scrollback_lines.
@@ -406,6 +409,20 @@ struct Emulator::Impl {
   std::deque<Kept> scrollback;
   size_t kept_lines = 0;  // lines in `scrollback`
   size_t kept_rows = 0;   // of them laid out (pen null)
+  // Rows the fast path wrote (SkipKeepingPlainLines' tail lines) and that
+  // nothing changed since: row y holds known_text.substr(begin, size) from
+  // column 0 in known_palette's pen, blanks of that pen after it, no link.
+  // Any damage to a row (MarkDirty) makes it unknown (begin -1); a move of
+  // whole rows (MoveRows) moves what is known with them. The next Feed's
+  // fast path keeps such a row from its text instead of reading its cells.
+  struct KnownRow {
+    int begin = -1;
+    int size = 0;
+  };
+  std::vector<KnownRow> known_rows;
+  std::string known_text;
+  std::shared_ptr<const core::PlainPalette> known_palette;
+  std::vector<KnownRow> moved_known;  // MoveRows' scratch space
   // KeepPlainRow's palette: made (LazyCell) from a blank and a glyph of
   // these pens, with reverse video as it was; a row whose blanks and glyphs
   // have the same pens (byte for byte) shares it.
@@ -555,7 +572,8 @@ Emulator::Impl::Impl(int w, int h, const Options& opts)
       width(ClampWidth(w)),
       height(ClampHeight(h)),
       fb(width, height),
-      dirty(height, true) {
+      dirty(height, true),
+      known_rows(height) {
   ABSL_RAW_CHECK(vt != nullptr, "vterm_new failed");
   vterm_set_utf8(vt.get(), 1);
   vterm_output_set_callback(vt.get(), OnOutput, this);
@@ -598,7 +616,10 @@ bool Emulator::Impl::LineContinues(int row) {
 void Emulator::Impl::MarkDirty(int begin_row, int end_row) {
   begin_row = std::max(begin_row, 0);
   end_row = std::min(end_row, height);
-  for (int y = begin_row; y < end_row; ++y) dirty[y] = true;
+  for (int y = begin_row; y < end_row; ++y) {
+    dirty[y] = true;
+    known_rows[y].begin = -1;
+  }
 }
 
 core::Cell Emulator::Impl::ToCell(const VTermScreenCell& cell,
@@ -755,13 +776,16 @@ void Emulator::Impl::MoveRows(const VTermRect& dest, const VTermRect& src) {
   // Through scratch buffers kept across calls: a flood scrolls once per line.
   moved_rows.clear();
   moved_dirty.clear();
+  moved_known.clear();
   for (int i = 0; i < n; ++i) {
     moved_rows.push_back(fb.shared_row(src.start_row + i));
     moved_dirty.push_back(dirty[src.start_row + i]);
+    moved_known.push_back(known_rows[src.start_row + i]);
   }
   for (int i = 0; i < n; ++i) {
     fb.SetRow(dest.start_row + i, std::move(moved_rows[i]));
     dirty[dest.start_row + i] = moved_dirty[i];
+    known_rows[dest.start_row + i] = moved_known[i];
   }
 }
 
@@ -954,24 +978,29 @@ bool Emulator::Impl::KeepPlainRow(int cols, const VTermScreenCell* cells) {
   }
   std::string line(static_cast<size_t>(end), '\0');
   for (int x = 0; x < end; ++x) line[static_cast<size_t>(x)] = static_cast<char>(cells[x].chars[0]);
+  KeepText(row_palette, line);
+  return true;
+}
+
+void Emulator::Impl::KeepText(const std::shared_ptr<const core::PlainPalette>& palette,
+                              absl::string_view line) {
   if (!scrollback.empty()) {
     Kept& back = scrollback.back();
-    if (back.rows && back.pen == row_palette && back.ends.size() < kRowsPerBlock) {
-      back.text += line;
+    if (back.rows && back.pen == palette && back.ends.size() < kRowsPerBlock) {
+      back.text.append(line.data(), line.size());
       back.ends.push_back(static_cast<uint32_t>(back.text.size()));
       ++kept_lines;
       TrimScrollback();
-      return true;
+      return;
     }
   }
   Kept block;
-  block.pen = row_palette;
+  block.pen = palette;
   block.rows = true;
-  block.text = std::move(line);
+  block.text.assign(line.data(), line.size());
   block.ends.reserve(kRowsPerBlock);
   block.ends.push_back(static_cast<uint32_t>(block.text.size()));
   Keep(std::move(block));
-  return true;
 }
 
 void Emulator::Impl::Keep(Kept line) {
@@ -1670,12 +1699,19 @@ bool Emulator::Impl::SkipKeepingPlainLines(absl::string_view* bytes, const Moshx
   // Rows 0..height-2 leave the screen (the cursor is on the bottom row, a
   // fresh one): kept here, top down, as height - 1 line feeds would push
   // them (a row wraps if the next continues it).
+  // A row the last Feed's fast path wrote is kept from its text.
   row_cells.resize(width);
   for (int y = 0; y + 1 < height; ++y) {
+    const bool wraps = LineContinues(y);
+    const KnownRow known = known_rows[y];
+    if (known.begin >= 0 && !wraps && options.plain_rows) {
+      KeepText(known_palette, absl::string_view(known_text).substr(known.begin, known.size));
+      continue;
+    }
     for (int x = 0; x < width; ++x) {
       vterm_screen_get_cell(screen, VTermPos{y, x}, &row_cells[x]);
     }
-    KeepRow(width, row_cells.data(), links.empty() ? nullptr : &links[y], LineContinues(y),
+    KeepRow(width, row_cells.data(), links.empty() ? nullptr : &links[y], wraps,
             /*may_be_text=*/true);
   }
   // The pen's cells: a blank of the fresh row, and a probe printed on it.
@@ -1702,6 +1738,7 @@ bool Emulator::Impl::SkipKeepingPlainLines(absl::string_view* bytes, const Moshx
     kept_lines = 0;
     kept_rows = 0;
   }
+  const std::shared_ptr<const core::PlainPalette> block_pen = pen;
   block.pen = std::move(pen);
   Keep(std::move(block));
   // The screen is blank: B's last height - 1 lines are written from the
@@ -1712,6 +1749,28 @@ bool Emulator::Impl::SkipKeepingPlainLines(absl::string_view* bytes, const Moshx
                          tail_col >= width && s.autowrap ? 1 : 0);
   Inject(in.substr(tail_begin, b_end - tail_begin));
   suppress_push = false;
+  // What the tail wrote, row by row from the top (it scrolls nothing): a
+  // line that starts in column 0 and has no CR but one at its end is its
+  // own text; other lines (the first one when it starts further right, or
+  // after a bare line feed, or one a CR overprints) stay unknown.
+  known_palette = block_pen;
+  known_text.assign(in.data() + tail_begin, b_end - tail_begin);
+  int known_col = tail_col;
+  size_t at = 0;
+  for (int y = 0; y < height && at < known_text.size(); ++y) {
+    const size_t nl = known_text.find('\n', at);  // the tail ends with a line feed
+    const absl::string_view seg = absl::string_view(known_text).substr(at, nl - at);
+    const size_t first_cr = seg.find('\r');
+    if (known_col == 0 && (first_cr == absl::string_view::npos || first_cr == seg.size() - 1)) {
+      known_rows[y].begin = static_cast<int>(at);
+      known_rows[y].size = static_cast<int>(first_cr == absl::string_view::npos ? seg.size()
+                                                                                : first_cr);
+    }
+    const size_t last_cr = seg.rfind('\r');
+    known_col = last_cr == absl::string_view::npos ? known_col + static_cast<int>(seg.size())
+                                             : static_cast<int>(seg.size() - last_cr - 1);
+    at = nl + 1;
+  }
   ++fast_path_skips;
   bytes->remove_prefix(b_end);
   return true;
@@ -1825,6 +1884,7 @@ void Emulator::Resize(int width, int height) {
   moshx_vterm_clamp_saved_cursor(m.vt.get());
   m.fb.Resize(width, height);
   m.dirty.assign(height, true);
+  m.known_rows.assign(height, Impl::KnownRow{});
   const std::vector<int> match = m.MatchRows(before, m.Lines(/*with_links=*/false));
   // libvterm clears every continuation flag when it resizes without reflow;
   // a height change alone leaves the rows as they were, so their wraps stay
