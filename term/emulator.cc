@@ -423,6 +423,7 @@ struct Emulator::Impl {
   std::string known_text;
   std::shared_ptr<const core::PlainPalette> known_palette;
   std::vector<KnownRow> moved_known;  // MoveRows' scratch space
+  std::vector<KnownRow> tail_known;   // SkipKeepingPlainLines' scratch space
   // KeepPlainRow's palette: made (LazyCell) from a blank and a glyph of
   // these pens, with reverse video as it was; a row whose blanks and glyphs
   // have the same pens (byte for byte) shares it.
@@ -1639,6 +1640,7 @@ bool Emulator::Impl::SkipKeepingPlainLines(absl::string_view* bytes, const Moshx
     if (cr != nullptr) col = 0;
     for (size_t i = from; i < start; ++i) col += in[i] != '\n';
   }
+  tail_known.assign(static_cast<size_t>(height), KnownRow{});
   size_t line = built_from, tail_begin = b_end, first = start;
   int tail_col = col;
   bool tail_glyph = false;
@@ -1665,6 +1667,14 @@ bool Emulator::Impl::SkipKeepingPlainLines(absl::string_view* bytes, const Moshx
     const size_t first_cr = seg.find('\r');
     if (line >= lazy) {
       if (seg.find_first_not_of('\r') != absl::string_view::npos) tail_glyph = true;
+      // The tail writes line `line` on row line - lazy from the top (it
+      // scrolls nothing): a line that starts in column 0 and has no CR but
+      // one at its end is that row's text (known_rows, once written).
+      if (col == 0 && (first_cr == absl::string_view::npos || first_cr == seg.size() - 1) &&
+          line - lazy < static_cast<size_t>(height)) {
+        tail_known[line - lazy] = {static_cast<int>(i - tail_begin),
+                                   static_cast<int>(std::min(first_cr, seg.size()))};
+      }
     }
     if (line >= built_from && line < lazy) {
       std::string& text = block.text;
@@ -1749,28 +1759,10 @@ bool Emulator::Impl::SkipKeepingPlainLines(absl::string_view* bytes, const Moshx
                          tail_col >= width && s.autowrap ? 1 : 0);
   Inject(in.substr(tail_begin, b_end - tail_begin));
   suppress_push = false;
-  // What the tail wrote, row by row from the top (it scrolls nothing): a
-  // line that starts in column 0 and has no CR but one at its end is its
-  // own text; other lines (the first one when it starts further right, or
-  // after a bare line feed, or one a CR overprints) stay unknown.
+  // What the tail wrote (tail_known, from the loop above).
   known_palette = block_pen;
   known_text.assign(in.data() + tail_begin, b_end - tail_begin);
-  int known_col = tail_col;
-  size_t at = 0;
-  for (int y = 0; y < height && at < known_text.size(); ++y) {
-    const size_t nl = known_text.find('\n', at);  // the tail ends with a line feed
-    const absl::string_view seg = absl::string_view(known_text).substr(at, nl - at);
-    const size_t first_cr = seg.find('\r');
-    if (known_col == 0 && (first_cr == absl::string_view::npos || first_cr == seg.size() - 1)) {
-      known_rows[y].begin = static_cast<int>(at);
-      known_rows[y].size = static_cast<int>(first_cr == absl::string_view::npos ? seg.size()
-                                                                                : first_cr);
-    }
-    const size_t last_cr = seg.rfind('\r');
-    known_col = last_cr == absl::string_view::npos ? known_col + static_cast<int>(seg.size())
-                                             : static_cast<int>(seg.size() - last_cr - 1);
-    at = nl + 1;
-  }
+  known_rows.swap(tail_known);
   ++fast_path_skips;
   bytes->remove_prefix(b_end);
   return true;
