@@ -10,6 +10,7 @@
 #include <cstdio>
 #include <cstdlib>
 #include <functional>
+#include <map>
 #include <vector>
 #include <memory>
 #include <optional>
@@ -572,6 +573,48 @@ TEST(SessionTest, MemoryIsReleasedOnceAfterABurstOfOutput) {
   EXPECT_EQ(stream_buffers_at_call, 0u) << "the streams' idle buffers go back first";
   (void)h.RunUntil([] { return false; }, absl::Seconds(20));
   EXPECT_EQ(calls, 1) << "once per burst";
+}
+
+// The last screen of a long answer to input (a command's output, then the
+// prompt) leaves once the pty has been quiet for a moment, not up to a
+// frame interval later: at 500 ms RTT (interval 250 ms) the client shows
+// the answer's last line about the one-way delay plus kAnswerQuiet (15 ms)
+// after the server read it, not up to 250 ms more. (One answer of five may
+// pause mid-way more often than kAnswerMarks allows on a loaded machine.)
+TEST(SessionTest, TheLastScreenOfALongAnswerLeavesOnceThePtyIsQuiet) {
+  std::map<std::string, net::MonoTime> read_at;
+  SessionHarness* harness = nullptr;
+  SessionHarness h(/*seed=*/17, 0.0, net::WireMode::kMoshx, PathKind::kUdp,
+                   {"/bin/sh", "-c", "while read x; do seq 1 300000; echo answer-done-$x; done"},
+                   [&](ServerSessionOptions* o) {
+                     o->on_pty_output = [&](absl::string_view b) {
+                       const size_t at = b.find("answer-done-");
+                       if (at != absl::string_view::npos && at + 13 <= b.size()) {
+                         read_at[std::string(b.substr(at, 13))] = harness->net_.Now();
+                       }
+                     };
+                   });
+  harness = &h;
+  LinkParams link;
+  link.delay = absl::Milliseconds(250);
+  h.net_.SetLinks(h.client_host, h.server_host, link);
+  ASSERT_TRUE(h.RunUntil([&] { return h.client_->connected(); }, absl::Seconds(60)));
+  (void)h.RunUntil([] { return false; }, absl::Seconds(3));  // the RTT estimate settles
+  std::vector<absl::Duration> late;
+  for (int i = 1; i <= 5; ++i) {
+    const std::string done = absl::StrCat("answer-done-", i);
+    h.client_->HandleInput(absl::StrCat(i, "\r"));
+    ASSERT_TRUE(h.RunUntil([&] { return h.ClientShows(done + "\n"); }, absl::Seconds(60))) << i;
+    ASSERT_EQ(read_at.count(done), 1u) << i;
+    late.push_back(h.net_.Now() - read_at[done]);
+    std::printf("answer %d: shown %.0f ms after it was read\n", i,
+                absl::ToDoubleMilliseconds(late.back()));
+    (void)h.RunUntil([] { return false; }, absl::Seconds(1));
+  }
+  std::sort(late.begin(), late.end());
+  // One-way delay 250 ms, kAnswerQuiet 15 ms, and a few ms of slices; at
+  // the frame interval alone about 250 + 125 ms on average.
+  EXPECT_LE(late[3], absl::Milliseconds(250 + 15 + 20));
 }
 
 // Output that keeps coming while nobody types (top, watch) makes one state

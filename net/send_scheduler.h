@@ -69,6 +69,13 @@ class SendScheduler {
   // unless set_reply_to_input(true) (the server's side).
   static constexpr int kInputReplyFrames = 2;
   static constexpr absl::Duration kInputReplyWindow = absl::Milliseconds(50);
+  // The end of an answer (issue 19, docs/protocol.md §6.4): the server's
+  // owner calls MarkAnswerEnd() when the output that followed input has
+  // stopped (the pty quiet for a while: the prompt after a long command's
+  // output). The next data frame then leaves at once instead of waiting
+  // for the frame interval, one frame per call, so the last screen of a
+  // long answer (`seq 1 3000000` then the prompt) does not wait up to an
+  // interval (125 ms at 500 ms RTT) after the output ended.
   // Urgent states (issue 19, docs/protocol.md §6.4): after MarkUrgent() (the
   // client: a key that interrupts, such as Ctrl-C; the server: such a key
   // arrived), the data frames sent within kUrgentWindow, at most
@@ -107,6 +114,9 @@ class SendScheduler {
   SendScheduler(MonoTime now, absl::Duration send_mindelay);
   // See kInputReplyFrames.
   void set_reply_to_input(bool on) { reply_to_input_ = on; }
+  // The next data frame may leave at once (see "The end of an answer"
+  // above); a send of data uses it up.
+  void MarkAnswerEnd() { answer_end_ = true; }
   // Starts (or restarts) an urgent window at `now` (see kUrgentCopies).
   void MarkUrgent(MonoTime now) {
     urgent_until_ = now + kUrgentWindow;
@@ -194,6 +204,7 @@ class SendScheduler {
   bool reply_to_input_ = false;
   MonoTime input_time_;         // the newest peer state that carried data
   int reply_frames_left_ = 0;   // early frames it still allows
+  bool answer_end_ = false;     // see MarkAnswerEnd()
   MonoTime urgent_until_;       // see MarkUrgent()
   int urgent_frames_left_ = 0;
   bool shutdown_in_progress_ = false;

@@ -77,6 +77,33 @@ TEST(SendSchedulerTest, TheServerAnswersInputAfterTheMindelay) {
   EXPECT_EQ(s.next_send_time(), AtMs(148));
 }
 
+// The end of a long answer (the prompt after a flood, long after the
+// input) leaves at once, one frame per MarkAnswerEnd(); then the interval
+// rules again.
+TEST(SendSchedulerTest, TheEndOfAnAnswerLeavesAtOnceOncePerMark) {
+  SendScheduler s(AtMs(0), SendScheduler::kServerSendMindelay);
+  s.set_reply_to_input(true);
+  s.RecordDataSend(AtMs(1000), false);  // a flood frame
+  s.CalculateTimers(AtMs(1020), Changed(), kRto, kLongInterval);
+  EXPECT_EQ(s.next_send_time(), AtMs(1100));
+  s.MarkAnswerEnd();
+  s.CalculateTimers(AtMs(1030), Changed(), kRto, kLongInterval);
+  EXPECT_EQ(s.next_send_time(), AtMs(1030));
+  s.RecordDataSend(AtMs(1030), false);
+  s.CalculateTimers(AtMs(1040), Changed(), kRto, kLongInterval);
+  EXPECT_EQ(s.next_send_time(), AtMs(1130));  // used up
+  // Nothing new to send (the answer already went out): the mark lapses, and
+  // a later change waits for the interval as usual.
+  SendScheduler q(AtMs(0), SendScheduler::kServerSendMindelay);
+  q.RecordDataSend(AtMs(1000), false);
+  q.MarkAnswerEnd();
+  q.CalculateTimers(AtMs(1010), SendScheduler::Comparison{false, false, false}, kRto,
+                    kLongInterval);
+  EXPECT_EQ(q.next_send_time(), MonoTime::Infinite());
+  q.CalculateTimers(AtMs(1020), Changed(), kRto, kLongInterval);
+  EXPECT_EQ(q.next_send_time(), AtMs(1100));
+}
+
 TEST(SendSchedulerTest, AnInputReplyIsNeverLaterThanTheFrameIntervalNorOutsideItsWindow) {
   SendScheduler s(AtMs(0), SendScheduler::kServerSendMindelay);
   s.set_reply_to_input(true);

@@ -98,6 +98,9 @@ class Transport : private TransportCore::StateHooks {
   // The newest local change is urgent: an interrupting key (client) or the
   // answer to one (server). See SendScheduler::kUrgentCopies.
   void MarkUrgent() { core_->MarkUrgent(); }
+  // The output that answered input has ended: the next data frame leaves at
+  // once. See SendScheduler::MarkAnswerEnd.
+  void MarkAnswerEnd() { core_->MarkAnswerEnd(); }
 
   void set_on_remote_state(std::function<void()> f) { core_->set_on_remote_state(std::move(f)); }
 

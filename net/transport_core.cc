@@ -179,6 +179,11 @@ void TransportCore::MarkUrgent() {
   NotifyLocalChange();
 }
 
+void TransportCore::MarkAnswerEnd() {
+  scheduler_.MarkAnswerEnd();
+  NotifyLocalChange();
+}
+
 absl::Status TransportCore::SendFrame(uint8_t type, absl::string_view frame) {
   if (mode_ != WireMode::kMoshx || type == kFrameTypeSsp) {
     return absl::FailedPreconditionError("typed frames need moshx mode and a non-SSP type");

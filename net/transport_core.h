@@ -146,6 +146,9 @@ class TransportCore {
   // from the acknowledged state, several times (SendScheduler::kUrgentCopies).
   // Also notifies a local change.
   void MarkUrgent();
+  // The output that answered input has ended: the next data frame leaves at
+  // once (SendScheduler::MarkAnswerEnd). Also notifies a local change.
+  void MarkAnswerEnd();
   // Sends whatever is due now (also run by the core's own alarm).
   void Tick();
   // When the core next wants to run (Infinite if idle or no peer address).

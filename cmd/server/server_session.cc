@@ -51,6 +51,16 @@ constexpr absl::Duration kPtySettleTime = absl::Milliseconds(20);
 // make it predict wrongly.
 constexpr absl::Duration kTypingWindow = absl::Seconds(5);
 constexpr absl::Duration kQuietAnnounce = absl::Seconds(2);
+// The end of an answer (net::SendScheduler::MarkAnswerEnd, docs/protocol.md
+// §6.4): once the output that followed input has stopped for kAnswerQuiet,
+// what of it was not sent yet (the prompt after a command's output) leaves
+// at once instead of up to a frame interval later. An echo or a redrawn
+// screen has gone out with the replies to input already (nothing is left
+// to send: the mark lapses). Output that pauses that long mid-way (a
+// loaded machine) uses up one of kAnswerMarks per input, each an early
+// frame at most; the rest wait for the interval as before.
+constexpr absl::Duration kAnswerQuiet = absl::Milliseconds(15);
+constexpr int kAnswerMarks = 3;
 // While unconnected or shutting down, wake at least this often
 // (docs/protocol.md §10.1).
 constexpr absl::Duration kIdleWake = absl::Seconds(5);
@@ -251,6 +261,8 @@ void ServerSession::OnRemoteState() {
   if (!events.empty()) {
     input_frames_.emplace_back(num, now);
     last_input_time_ = now;
+    answer_marks_left_ = kAnswerMarks;
+    answer_since_ = now;
   }
   if (pty_ == nullptr && !shutting_down_) {
     // The shell starts with the client's first state, at the client's size.
@@ -456,6 +468,12 @@ void ServerSession::Service() {
   if (!shutting_down_) {
     UpdatePtyState(now);
     UpdateEchoAck(now);
+    if (answer_marks_left_ > 0 && options_.mark_answer_end && last_output_time_ > answer_since_ &&
+        now - last_output_time_ >= kAnswerQuiet) {
+      answer_since_ = now;
+      transport_->MarkAnswerEnd();
+      --answer_marks_left_;
+    }
     // History goes out here, once per turn of the loop, after the turn's
     // keys reached the pty (lines wait in the emulator meanwhile).
     if (history_ != nullptr) history_->Pump();
@@ -525,6 +543,10 @@ absl::Duration ServerSession::WaitTime() const {
   if (!shutting_down_ && output_since_release_ >= kReleaseAfterOutput &&
       (history_ == nullptr || history_->drained())) {
     wait = std::min(wait, std::max(absl::ZeroDuration(), last_output_time_ + kReleaseQuiet - now));
+  }
+  if (answer_marks_left_ > 0 && options_.mark_answer_end && !shutting_down_ &&
+      last_output_time_ > answer_since_) {
+    wait = std::min(wait, std::max(absl::ZeroDuration(), last_output_time_ + kAnswerQuiet - now));
   }
   if (!heard_client_ || shutting_down_) wait = std::min(wait, kIdleWake);
   for (const Retiring& r : retiring_) {

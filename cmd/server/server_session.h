@@ -92,6 +92,11 @@ struct ServerSessionOptions {
   // pty read (see "Screen snapshots" in the class comment). Off only for
   // tests that compare against the plain path.
   bool snapshot_per_send = true;
+  // Send the last screen of a long answer to input as soon as the pty is
+  // quiet (net::SendScheduler::MarkAnswerEnd; server_session.cc,
+  // kAnswerQuiet). Off only for tests that compare against the frame
+  // interval alone.
+  bool mark_answer_end = true;
   // moshx mode: lines kept for the client's scrollback while the link is
   // behind (`moshx serve --scrollback`; 0 = none; history stream,
   // docs/protocol.md §7.6). Ignored in mosh mode.
@@ -287,6 +292,11 @@ class ServerSession {
   net::MonoTime last_pty_activity_;  // output or a change of the pty flags
   net::MonoTime last_input_time_;    // the newest client state with events
   net::MonoTime last_output_time_;   // the newest pty output
+  // The answer to the newest input (the output after it): ends of it found
+  // (the pty quiet for kAnswerQuiet after output since answer_since_) that
+  // may still be marked (kAnswerMarks).
+  int answer_marks_left_ = 0;
+  net::MonoTime answer_since_;
   uint64_t output_since_release_ = 0;  // pty bytes since release_free_memory
   net::MonoTime start_time_;
   net::MonoTime last_client_state_time_;
