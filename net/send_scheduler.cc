@@ -38,7 +38,7 @@ void SendScheduler::CalculateTimers(MonoTime now, const Comparison& c,
     next_ack_time_ = now + kAckDelay;
   }
   MonoTime frame_time = back().send_time + send_interval;
-  if (!c.differs_from_back) answer_end_ = false;  // the answer went out already
+  if (!c.differs_from_back) answer_end_.reset();  // the answer went out already
   if (c.differs_from_back) {
     if (!mindelay_clock_) mindelay_clock_ = now;
     // New data is paced against the last data sent: an empty ack or
@@ -54,7 +54,7 @@ void SendScheduler::CalculateTimers(MonoTime now, const Comparison& c,
       }
     }
     // The end of an answer: the pty's quiet time already collected it.
-    if (answer_end_) next_send_time_ = std::min(next_send_time_, now);
+    if (answer_end_) next_send_time_ = std::min(next_send_time_, *answer_end_);
     // The first urgent frame (the interrupting key itself) is not paced
     // behind the frame interval of keys typed just before it.
     if (urgent_frames_left_ == kUrgentFrames && now <= urgent_until_) {
@@ -131,7 +131,7 @@ uint64_t SendScheduler::RecordDataSend(MonoTime now, bool same_as_back) {
   last_data_send_ = now;
   if (reply_frames_left_ > 0 && now <= input_time_ + kInputReplyWindow) --reply_frames_left_;
   if (urgent(now)) --urgent_frames_left_;
-  answer_end_ = false;
+  answer_end_.reset();
   next_ack_time_ = now + kAckInterval;
   next_send_time_ = MonoTime::Infinite();
   mindelay_clock_.reset();

@@ -116,7 +116,10 @@ class SendScheduler {
   void set_reply_to_input(bool on) { reply_to_input_ = on; }
   // The next data frame may leave at once (see "The end of an answer"
   // above); a send of data uses it up.
-  void MarkAnswerEnd() { answer_end_ = true; }
+  // The deadline is `now`, fixed: a deadline computed as "the time of each
+  // CalculateTimers()" would move with every reading of the clock and never
+  // be found due (a busy loop of wake-ups that never send).
+  void MarkAnswerEnd(MonoTime now) { answer_end_ = now; }
   // Starts (or restarts) an urgent window at `now` (see kUrgentCopies).
   void MarkUrgent(MonoTime now) {
     urgent_until_ = now + kUrgentWindow;
@@ -204,7 +207,7 @@ class SendScheduler {
   bool reply_to_input_ = false;
   MonoTime input_time_;         // the newest peer state that carried data
   int reply_frames_left_ = 0;   // early frames it still allows
-  bool answer_end_ = false;     // see MarkAnswerEnd()
+  std::optional<MonoTime> answer_end_;  // see MarkAnswerEnd()
   MonoTime urgent_until_;       // see MarkUrgent()
   int urgent_frames_left_ = 0;
   bool shutdown_in_progress_ = false;

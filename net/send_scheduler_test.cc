@@ -86,17 +86,21 @@ TEST(SendSchedulerTest, TheEndOfAnAnswerLeavesAtOnceOncePerMark) {
   s.RecordDataSend(AtMs(1000), false);  // a flood frame
   s.CalculateTimers(AtMs(1020), Changed(), kRto, kLongInterval);
   EXPECT_EQ(s.next_send_time(), AtMs(1100));
-  s.MarkAnswerEnd();
+  s.MarkAnswerEnd(AtMs(1025));
   s.CalculateTimers(AtMs(1030), Changed(), kRto, kLongInterval);
-  EXPECT_EQ(s.next_send_time(), AtMs(1030));
-  s.RecordDataSend(AtMs(1030), false);
+  EXPECT_EQ(s.next_send_time(), AtMs(1025));
+  // The deadline stays where the mark put it, however late the timers are
+  // updated: a deadline of "now" at every update is never found due.
+  s.CalculateTimers(AtMs(1031), Changed(), kRto, kLongInterval);
+  EXPECT_EQ(s.next_send_time(), AtMs(1025));
+  s.RecordDataSend(AtMs(1031), false);
   s.CalculateTimers(AtMs(1040), Changed(), kRto, kLongInterval);
-  EXPECT_EQ(s.next_send_time(), AtMs(1130));  // used up
+  EXPECT_EQ(s.next_send_time(), AtMs(1131));  // used up
   // Nothing new to send (the answer already went out): the mark lapses, and
   // a later change waits for the interval as usual.
   SendScheduler q(AtMs(0), SendScheduler::kServerSendMindelay);
   q.RecordDataSend(AtMs(1000), false);
-  q.MarkAnswerEnd();
+  q.MarkAnswerEnd(AtMs(1005));
   q.CalculateTimers(AtMs(1010), SendScheduler::Comparison{false, false, false}, kRto,
                     kLongInterval);
   EXPECT_EQ(q.next_send_time(), MonoTime::Infinite());

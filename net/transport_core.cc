@@ -180,7 +180,7 @@ void TransportCore::MarkUrgent() {
 }
 
 void TransportCore::MarkAnswerEnd() {
-  scheduler_.MarkAnswerEnd();
+  scheduler_.MarkAnswerEnd(clock_->Now());
   NotifyLocalChange();
 }
 
@@ -279,8 +279,11 @@ void TransportCore::StartShutdown() {
 }
 
 void TransportCore::Reschedule() {
-  MonoTime now = clock_->Now();
   MonoTime next = NextWakeup();
+  // Read after NextWakeup(): a deadline it computed from its own reading of
+  // the clock is then never found "in the future" by an older reading (an
+  // alarm a few microseconds ahead, every turn, that never sends).
+  MonoTime now = clock_->Now();
   if (next <= now) {
     Tick();
     next = NextWakeup();

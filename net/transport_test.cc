@@ -47,6 +47,23 @@ struct Observer {
   }
 };
 
+// The simulated network's virtual time, plus `step` for every reading
+// before this one: a real clock moves while the code that reads it runs,
+// the virtual one only between events.
+class MovingClock : public Clock {
+ public:
+  explicit MovingClock(const Clock* base) : base_(base) {}
+  MonoTime Now() const override {
+    moved_ += step;
+    return base_->Now() + moved_;
+  }
+  absl::Duration step = absl::ZeroDuration();
+
+ private:
+  const Clock* base_;
+  mutable absl::Duration moved_ = absl::ZeroDuration();
+};
+
 // A client and a server transport on a simulated link.
 class Session {
  public:
@@ -64,7 +81,8 @@ class Session {
     });
     TransportConfig sc{Role::kServer, mode, server_conn_id, std::nullopt, std::nullopt};
     server_ = *CounterTransport::Create(
-        {&net_, &net_, *server_host_->Bind(kServerPort), nullptr, absl::BitGenRef(server_rng_)},
+        {&net_, &server_clock_, *server_host_->Bind(kServerPort), nullptr,
+         absl::BitGenRef(server_rng_)},
         TestKey(), sc);
     TransportConfig cc{Role::kClient, mode, client_conn_id,
                        server_host_->ip().WithPort(kServerPort), std::nullopt};
@@ -94,6 +112,7 @@ class Session {
   }
 
   SimulatedNetwork net_;
+  MovingClock server_clock_{&net_};  // the server's clock: virtual time unless stepped
   std::mt19937_64 client_rng_, server_rng_;
   SimulatedNetwork::Host* client_host_;
   SimulatedNetwork::Host* server_host_;
@@ -395,6 +414,39 @@ TEST(TransportTest, TheAnswerToAKeyDuringAFloodTakesOneRoundTripAndTheMindelays)
   const absl::Duration worst = *std::max_element(times.begin(), times.end());
   std::printf("worst key -> answer: %s\n", absl::FormatDuration(worst).c_str());
   EXPECT_LE(worst, absl::Milliseconds(215));
+}
+
+// The end of an answer (SendScheduler::MarkAnswerEnd) leaves at once, not
+// at the frame interval (250 ms at 500 ms RTT), also on a clock that moves
+// while the transport reads it. The answer's deadline was once "the time of
+// each timer update": every update found it a few microseconds ahead, the
+// transport re-armed its alarm for then instead of sending, and a real
+// server spun through tens of thousands of empty loop turns (`top` at
+// 500 ms RTT) until something else sent.
+TEST(TransportTest, TheEndOfAnAnswerLeavesAtOnceOnAClockThatMovesWhileItIsRead) {
+  for (const absl::Duration step : {absl::ZeroDuration(), absl::Microseconds(1)}) {
+    Session s(7);
+    LinkParams p;
+    p.delay = absl::Milliseconds(250);
+    s.SetLink(p);
+    s.ScheduleUpdates(3, absl::Milliseconds(100));
+    s.net_.RunFor(absl::Seconds(10));  // SRTT settles at 500 ms: interval 250 ms
+    s.server_clock_.step = step;
+    s.server_->mutable_local_state().Add(2);  // the flood's frame
+    s.net_.RunFor(absl::Milliseconds(30));
+    const size_t sent = s.server_sends_.size();
+    s.server_->mutable_local_state().Add(2);  // its last screen: waits for the interval
+    s.net_.RunFor(absl::Milliseconds(15));
+    EXPECT_EQ(s.server_sends_.size(), sent) << "step " << step;
+    const MonoTime marked = s.net_.Now();
+    s.server_->MarkAnswerEnd();
+    const uint64_t want = s.server_->local_state().value();
+    ASSERT_TRUE(s.net_.RunUntil([&] { return s.client_->remote_state().value() >= want; },
+                                absl::Seconds(2)))
+        << "step " << step;
+    ASSERT_GT(s.server_sends_.size(), sent);
+    EXPECT_LE(s.server_sends_[sent] - marked, absl::Milliseconds(1)) << "step " << step;
+  }
 }
 
 // Ctrl-C during a flood on a link that loses 29% of the datagrams each way
