@@ -132,8 +132,10 @@ void PredictionEngine::ParseGround(unsigned char byte, const Framebuffer& fb,
   } else if (byte == kDel) {
     PredictBackspace(fb, now);
   } else if (byte == kCr) {
+    const bool opens_line = EditorOpensLine(fb);
     BecomeTentative();
     NewlineCarriageReturn(fb, now);
+    if (opens_line) OpenLine(fb, now);
   } else if (byte < 0x20) {
     BecomeTentative();  // any other control key, the escape key included
   } else if (byte < 0x80) {
@@ -275,6 +277,64 @@ void PredictionEngine::NewlineCarriageReturn(const Framebuffer& fb, absl::Durati
     Stamp(&cell, now);
     cell.replacement.renditions = fb.cell(row, i).renditions;
   }
+}
+
+bool PredictionEngine::EditorOpensLine(const Framebuffer& fb) const {
+  if (options_.mosh_compatible || experimental() || replaying_) return false;
+  // A full-screen program that echoes by itself (raw, ECHO off, on the
+  // alternate screen, not the shell), as the report covering every
+  // uncertain key so far says, and the typing of this line was echoed.
+  if (!ReportIsCurrent() || pty_->canonical || pty_->echo || pty_->shell_foreground) return false;
+  if (!fb.modes().alternate_screen || confirmed_epoch_ < prediction_epoch_) return false;
+  const int row = cursors_.empty() ? fb.cursor().row : cursors_.back().row;
+  const int col = cursors_.empty() ? fb.cursor().col : cursors_.back().col;
+  // Not the last two rows (a command line, a status line, an input line).
+  if (row + 2 >= fb.height() || col <= 0 || col >= fb.width()) return false;
+  // Enter at the end of a line that starts in column 0: no text moves down
+  // with it, and an editor's auto-indent keeps column 0 ...
+  for (int x = col; x < fb.width(); ++x) {
+    if (!PredictedOrActual(fb, row, x).is_blank()) return false;
+  }
+  if (PredictedOrActual(fb, row, 0).is_blank()) return false;
+  // ... unless the line opens a block or continues: an unclosed bracket, or
+  // a last character that indents the next line in common modes (C's `{`,
+  // Python's `:`, a list's `,`, a shell's `\`).
+  int depth[3] = {0, 0, 0};
+  char last = ' ';
+  for (int x = 0; x < col; ++x) {
+    const Cell& cell = PredictedOrActual(fb, row, x);
+    if (cell.is_blank()) continue;
+    if (cell.text.size() != 1) {
+      last = 'a';
+      continue;
+    }
+    last = cell.text[0];
+    const char* opens = "([{";
+    const char* closes = ")]}";
+    for (int k = 0; k < 3; ++k) {
+      if (last == opens[k]) ++depth[k];
+      if (last == closes[k]) --depth[k];
+    }
+  }
+  if (depth[0] > 0 || depth[1] > 0 || depth[2] > 0) return false;
+  if (absl::string_view("{([:,\\").find(last) != absl::string_view::npos) return false;
+  // The next row is empty, or a `~` that marks "no line here" (vi).
+  for (int x = 0; x < fb.width(); ++x) {
+    const Cell& cell = PredictedOrActual(fb, row + 1, x);
+    if (!cell.is_blank() && !(x == 0 && cell.text == "~")) return false;
+  }
+  return true;
+}
+
+void PredictionEngine::OpenLine(const Framebuffer& fb, absl::Duration now) {
+  const int row = cursor().row;  // NewlineCarriageReturn moved it there
+  if (!PredictedOrActual(fb, row, 0).is_blank()) {
+    CellPrediction& cell = GetRow(row, fb.width()).cells[0];
+    Activate(&cell, now);
+    cell.original_contents.push_back(fb.cell(row, 0));
+    cell.replacement = Cell();
+  }
+  confirmed_epoch_ = prediction_epoch_;
 }
 
 int PredictionEngine::ShiftRunEnd(const Framebuffer& fb, int row, int col,

@@ -33,6 +33,10 @@
 //     shell prompt such as bash's), or is the session's first prompt (no
 //     keystroke reached the pty yet, PtyState::fresh, and a line editor reads
 //     it: raw mode with bracketed paste on, behind non-blank text);
+//   * a line opened in a full-screen editor: Enter at the end of an echoed
+//     line (column 0 start, nothing that would make an editor indent) above
+//     an empty or `~` row, in a raw, non-echoing, alternate-screen program
+//     other than the shell, starts a trusted epoch (EditorOpensLine);
 //   * predictions are drawn on any link slower than SRTT 20 ms (mosh: 60 ms),
 //     since the pty knowledge removes the wrong guesses that made mosh hide
 //     them on fast links;
@@ -223,6 +227,13 @@ class PredictionEngine {
   void PredictBackspace(const Framebuffer& fb, absl::Duration now);
   void PredictCursorMove(int delta, const Framebuffer& fb, absl::Duration now);
   void NewlineCarriageReturn(const Framebuffer& fb, absl::Duration now);
+  // Enter in a full-screen editor's insert mode, at the end of a line whose
+  // typing the program echoed, above an empty row (docs/prediction.md §A.8,
+  // "a line opened in a full-screen editor"): the epoch the Enter starts is
+  // trusted (OpenLine, after NewlineCarriageReturn), not left to wait for
+  // its first echo.
+  bool EditorOpensLine(const Framebuffer& fb) const;
+  void OpenLine(const Framebuffer& fb, absl::Duration now);
   // The last column of the text run starting at `col` that insert-shifting
   // moves (col - 1: none); `wide` is set when the run holds a wide cell.
   int ShiftRunEnd(const Framebuffer& fb, int row, int col, const Renditions& rend,

@@ -1,5 +1,6 @@
 #include "core/prediction_engine.h"
 
+#include <functional>
 #include <random>
 #include <string>
 
@@ -544,6 +545,100 @@ TEST_F(EngineTest, UnsettledPtyReportIsNotTrusted) {
   server.Echo("Password: ");
   Type("s");
   EXPECT_EQ(RowText(Drawn(), 0), "Password:");
+}
+
+// A full-screen editor in insert mode (vim: raw, ECHO off, the alternate
+// screen, not the shell; `~` on rows past the end of the file): `line` is
+// typed in row 0 (its first key waits for the echo that confirms the
+// epoch), then Enter and "s". Returns the two rows below the line as drawn
+// ("" past the screen). `vary` changes the server before the typing starts
+// (it may move the cursor: the line is typed where the cursor is).
+std::string DrawnAfterEnterInAnEditor(const std::function<void(FakeServer&)>& vary,
+                                      const std::string& line = "hi",
+                                      const std::string& after = "\rs") {
+  PredictionEngine engine;
+  engine.SetTiming(kSlow, 2 * kSlow);
+  FakeServer server(20, 6);
+  server.fb.mutable_modes()->alternate_screen = true;
+  server.pty = PtyState{/*echo=*/false, /*canonical=*/false, /*shell_foreground=*/false, 9,
+                        /*settled=*/false};
+  for (int r = 1; r < 5; ++r) server.Put(r, 0, "~");
+  server.Put(5, 0, "-- INSERT --");
+  vary(server);
+  const int row = server.fb.cursor().row;
+  const absl::Duration now = absl::Seconds(1);
+  uint64_t frame = 0;
+  auto type = [&](const std::string& bytes) {
+    engine.SetLocalFrameSent(frame++);
+    engine.NewUserBytes(bytes, server.view(), now);
+  };
+  type(line.substr(0, 1));
+  server.Echo(line.substr(0, 1));
+  server.echo_ack = frame;
+  engine.Cull(server.view(), now);
+  type(line.substr(1));
+  for (char c : after) type(std::string(1, c));
+  engine.Cull(server.view(), now);
+  Framebuffer drawn = server.fb;
+  engine.Apply(&drawn);
+  return RowText(drawn, row + 1) + "|" +
+         (row + 2 < drawn.height() ? RowText(drawn, row + 2) : std::string());
+}
+
+// docs/prediction.md §A.8, a line opened in a full-screen editor.
+TEST(PredictionEngineEditorTest, EnterAtTheEndOfAnEchoedLineAboveAnEmptyRowIsTrusted) {
+  auto same = [](FakeServer&) {};
+  EXPECT_EQ(DrawnAfterEnterInAnEditor(same), "s|~");
+  EXPECT_EQ(DrawnAfterEnterInAnEditor(same, "f(x);"), "s|~");
+  // An empty row below instead of vi's `~`.
+  EXPECT_EQ(DrawnAfterEnterInAnEditor([](FakeServer& s) { s.fb.MutableRow(1)->Set(0, Cell()); }),
+            "s|~");
+}
+
+TEST(PredictionEngineEditorTest, EnterIsNotTrustedOutsideAFullScreenProgramThatEchoes) {
+  EXPECT_EQ(DrawnAfterEnterInAnEditor(
+                [](FakeServer& s) { s.fb.mutable_modes()->alternate_screen = false; }),
+            "~|~");  // a REPL: its next prompt may come first
+  EXPECT_EQ(DrawnAfterEnterInAnEditor([](FakeServer& s) { s.pty->shell_foreground = true; }),
+            "~|~");
+  EXPECT_EQ(DrawnAfterEnterInAnEditor([](FakeServer& s) {
+              s.pty->echo = true;
+              s.pty->canonical = true;
+            }),
+            "~|~");
+  // The typing of the line was not echoed yet (a new epoch after Tab).
+  EXPECT_EQ(DrawnAfterEnterInAnEditor([](FakeServer&) {}, "hi", "\t\rs"), "~|~");
+}
+
+TEST(PredictionEngineEditorTest, EnterIsNotTrustedWhereTheEditorMayIndentOrMoveText) {
+  // Text right of the cursor moves down with the Enter.
+  EXPECT_EQ(DrawnAfterEnterInAnEditor([](FakeServer& s) { s.Put(0, 12, "tail"); }), "~|~");
+  // An indented line: auto-indent may keep the indent.
+  EXPECT_EQ(DrawnAfterEnterInAnEditor([](FakeServer& s) { s.MoveTo(0, 2); }), "~|~");
+  // Lines that open a block or continue: the next one may be indented.
+  for (const char* line : {"f(x,", "foo(bar", "if x:", "int f() {", "a = [", "ls \\", "a,"}) {
+    EXPECT_EQ(DrawnAfterEnterInAnEditor([](FakeServer&) {}, line), "~|~") << line;
+  }
+  // The next row holds text: the editor opens a line above it.
+  EXPECT_EQ(DrawnAfterEnterInAnEditor([](FakeServer& s) { s.Put(1, 0, "next"); }), "next|~");
+  // Typed in the last row but one (and the last row blank): a status or
+  // command line may be there.
+  EXPECT_EQ(DrawnAfterEnterInAnEditor([](FakeServer& s) {
+              s.fb.MutableRow(4)->Set(0, Cell());
+              s.Put(5, 0, "            ");
+              s.MoveTo(4, 0);
+            }),
+            "|");
+  // Above that, the same line is trusted.
+  EXPECT_EQ(DrawnAfterEnterInAnEditor([](FakeServer& s) {
+              s.fb.MutableRow(3)->Set(0, Cell());
+              s.MoveTo(3, 0);
+            }),
+            "s|-- INSERT --");
+}
+
+TEST(PredictionEngineEditorTest, ASecondEnterBeforeTheReportCoversTheFirstIsNotTrusted) {
+  EXPECT_EQ(DrawnAfterEnterInAnEditor([](FakeServer&) {}, "hi", "\rst\ru"), "st|~");
 }
 
 }  // namespace
