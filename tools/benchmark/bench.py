@@ -7,6 +7,7 @@ front of it (tools/netem: delay, loss, rebind) and the client on a pty that
 this script owns. It types, floods, interrupts, idles and roams, and measures:
 
   keystroke response  write of a key -> first client output containing it
+  vim typing          the same, typing lines in vim's insert mode
   bulk output         `seq 1 N` and base64 of random bytes: wire bytes and
                       packets (both directions, as emitted by the endpoints,
                       counted by the relay), server and client CPU seconds
@@ -490,13 +491,66 @@ def keystroke_delays(s, count, interval):
   return delays
 
 
-def keystrokes(s, count, interval):
-  """keystroke_delays summarised: median, mean, p95, share under 5 ms."""
-  delays = keystroke_delays(s, count, interval)
+def vim_typing_delays(s, count, interval, timeout):
+  """Typing in vim's insert mode (no vimrc, an empty buffer): `i`, then
+  lines of up to 20 distinct lowercase letters with Enter between them, one
+  key every `interval` s, then Escape and :q!. Returns each letter's
+  response time in ms (None if it never showed): from its write to the
+  first screen whose row of that line (line n on screen row n: the lines
+  are short and few) starts with everything typed on the line up to and
+  including it."""
+  s.settle()
+  s.term.write(b"vim -u NONE -N -i NONE -n\r")
+  if not s.term.wait_for(lambda rows: sum(r.startswith("~") for r in rows) >= ROWS - 3,
+                         timeout):
+    raise BenchError("vim did not start")
+  s.term.pump(max(0.5, 2 * s.rtt))
+  letters = "abcdefghijklmnopqrstuvwxyz"
+  lines = []  # (row, keys, send times, times shown)
+
+  def observe(t):
+    rows = s.term.screen.rows()
+    for row, keys, sent, seen in lines:
+      while len(seen) < len(sent) and rows[row].startswith(keys[:len(seen) + 1]):
+        seen.append(t)
+
+  s.term.observer = observe
+  s.term.write(b"i")
+  s.term.pump(interval)
+  typed = 0
+  while typed < count:
+    if lines:
+      s.term.write(b"\r")
+      s.term.pump(interval)
+    n = len(lines)
+    keys = "".join(letters[(n * 7 + i) % 26] for i in range(min(20, count - typed)))
+    lines.append((n, keys, [], []))
+    for k in keys:
+      lines[-1][2].append(s.term.write(k.encode()))
+      s.term.pump(interval)
+    typed += len(keys)
+  s.term.pump(max(1.0, 3 * s.rtt))
+  s.term.observer = None
+  delays = []
+  for _, _, sent, seen in lines:
+    delays += [(seen[i] - sent[i]) * 1000 if i < len(seen) else None
+               for i in range(len(sent))]
+  s.next_prompt += 1
+  s.term.write(b"\x1b:q!\r")
+  if s.term.wait_for(prompt_at_least(s.next_prompt), timeout) is None:
+    raise BenchError("vim did not quit")
+  s.settle(0.5)
+  return delays
+
+
+def keystrokes(s, count, interval, delays_of=keystroke_delays):
+  """delays_of(s, count, interval) summarised: median, mean, p95, share
+  under 5 ms (of the keys that showed)."""
+  delays = delays_of(s, count, interval)
   got = sorted(d for d in delays if d is not None)
   if not got:
-    return {"keys": len(delays), "echoed": 0}
-  return {"keys": len(delays), "echoed": len(got),
+    return {"keys": len(delays), "echoed": 0, "never_shown": len(delays)}
+  return {"keys": len(delays), "echoed": len(got), "never_shown": len(delays) - len(got),
           "median_ms": statistics.median(got),
           "mean_ms": statistics.fmean(got),
           "p95_ms": got[min(len(got) - 1, int(0.95 * len(got)))],
@@ -636,7 +690,7 @@ def pty_floor(binary, count):
   return json.loads(out.stdout.decode())
 
 
-WORKLOADS = ("keystroke", "seq", "base64", "vim", "top", "ctrl_c", "idle",
+WORKLOADS = ("keystroke", "vimtype", "seq", "base64", "vim", "top", "ctrl_c", "idle",
              "memory", "roam")
 
 
@@ -644,6 +698,10 @@ def measure_workloads(s, r, want, args, noise_file, big_file):
   """Runs the chosen workloads on session `s`, each result into r."""
   if "keystroke" in want:
     r["keystroke"] = keystrokes(s, args.keys, args.key_interval)
+  if "vimtype" in want:
+    r["vimtype"] = keystrokes(
+        s, args.keys, args.key_interval,
+        lambda s, n, i: vim_typing_delays(s, n, i, args.bulk_timeout))
   if "seq" in want:
     r["seq"] = bulk(s, f"seq 1 {args.seq}", args.bulk_timeout)
   if "base64" in want:
@@ -702,6 +760,9 @@ METRICS = [
     ("keystroke mean ms", ("keystroke", "mean_ms"), None),
     ("keystroke p95 ms", ("keystroke", "p95_ms"), None),
     ("keystroke share < 5 ms", ("keystroke", "under_5ms_share"), None),
+    ("vim typing median ms", ("vimtype", "median_ms"), None),
+    ("vim typing share < 5 ms", ("vimtype", "under_5ms_share"), None),
+    ("vim typing keys never shown", ("vimtype", "never_shown"), None),
     ("seq wire bytes", ("seq", "bytes"), 1.0),
     ("seq wire packets", ("seq", "packets"), None),
     ("seq server CPU s", ("seq", "server_cpu_s"), 0.1),

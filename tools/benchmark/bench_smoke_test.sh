@@ -21,6 +21,7 @@ assert set(raws) == {"mosh", "moshx"}, raws.keys()
 for impl, r in raws.items():
   assert "error" not in r, (impl, r)
   assert r["keystroke"]["echoed"] > 0, (impl, r["keystroke"])
+  assert r["vimtype"]["keys"] == 8 and r["vimtype"]["echoed"] > 0, (impl, r["vimtype"])
   for part in ("seq", "base64", "vim", "top"):
     assert r[part]["packets"] > 0 and r[part]["bytes"] > 0, (impl, r[part])
     assert r[part].get("seconds", 0) is not None, (impl, r[part])
@@ -42,6 +43,7 @@ floor_results = [l for l in results if "goal_max_moshx" in l]
 assert len(floor_results) == 1 and floor_results[0]["moshx"] is not None, floor_results
 md = open(sys.argv[2]).read()
 assert "| keystroke median ms |" in md and "Machine:" in md, md
+assert "| vim typing share < 5 ms |" in md, md
 assert "| vim paging wire bytes |" in md and "/ floor" in md, md
 print(f"ok: {len(lines)} JSON lines")
 PY
