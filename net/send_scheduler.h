@@ -75,7 +75,8 @@ class SendScheduler {
   // output). The next data frame then leaves at once instead of waiting
   // for the frame interval, one frame per call, so the last screen of a
   // long answer (`seq 1 3000000` then the prompt) does not wait up to an
-  // interval (125 ms at 500 ms RTT) after the output ended.
+  // interval (250 ms at 500 ms RTT, half that on average) after the output
+  // ended.
   // Urgent states (issue 19, docs/protocol.md §6.4): after MarkUrgent() (the
   // client: a key that interrupts, such as Ctrl-C; the server: such a key
   // arrived), the data frames sent within kUrgentWindow, at most
@@ -114,11 +115,11 @@ class SendScheduler {
   SendScheduler(MonoTime now, absl::Duration send_mindelay);
   // See kInputReplyFrames.
   void set_reply_to_input(bool on) { reply_to_input_ = on; }
-  // The next data frame may leave at once (see "The end of an answer"
-  // above); a send of data uses it up.
-  // The deadline is `now`, fixed: a deadline computed as "the time of each
-  // CalculateTimers()" would move with every reading of the clock and never
-  // be found due (a busy loop of wake-ups that never send).
+  // The next data frame may leave from `now` on (see "The end of an answer"
+  // above); a send of data uses the mark up. The deadline is this `now`,
+  // fixed: one computed as "the time of each CalculateTimers()" would move
+  // with every reading of the clock and never be found due (a busy loop of
+  // wake-ups that never send).
   void MarkAnswerEnd(MonoTime now) { answer_end_ = now; }
   // Starts (or restarts) an urgent window at `now` (see kUrgentCopies).
   void MarkUrgent(MonoTime now) {
