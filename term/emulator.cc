@@ -314,6 +314,10 @@ struct Emulator::Impl {
   // `block` is); the next call gives the one after it.
   static core::PlainRow TakeLine(Kept& block);
   std::optional<core::Cell> LazyCell(const VTermScreenCell& raw);
+  // A palette of `cols` columns: its blank made from `blank`'s pen, its
+  // glyphs from `glyph`'s (the cells' characters are ignored).
+  std::shared_ptr<core::PlainPalette> MakePalette(int cols, const VTermScreenCell& blank,
+                                                  const VTermScreenCell& glyph);
   bool SkipKeepingPlainLines(absl::string_view* bytes, const MoshxVTermState& s);
   void ReadModes(core::Modes* modes);
   MoshxVTermState ReadState();
@@ -963,18 +967,7 @@ bool Emulator::Impl::KeepPlainRow(int cols, const VTermScreenCell* cells) {
       (glyph != nullptr && !SamePen(*glyph, row_glyph))) {
     if (blank != nullptr) row_blank = *blank;
     if (glyph != nullptr) row_glyph = *glyph;
-    auto palette = std::make_shared<core::PlainPalette>();
-    palette->cols = cols;
-    VTermScreenCell raw = row_blank;
-    raw.chars[0] = 0;
-    palette->blank = LazyCell(raw);
-    raw = row_glyph;
-    raw.chars[1] = 0;
-    for (uint32_t c = 0x20; c < 0x7f; ++c) {
-      raw.chars[0] = c;
-      palette->glyphs[c - 0x20] = LazyCell(raw);
-    }
-    row_palette = std::move(palette);
+    row_palette = MakePalette(cols, row_blank, row_glyph);
     row_palette_reverse = reverse_video;
   }
   std::string line(static_cast<size_t>(end), '\0');
@@ -1047,6 +1040,23 @@ core::PlainRow Emulator::Impl::TakeLine(Kept& block) {
 
 // CellsToRow's cell for `raw` (no link; an ASCII glyph or a blank, so
 // narrow), or null when it leaves the row's default blank.
+std::shared_ptr<core::PlainPalette> Emulator::Impl::MakePalette(int cols,
+                                                                 const VTermScreenCell& blank,
+                                                                 const VTermScreenCell& glyph) {
+  auto palette = std::make_shared<core::PlainPalette>();
+  palette->cols = cols;
+  VTermScreenCell raw = blank;
+  raw.chars[0] = 0;
+  palette->blank = LazyCell(raw);
+  raw = glyph;
+  raw.chars[1] = 0;
+  for (uint32_t c = 0x20; c < 0x7f; ++c) {
+    raw.chars[0] = c;
+    palette->glyphs[c - 0x20] = LazyCell(raw);
+  }
+  return palette;
+}
+
 std::optional<core::Cell> Emulator::Impl::LazyCell(const VTermScreenCell& raw) {
   core::Cell cell = ToCell(raw, nullptr);
   cell.width = 1;
@@ -1725,18 +1735,13 @@ bool Emulator::Impl::SkipKeepingPlainLines(absl::string_view* bytes, const Moshx
             /*may_be_text=*/true);
   }
   // The pen's cells: a blank of the fresh row, and a probe printed on it.
-  auto pen = std::make_shared<core::PlainPalette>();
-  pen->cols = width;
-  VTermScreenCell cell;
-  vterm_screen_get_cell(screen, VTermPos{height - 1, 0}, &cell);
-  pen->blank = LazyCell(cell);
+  VTermScreenCell blank_cell;
+  VTermScreenCell glyph_cell;
+  vterm_screen_get_cell(screen, VTermPos{height - 1, 0}, &blank_cell);
   moshx_vterm_set_cursor(vt.get(), VTermPos{height - 1, 0}, /*pending_wrap=*/0);
   Inject("X");
-  vterm_screen_get_cell(screen, VTermPos{height - 1, 0}, &cell);
-  for (int c = 0x20; c < 0x7f; ++c) {
-    cell.chars[0] = static_cast<uint32_t>(c);
-    pen->glyphs[static_cast<size_t>(c - 0x20)] = LazyCell(cell);
-  }
+  vterm_screen_get_cell(screen, VTermPos{height - 1, 0}, &glyph_cell);
+  std::shared_ptr<core::PlainPalette> pen = MakePalette(width, blank_cell, glyph_cell);
   // Then the whole screen scrolls off at once (SU by its height: libvterm
   // erases every row with the pen and clears the line info, as height line
   // feeds would, but moves no cell and pushes no line; the rows above the
