@@ -53,7 +53,11 @@ void PredictionEngine::NewUserBytes(absl::string_view bytes, const ServerView& s
       inflight_complete_ = false;
     }
     inflight_.push_back({local_frame_sent_ + 1, byte, now, current_key_, i + 1 == bytes.size()});
+    // Read before the key changes what the report covers.
+    const bool at_shell = ReportIsCurrent() && pty_->shell_foreground;
     NewUserByte(byte, *server.framebuffer, now);
+    last_key_at_shell_ = at_shell;
+    last_key_escape_ = false;
   }
   EndChunk();
 }
@@ -62,6 +66,7 @@ void PredictionEngine::EndChunk() {
   if (parse_ == ParseState::kEscape) {  // a lone Escape key (vi), not ESC O
     parse_ = ParseState::kGround;
     BecomeTentative();
+    if (!replaying_) last_key_escape_ = true;
   }
 }
 
@@ -138,6 +143,8 @@ void PredictionEngine::ParseGround(unsigned char byte, const Framebuffer& fb,
     if (opens_line) OpenLine(fb, now);
   } else if (byte < 0x20) {
     BecomeTentative();  // any other control key, the escape key included
+  } else if (ViEntersInsertMode(byte, fb)) {
+    EnterInsertMode(byte, fb, now);
   } else if (byte < 0x80) {
     Dispatch(byte, std::string(1, static_cast<char>(byte)), fb, now);
   } else if (int n = Utf8Continuations(byte); n > 0) {
@@ -334,6 +341,48 @@ void PredictionEngine::OpenLine(const Framebuffer& fb, absl::Duration now) {
     cell.original_contents.push_back(fb.cell(row, 0));
     cell.replacement = Cell();
   }
+  confirmed_epoch_ = prediction_epoch_;
+}
+
+bool PredictionEngine::ViEntersInsertMode(unsigned char byte, const Framebuffer& fb) const {
+  if (byte != 'i' && byte != 'a') return false;
+  // (A mosh-compatible engine has no report: ReportIsCurrent() is false.)
+  if (experimental() || replaying_) return false;
+  // vi is in its normal mode: the key is the first the program gets (the
+  // previous one was typed at the shell: the Enter that started it), or it
+  // follows a lone Escape (which ends insert mode and any pending command).
+  if (!last_key_at_shell_ && !last_key_escape_) return false;
+  // A full-screen program that echoes by itself, as the report covering
+  // every uncertain key so far (that previous key included) says.
+  if (!ReportIsCurrent() || pty_->canonical || pty_->echo || pty_->shell_foreground) return false;
+  if (!fb.modes().alternate_screen) return false;
+  const int row = cursors_.empty() ? fb.cursor().row : cursors_.back().row;
+  const int col = cursors_.empty() ? fb.cursor().col : cursors_.back().col;
+  if (col < 0 || col >= fb.width()) return false;
+  // Not in insert mode already: vim's 'showmode' ("-- INSERT --",
+  // "-- REPLACE --", "-- VISUAL --") is not on the last row.
+  const int last = fb.height() - 1;
+  if (PredictedOrActual(fb, last, 0).text == "-" && PredictedOrActual(fb, last, 1).text == "-") {
+    return false;
+  }
+  // vi's look: a row below the cursor, above the last (a status or command
+  // line, where a pager such as less keeps its cursor), is a lone `~` ("no
+  // line here").
+  for (int r = row + 1; r < last; ++r) {
+    bool tilde = PredictedOrActual(fb, r, 0).text == "~";
+    for (int x = 1; tilde && x < fb.width(); ++x) tilde = PredictedOrActual(fb, r, x).is_blank();
+    if (tilde) return true;
+  }
+  return false;
+}
+
+void PredictionEngine::EnterInsertMode(unsigned char byte, const Framebuffer& fb,
+                                       absl::Duration now) {
+  BecomeTentative();  // the key itself draws nothing
+  InitCursor(fb, now);
+  // `a` appends after the character under the cursor (none on an empty line).
+  const Cell& under = PredictedOrActual(fb, cursor().row, cursor().col);
+  if (byte == 'a' && !under.is_blank() && under.width == 1) PredictCursorMove(1, fb, now);
   confirmed_epoch_ = prediction_epoch_;
 }
 

@@ -37,6 +37,11 @@
 //     line (column 0 start, nothing that would make an editor indent) above
 //     an empty or `~` row, in a raw, non-echoing, alternate-screen program
 //     other than the shell, starts a trusted epoch (EditorOpensLine);
+//   * vi's insert commands: `i` or `a` as the first key a raw, non-echoing,
+//     alternate-screen program other than the shell gets, or after a lone
+//     Escape, with vi's `~` rows below the cursor and no "-- INSERT --" on
+//     the last row, draws nothing and starts a trusted epoch
+//     (ViEntersInsertMode);
 //   * predictions are drawn on any link slower than SRTT 20 ms (mosh: 60 ms),
 //     since the pty knowledge removes the wrong guesses that made mosh hide
 //     them on fast links;
@@ -234,6 +239,12 @@ class PredictionEngine {
   // its first echo.
   bool EditorOpensLine(const Framebuffer& fb) const;
   void OpenLine(const Framebuffer& fb, absl::Duration now);
+  // vi's `i` or `a` in its normal mode (docs/prediction.md §A.8, "vi's
+  // insert commands"): the key draws nothing and the epoch after it is
+  // trusted (EnterInsertMode), so the first keys typed into the new insert
+  // mode do not wait for a round trip.
+  bool ViEntersInsertMode(unsigned char byte, const Framebuffer& fb) const;
+  void EnterInsertMode(unsigned char byte, const Framebuffer& fb, absl::Duration now);
   // The last column of the text run starting at `col` that insert-shifting
   // moves (col - 1: none); `wide` is set when the run holds a wide cell.
   int ShiftRunEnd(const Framebuffer& fb, int row, int col, const Renditions& rend,
@@ -309,6 +320,10 @@ class PredictionEngine {
   int utf8_needed_ = 0;  // continuation bytes still expected
   bool csi_has_params_ = false;
   uint64_t current_key_ = 0;  // id of the byte being processed
+  // The previous key (not replayed ones): typed at the shell, as a report
+  // covering every uncertain key then said; a lone Escape.
+  bool last_key_at_shell_ = false;
+  bool last_key_escape_ = false;
   // Context captured at the first prediction of `context_epoch_`.
   std::optional<Context> epoch_context_;
   uint64_t context_epoch_ = 0;

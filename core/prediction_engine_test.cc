@@ -3,6 +3,7 @@
 #include <functional>
 #include <random>
 #include <string>
+#include <vector>
 
 #include "gtest/gtest.h"
 
@@ -639,6 +640,121 @@ TEST(PredictionEngineEditorTest, EnterIsNotTrustedWhereTheEditorMayIndentOrMoveT
 
 TEST(PredictionEngineEditorTest, ASecondEnterBeforeTheReportCoversTheFirstIsNotTrusted) {
   EXPECT_EQ(DrawnAfterEnterInAnEditor([](FakeServer&) {}, "hi", "\rst\ru"), "st|~");
+}
+
+// vi started from the shell (docs/prediction.md §A.8, vi's insert
+// commands): the Enter that runs it is typed at the shell's prompt, then the
+// server shows vim's empty buffer (raw, ECHO off, the alternate screen, `~`
+// rows, the cursor at the top left) with the report covering the Enter.
+// `vary` changes that screen; `keys` are then typed, each its own read, all
+// before the server answers any of them (`early` ones right after the Enter,
+// before the server answers it). Returns rows 0 and 1 as drawn.
+std::string DrawnAfterKeysInVi(const std::function<void(FakeServer&)>& vary,
+                               const std::vector<std::string>& keys,
+                               const std::string& early = "") {
+  PredictionEngine engine;
+  engine.SetTiming(kSlow, 2 * kSlow);
+  FakeServer server(20, 6);
+  server.pty = PtyState{/*echo=*/false, /*canonical=*/false, /*shell_foreground=*/true, 7,
+                        /*settled=*/true};
+  server.Echo("$ vi");
+  const absl::Duration now = absl::Seconds(1);
+  uint64_t frame = 0;
+  auto type = [&](const std::string& bytes) {
+    engine.SetLocalFrameSent(frame++);
+    engine.NewUserBytes(bytes, server.view(), now);
+  };
+  type("\r");
+  if (!early.empty()) type(early);
+  server.fb = Framebuffer(20, 6);
+  server.fb.mutable_modes()->alternate_screen = true;
+  server.pty = PtyState{/*echo=*/false, /*canonical=*/false, /*shell_foreground=*/false, 9,
+                        /*settled=*/false};
+  for (int r = 1; r < 5; ++r) server.Put(r, 0, "~");
+  server.echo_ack = frame;
+  vary(server);
+  engine.Cull(server.view(), now);
+  for (const std::string& k : keys) type(k);
+  engine.Cull(server.view(), now);
+  Framebuffer drawn = server.fb;
+  engine.Apply(&drawn);
+  return RowText(drawn, 0) + "|" + RowText(drawn, 1);
+}
+
+TEST(PredictionEngineViTest, KeysAfterViInsertCommandAreDrawnAtOnce) {
+  auto same = [](FakeServer&) {};
+  EXPECT_EQ(DrawnAfterKeysInVi(same, {"i", "a", "b"}), "ab|~");
+  // `a` on an empty line inserts where the cursor is.
+  EXPECT_EQ(DrawnAfterKeysInVi(same, {"a", "x"}), "x|~");
+  // `a` on a character appends after it.
+  EXPECT_EQ(DrawnAfterKeysInVi([](FakeServer& s) { s.Put(0, 0, "q"); }, {"a", "x"}), "qx|~");
+  // `i` on a character inserts before it.
+  EXPECT_EQ(DrawnAfterKeysInVi([](FakeServer& s) { s.Put(0, 0, "q"); }, {"i", "x"}), "xq|~");
+}
+
+TEST(PredictionEngineViTest, InsertCommandAfterALoneEscapeIsTrusted) {
+  // Typing in insert mode, then Escape; the report covers it; `i` again.
+  auto after_escape = [](FakeServer& s) { s.Put(5, 0, "-- INSERT --"); };
+  PredictionEngine engine;
+  engine.SetTiming(kSlow, 2 * kSlow);
+  FakeServer server(20, 6);
+  server.fb.mutable_modes()->alternate_screen = true;
+  server.pty = PtyState{false, false, false, 9, /*settled=*/false};
+  for (int r = 1; r < 5; ++r) server.Put(r, 0, "~");
+  after_escape(server);
+  server.Put(0, 0, "ab");
+  server.MoveTo(0, 2);
+  const absl::Duration now = absl::Seconds(1);
+  uint64_t frame = 0;
+  auto type = [&](const std::string& bytes) {
+    engine.SetLocalFrameSent(frame++);
+    engine.NewUserBytes(bytes, server.view(), now);
+  };
+  type("\x1b");
+  // vim left insert mode: the cursor on the last character, the mode gone.
+  server.Put(5, 0, "            ");
+  server.MoveTo(0, 1);
+  server.echo_ack = frame;
+  engine.Cull(server.view(), now);
+  type("i");
+  type("x");
+  engine.Cull(server.view(), now);
+  Framebuffer drawn = server.fb;
+  engine.Apply(&drawn);
+  EXPECT_EQ(RowText(drawn, 0), "axb");
+}
+
+TEST(PredictionEngineViTest, InsertCommandIsNotTrustedWhereViMayNotBeInNormalMode) {
+  // The key before was a letter (vi's `d`, `c`, `r`, `f` ... take the `i`
+  // as their argument), not the first key nor one after Escape.
+  EXPECT_EQ(DrawnAfterKeysInVi([](FakeServer&) {}, {"d", "i", "a"}), "|~");
+  // Also when that letter was typed before the report said vi runs (it was
+  // typed while the shell seemed to be in the foreground).
+  EXPECT_EQ(DrawnAfterKeysInVi([](FakeServer&) {}, {"i", "a"}, "d"), "|~");
+  // Already in insert mode ('showmode' says so): `i` is text.
+  EXPECT_EQ(DrawnAfterKeysInVi([](FakeServer& s) { s.Put(5, 0, "-- INSERT --"); }, {"i", "a"}),
+            "|~");
+  // Not vi's look: no `~` row below the cursor.
+  EXPECT_EQ(DrawnAfterKeysInVi(
+                [](FakeServer& s) {
+                  for (int r = 1; r < 5; ++r) s.Put(r, 0, "~x");
+                },
+                {"i", "a"}),
+            "|~x");
+  // The cursor on the last rows: a pager's prompt (less shows `~` too).
+  EXPECT_EQ(DrawnAfterKeysInVi([](FakeServer& s) { s.MoveTo(5, 0); }, {"i", "a"}), "|~");
+  // Not a full-screen program that echoes by itself.
+  EXPECT_EQ(DrawnAfterKeysInVi(
+                [](FakeServer& s) { s.fb.mutable_modes()->alternate_screen = false; }, {"i", "a"}),
+            "|~");
+  EXPECT_EQ(DrawnAfterKeysInVi([](FakeServer& s) { s.pty->shell_foreground = true; }, {"i", "a"}),
+            "|~");
+  EXPECT_EQ(DrawnAfterKeysInVi([](FakeServer& s) { s.pty->echo = true; }, {"i", "a"}), "|~");
+  EXPECT_EQ(DrawnAfterKeysInVi([](FakeServer& s) { s.pty->canonical = true; }, {"i", "a"}), "|~");
+  // The report does not cover the Enter yet: what runs is not known.
+  EXPECT_EQ(DrawnAfterKeysInVi([](FakeServer& s) { s.echo_ack = 0; }, {"i", "a"}), "|~");
+  // Other keys start no insert mode.
+  EXPECT_EQ(DrawnAfterKeysInVi([](FakeServer&) {}, {"o", "a"}), "|~");
 }
 
 }  // namespace
