@@ -62,19 +62,35 @@ def now():
 
 # ---------------------------------------------------------------- processes
 
+def start_time(pid):
+  """The kernel's start time of process `pid` (None if there is none): with
+  the PID, it names one process; a PID alone may be reused."""
+  try:
+    with open(f"/proc/{pid}/stat") as f:
+      return int(f.read().rsplit(")", 1)[1].split()[19])
+  except (OSError, IndexError, ValueError):
+    return None
+
+
 class Tracker:
-  """PIDs this run started; killed (TERM, then KILL) at the end."""
+  """PIDs this run started; killed (TERM, then KILL) at the end. Each PID is
+  signalled only while it still names the process that was added: a daemon
+  (mosh-server) or a reaped child that exited long ago may have left its PID
+  to someone else's process (pid_max is 32768 here, and a test run beside
+  the bench starts thousands), which must not be killed."""
 
   def __init__(self):
-    self.pids = []
+    self.procs = []  # (pid, start time)
 
   def add(self, pid):
-    self.pids.append(pid)
+    self.procs.append((pid, start_time(pid)))
 
   def kill_all(self):
     for sig in (signal.SIGTERM, signal.SIGKILL):
       alive = False
-      for pid in self.pids:
+      for pid, started in self.procs:
+        if started is None or start_time(pid) != started:
+          continue  # gone (a zombie child keeps its start time until reaped)
         try:
           os.kill(pid, sig)
           alive = True
@@ -82,12 +98,12 @@ class Tracker:
           pass
       if alive and sig == signal.SIGTERM:
         time.sleep(0.3)
-    for pid in self.pids:
+    for pid, _ in self.procs:
       try:
         os.waitpid(pid, os.WNOHANG)
       except ChildProcessError:
         pass
-    self.pids = []
+    self.procs = []
 
 
 def cpu_seconds(pid):
