@@ -174,6 +174,16 @@ class SendScheduler {
   uint64_t ack_num() const { return ack_num_; }
   // A new newest remote state arrived at `now`.
   void OnNewRemoteState(MonoTime now, uint64_t num, bool carried_data);
+  // The peer sent again a state carrying data that we hold already, `num`.
+  // If an acknowledgement covering it went out, it was probably lost: one is
+  // due again within kAckDelay. Otherwise a sender whose older state is
+  // still unacknowledged (its assumed state falls back to the acknowledged
+  // one) resends at its frame interval until our next heartbeat, up to
+  // kAckInterval later (docs/protocol.md §6.4; mosh's receiver ignores
+  // repeats). Urgent copies arriving before our acknowledgement add none.
+  void OnRepeatedRemoteState(uint64_t num) {
+    if (last_sent_ack_num_ >= num) pending_data_ack_ = true;
+  }
   std::optional<MonoTime> last_heard() const { return last_heard_; }
   bool pending_data_ack() const { return pending_data_ack_; }
   // Called after every Instruction sent (its ack_num went out).

@@ -244,6 +244,8 @@ void TransportCore::OnSspFragment(absl::string_view fragment) {
   if (outcome == ReceiveOutcome::kNewest) {
     scheduler_.OnNewRemoteState(now, in.new_num, !in.diff.empty());
     if (on_remote_state_) on_remote_state_();
+  } else if (outcome == ReceiveOutcome::kDuplicate && !in.diff.empty()) {
+    scheduler_.OnRepeatedRemoteState(in.new_num);
   }
   Reschedule();
 }
