@@ -692,36 +692,22 @@ TEST(PredictionEngineViTest, KeysAfterViInsertCommandAreDrawnAtOnce) {
   EXPECT_EQ(DrawnAfterKeysInVi([](FakeServer& s) { s.Put(0, 0, "q"); }, {"i", "x"}), "xq|~");
 }
 
-TEST(PredictionEngineViTest, InsertCommandAfterALoneEscapeIsTrusted) {
-  // Typing in insert mode, then Escape; the report covers it; `i` again.
-  auto after_escape = [](FakeServer& s) { s.Put(5, 0, "-- INSERT --"); };
-  PredictionEngine engine;
-  engine.SetTiming(kSlow, 2 * kSlow);
-  FakeServer server(20, 6);
+TEST_F(EngineTest, ViInsertCommandAfterALoneEscapeIsTrusted) {
+  // vim in insert mode after "ab", then Escape, which the report covers.
+  server = FakeServer(20, 6);
   server.fb.mutable_modes()->alternate_screen = true;
   server.pty = PtyState{false, false, false, 9, /*settled=*/false};
   for (int r = 1; r < 5; ++r) server.Put(r, 0, "~");
-  after_escape(server);
-  server.Put(0, 0, "ab");
-  server.MoveTo(0, 2);
-  const absl::Duration now = absl::Seconds(1);
-  uint64_t frame = 0;
-  auto type = [&](const std::string& bytes) {
-    engine.SetLocalFrameSent(frame++);
-    engine.NewUserBytes(bytes, server.view(), now);
-  };
-  type("\x1b");
+  server.Put(5, 0, "-- INSERT --");
+  server.Echo("ab");
+  Type("\x1b");
   // vim left insert mode: the cursor on the last character, the mode gone.
   server.Put(5, 0, "            ");
   server.MoveTo(0, 1);
-  server.echo_ack = frame;
-  engine.Cull(server.view(), now);
-  type("i");
-  type("x");
-  engine.Cull(server.view(), now);
-  Framebuffer drawn = server.fb;
-  engine.Apply(&drawn);
-  EXPECT_EQ(RowText(drawn, 0), "axb");
+  server.echo_ack = frame_sent;
+  Type("i");
+  Type("x");
+  EXPECT_EQ(RowText(Drawn(), 0), "axb");
 }
 
 TEST(PredictionEngineViTest, InsertCommandIsNotTrustedWhereViMayNotBeInNormalMode) {
