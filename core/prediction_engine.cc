@@ -286,15 +286,23 @@ void PredictionEngine::NewlineCarriageReturn(const Framebuffer& fb, absl::Durati
   }
 }
 
+bool PredictionEngine::EchoingFullScreenProgram(const Framebuffer& fb) const {
+  return ReportIsCurrent() && !pty_->canonical && !pty_->echo && !pty_->shell_foreground &&
+         fb.modes().alternate_screen;
+}
+
+std::pair<int, int> PredictionEngine::CursorPosition(const Framebuffer& fb) const {
+  if (cursors_.empty()) return {fb.cursor().row, fb.cursor().col};
+  return {cursors_.back().row, cursors_.back().col};
+}
+
 bool PredictionEngine::EditorOpensLine(const Framebuffer& fb) const {
   if (options_.mosh_compatible || experimental() || replaying_) return false;
   // A full-screen program that echoes by itself (raw, ECHO off, on the
   // alternate screen, not the shell), as the report covering every
   // uncertain key so far says, and the typing of this line was echoed.
-  if (!ReportIsCurrent() || pty_->canonical || pty_->echo || pty_->shell_foreground) return false;
-  if (!fb.modes().alternate_screen || confirmed_epoch_ < prediction_epoch_) return false;
-  const int row = cursors_.empty() ? fb.cursor().row : cursors_.back().row;
-  const int col = cursors_.empty() ? fb.cursor().col : cursors_.back().col;
+  if (!EchoingFullScreenProgram(fb) || confirmed_epoch_ < prediction_epoch_) return false;
+  const auto [row, col] = CursorPosition(fb);
   // Not the last two rows (a command line, a status line, an input line).
   if (row + 2 >= fb.height() || col <= 0 || col >= fb.width()) return false;
   // Enter at the end of a line that starts in column 0: no text moves down
@@ -354,10 +362,8 @@ bool PredictionEngine::ViEntersInsertMode(unsigned char byte, const Framebuffer&
   if (!last_key_at_shell_ && !last_key_escape_) return false;
   // A full-screen program that echoes by itself, as the report covering
   // every uncertain key so far (that previous key included) says.
-  if (!ReportIsCurrent() || pty_->canonical || pty_->echo || pty_->shell_foreground) return false;
-  if (!fb.modes().alternate_screen) return false;
-  const int row = cursors_.empty() ? fb.cursor().row : cursors_.back().row;
-  const int col = cursors_.empty() ? fb.cursor().col : cursors_.back().col;
+  if (!EchoingFullScreenProgram(fb)) return false;
+  const auto [row, col] = CursorPosition(fb);
   if (col < 0 || col >= fb.width()) return false;
   // Not in insert mode already: vim's 'showmode' ("-- INSERT --",
   // "-- REPLACE --", "-- VISUAL --") is not on the last row.

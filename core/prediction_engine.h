@@ -76,6 +76,7 @@
 #include <deque>
 #include <optional>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "absl/strings/string_view.h"
@@ -238,6 +239,11 @@ class PredictionEngine {
   // trusted (OpenLine, after NewlineCarriageReturn), not left to wait for
   // its first echo.
   bool EditorOpensLine(const Framebuffer& fb) const;
+  // A program that echoes by itself on the alternate screen (raw, ECHO off,
+  // not the shell), as a report covering every uncertain key so far says.
+  bool EchoingFullScreenProgram(const Framebuffer& fb) const;
+  // (row, column) of the newest cursor prediction, else of the server's cursor.
+  std::pair<int, int> CursorPosition(const Framebuffer& fb) const;
   void OpenLine(const Framebuffer& fb, absl::Duration now);
   // vi's `i` or `a` in its normal mode (docs/prediction.md §A.8, "vi's
   // insert commands"): the key draws nothing and the epoch after it is
