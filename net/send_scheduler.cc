@@ -9,14 +9,30 @@ SendScheduler::SendScheduler(MonoTime now, absl::Duration send_mindelay)
       next_ack_time_(now),
       next_send_time_(now),
       last_data_send_(now) {
-  sent_.push_back({now, 0});
+  sent_.push_back({now, 0, 0});
 }
 
 void SendScheduler::UpdateAssumed(MonoTime now, absl::Duration rto) {
+  static_assert(kMaxSentStates < 64, "usable states are a 64-bit mask");
   assumed_ = 0;
+  uint64_t usable = 1;  // bit i: the receiver can have applied sent_[i]
+  bool all_recent = true;
   for (size_t i = 1; i < sent_.size(); ++i) {
-    if (now - sent_[i].send_time >= rto + kAckDelay) break;
-    assumed_ = i;
+    if (now - sent_[i].send_time >= rto + kAckDelay) {
+      all_recent = false;
+      continue;
+    }
+    bool ref_usable = false;
+    for (size_t j = i; j-- > 0 && sent_[j].num >= sent_[i].ref;) {
+      if (sent_[j].num == sent_[i].ref) {
+        ref_usable = (usable >> j) & 1;
+        break;
+      }
+    }
+    if (all_recent || ref_usable) {
+      usable |= uint64_t{1} << i;
+      assumed_ = i;
+    }
   }
 }
 
@@ -92,12 +108,13 @@ bool SendScheduler::PreferFront(size_t front_size, size_t assumed_size, bool for
   return prefer;
 }
 
-void SendScheduler::AddSent(MonoTime now, uint64_t num) {
-  if (num == back().num) {  // repeated shutdown state: refresh, no duplicate
+void SendScheduler::AddSent(MonoTime now, uint64_t num, uint64_t ref) {
+  if (num == back().num) {  // a resend: refresh, no duplicate
     sent_.back().send_time = now;
+    sent_.back().ref = ref;
     return;
   }
-  sent_.push_back({now, num});
+  sent_.push_back({now, num, ref});
   if (sent_.size() > kMaxSentStates) {
     size_t victim = sent_.size() - 16;
     sent_.erase(sent_.begin() + victim);
@@ -107,7 +124,7 @@ void SendScheduler::AddSent(MonoTime now, uint64_t num) {
 
 uint64_t SendScheduler::RecordEmptyAck(MonoTime now) {
   uint64_t num = shutdown_in_progress_ ? kShutdownNum : back().num + 1;
-  AddSent(now, num);
+  AddSent(now, num, assumed().num);
   next_ack_time_ = now + kAckInterval;
   next_send_time_ = MonoTime::Infinite();
   mindelay_clock_.reset();
@@ -122,11 +139,7 @@ void SendScheduler::ClearSendTimer() {
 uint64_t SendScheduler::RecordDataSend(MonoTime now, bool same_as_back) {
   uint64_t num = same_as_back ? back().num : back().num + 1;
   if (shutdown_in_progress_) num = kShutdownNum;
-  if (num == back().num) {
-    sent_.back().send_time = now;
-  } else {
-    AddSent(now, num);
-  }
+  AddSent(now, num, assumed().num);
   assumed_ = sent_.size() - 1;  // the receiver will most likely have it
   last_data_send_ = now;
   if (reply_frames_left_ > 0 && now <= input_time_ + kInputReplyWindow) --reply_frames_left_;

@@ -10,7 +10,8 @@
 // Sent-state log: sent()[0] is the "front", the newest state the receiver
 // acknowledged (initially state 0); sent().back() is the last state sent;
 // assumed() is the state we guess the receiver already has: the newest one
-// sent less than RTO + kAckDelay ago (benefit of the doubt), else the front.
+// sent less than RTO + kAckDelay ago (benefit of the doubt) that the receiver
+// can have applied, else the front (UpdateAssumed()).
 // Log numbers are strictly increasing; kShutdownNum is the largest.
 //
 // Pure: never reads a clock, all methods take `now`. Not thread-safe.
@@ -100,6 +101,8 @@ class SendScheduler {
   struct SentRecord {
     MonoTime send_time;
     uint64_t num;
+    // The state its diff was computed from (its last send's, for a resend).
+    uint64_t ref = 0;
   };
 
   // How the current local state compares with states of the log.
@@ -136,7 +139,17 @@ class SendScheduler {
   const SentRecord& assumed() const { return sent_[assumed_]; }
   bool assumed_is_front() const { return assumed_ == 0; }
 
-  // Recomputes assumed() from send times (call before Comparison is built).
+  // Recomputes assumed() from send times (call before Comparison is built):
+  // the newest state sent less than RTO + kAckDelay ago whose every
+  // predecessor in the log was too (mosh's rule: an older state not
+  // acknowledged in that time was probably lost, and a later state may be a
+  // diff from it), or whose reference (SentRecord::ref) is the front or such
+  // a state. The second clause matters after a state that carried no data
+  // (a heartbeat, an empty ack): the receiver acknowledges those only with
+  // its next datagram, up to kAckInterval later, so their age says nothing
+  // of loss, and the next state was diffed from the front anyway; without it
+  // every state sent then is resent at the frame interval until its own
+  // acknowledgement arrives (docs/protocol.md §6.4).
   void UpdateAssumed(MonoTime now, absl::Duration rto);
   // Recomputes the ack and send deadlines (docs/protocol.md §6.4, "Timers").
   void CalculateTimers(MonoTime now, const Comparison& c, absl::Duration rto,
@@ -202,7 +215,7 @@ class SendScheduler {
   // The earliest retransmission time a quiet peer allows (the epoch if the
   // peer is not quiet).
   MonoTime QuietRetryFloor(MonoTime now) const;
-  void AddSent(MonoTime now, uint64_t num);
+  void AddSent(MonoTime now, uint64_t num, uint64_t ref);
 
   std::deque<SentRecord> sent_;
   size_t assumed_ = 0;

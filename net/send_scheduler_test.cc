@@ -148,6 +148,37 @@ TEST(SendSchedulerTest, AssumedFallsBackToFrontAfterRtoPlusAckDelay) {
   EXPECT_EQ(s.assumed().num, 0u);
 }
 
+// The receiver acknowledges a state without data (a heartbeat) only with its
+// next datagram, up to 3 s later: an old unacknowledged heartbeat is no sign
+// of loss, and a state diffed from the front after it is assumed received
+// (docs/protocol.md §6.4), instead of being resent every frame interval.
+TEST(SendSchedulerTest, AnOldHeartbeatDoesNotHideANewerStateDiffedFromTheFront) {
+  SendScheduler s(AtMs(0), SendScheduler::kServerSendMindelay);
+  EXPECT_EQ(s.RecordEmptyAck(AtMs(0)), 1u);
+  s.UpdateAssumed(AtMs(1000), kRto);
+  ASSERT_EQ(s.assumed().num, 0u);
+  EXPECT_EQ(s.RecordDataSend(AtMs(1000), false), 2u);
+  s.UpdateAssumed(AtMs(1100), kRto);
+  EXPECT_EQ(s.assumed().num, 2u);
+  s.UpdateAssumed(AtMs(1400), kRto);  // its own RTO + ack delay passed
+  EXPECT_EQ(s.assumed().num, 0u);
+}
+
+// A state diffed from one that is presumed lost cannot be applied: it is
+// not assumed, however recent (mosh's rule).
+TEST(SendSchedulerTest, AStateDiffedFromAPresumedLostStateIsNotAssumed) {
+  SendScheduler s(AtMs(0), SendScheduler::kServerSendMindelay);
+  s.RecordDataSend(AtMs(0), false);  // 1, from 0
+  s.UpdateAssumed(AtMs(350), kRto);
+  ASSERT_EQ(s.assumed().num, 1u);
+  s.RecordDataSend(AtMs(350), false);  // 2, from 1
+  s.UpdateAssumed(AtMs(450), kRto);    // 1 is presumed lost
+  EXPECT_EQ(s.assumed().num, 0u);
+  s.RecordDataSend(AtMs(450), false);  // 3, from the front
+  s.UpdateAssumed(AtMs(500), kRto);
+  EXPECT_EQ(s.assumed().num, 3u);
+}
+
 TEST(SendSchedulerTest, RetransmitsAtFrameRateOnlyWhilePeerHeardRecently) {
   SendScheduler s(AtMs(0), SendScheduler::kServerSendMindelay);
   s.RecordDataSend(AtMs(0), false);

@@ -715,6 +715,39 @@ TEST(TransportTest, SameSeedReplaysExactly) {
   EXPECT_EQ(run(), run());
 }
 
+// A key typed while the client's newest datagram is an old empty state (an
+// ack) that the server has not acknowledged yet (it acknowledges a state
+// without data only with its own next datagram, up to 3 s later) goes out once: its diff
+// is from the acknowledged state, so the client assumes it arrived instead
+// of resending it every frame interval until its acknowledgement is back
+// (docs/protocol.md §6.4). The resends cost `top` in the bench 2 datagrams
+// up and, acknowledged again as repeats, 3 down (docs/benchmarks.md).
+TEST(TransportTest, AKeyAfterAnUnacknowledgedEmptyStateIsSentOnce) {
+  LinkParams link;
+  link.delay = absl::Milliseconds(50);
+  Session s(7, WireMode::kMoshx, 42, 42, link);
+  s.ScheduleUpdates(30, absl::Milliseconds(200));
+  s.net_.RunFor(absl::Seconds(8));
+  ASSERT_TRUE(s.Converged());
+  // The server's output, acknowledged by the client with a state without
+  // data, which the server acknowledges only with its next heartbeat.
+  s.net_.RunFor(absl::Seconds(4));
+  s.server_->mutable_local_state().Add(2);
+  s.net_.RunFor(absl::Seconds(1));
+  ASSERT_TRUE(s.Converged());
+  ASSERT_GE(s.net_.Now() - s.client_sends_.back(), absl::Milliseconds(600));
+  ASSERT_LT(s.server_sends_.back(), s.client_sends_.back());
+  const size_t client_before = s.client_sends_.size();
+  const size_t server_before = s.server_sends_.size();
+  const uint64_t duplicates_before = s.server_->stats().duplicate_states;
+  s.client_->mutable_local_state().Add(1);
+  ASSERT_TRUE(s.net_.RunUntil([&] { return s.Converged(); }, absl::Seconds(1)));
+  s.net_.RunFor(absl::Milliseconds(500));
+  EXPECT_EQ(s.client_sends_.size() - client_before, 1u);  // the key
+  EXPECT_EQ(s.server_sends_.size() - server_before, 1u);  // its acknowledgement
+  EXPECT_EQ(s.server_->stats().duplicate_states, duplicates_before);
+}
+
 }  // namespace
 }  // namespace moshx::net
 
