@@ -625,6 +625,51 @@ TEST(SessionTest, TheLastScreenOfALongAnswerLeavesOnceThePtyIsQuiet) {
   EXPECT_LE(late[3], absl::Milliseconds(250 + 15 + 20));
 }
 
+// The answer to Ctrl-C during a flood (the shell's line after the job died)
+// leaves once the pty has been quiet for 3 ms (kInterruptAnswerQuiet), not
+// the 8 ms collection delay behind the urgent frame that carried the echoed
+// "^C" (docs/protocol.md §6.4): shown about the one-way delay plus 3 ms
+// after the server read it.
+TEST(SessionTest, TheAnswerToCtrlCLeavesAfterAShortQuiet) {
+  std::map<std::string, net::MonoTime> read_at;
+  SessionHarness* harness = nullptr;
+  SessionHarness h(/*seed=*/19, 0.0, net::WireMode::kMoshx, PathKind::kUdp,
+                   {"/bin/sh", "-c",
+                    "n=0; trap 'echo interrupted-$n' INT; "
+                    "while read x; do n=$((n+1)); seq 1 999999999; done"},
+                   [&](ServerSessionOptions* o) {
+                     o->on_pty_output = [&](absl::string_view b) {
+                       const size_t at = b.find("interrupted-");
+                       if (at != absl::string_view::npos && at + 13 <= b.size()) {
+                         read_at.emplace(std::string(b.substr(at, 13)), harness->net_.Now());
+                       }
+                     };
+                   });
+  harness = &h;
+  LinkParams link;
+  link.delay = absl::Milliseconds(50);
+  h.net_.SetLinks(h.client_host, h.server_host, link);
+  ASSERT_TRUE(h.RunUntil([&] { return h.client_->connected(); }, absl::Seconds(60)));
+  (void)h.RunUntil([] { return false; }, absl::Seconds(3));  // the RTT estimate settles
+  std::vector<absl::Duration> late;
+  for (int i = 1; i <= 5; ++i) {
+    const std::string done = absl::StrCat("interrupted-", i);
+    h.client_->HandleInput("\r");
+    (void)h.RunUntil([] { return false; }, absl::Milliseconds(300));  // the flood runs
+    h.client_->HandleInput("\x03");
+    ASSERT_TRUE(h.RunUntil([&] { return h.ClientShows(done + "\n"); }, absl::Seconds(60))) << i;
+    ASSERT_EQ(read_at.count(done), 1u) << i;
+    late.push_back(h.net_.Now() - read_at[done]);
+    std::printf("answer to Ctrl-C %d: shown %.1f ms after it was read\n", i,
+                absl::ToDoubleMilliseconds(late.back()));
+    (void)h.RunUntil([] { return false; }, absl::Seconds(1));
+  }
+  std::sort(late.begin(), late.end());
+  // One-way delay 50 ms, 3 ms of quiet, a slice or two; 8 ms of collection
+  // delay instead made it 58-59 ms.
+  EXPECT_LE(late[2], absl::Milliseconds(50 + 3 + 3));
+}
+
 // Output that keeps coming while nobody types (top, watch) makes one state
 // per screen: the pty state's return to "settled" is held back until the
 // output stops for 2 s. While the user types it follows the output by

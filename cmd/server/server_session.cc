@@ -61,6 +61,13 @@ constexpr absl::Duration kQuietAnnounce = absl::Seconds(2);
 // frame at most; the rest wait for the interval as before.
 constexpr absl::Duration kAnswerQuiet = absl::Milliseconds(15);
 constexpr int kAnswerMarks = 3;
+// After an interrupting key (Ctrl-C, Ctrl-\, Ctrl-Z) the answer is short and
+// quick (the flood's last lines, "^C", the prompt: a shell prints it within a
+// millisecond or two of reaping the job), and the first urgent frame has
+// usually left already with the echoed "^C": without this the prompt waited
+// the collection delay (8 ms) behind it. So its end is marked after 3 ms of
+// quiet (docs/protocol.md §6.4).
+constexpr absl::Duration kInterruptAnswerQuiet = absl::Milliseconds(3);
 // While unconnected or shutting down, wake at least this often
 // (docs/protocol.md §10.1).
 constexpr absl::Duration kIdleWake = absl::Seconds(5);
@@ -262,7 +269,8 @@ void ServerSession::OnRemoteState() {
     input_frames_.emplace_back(num, now);
     last_input_time_ = now;
     answer_marks_left_ = kAnswerMarks;
-    answer_since_ = now;
+    answer_output_ = false;
+    answer_quiet_ = kAnswerQuiet;  // ConsumeEvents shortens it for an interrupt
   }
   if (pty_ == nullptr && !shutting_down_) {
     // The shell starts with the client's first state, at the client's size.
@@ -310,7 +318,10 @@ void ServerSession::ConsumeEvents(const std::vector<protocol::UserEvent>& events
       typed_ = true;
       // The answer to Ctrl-C (the prompt after a flood) must not wait for
       // a retransmission if a datagram is lost.
-      if (protocol::IsInterruptKey(e.byte)) transport_->MarkUrgent();
+      if (protocol::IsInterruptKey(e.byte)) {
+        transport_->MarkUrgent();
+        answer_quiet_ = kInterruptAnswerQuiet;
+      }
       if (pending_pty_input_.size() >= kMaxPendingPtyInput) {
         ++pty_input_dropped_bytes_;
       } else {
@@ -384,6 +395,7 @@ void ServerSession::ReadPty() {
 void ServerSession::FeedEmulator(absl::string_view output) {
   last_pty_activity_ = clock_->Now();
   last_output_time_ = last_pty_activity_;
+  answer_output_ = true;
   output_since_release_ += output.size();
   if (options_.on_pty_output) options_.on_pty_output(output);
   std::string answers = emulator_.Feed(output);
@@ -468,9 +480,9 @@ void ServerSession::Service() {
   if (!shutting_down_) {
     UpdatePtyState(now);
     UpdateEchoAck(now);
-    if (answer_marks_left_ > 0 && options_.mark_answer_end && last_output_time_ > answer_since_ &&
-        now - last_output_time_ >= kAnswerQuiet) {
-      answer_since_ = now;
+    if (answer_marks_left_ > 0 && options_.mark_answer_end && answer_output_ &&
+        now - last_output_time_ >= answer_quiet_) {
+      answer_output_ = false;
       transport_->MarkAnswerEnd();
       --answer_marks_left_;
     }
@@ -545,8 +557,8 @@ absl::Duration ServerSession::WaitTime() const {
     wait = std::min(wait, std::max(absl::ZeroDuration(), last_output_time_ + kReleaseQuiet - now));
   }
   if (answer_marks_left_ > 0 && options_.mark_answer_end && !shutting_down_ &&
-      last_output_time_ > answer_since_) {
-    wait = std::min(wait, std::max(absl::ZeroDuration(), last_output_time_ + kAnswerQuiet - now));
+      answer_output_) {
+    wait = std::min(wait, std::max(absl::ZeroDuration(), last_output_time_ + answer_quiet_ - now));
   }
   if (!heard_client_ || shutting_down_) wait = std::min(wait, kIdleWake);
   for (const Retiring& r : retiring_) {

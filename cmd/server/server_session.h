@@ -293,10 +293,14 @@ class ServerSession {
   net::MonoTime last_input_time_;    // the newest client state with events
   net::MonoTime last_output_time_;   // the newest pty output
   // The answer to the newest input (the output after it): ends of it found
-  // (the pty quiet for kAnswerQuiet after output since answer_since_) that
-  // may still be marked (kAnswerMarks).
+  // (the pty quiet for answer_quiet_ after output read since the input or
+  // the last mark: answer_output_) that may still be marked (kAnswerMarks).
+  // answer_quiet_ is kAnswerQuiet, or kInterruptAnswerQuiet after an
+  // interrupting key. A flag, not a comparison of times: output read in the
+  // same clock tick as the input is still its answer.
   int answer_marks_left_ = 0;
-  net::MonoTime answer_since_;
+  bool answer_output_ = false;
+  absl::Duration answer_quiet_;
   uint64_t output_since_release_ = 0;  // pty bytes since release_free_memory
   net::MonoTime start_time_;
   net::MonoTime last_client_state_time_;
