@@ -583,6 +583,52 @@ TEST(SessionTest, MemoryIsReleasedOnceAfterABurstOfOutput) {
   EXPECT_EQ(calls, 1) << "once per burst";
 }
 
+// Latency of answers: a session over a link of `one_way` delay each way
+// whose shell runs `script`. Each of 5 rounds calls `ask(h, i)` and waits
+// until the client shows `marker` followed by i and a newline; returns,
+// sorted, how long after the server read each marker the client showed it.
+std::vector<absl::Duration> AnswerDelays(uint64_t seed, const std::string& script,
+                                         absl::Duration one_way, const std::string& marker,
+                                         const std::function<void(SessionHarness&, int)>& ask) {
+  std::map<std::string, net::MonoTime> read_at;
+  SessionHarness* harness = nullptr;
+  SessionHarness h(seed, 0.0, net::WireMode::kMoshx, PathKind::kUdp, {"/bin/sh", "-c", script},
+                   [&](ServerSessionOptions* o) {
+                     o->on_pty_output = [&](absl::string_view b) {
+                       const size_t at = b.find(marker);
+                       if (at != absl::string_view::npos && at + marker.size() + 1 <= b.size()) {
+                         read_at.emplace(std::string(b.substr(at, marker.size() + 1)),
+                                         harness->net_.Now());
+                       }
+                     };
+                   });
+  harness = &h;
+  LinkParams link;
+  link.delay = one_way;
+  h.net_.SetLinks(h.client_host, h.server_host, link);
+  std::vector<absl::Duration> late;
+  if (!h.RunUntil([&] { return h.client_->connected(); }, absl::Seconds(60))) {
+    ADD_FAILURE() << "not connected";
+    return late;
+  }
+  (void)h.RunUntil([] { return false; }, absl::Seconds(3));  // the RTT estimate settles
+  for (int i = 1; i <= 5; ++i) {
+    const std::string done = absl::StrCat(marker, i);
+    ask(h, i);
+    if (!h.RunUntil([&] { return h.ClientShows(done + "\n"); }, absl::Seconds(60)) ||
+        read_at.count(done) != 1) {
+      ADD_FAILURE() << done << " not shown, or not read once";
+      return late;
+    }
+    late.push_back(h.net_.Now() - read_at[done]);
+    std::printf("%s: shown %.1f ms after it was read\n", done.c_str(),
+                absl::ToDoubleMilliseconds(late.back()));
+    (void)h.RunUntil([] { return false; }, absl::Seconds(1));
+  }
+  std::sort(late.begin(), late.end());
+  return late;
+}
+
 // The last screen of a long answer to input (a command's output, then the
 // prompt) leaves once the pty has been quiet for a moment, not up to a
 // frame interval later: at 500 ms RTT (interval 250 ms) the client shows
@@ -590,36 +636,11 @@ TEST(SessionTest, MemoryIsReleasedOnceAfterABurstOfOutput) {
 // after the server read it, not up to 250 ms more. (One answer of five may
 // pause mid-way more often than kAnswerMarks allows on a loaded machine.)
 TEST(SessionTest, TheLastScreenOfALongAnswerLeavesOnceThePtyIsQuiet) {
-  std::map<std::string, net::MonoTime> read_at;
-  SessionHarness* harness = nullptr;
-  SessionHarness h(/*seed=*/17, 0.0, net::WireMode::kMoshx, PathKind::kUdp,
-                   {"/bin/sh", "-c", "while read x; do seq 1 300000; echo answer-done-$x; done"},
-                   [&](ServerSessionOptions* o) {
-                     o->on_pty_output = [&](absl::string_view b) {
-                       const size_t at = b.find("answer-done-");
-                       if (at != absl::string_view::npos && at + 13 <= b.size()) {
-                         read_at[std::string(b.substr(at, 13))] = harness->net_.Now();
-                       }
-                     };
-                   });
-  harness = &h;
-  LinkParams link;
-  link.delay = absl::Milliseconds(250);
-  h.net_.SetLinks(h.client_host, h.server_host, link);
-  ASSERT_TRUE(h.RunUntil([&] { return h.client_->connected(); }, absl::Seconds(60)));
-  (void)h.RunUntil([] { return false; }, absl::Seconds(3));  // the RTT estimate settles
-  std::vector<absl::Duration> late;
-  for (int i = 1; i <= 5; ++i) {
-    const std::string done = absl::StrCat("answer-done-", i);
-    h.client_->HandleInput(absl::StrCat(i, "\r"));
-    ASSERT_TRUE(h.RunUntil([&] { return h.ClientShows(done + "\n"); }, absl::Seconds(60))) << i;
-    ASSERT_EQ(read_at.count(done), 1u) << i;
-    late.push_back(h.net_.Now() - read_at[done]);
-    std::printf("answer %d: shown %.0f ms after it was read\n", i,
-                absl::ToDoubleMilliseconds(late.back()));
-    (void)h.RunUntil([] { return false; }, absl::Seconds(1));
-  }
-  std::sort(late.begin(), late.end());
+  std::vector<absl::Duration> late = AnswerDelays(
+      17, "while read x; do seq 1 300000; echo answer-done-$x; done", absl::Milliseconds(250),
+      "answer-done-",
+      [](SessionHarness& h, int i) { h.client_->HandleInput(absl::StrCat(i, "\r")); });
+  ASSERT_EQ(late.size(), 5u);
   // One-way delay 250 ms, kAnswerQuiet 15 ms, and a few ms of slices; at
   // the frame interval alone about 250 + 125 ms on average.
   EXPECT_LE(late[3], absl::Milliseconds(250 + 15 + 20));
@@ -631,42 +652,17 @@ TEST(SessionTest, TheLastScreenOfALongAnswerLeavesOnceThePtyIsQuiet) {
 // "^C" (docs/protocol.md §6.4): shown about the one-way delay plus 3 ms
 // after the server read it.
 TEST(SessionTest, TheAnswerToCtrlCLeavesAfterAShortQuiet) {
-  std::map<std::string, net::MonoTime> read_at;
-  SessionHarness* harness = nullptr;
-  SessionHarness h(/*seed=*/19, 0.0, net::WireMode::kMoshx, PathKind::kUdp,
-                   {"/bin/sh", "-c",
-                    "n=0; trap 'echo interrupted-$n' INT; "
-                    "while read x; do n=$((n+1)); seq 1 999999999; done"},
-                   [&](ServerSessionOptions* o) {
-                     o->on_pty_output = [&](absl::string_view b) {
-                       const size_t at = b.find("interrupted-");
-                       if (at != absl::string_view::npos && at + 13 <= b.size()) {
-                         read_at.emplace(std::string(b.substr(at, 13)), harness->net_.Now());
-                       }
-                     };
-                   });
-  harness = &h;
-  LinkParams link;
-  link.delay = absl::Milliseconds(50);
-  h.net_.SetLinks(h.client_host, h.server_host, link);
-  ASSERT_TRUE(h.RunUntil([&] { return h.client_->connected(); }, absl::Seconds(60)));
-  (void)h.RunUntil([] { return false; }, absl::Seconds(3));  // the RTT estimate settles
-  std::vector<absl::Duration> late;
-  for (int i = 1; i <= 5; ++i) {
-    const std::string done = absl::StrCat("interrupted-", i);
-    h.client_->HandleInput("\r");
-    (void)h.RunUntil([] { return false; }, absl::Milliseconds(300));  // the flood runs
-    h.client_->HandleInput("\x03");
-    ASSERT_TRUE(h.RunUntil([&] { return h.ClientShows(done + "\n"); }, absl::Seconds(60))) << i;
-    ASSERT_EQ(read_at.count(done), 1u) << i;
-    late.push_back(h.net_.Now() - read_at[done]);
-    std::printf("answer to Ctrl-C %d: shown %.1f ms after it was read\n", i,
-                absl::ToDoubleMilliseconds(late.back()));
-    (void)h.RunUntil([] { return false; }, absl::Seconds(1));
-  }
-  std::sort(late.begin(), late.end());
+  std::vector<absl::Duration> late = AnswerDelays(
+      19,
+      "n=0; trap 'echo interrupted-$n' INT; while read x; do n=$((n+1)); seq 1 999999999; done",
+      absl::Milliseconds(50), "interrupted-", [](SessionHarness& h, int) {
+        h.client_->HandleInput("\r");
+        (void)h.RunUntil([] { return false; }, absl::Milliseconds(300));  // the flood runs
+        h.client_->HandleInput("\x03");
+      });
+  ASSERT_EQ(late.size(), 5u);
   // One-way delay 50 ms, 3 ms of quiet, a slice or two; 8 ms of collection
-  // delay instead made it 58-59 ms.
+  // delay instead made it 58 ms.
   EXPECT_LE(late[2], absl::Milliseconds(50 + 3 + 3));
 }
 
