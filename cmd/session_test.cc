@@ -28,6 +28,7 @@
 #include "core/protocol/user_stream.h"
 #include "gtest/gtest.h"
 #include "net/path.h"
+#include "net/send_scheduler.h"
 #include "net/stream_path.h"
 #include "net/sync_state.h"
 #include "net/testing/simulated_network.h"
@@ -664,6 +665,35 @@ TEST(SessionTest, TheAnswerToCtrlCLeavesAfterAShortQuiet) {
   // One-way delay 50 ms, 3 ms of quiet, a slice or two; 8 ms of collection
   // delay instead made it 58 ms.
   EXPECT_LE(late[2], absl::Milliseconds(50 + 3 + 3));
+}
+
+// A flood that answers input (more than two screens of output) gets one
+// early reply frame, the start of the flood, not two: the second would carry
+// a screen of the flood that the next frame overwrites. At 500 ms RTT (frame
+// interval 250 ms) the server sends one frame in the 50 ms after the input
+// reached it (kInputReplyWindow), where it sent two before.
+TEST(SessionTest, AFloodAfterInputLeavesOnlyItsFirstFrameEarly) {
+  SessionHarness h(/*seed=*/23, 0.0, net::WireMode::kMoshx, PathKind::kUdp,
+                   {"/bin/sh", "-c", "while read x; do seq 1 3000000; echo flood-done-$x; done"},
+                   [](ServerSessionOptions*) {});
+  LinkParams link;
+  link.delay = absl::Milliseconds(250);
+  h.net_.SetLinks(h.client_host, h.server_host, link);
+  ASSERT_TRUE(h.RunUntil([&] { return h.client_->connected(); }, absl::Seconds(60)));
+  (void)h.RunUntil([] { return false; }, absl::Seconds(3));  // the RTT estimate settles
+  for (int i = 1; i <= 3; ++i) {
+    const uint64_t before_num = h.server_->transport().remote_state_num();
+    h.client_->HandleInput(absl::StrCat(i, "\r"));
+    ASSERT_TRUE(h.RunUntil(
+        [&] { return h.server_->transport().remote_state_num() != before_num; },
+        absl::Seconds(5)));
+    const uint64_t sent = h.server_->transport().stats().instructions_sent;
+    (void)h.RunUntil([] { return false; }, net::SendScheduler::kInputReplyWindow);
+    EXPECT_EQ(h.server_->transport().stats().instructions_sent - sent, 1u) << "round " << i;
+    ASSERT_TRUE(h.RunUntil([&] { return h.ClientShows(absl::StrCat("flood-done-", i, "\n")); },
+                           absl::Seconds(60)));
+    (void)h.RunUntil([] { return false; }, absl::Seconds(1));
+  }
 }
 
 // Output that keeps coming while nobody types (top, watch) makes one state

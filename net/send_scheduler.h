@@ -70,6 +70,12 @@ class SendScheduler {
   // unless set_reply_to_input(true) (the server's side).
   static constexpr int kInputReplyFrames = 2;
   static constexpr absl::Duration kInputReplyWindow = absl::Milliseconds(50);
+  // A long answer (issue 19, docs/protocol.md §6.4): the owner calls
+  // MarkLongAnswer() when the output that followed input is a flood (more
+  // than a screen can show). Its first reply frame still leaves early (the
+  // flood's start); the ones after it would only carry screens of the flood
+  // that the next frame overwrites, so the rest waits for the frame interval
+  // or for the answer's end (MarkAnswerEnd), as mosh's server does.
   // The end of an answer (issue 19, docs/protocol.md §6.4): the server's
   // owner calls MarkAnswerEnd() when the output that followed input has
   // stopped (the pty quiet for a while: the prompt after a long command's
@@ -124,6 +130,11 @@ class SendScheduler {
   // with every reading of the clock and never be found due (a busy loop of
   // wake-ups that never send).
   void MarkAnswerEnd(MonoTime now) { answer_end_ = now; }
+  // The answer to the latest input is long: at most its first reply frame
+  // leaves early (see kInputReplyFrames and "A long answer" above).
+  void MarkLongAnswer() {
+    reply_frames_left_ = reply_frames_left_ == kInputReplyFrames ? 1 : 0;
+  }
   // Starts (or restarts) an urgent window at `now` (see kUrgentCopies).
   void MarkUrgent(MonoTime now) {
     urgent_until_ = now + kUrgentWindow;

@@ -108,6 +108,36 @@ TEST(SendSchedulerTest, TheEndOfAnAnswerLeavesAtOnceOncePerMark) {
   EXPECT_EQ(q.next_send_time(), AtMs(1100));
 }
 
+// A flood after input (MarkLongAnswer): its first reply frame still leaves
+// one mindelay after the input, the frames after it wait for the interval.
+TEST(SendSchedulerTest, ALongAnswerLeavesOnlyItsFirstReplyFrameEarly) {
+  SendScheduler s(AtMs(0), SendScheduler::kServerSendMindelay);
+  s.set_reply_to_input(true);
+  s.RecordDataSend(AtMs(0), false);
+  s.OnNewRemoteState(AtMs(30), 5, /*carried_data=*/true);
+  s.MarkLongAnswer();  // found long before its first frame left
+  s.CalculateTimers(AtMs(30), Changed(), kRto, kLongInterval);
+  EXPECT_EQ(s.next_send_time(), AtMs(38));
+  s.RecordDataSend(AtMs(38), false);
+  s.CalculateTimers(AtMs(40), Changed(), kRto, kLongInterval);
+  EXPECT_EQ(s.next_send_time(), AtMs(138));  // not 46: the interval
+  // Found long after the first reply frame: the second one is not sent early.
+  SendScheduler q(AtMs(0), SendScheduler::kServerSendMindelay);
+  q.set_reply_to_input(true);
+  q.RecordDataSend(AtMs(0), false);
+  q.OnNewRemoteState(AtMs(30), 5, /*carried_data=*/true);
+  q.CalculateTimers(AtMs(30), Changed(), kRto, kLongInterval);
+  EXPECT_EQ(q.next_send_time(), AtMs(38));
+  q.RecordDataSend(AtMs(38), false);
+  q.MarkLongAnswer();
+  q.CalculateTimers(AtMs(40), Changed(), kRto, kLongInterval);
+  EXPECT_EQ(q.next_send_time(), AtMs(138));  // not 48
+  // The end of the answer still leaves at once.
+  q.MarkAnswerEnd(AtMs(60));
+  q.CalculateTimers(AtMs(61), Changed(), kRto, kLongInterval);
+  EXPECT_EQ(q.next_send_time(), AtMs(60));
+}
+
 TEST(SendSchedulerTest, AnInputReplyIsNeverLaterThanTheFrameIntervalNorOutsideItsWindow) {
   SendScheduler s(AtMs(0), SendScheduler::kServerSendMindelay);
   s.set_reply_to_input(true);

@@ -101,6 +101,9 @@ class Transport : private TransportCore::StateHooks {
   // The output that answered input has ended: the next data frame leaves at
   // once. See SendScheduler::MarkAnswerEnd.
   void MarkAnswerEnd() { core_->MarkAnswerEnd(); }
+  // The output that answers input is a flood: only its first frame leaves
+  // early. See SendScheduler::MarkLongAnswer.
+  void MarkLongAnswer() { core_->MarkLongAnswer(); }
 
   void set_on_remote_state(std::function<void()> f) { core_->set_on_remote_state(std::move(f)); }
 

@@ -149,6 +149,9 @@ class TransportCore {
   // The output that answered input has ended: the next data frame leaves at
   // once (SendScheduler::MarkAnswerEnd). Also notifies a local change.
   void MarkAnswerEnd();
+  // The output that answers input is a flood: no more early reply frames
+  // after the first (SendScheduler::MarkLongAnswer).
+  void MarkLongAnswer() { scheduler_.MarkLongAnswer(); }
   // Sends whatever is due now (also run by the core's own alarm).
   void Tick();
   // When the core next wants to run (Infinite if idle or no peer address).

@@ -68,6 +68,13 @@ constexpr int kAnswerMarks = 3;
 // the collection delay (8 ms) behind it. So its end is marked after 3 ms of
 // quiet (docs/protocol.md §6.4).
 constexpr absl::Duration kInterruptAnswerQuiet = absl::Milliseconds(3);
+// A long answer (net::SendScheduler::MarkLongAnswer, docs/protocol.md §6.4):
+// once the output after input passes this many screens of cells (a flood,
+// not an echo, a prompt or a redrawn page), the replies to the input stop
+// after their first frame: the frames after it would carry screens of the
+// flood that the next one overwrites (`base64` of 1.5 MB at 500 ms RTT sent
+// three full screens where mosh sends two, docs/benchmarks.md).
+constexpr uint64_t kLongAnswerScreens = 2;
 // While unconnected or shutting down, wake at least this often
 // (docs/protocol.md §10.1).
 constexpr absl::Duration kIdleWake = absl::Seconds(5);
@@ -271,6 +278,8 @@ void ServerSession::OnRemoteState() {
     answer_marks_left_ = kAnswerMarks;
     answer_output_ = false;
     answer_quiet_ = kAnswerQuiet;  // ConsumeEvents shortens it for an interrupt
+    answer_bytes_ = 0;
+    long_answer_ = false;
   }
   if (pty_ == nullptr && !shutting_down_) {
     // The shell starts with the client's first state, at the client's size.
@@ -397,6 +406,14 @@ void ServerSession::FeedEmulator(absl::string_view output) {
   last_output_time_ = last_pty_activity_;
   answer_output_ = true;
   output_since_release_ += output.size();
+  if (!long_answer_) {
+    answer_bytes_ += output.size();
+    const uint64_t screen = static_cast<uint64_t>(emulator_.width()) * emulator_.height();
+    if (answer_bytes_ > kLongAnswerScreens * screen) {
+      long_answer_ = true;
+      transport_->MarkLongAnswer();
+    }
+  }
   if (options_.on_pty_output) options_.on_pty_output(output);
   std::string answers = emulator_.Feed(output);
   screen_stale_ = true;

@@ -298,9 +298,14 @@ class ServerSession {
   // answer_quiet_ is kAnswerQuiet, or kInterruptAnswerQuiet after an
   // interrupting key. A flag, not a comparison of times: output read in the
   // same clock tick as the input is still its answer.
+  // answer_bytes_ counts its pty bytes until it is found long (more than
+  // kLongAnswerScreens screens of cells: a flood), when the transport is
+  // told once (net::SendScheduler::MarkLongAnswer).
   int answer_marks_left_ = 0;
   bool answer_output_ = false;
   absl::Duration answer_quiet_;
+  uint64_t answer_bytes_ = 0;
+  bool long_answer_ = false;
   uint64_t output_since_release_ = 0;  // pty bytes since release_free_memory
   net::MonoTime start_time_;
   net::MonoTime last_client_state_time_;
