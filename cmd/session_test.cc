@@ -696,10 +696,35 @@ TEST(SessionTest, AFloodAfterInputLeavesOnlyItsFirstFrameEarly) {
   }
 }
 
+// A key typed at the shell's prompt costs the server two states, as in mosh:
+// its echo, then the pty state's return to "settled" together with the echo
+// ack (the client trusts no report before that ack covers the key,
+// docs/prediction.md §A.8), not a third state for the flip alone.
+TEST(SessionTest, AKeyAtThePromptCostsTwoStatesItsEchoAndItsEchoAck) {
+  SessionHarness h(/*seed=*/29, 0.0, net::WireMode::kMoshx);
+  ASSERT_TRUE(h.RunUntil([&] { return h.client_->connected(); }, absl::Seconds(60)));
+  (void)h.RunUntil([] { return false; }, absl::Seconds(3));
+  for (int i = 0; i < 5; ++i) {
+    const uint64_t sent = h.server_->transport().stats().instructions_sent;
+    const uint64_t before = h.server_->transport().remote_state_num();
+    h.client_->HandleInput("a");
+    ASSERT_TRUE(h.RunUntil([&] { return h.server_->transport().remote_state_num() != before; },
+                           absl::Seconds(5)));
+    const uint64_t key_num = h.server_->transport().remote_state_num();
+    (void)h.RunUntil([] { return false; }, absl::Milliseconds(400));
+    EXPECT_EQ(h.server_->transport().stats().instructions_sent - sent, 2u) << "key " << i;
+    const auto& state = h.server_->transport().local_state();
+    ASSERT_TRUE(state.pty_state().has_value());
+    EXPECT_TRUE(state.pty_state()->settled) << "key " << i;
+    EXPECT_GE(state.echo_ack(), key_num) << "key " << i;
+  }
+}
+
 // Output that keeps coming while nobody types (top, watch) makes one state
 // per screen: the pty state's return to "settled" is held back until the
 // output stops for 2 s. While the user types it follows the output by
-// 20 ms, so the client can trust its next keystroke at once.
+// 20 ms, or goes with the echo ack of the keys before it (50 ms after the
+// newest), so the client can trust its next keystroke at once.
 TEST(SessionTest, PtyStateSettlesAfterOutputStopsWhileNobodyTypes) {
   SessionHarness h(5, 0.0, net::WireMode::kMoshx, PathKind::kUdp,
                    {"/bin/sh", "-c",

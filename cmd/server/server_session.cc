@@ -48,7 +48,10 @@ constexpr absl::Duration kPtySettleTime = absl::Milliseconds(20);
 // instead of two (with loss every state risks a burst of resends;
 // docs/benchmarks.md, "Wire bytes of `top` with loss"). Holding it back can
 // only keep the client from trusting its first keystroke at once, never
-// make it predict wrongly.
+// make it predict wrongly. The flip also waits for the echo ack of the keys
+// before it (kEchoTimeout after the newest), without which the client
+// trusts no report: a key typed at the prompt costs two states (its echo,
+// then the flip with the echo ack), as in mosh (echo, echo ack), not three.
 constexpr absl::Duration kTypingWindow = absl::Seconds(5);
 constexpr absl::Duration kQuietAnnounce = absl::Seconds(2);
 // The end of an answer (net::SendScheduler::MarkAnswerEnd, docs/protocol.md
@@ -475,8 +478,16 @@ void ServerSession::UpdatePtyState(net::MonoTime now) {
 }
 
 bool ServerSession::AnnouncesSettled(const protocol::PtyState& state, net::MonoTime now) const {
+  // The client trusts a report only once its echo ack covers every key typed
+  // (docs/prediction.md §A.8): a flip sent before that ack would be a state
+  // of its own that nobody can use yet, so it goes with the ack.
+  if (EchoAckPending(now)) return false;
   if (now - last_pty_activity_ >= kQuietAnnounce) return true;
   return state.shell_foreground && now - last_input_time_ < kTypingWindow;
+}
+
+bool ServerSession::EchoAckPending(net::MonoTime now) const {
+  return !input_frames_.empty() && input_frames_.back().second + kEchoTimeout > now;
 }
 
 void ServerSession::UpdateEchoAck(net::MonoTime now) {

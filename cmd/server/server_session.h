@@ -257,6 +257,8 @@ class ServerSession {
   // Whether the pty state `state` (which has the shell's foreground flag of
   // the report being made) may return to settled now (kQuietAnnounce).
   bool AnnouncesSettled(const protocol::PtyState& state, net::MonoTime now) const;
+  // True while the echo ack of some input is still to come (kEchoTimeout).
+  bool EchoAckPending(net::MonoTime now) const;
   void UpdateEchoAck(net::MonoTime now);
   void UpdatePtyState(net::MonoTime now);
   // The end of a burst: see ServerSessionOptions::release_free_memory.
