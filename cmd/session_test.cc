@@ -720,6 +720,34 @@ TEST(SessionTest, AKeyAtThePromptCostsTwoStatesItsEchoAndItsEchoAck) {
   }
 }
 
+// A history backlog goes out a few batches per turn of the loop, and the
+// loop turns again at once while more may go (WaitTime() zero): a key whose
+// echo ack is due in up to 50 ms does not postpone the next turn.
+TEST(SessionTest, TypingDoesNotPostponeTheHistoryBacklog) {
+  SessionHarness h(/*seed=*/31, 0.0, net::WireMode::kMoshx, PathKind::kUdp,
+                   {"/bin/sh", "-c", "read go; seq 1 40000; exec /bin/sh"},
+                   [](ServerSessionOptions* o) { o->scrollback_lines = 10000; });
+  ASSERT_TRUE(h.RunUntil([&] { return h.client_->connected(); }, absl::Seconds(60)));
+  h.client_->HandleInput("\r");
+  int backlog_turns = 0, postponed = 0;
+  net::MonoTime next_key = h.net_.Now();
+  (void)h.RunUntil(
+      [&] {
+        if (h.net_.Now() >= next_key) {  // keys keep an echo ack due
+          h.client_->HandleInput("x");
+          next_key = h.net_.Now() + absl::Milliseconds(20);
+        }
+        if (h.server_->history_has_more()) {
+          ++backlog_turns;
+          if (h.server_->WaitTime() > absl::ZeroDuration()) ++postponed;
+        }
+        return false;
+      },
+      absl::Seconds(4));
+  ASSERT_GT(backlog_turns, 0) << "no backlog: the test shows nothing";
+  EXPECT_EQ(postponed, 0) << "of " << backlog_turns << " turns with a backlog";
+}
+
 // Output that keeps coming while nobody types (top, watch) makes one state
 // per screen: the pty state's return to "settled" is held back until the
 // output stops for 2 s. While the user types it follows the output by

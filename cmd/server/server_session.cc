@@ -568,7 +568,8 @@ absl::Duration ServerSession::WaitTime() const {
     wait = absl::ZeroDuration();
   }
   if (!input_frames_.empty() && !shutting_down_) {  // no echo acks while shutting down
-    wait = std::max(absl::ZeroDuration(), input_frames_.front().second + kEchoTimeout - now);
+    wait = std::min(wait, std::max(absl::ZeroDuration(),
+                                   input_frames_.front().second + kEchoTimeout - now));
   }
   const std::optional<protocol::PtyState>& pty_state = transport_->local_state().pty_state();
   if (pty_state.has_value() && !pty_state->settled && !shutting_down_) {

@@ -189,6 +189,9 @@ class ServerSession {
 
   // The lines a re-attaching client can get first (tests, memory figures).
   const HistoryRing& history_ring() const { return history_ring_; }
+  // True while history lines could go out at the next turn
+  // (HistorySender::has_more(); tests).
+  bool history_has_more() const { return history_ != nullptr && history_->has_more(); }
 
   // How long a revoked association waits for the new client's address
   // before it is told without one (a new client normally comes within a
