@@ -56,6 +56,17 @@ void PredictionEngine::Cull(const ServerView& server, absl::Duration now) {
     last_width_ = fb.width();
     Reset();
   }
+  // The frame shows the other screen (the Enter just typed started `less`,
+  // or vim ended): guesses drawn on the screen it left cannot be judged
+  // against this one. They are dropped uncounted, and the keys in flight are
+  // guessed again on the new screen (docs/prediction.md §A.9).
+  if (fb.modes().alternate_screen != last_alternate_) {
+    last_alternate_ = fb.modes().alternate_screen;
+    if (!options_.mosh_compatible && (active() || !cursors_.empty())) {
+      Clear();
+      replay_pending_ = true;
+    }
+  }
   UpdateTriggers();
   if (CullCells(fb, now)) CullCursors(fb);
   while (!inflight_.empty() && inflight_.front().frame <= late_ack_) inflight_.pop_front();

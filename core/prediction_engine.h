@@ -320,6 +320,7 @@ class PredictionEngine {
   absl::Duration last_quick_confirmation_ = -absl::InfiniteDuration();
   int last_width_ = 0;
   int last_height_ = 0;
+  bool last_alternate_ = false;  // the screen the server's last frame showed
   // Parser of the user's bytes.
   ParseState parse_ = ParseState::kGround;
   std::string utf8_;     // bytes of an incomplete UTF-8 sequence

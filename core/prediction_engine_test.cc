@@ -421,6 +421,27 @@ TEST_F(EngineTest, ResizeResets) {
   EXPECT_FALSE(engine.active());
 }
 
+// The Enter typed after "less file" starts the pager before the echo ack
+// covering the last keys arrives: that ack comes with the pager's screen,
+// where the guesses drawn on the shell's screen cannot be judged. They are
+// dropped, not counted wrong.
+TEST_F(EngineTest, GuessesDrawnOnTheScreenTheServerLeftAreDroppedUncounted) {
+  server.pty = PtyState{true, true, true, 7, /*settled=*/true};  // cooked: trusted
+  server.Echo("$ ");
+  Type("ab");
+  EXPECT_EQ(RowText(Drawn(), 0), "$ ab");
+  server.fb.mutable_modes()->alternate_screen = true;  // the pager's screen
+  server.fb.EraseAll(Renditions());
+  server.Put(0, 0, "GNU GENERAL PUBLIC");
+  server.MoveTo(4, 0);
+  server.echo_ack = frame_sent;
+  Advance(absl::Milliseconds(500));
+  EXPECT_EQ(RowText(Drawn(), 0), "GNU GENERAL PUBLIC");
+  EXPECT_FALSE(engine.active());
+  EXPECT_EQ(engine.stats().shown_wrong, 0u);
+  EXPECT_TRUE(engine.stats().mispredicted_keys.empty());
+}
+
 TEST_F(EngineTest, NeverModeTracksNothing) {
   PredictionEngine never({PredictionDisplay::kNever, false});
   never.NewUserBytes("abc", server.view(), now);
