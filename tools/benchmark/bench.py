@@ -6,7 +6,8 @@ starts a server on loopback (bash with a numbered prompt), a udp_relay in
 front of it (tools/netem: delay, loss, rebind) and the client on a pty that
 this script owns. It types, floods, interrupts, idles and roams, and measures:
 
-  keystroke response  write of a key -> first client output containing it
+  keystroke response  write of a key -> first client output containing it,
+                      and the wire packets and bytes of the typing
   vim typing          the same, typing lines in vim's insert mode
   bulk output         `seq 1 N` and base64 of random bytes: wire bytes and
                       packets (both directions, as emitted by the endpoints,
@@ -562,15 +563,19 @@ def vim_typing_delays(s, count, interval, timeout):
 def keystrokes(s, count, interval, delays_of=keystroke_delays):
   """delays_of(s, count, interval) summarised: median, mean, p95, share
   under 5 ms (of the keys that showed)."""
+  w0 = s.relay.stats()
   delays = delays_of(s, count, interval)
+  # What the typing cost on the wire, both ways (the keys, their echoes and
+  # acknowledgements, and whatever the typed commands drew).
+  traffic = wire(w0, s.relay.stats())
   got = sorted(d for d in delays if d is not None)
   if not got:
-    return {"keys": len(delays), "echoed": 0, "never_shown": len(delays)}
+    return {"keys": len(delays), "echoed": 0, "never_shown": len(delays), **traffic}
   return {"keys": len(delays), "echoed": len(got), "never_shown": len(delays) - len(got),
           "median_ms": statistics.median(got),
           "mean_ms": statistics.fmean(got),
           "p95_ms": got[min(len(got) - 1, int(0.95 * len(got)))],
-          "under_5ms_share": sum(d < 5 for d in got) / len(got)}
+          "under_5ms_share": sum(d < 5 for d in got) / len(got), **traffic}
 
 
 def bulk(s, command, timeout):
@@ -776,9 +781,13 @@ METRICS = [
     ("keystroke mean ms", ("keystroke", "mean_ms"), None),
     ("keystroke p95 ms", ("keystroke", "p95_ms"), None),
     ("keystroke share < 5 ms", ("keystroke", "under_5ms_share"), None),
+    ("keystroke wire packets", ("keystroke", "packets"), None),
+    ("keystroke wire bytes", ("keystroke", "bytes"), None),
     ("vim typing median ms", ("vimtype", "median_ms"), None),
     ("vim typing share < 5 ms", ("vimtype", "under_5ms_share"), None),
     ("vim typing keys never shown", ("vimtype", "never_shown"), None),
+    ("vim typing wire packets", ("vimtype", "packets"), None),
+    ("vim typing wire bytes", ("vimtype", "bytes"), None),
     ("seq wire bytes", ("seq", "bytes"), 1.0),
     ("seq wire packets", ("seq", "packets"), None),
     ("seq server CPU s", ("seq", "server_cpu_s"), 0.1),
