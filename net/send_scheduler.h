@@ -71,11 +71,12 @@ class SendScheduler {
   static constexpr int kInputReplyFrames = 2;
   static constexpr absl::Duration kInputReplyWindow = absl::Milliseconds(50);
   // A long answer (issue 19, docs/protocol.md §6.4): the owner calls
-  // MarkLongAnswer() when the output that followed input is a flood (more
-  // than a screen can show). Its first reply frame still leaves early (the
-  // flood's start); the ones after it would only carry screens of the flood
-  // that the next frame overwrites, so the rest waits for the frame interval
-  // or for the answer's end (MarkAnswerEnd), as mosh's server does.
+  // MarkLongAnswer() when the change that followed input is a flood (the
+  // server: more output than two of its screens hold). Its first reply
+  // frame still leaves early (the flood's start); the ones after it would
+  // only carry states that the next frame overwrites, so the rest waits for
+  // the frame interval or for the answer's end (MarkAnswerEnd), as mosh's
+  // server does.
   // The end of an answer (issue 19, docs/protocol.md §6.4): the server's
   // owner calls MarkAnswerEnd() when the output that followed input has
   // stopped (the pty quiet for a while: the prompt after a long command's
